@@ -1,0 +1,92 @@
+-- Shared by the wrk scenario scripts (loaded with dofile by each of them).
+--
+--   * cycles over a list of request paths (one pre-built request per path);
+--   * counts non-2xx responses per thread (wrk itself only counts status > 399);
+--   * paces requests when BENCH_RATE (total req/s) is set: wrk has no rate option,
+--     so delay() hands each request of a thread the next slot of a thread-wide
+--     schedule, one slot every BENCH_THREADS*1000/BENCH_RATE ms. Slots missed
+--     by more than 2 ms (no connection free: server or machine saturated) are
+--     dropped, not sent later in a burst, so the achieved rate, which is what
+--     gets reported, may be below the target;
+--   * done() prints one machine-readable line that bench/run parses:
+--     BENCH requests=N duration_s=S rps=R p50_ms=A p99_ms=B non2xx=C socket_errors=D
+local M = {}
+
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+  int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local ts = ffi.new("bench_timespec")
+local CLOCK_MONOTONIC = 1
+
+local function now_ms()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+
+function M.install(paths)
+  local rate = tonumber(os.getenv("BENCH_RATE") or "") or 0
+  local nthreads = tonumber(os.getenv("BENCH_THREADS") or "") or 1
+  local threads = {} -- setup/done environment only
+
+  function setup(thread)
+    thread:set("id", #threads)
+    table.insert(threads, thread)
+  end
+
+  local requests, i = {}, 0
+  function init(args)
+    for k, p in ipairs(paths) do
+      requests[k] = wrk.format(nil, p)
+    end
+    i = (id or 0) % #requests -- threads start at different paths
+    non2xx = 0 -- global: read by done() through thread:get
+  end
+
+  function request()
+    i = i % #requests + 1
+    return requests[i]
+  end
+
+  function response(status, headers, body)
+    if status < 200 or status > 299 then
+      non2xx = non2xx + 1
+    end
+  end
+
+  -- delay() is only defined for paced runs: wrk checks whether it exists, and
+  -- a delay of 0 would still cost a timer per request in peak runs.
+  if rate > 0 then
+    local interval = nthreads * 1000 / rate
+    -- wrk's timers have 1 ms resolution: a slot up to 2 ms late is still
+    -- sent (small catch-up); later than that, the schedule restarts from now.
+    local max_lag = math.max(interval, 2)
+    local next_slot
+    function delay()
+      local t = now_ms()
+      if next_slot == nil or next_slot < t - max_lag then
+        next_slot = t
+      else
+        next_slot = next_slot + interval
+      end
+      return math.max(0, next_slot - t) -- ms (wrk truncates to whole ms)
+    end
+  end
+
+  function done(summary, latency, _)
+    local non = 0
+    for _, t in ipairs(threads) do
+      non = non + (t:get("non2xx") or 0)
+    end
+    local e = summary.errors
+    local secs = summary.duration / 1e6
+    io.write(string.format(
+      "BENCH requests=%d duration_s=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f non2xx=%d socket_errors=%d\n",
+      summary.requests, secs, summary.requests / secs,
+      latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+      non, e.connect + e.read + e.write + e.timeout))
+  end
+end
+
+return M

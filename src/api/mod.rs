@@ -1,0 +1,145 @@
+//! HTTP handlers, one module per resource. Handlers are thin: parse, call the layer below,
+//! render. The handler's name is its OpenAPI operationId.
+pub mod departments;
+pub mod docs;
+pub mod health;
+pub mod problems;
+pub mod services;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::catalogue::Render;
+use crate::error::ApiError;
+use crate::http::pagination;
+
+/// Language of an answer: one of the four, or `all` for every translation (editors).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LangParam {
+    De,
+    Fr,
+    It,
+    En,
+    All,
+}
+
+pub(crate) fn invalid(name: &str, detail: &str) -> ApiError {
+    ApiError::invalid_parameter(name, detail)
+}
+
+/// Writes `{"data": [...], "next_cursor": ...}` from pre-serialised items, with the `Link`
+/// header for the next page.
+pub(crate) fn json_page<'a>(
+    req: &HttpRequest,
+    public_url: &str,
+    items: impl Iterator<Item = &'a Bytes>,
+    next_cursor: Option<String>,
+    render: Render,
+) -> HttpResponse {
+    let mut body = Vec::with_capacity(16 * 1024);
+    body.extend_from_slice(b"{\"data\":[");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.extend_from_slice(b"],\"next_cursor\":");
+    body.extend_from_slice(&serde_json::to_vec(&next_cursor).unwrap_or_else(|_| b"null".to_vec()));
+    body.push(b'}');
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/json")
+        .insert_header((header::VARY, HeaderValue::from_static("Accept-Language")))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    match render {
+        Render::One(l) => res.insert_header((header::CONTENT_LANGUAGE, l.code())),
+        Render::All => res.insert_header((header::CONTENT_LANGUAGE, "de, fr, it, en")),
+    };
+    if let Some(c) = &next_cursor {
+        let url = pagination::next_url(public_url, req.path(), req.query_string(), c);
+        if let Ok(v) = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")) {
+            res.insert_header((header::LINK, v));
+        }
+    }
+    res.body(body)
+}
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "guichet",
+        description = "Headless e-government API: the service catalogue of a city (here the City of Thun), applications and their status, events for partner systems.\n\nConventions (errors as RFC 9457 problem details, cursor pagination, languages, ETags) are described in docs/API.md of the repository.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+        contact(name = "guichet maintainers", url = "https://github.com/guichet/guichet")
+    ),
+    servers((url = "/", description = "This guichet instance")),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "catalogue", description = "Public services, their departments, forms and versions"),
+        (name = "operations", description = "Health, metrics and problem types")
+    ),
+    components(schemas(
+        crate::error::Problem,
+        crate::domain::FieldError,
+        LangParam,
+        crate::domain::catalogue::Audience,
+        crate::domain::catalogue::Channel,
+        crate::catalogue::views::ServiceStatus
+    ))
+)]
+pub struct ApiDoc;
+
+/// Registers every documented route; `app::build` and `guichet openapi` both call it, so the
+/// served document and the routes cannot drift apart.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/v1")
+            .service(services::list_services)
+            .service(services::get_service)
+            .service(services::get_service_form)
+            .service(services::list_service_versions)
+            .service(services::get_service_version)
+            .service(services::get_service_version_form)
+            .service(departments::list_departments)
+            .service(departments::get_department)
+            .service(docs::get_openapi),
+    )
+    .service(health::get_liveness)
+    .service(health::get_readiness)
+    .service(health::get_metrics)
+    .service(problems::list_problems)
+    .service(problems::get_problem);
+}
+
+/// The OpenAPI document, built from the same routes the server serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure)
+        .split_for_parts();
+    api
+}

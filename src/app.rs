@@ -1,0 +1,176 @@
+//! Building the application: the one function `main` and the integration tests share.
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use utoipa_actix_web::AppExt;
+
+use crate::api;
+use crate::catalogue::{import, CatalogueCache};
+use crate::config::{Config, Seed};
+use crate::db::{self, Db};
+use crate::error::{ApiError, ProblemKind};
+use crate::http::middleware::{self, HttpSettings, RouteTable};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub db: Db,
+    pub cache: CatalogueCache,
+}
+
+/// Migrates (and seeds) the database under the migration lock. Blocking.
+pub fn prepare_database(config: &Config) -> anyhow::Result<()> {
+    let mut conn = db::establish(&config.database_url)
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database ({}): {e}", redact(&config.database_url)))?;
+    let seed = config.seed;
+    let (applied, seeded) = db::migrate_then(&mut conn, |c| match seed {
+        Seed::Thun => import::seed_if_empty(c),
+        Seed::None => Ok(None),
+    })?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    if let Some(r) = seeded {
+        tracing::info!(
+            services = r.services_created,
+            departments = r.departments_created,
+            "seeded the City of Thun catalogue"
+        );
+    }
+    Ok(())
+}
+
+/// The database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let e = match &err {
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
+            ApiError::new(ProblemKind::PayloadTooLarge, err.to_string())
+        }
+        J::ContentType => ApiError::new(ProblemKind::UnsupportedMediaType, "Send the body as application/json."),
+        J::Deserialize(d) if d.is_data() => ApiError::new(ProblemKind::ValidationFailed, d.to_string()),
+        _ => ApiError::new(ProblemKind::MalformedJson, err.to_string()),
+    };
+    e.into()
+}
+
+/// Builds the server: migrates and seeds the database, loads the catalogue, binds the
+/// listener (port 0 picks a free port) and returns without serving yet.
+pub async fn build(config: Config) -> anyhow::Result<Application> {
+    let db = Db::new(&config.database_url, config.pool_size).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    let prep = config.clone();
+    tokio::task::spawn_blocking(move || prepare_database(&prep)).await??;
+
+    let cache = CatalogueCache::new(db.clone(), &config.public_url);
+    cache
+        .refresh()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the catalogue: {e}"))?;
+    cache.spawn_refresher(config.catalogue_refresh);
+
+    let openapi = api::openapi();
+    let openapi_json = web::Data::new(api::docs::OpenApiJson(serde_json::to_string(&openapi)?));
+    let routes = web::Data::new(RouteTable::from_openapi(&openapi));
+    let metrics = web::Data::new(crate::telemetry::metrics_handle());
+    let settings = web::Data::new(HttpSettings {
+        hsts: config.public_url.starts_with("https://"),
+    });
+    let db_data = web::Data::new(db.clone());
+    let cache_data = web::Data::new(cache.clone());
+    let cors_origins = config.cors_origins.clone();
+    let body_limit = config.body_limit;
+
+    let listener =
+        TcpListener::bind(config.listen).map_err(|e| anyhow::anyhow!("GUICHET_LISTEN {}: {e}", config.listen))?;
+    let port = listener.local_addr()?.port();
+
+    let mut server = HttpServer::new(move || {
+        let mut cors = Cors::default()
+            .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+            .allowed_headers([
+                "authorization",
+                "content-type",
+                "accept-language",
+                "if-match",
+                "if-none-match",
+                "idempotency-key",
+                "x-request-id",
+            ])
+            .expose_headers([
+                "etag",
+                "link",
+                "x-request-id",
+                "content-language",
+                "retry-after",
+                "location",
+                "ratelimit",
+                "ratelimit-policy",
+            ])
+            .max_age(3600);
+        for o in &cors_origins {
+            cors = cors.allowed_origin(o);
+        }
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .app_data(db_data.clone())
+            .app_data(cache_data.clone())
+            .app_data(openapi_json.clone())
+            .app_data(routes.clone())
+            .app_data(metrics.clone())
+            .app_data(settings.clone())
+            .app_data(web::JsonConfig::default().limit(body_limit).error_handler(json_error))
+            .app_data(web::PayloadConfig::default().limit(body_limit))
+            .configure(api::configure)
+            .split_for_parts();
+        app.service(api::docs::swagger_ui())
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(middleware::not_matched))
+            .wrap(Compress::default())
+            .wrap(cors)
+            .wrap(from_fn(middleware::handle))
+    })
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
+    .listen(listener)?;
+    if let Some(w) = config.workers {
+        server = server.workers(w);
+    }
+    let server = server.run();
+    tracing::info!(listen = %config.listen, port, public_url = %config.public_url, database = db.backend().name(), "guichet is listening");
+    Ok(Application {
+        port,
+        server,
+        db,
+        cache,
+    })
+}
+
+impl Application {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests get `GUICHET_SHUTDOWN_TIMEOUT` to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,89 @@
+//! Catalogue files in and out: `guichet catalogue import|export` and the demo seed.
+use std::collections::BTreeMap;
+
+use crate::db::catalogue::{self as q, ImportReport};
+use crate::db::{write_tx, DbConnection};
+use crate::domain::catalogue::*;
+use crate::domain::lang::Localized;
+
+/// The City of Thun demo catalogue, bundled so the repository works on its own.
+pub const THUN_SEED: &str = include_str!("../../seed/thun-catalogue.json");
+
+/// Parses, checks and upserts a catalogue file in one write transaction.
+pub fn import_str(conn: &mut DbConnection, json: &str) -> anyhow::Result<ImportReport> {
+    let file = CatalogueFile::parse(json).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("  {} ({}): {}", e.pointer, e.code, e.detail))
+            .collect();
+        anyhow::anyhow!("the catalogue file is invalid:\n{}", lines.join("\n"))
+    })?;
+    Ok(write_tx(conn, |c| q::import(c, &file))?)
+}
+
+/// Seeds the Thun catalogue when the database has no services yet.
+pub fn seed_if_empty(conn: &mut DbConnection) -> anyhow::Result<Option<ImportReport>> {
+    if q::service_count(conn)? > 0 {
+        return Ok(None);
+    }
+    import_str(conn, THUN_SEED).map(Some)
+}
+
+/// The catalogue as an import file: every service's current version (retired ones marked).
+pub fn export(conn: &mut DbConnection) -> anyhow::Result<CatalogueFile> {
+    let p = q::load_published(conn)?;
+    let categories = p
+        .categories
+        .iter()
+        .map(|c| {
+            Ok(CategoryInput {
+                slug: c.slug.clone(),
+                label: serde_json::from_value(c.label.0.clone())?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut dep_slugs = BTreeMap::new();
+    let mut departments = Vec::new();
+    for d in &p.departments {
+        dep_slugs.insert(d.id, d.slug.clone());
+        departments.push(DepartmentInput {
+            slug: d.slug.clone(),
+            name: serde_json::from_value::<Localized>(d.name.0.clone())?,
+            directorate: d.directorate.clone(),
+            email: d.email.clone(),
+            phone: d.phone.clone(),
+            address: d.address.clone(),
+            website: d.website.clone(),
+            contact_verified: serde_json::from_value(d.contact_verified.0.clone())?,
+            source: d.source.clone(),
+        });
+    }
+    let mut services = Vec::new();
+    for s in &p.services {
+        let Some(v) = p
+            .versions
+            .iter()
+            .find(|v| v.service_id == s.id && Some(v.version) == s.current_version)
+        else {
+            continue;
+        };
+        services.push(ServiceInput {
+            slug: s.slug.clone(),
+            department: dep_slugs.get(&s.department_id).cloned().unwrap_or_default(),
+            category: s.category.clone(),
+            content: serde_json::from_value(v.content.0.clone())?,
+            form: FormDefinition {
+                schema: v.form_schema.0.clone(),
+                ui_schema: v.ui_schema.as_ref().map(|u| u.0.clone()),
+            },
+            retired: s.status == "retired",
+        });
+    }
+    services.sort_by(|a, b| a.slug.cmp(&b.slug));
+    Ok(CatalogueFile {
+        format: FORMAT.to_string(),
+        categories,
+        departments,
+        services,
+    })
+}

@@ -1,0 +1,474 @@
+//! An immutable, pre-rendered copy of the published catalogue. Built from the database when
+//! its revision changes; every public catalogue read is answered from it without I/O.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::views::*;
+use crate::db::catalogue::Published;
+use crate::domain::catalogue::{Audience, Channel, ContactVerified, ServiceContent};
+use crate::domain::forms;
+use crate::domain::lang::{Lang, Localized};
+
+/// How translatable texts are rendered: one language, or every translation (`?lang=all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Render {
+    One(Lang),
+    All,
+}
+
+impl Render {
+    pub const ALL: [Render; 5] = [
+        Render::One(Lang::De),
+        Render::One(Lang::Fr),
+        Render::One(Lang::It),
+        Render::One(Lang::En),
+        Render::All,
+    ];
+
+    pub fn index(self) -> usize {
+        match self {
+            Render::One(l) => l.index(),
+            Render::All => 4,
+        }
+    }
+
+    /// The language used for sorting and searching.
+    pub fn lang(self) -> Lang {
+        match self {
+            Render::One(l) => l,
+            Render::All => Lang::De,
+        }
+    }
+
+    fn text(self, l: &Localized) -> Text {
+        match self {
+            Render::One(lang) => Text::One(l.text(lang).to_string()),
+            Render::All => Text::All(l.clone()),
+        }
+    }
+}
+
+/// A pre-serialised JSON body with its strong ETag and the language actually served.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub body: Bytes,
+    pub etag: String,
+    pub content_language: &'static str,
+}
+
+impl Rendered {
+    fn new<T: Serialize>(v: &T, content_language: &'static str) -> Rendered {
+        let body = Bytes::from(serde_json::to_vec(v).unwrap_or_default());
+        Rendered::from_bytes(body, content_language)
+    }
+
+    pub fn from_bytes(body: Bytes, content_language: &'static str) -> Rendered {
+        let digest = Sha256::digest(&body);
+        let etag = format!("\"{}\"", hex16(&digest));
+        Rendered {
+            body,
+            etag,
+            content_language,
+        }
+    }
+}
+
+fn hex16(bytes: &[u8]) -> String {
+    bytes.iter().take(10).map(|b| format!("{b:02x}")).collect()
+}
+
+pub struct DepartmentEntry {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: Localized,
+    pub name_key: [String; 4],
+    row: DepartmentData,
+}
+
+struct DepartmentData {
+    directorate: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    website: Option<String>,
+    contact_verified: ContactVerified,
+    source: Option<String>,
+}
+
+pub struct VersionEntry {
+    pub version: i32,
+    pub state: VersionState,
+    pub published_at: Option<DateTime<Utc>>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub content: ServiceContent,
+    pub form_schema: Value,
+    pub ui_schema: Option<Value>,
+    /// Normalised (name, full text) per language.
+    pub search: [(String, String); 4],
+}
+
+pub struct ServiceEntry {
+    pub id: Uuid,
+    pub slug: String,
+    pub status: ServiceStatus,
+    pub department: usize,
+    pub category: String,
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Index into `versions` of the current version.
+    pub current: usize,
+    pub versions: Vec<VersionEntry>,
+    /// Normalised current name per language, the sort key of listings.
+    pub name_key: [String; 4],
+    /// Pre-rendered current version: listing item, full resource, form schema.
+    pub summary: [Rendered; 5],
+    pub full: [Rendered; 5],
+    pub form: [Rendered; 5],
+}
+
+impl ServiceEntry {
+    pub fn current(&self) -> &VersionEntry {
+        &self.versions[self.current]
+    }
+    pub fn audience(&self) -> &[Audience] {
+        &self.current().content.audience
+    }
+    pub fn channel(&self) -> Channel {
+        self.current().content.channel
+    }
+}
+
+pub struct Snapshot {
+    pub revision: i64,
+    pub services: Vec<ServiceEntry>,
+    pub departments: Vec<DepartmentEntry>,
+    categories: HashMap<String, Localized>,
+    service_keys: HashMap<String, usize>,
+    department_keys: HashMap<String, usize>,
+    public_url: String,
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(v: &Value, what: &str) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("{what}: {e}"))
+}
+
+fn name_keys(l: &Localized) -> [String; 4] {
+    Lang::ALL.map(|lang| crate::domain::search::normalize(l.text(lang)))
+}
+
+impl Snapshot {
+    pub fn empty(public_url: &str) -> Snapshot {
+        Snapshot {
+            revision: -1,
+            services: Vec::new(),
+            departments: Vec::new(),
+            categories: HashMap::new(),
+            service_keys: HashMap::new(),
+            department_keys: HashMap::new(),
+            public_url: public_url.to_string(),
+        }
+    }
+
+    pub fn build(p: Published, public_url: &str) -> Result<Snapshot, String> {
+        let mut snap = Snapshot::empty(public_url);
+        snap.revision = p.revision;
+        for c in p.categories {
+            snap.categories
+                .insert(c.slug, parse_json(&c.label.0, "category label")?);
+        }
+        let mut deps: Vec<DepartmentEntry> = Vec::new();
+        for d in p.departments {
+            let name: Localized = parse_json(&d.name.0, "department name")?;
+            deps.push(DepartmentEntry {
+                id: d.id.0,
+                slug: d.slug,
+                name_key: name_keys(&name),
+                name,
+                row: DepartmentData {
+                    directorate: d.directorate,
+                    email: d.email,
+                    phone: d.phone,
+                    address: d.address,
+                    website: d.website,
+                    contact_verified: parse_json(&d.contact_verified.0, "contact_verified")?,
+                    source: d.source,
+                },
+            });
+        }
+        deps.sort_by(|a, b| a.name_key[0].cmp(&b.name_key[0]).then(a.id.cmp(&b.id)));
+        for (i, d) in deps.iter().enumerate() {
+            snap.department_keys.insert(d.slug.clone(), i);
+            snap.department_keys.insert(d.id.to_string(), i);
+        }
+        snap.departments = deps;
+
+        let mut versions: HashMap<Uuid, Vec<VersionEntry>> = HashMap::new();
+        for v in p.versions {
+            let search: Value = v.search.0;
+            let s = |lang: Lang, k: &str| search[lang.code()][k].as_str().unwrap_or("").to_string();
+            versions.entry(v.service_id.0).or_default().push(VersionEntry {
+                version: v.version,
+                state: if v.state == "published" {
+                    VersionState::Published
+                } else {
+                    VersionState::Superseded
+                },
+                published_at: v.published_at.map(|t| t.0),
+                superseded_at: v.superseded_at.map(|t| t.0),
+                content: parse_json(&v.content.0, "service content")?,
+                form_schema: v.form_schema.0,
+                ui_schema: v.ui_schema.map(|u| u.0),
+                search: Lang::ALL.map(|l| (s(l, "name"), s(l, "text"))),
+            });
+        }
+        for s in p.services {
+            let Some(vs) = versions.remove(&s.id.0) else { continue };
+            let Some(current) = s.current_version.and_then(|cv| vs.iter().position(|v| v.version == cv)) else {
+                continue;
+            };
+            let Some(&department) = snap.department_keys.get(&s.department_id.0.to_string()) else {
+                continue;
+            };
+            let status = if s.status == "retired" {
+                ServiceStatus::Retired
+            } else {
+                ServiceStatus::Active
+            };
+            let empty = || Render::ALL.map(|_| Rendered::from_bytes(Bytes::new(), "de"));
+            let mut entry = ServiceEntry {
+                id: s.id.0,
+                slug: s.slug,
+                status,
+                department,
+                category: s.category,
+                retired_at: s.retired_at.map(|t| t.0),
+                current,
+                name_key: name_keys(&vs[current].content.name),
+                versions: vs,
+                summary: empty(),
+                full: empty(),
+                form: empty(),
+            };
+            entry.summary = Render::ALL.map(|r| snap.render_summary(&entry, r));
+            entry.full = Render::ALL.map(|r| snap.render_version(&entry, entry.current, r));
+            entry.form = Render::ALL.map(|r| snap.render_form(&entry, entry.current, r));
+            snap.services.push(entry);
+        }
+        for (i, s) in snap.services.iter().enumerate() {
+            snap.service_keys.insert(s.slug.clone(), i);
+            snap.service_keys.insert(s.id.to_string(), i);
+        }
+        Ok(snap)
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// A service by slug or id (any letter case of the id).
+    pub fn service(&self, key: &str) -> Option<&ServiceEntry> {
+        let i = match self.service_keys.get(key) {
+            Some(i) => *i,
+            None => *self.service_keys.get(&Uuid::parse_str(key).ok()?.to_string())?,
+        };
+        self.services.get(i)
+    }
+
+    pub fn department(&self, key: &str) -> Option<(usize, &DepartmentEntry)> {
+        let i = match self.department_keys.get(key) {
+            Some(i) => *i,
+            None => *self.department_keys.get(&Uuid::parse_str(key).ok()?.to_string())?,
+        };
+        self.departments.get(i).map(|d| (i, d))
+    }
+
+    pub fn has_category(&self, slug: &str) -> bool {
+        self.categories.contains_key(slug)
+    }
+
+    fn served_language(l: &Localized, r: Render) -> &'static str {
+        match r {
+            Render::One(lang) => l.get(lang).1.code(),
+            Render::All => "de, fr, it, en",
+        }
+    }
+
+    fn department_ref(&self, d: &DepartmentEntry, r: Render) -> DepartmentRef {
+        DepartmentRef {
+            id: d.id,
+            slug: d.slug.clone(),
+            name: r.text(&d.name),
+            email: d.row.email.clone(),
+            phone: d.row.phone.clone(),
+            address: d.row.address.clone(),
+            website: d.row.website.clone(),
+            href: format!("{}/v1/departments/{}", self.public_url, d.slug),
+        }
+    }
+
+    fn summary_view(&self, s: &ServiceEntry, v: &VersionEntry, r: Render) -> ServiceSummary {
+        let c = &v.content;
+        let label = self.categories.get(&s.category).cloned().unwrap_or_else(|| Localized {
+            de: s.category.clone(),
+            fr: None,
+            it: None,
+            en: None,
+        });
+        ServiceSummary {
+            id: s.id,
+            slug: s.slug.clone(),
+            version: v.version,
+            status: s.status,
+            name: r.text(&c.name),
+            summary: r.text(&c.summary),
+            department: self.department_ref(&self.departments[s.department], r),
+            category: CategoryView {
+                slug: s.category.clone(),
+                label: r.text(&label),
+            },
+            audience: c.audience.clone(),
+            fee: FeeView {
+                amount: c.fee.amount,
+                currency: c.fee.currency.clone(),
+                basis: c.fee.basis,
+                note: c.fee.note.as_ref().map(|n| r.text(n)),
+                verified: c.fee.verified,
+            },
+            processing_time: ProcessingTimeView {
+                days: c.processing_time.days,
+                unit: c.processing_time.unit,
+                verified: c.processing_time.verified,
+            },
+            channel: c.channel,
+            external_url: c.external_url.clone(),
+            accepts_applications: c.channel == Channel::Guichet
+                && s.status == ServiceStatus::Active
+                && v.state == VersionState::Published,
+            requires_login: c.requires_login,
+            href: format!("{}/v1/services/{}", self.public_url, s.slug),
+        }
+    }
+
+    fn render_summary(&self, s: &ServiceEntry, r: Render) -> Rendered {
+        let v = s.current();
+        Rendered::new(&self.summary_view(s, v, r), Self::served_language(&v.content.name, r))
+    }
+
+    pub fn version_view(&self, s: &ServiceEntry, idx: usize, r: Render) -> Service {
+        let v = &s.versions[idx];
+        let c = &v.content;
+        let mut summary = self.summary_view(s, v, r);
+        let form_path = if idx == s.current {
+            format!("{}/v1/services/{}/form", self.public_url, s.slug)
+        } else {
+            summary.href = format!("{}/v1/services/{}/versions/{}", self.public_url, s.slug, v.version);
+            format!("{}/v1/services/{}/versions/{}/form", self.public_url, s.slug, v.version)
+        };
+        let keywords = match r {
+            Render::One(lang) => KeywordsView::One(c.keywords.get(lang).to_vec()),
+            Render::All => KeywordsView::All(c.keywords.clone()),
+        };
+        Service {
+            summary,
+            description: c.description.as_ref().map(|d| r.text(d)),
+            keywords,
+            documents_required: c.documents_required.iter().map(|d| r.text(d)).collect(),
+            form: FormView {
+                schema_url: form_path,
+                ui_schema: v.ui_schema.clone(),
+            },
+            source: c.source.clone(),
+            version_state: v.state,
+            published_at: v.published_at,
+            superseded_at: v.superseded_at,
+            retired_at: s.retired_at,
+        }
+    }
+
+    pub fn render_version(&self, s: &ServiceEntry, idx: usize, r: Render) -> Rendered {
+        let lang = Self::served_language(&s.versions[idx].content.name, r);
+        Rendered::new(&self.version_view(s, idx, r), lang)
+    }
+
+    pub fn render_form(&self, s: &ServiceEntry, idx: usize, r: Render) -> Rendered {
+        let v = &s.versions[idx];
+        match r {
+            Render::One(lang) => Rendered::new(
+                &forms::localize(&v.form_schema, lang),
+                Self::served_language(&v.content.name, r),
+            ),
+            Render::All => Rendered::new(&v.form_schema, "de, fr, it, en"),
+        }
+    }
+
+    pub fn version_summaries(&self, s: &ServiceEntry) -> Vec<ServiceVersionSummary> {
+        s.versions
+            .iter()
+            .rev()
+            .map(|v| ServiceVersionSummary {
+                version: v.version,
+                state: v.state,
+                published_at: v.published_at,
+                superseded_at: v.superseded_at,
+                href: format!("{}/v1/services/{}/versions/{}", self.public_url, s.slug, v.version),
+            })
+            .collect()
+    }
+
+    pub fn department_view(&self, idx: usize, r: Render) -> Department {
+        let d = &self.departments[idx];
+        Department {
+            id: d.id,
+            slug: d.slug.clone(),
+            name: r.text(&d.name),
+            directorate: d.row.directorate.clone(),
+            email: d.row.email.clone(),
+            phone: d.row.phone.clone(),
+            address: d.row.address.clone(),
+            website: d.row.website.clone(),
+            contact_verified: d.row.contact_verified.clone(),
+            source: d.row.source.clone(),
+            service_count: self
+                .services
+                .iter()
+                .filter(|s| s.department == idx && s.status == ServiceStatus::Active)
+                .count(),
+            href: format!("{}/v1/departments/{}", self.public_url, d.slug),
+        }
+    }
+
+    pub fn department_detail(&self, idx: usize, r: Render) -> DepartmentDetail {
+        let lang = r.lang().index();
+        let mut services: Vec<&ServiceEntry> = self
+            .services
+            .iter()
+            .filter(|s| s.department == idx && s.status == ServiceStatus::Active)
+            .collect();
+        services.sort_by(|a, b| a.name_key[lang].cmp(&b.name_key[lang]).then(a.id.cmp(&b.id)));
+        DepartmentDetail {
+            department: self.department_view(idx, r),
+            services: services
+                .into_iter()
+                .map(|s| DepartmentServiceRef {
+                    id: s.id,
+                    slug: s.slug.clone(),
+                    name: r.text(&s.current().content.name),
+                    channel: s.channel(),
+                    href: format!("{}/v1/services/{}", self.public_url, s.slug),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn department_language(&self, idx: usize, r: Render) -> &'static str {
+        Self::served_language(&self.departments[idx].name, r)
+    }
+}
+
+pub type SharedSnapshot = Arc<Snapshot>;

@@ -1,0 +1,189 @@
+//! What the API answers for the catalogue (kept apart from database rows).
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::catalogue::{Audience, Channel, ContactVerified, DayUnit, FeeBasis, Keywords};
+use crate::domain::lang::Localized;
+
+/// A translatable text: a string in the negotiated language, or with `?lang=all` an object
+/// with every translation (for editors).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Text {
+    One(String),
+    All(Localized),
+}
+
+/// Keywords in the negotiated language, or with `?lang=all` per language.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum KeywordsView {
+    One(Vec<String>),
+    All(Keywords),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    /// Published and listed.
+    Active,
+    /// No longer offered; still readable, not listed by default.
+    Retired,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionState {
+    /// The version in force.
+    Published,
+    /// Replaced by a later version; kept with its form for the applications made under it.
+    Superseded,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CategoryView {
+    #[schema(example = "residence")]
+    pub slug: String,
+    pub label: Text,
+}
+
+/// The department responsible for a service, with its contact details.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepartmentRef {
+    pub id: Uuid,
+    #[schema(example = "einwohnerdienste")]
+    pub slug: String,
+    pub name: Text,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+    /// Link to the department resource.
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeeView {
+    /// Minor units (Rappen); null when the fee depends on the case.
+    #[schema(example = 2000)]
+    pub amount: Option<i64>,
+    #[schema(example = "CHF")]
+    pub currency: String,
+    pub basis: FeeBasis,
+    pub note: Option<Text>,
+    /// True when the amount was confirmed from an official source.
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProcessingTimeView {
+    /// Expected days until a decision; null when it depends on the case.
+    #[schema(example = 5)]
+    pub days: Option<u32>,
+    pub unit: DayUnit,
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FormView {
+    /// The JSON Schema (draft 2020-12) of the application data, in the negotiated language.
+    #[schema(example = "http://127.0.0.1:8080/v1/services/hund-anmelden/form")]
+    pub schema_url: String,
+    /// react-jsonschema-form UI schema (`ui:` keys), when the service has one.
+    #[schema(value_type = Option<Object>)]
+    pub ui_schema: Option<Value>,
+}
+
+/// A service in a listing.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceSummary {
+    pub id: Uuid,
+    #[schema(example = "hund-anmelden")]
+    pub slug: String,
+    /// Number of the version shown.
+    #[schema(example = 1)]
+    pub version: i32,
+    pub status: ServiceStatus,
+    pub name: Text,
+    pub summary: Text,
+    pub department: DepartmentRef,
+    pub category: CategoryView,
+    pub audience: Vec<Audience>,
+    pub fee: FeeView,
+    pub processing_time: ProcessingTimeView,
+    pub channel: Channel,
+    /// The portal that handles an `external` service.
+    pub external_url: Option<String>,
+    /// True only for `guichet` services of an active service.
+    pub accepts_applications: bool,
+    pub requires_login: bool,
+    pub href: String,
+}
+
+/// A service (or one version of it) with everything a frontend needs to show and apply.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Service {
+    #[serde(flatten)]
+    pub summary: ServiceSummary,
+    pub description: Option<Text>,
+    pub keywords: KeywordsView,
+    pub documents_required: Vec<Text>,
+    pub form: FormView,
+    /// Where the facts come from.
+    pub source: Option<String>,
+    pub version_state: VersionState,
+    pub published_at: Option<DateTime<Utc>>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceVersionSummary {
+    #[schema(example = 2)]
+    pub version: i32,
+    pub state: VersionState,
+    pub published_at: Option<DateTime<Utc>>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Department {
+    pub id: Uuid,
+    #[schema(example = "einwohnerdienste")]
+    pub slug: String,
+    pub name: Text,
+    #[schema(example = "Direktion Sicherheit und Soziales")]
+    pub directorate: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    #[schema(example = "Thunerhof, Hofstettenstrasse 14, Postfach 145, 3602 Thun")]
+    pub address: Option<String>,
+    pub website: Option<String>,
+    /// Which contact details were confirmed from a public source.
+    pub contact_verified: ContactVerified,
+    pub source: Option<String>,
+    /// Number of active services this department is responsible for.
+    pub service_count: usize,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepartmentServiceRef {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: Text,
+    pub channel: Channel,
+    pub href: String,
+}
+
+/// A department with the active services it is responsible for.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepartmentDetail {
+    #[serde(flatten)]
+    pub department: Department,
+    pub services: Vec<DepartmentServiceRef>,
+}

@@ -1,0 +1,207 @@
+//! Configuration from environment variables. Every variable is documented in the README.
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Where the demo seed comes from on an empty database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    Thun,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// External base URL without a trailing slash, e.g. `https://guichet.thun.ch`.
+    pub public_url: String,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub pool_size: u32,
+    pub cors_origins: Vec<String>,
+    pub seed: Seed,
+    pub workers: Option<usize>,
+    pub body_limit: usize,
+    /// How often each instance checks whether the published catalogue changed.
+    pub catalogue_refresh: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+/// A configuration error names the variable and what is wrong with it, in one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `get`, so tests can pass their own variables.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| "guichet.db".to_string());
+        crate::db::Backend::from_url(&database_url).map_err(|m| err("DATABASE_URL", m))?;
+
+        let listen_raw = var("GUICHET_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| {
+            err(
+                "GUICHET_LISTEN",
+                format!("'{listen_raw}' is not a socket address (expected host:port, e.g. 127.0.0.1:8080)"),
+            )
+        })?;
+
+        let public_url = match var("GUICHET_PUBLIC_URL") {
+            Some(u) => parse_public_url(&u).map_err(|m| err("GUICHET_PUBLIC_URL", m))?,
+            None => format!("http://{listen}"),
+        };
+
+        let log_filter = var("GUICHET_LOG").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_filter)
+            .map_err(|e| err("GUICHET_LOG", format!("'{log_filter}' is not a log filter: {e}")))?;
+
+        let log_format = match var("GUICHET_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(o) => return Err(err("GUICHET_LOG_FORMAT", format!("'{o}' is not one of text, json"))),
+        };
+
+        let pool_size = parse_num::<u32>(&var, "GUICHET_DB_POOL_SIZE", 10, 1, 1000)?;
+        let workers = match var("GUICHET_WORKERS") {
+            None => None,
+            Some(_) => Some(parse_num::<usize>(&var, "GUICHET_WORKERS", 0, 1, 256)?),
+        };
+        let body_limit = parse_num::<usize>(&var, "GUICHET_BODY_LIMIT", 1_048_576, 1024, 1 << 30)?;
+        let refresh_ms = parse_num::<u64>(&var, "GUICHET_CATALOGUE_REFRESH_MS", 1000, 50, 2000)?;
+        let shutdown_s = parse_num::<u64>(&var, "GUICHET_SHUTDOWN_TIMEOUT", 30, 0, 3600)?;
+
+        let cors_origins = match var("GUICHET_CORS_ORIGINS") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|o| parse_origin(o).map_err(|m| err("GUICHET_CORS_ORIGINS", m)))
+                .collect::<Result<_, _>>()?,
+        };
+
+        let seed = match var("GUICHET_SEED").as_deref() {
+            None | Some("thun") => Seed::Thun,
+            Some("none") => Seed::None,
+            Some(o) => return Err(err("GUICHET_SEED", format!("'{o}' is not one of thun, none"))),
+        };
+
+        Ok(Config {
+            database_url,
+            listen,
+            public_url,
+            log_filter,
+            log_format,
+            pool_size,
+            cors_origins,
+            seed,
+            workers,
+            body_limit,
+            catalogue_refresh: Duration::from_millis(refresh_ms),
+            shutdown_timeout: Duration::from_secs(shutdown_s),
+        })
+    }
+}
+
+fn parse_num<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<T>() {
+            Ok(v) if v >= min && v <= max => Ok(v),
+            _ => Err(err(name, format!("'{raw}' is not a whole number from {min} to {max}"))),
+        },
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let u = raw.trim().trim_end_matches('/');
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{raw}' must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!("'{raw}' is not a base URL (no query, fragment or spaces)"));
+    }
+    Ok(u.to_string())
+}
+
+fn parse_origin(raw: &str) -> Result<String, String> {
+    if raw == "*" {
+        return Err("'*' is not allowed: list the frontends' origins".into());
+    }
+    let url = parse_public_url(raw)?;
+    let host = url.split_once("://").map(|(_, h)| h).unwrap_or("");
+    if host.contains('/') {
+        return Err(format!("'{raw}' is not an origin (scheme://host[:port], no path)"));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_url, "guichet.db");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.seed, Seed::Thun);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (k, v) in [
+            ("GUICHET_LISTEN", "nope"),
+            ("GUICHET_DB_POOL_SIZE", "0"),
+            ("GUICHET_SEED", "x"),
+            ("GUICHET_LOG_FORMAT", "xml"),
+            ("GUICHET_PUBLIC_URL", "ftp://x"),
+            ("GUICHET_CORS_ORIGINS", "*"),
+            ("DATABASE_URL", "mysql://x"),
+            ("GUICHET_CATALOGUE_REFRESH_MS", "5000"),
+        ] {
+            let e = cfg(&[(k, v)]).unwrap_err();
+            assert_eq!(e.var, k);
+            assert!(e.to_string().starts_with(k));
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL (production),
+//! picked at run time from `DATABASE_URL`.
+pub mod catalogue;
+pub mod models;
+pub mod schema;
+pub mod types;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Key of the PostgreSQL advisory lock held while migrating and seeding, so that several
+/// instances starting at once on an empty database do the work exactly once.
+const MIGRATION_LOCK_KEY: i64 = 0x6775_6963_6865_7401;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` select PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a
+    /// plain file path select SQLite.
+    pub fn from_url(url: &str) -> Result<Backend, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if let Some((scheme, _)) = url.split_once("://") {
+            if scheme == "sqlite" {
+                Ok(Backend::Sqlite)
+            } else {
+                Err(format!(
+                    "unsupported scheme '{scheme}://' (use postgres:// or a SQLite file path)"
+                ))
+            }
+        } else {
+            Ok(Backend::Sqlite)
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Opens one connection of the backend the URL names, with SQLite's per-connection settings.
+pub fn establish(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
+    match Backend::from_url(url).map_err(diesel::ConnectionError::InvalidConnectionUrl)? {
+        Backend::Postgres => Ok(DbConnection::Pg(PgConnection::establish(url)?)),
+        Backend::Sqlite => {
+            let mut c = SqliteConnection::establish(sqlite_path(url))?;
+            c.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(DbConnection::Sqlite(c))
+        }
+    }
+}
+
+/// r2d2 manager that picks the backend by URL scheme (diesel's own tries both and hides the cause).
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The database handle the application shares: a pool plus the backend in use.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Builds the pool lazily, so a database that is down does not stall start-up for the
+    /// pool's timeout; requests then get a 503.
+    pub fn new(url: &str, pool_size: u32) -> Result<Db, String> {
+        let backend = Backend::from_url(url)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(false)
+            .build_unchecked(Manager { url: url.to_string() });
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// (connections, idle connections) of the pool.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections)
+    }
+
+    pub fn get(&self) -> Result<PooledConn, ApiError> {
+        self.pool.get().map_err(|e| {
+            tracing::error!(error = %e, "no database connection");
+            ApiError::unavailable("The database is not reachable right now.")
+        })
+    }
+
+    /// Runs blocking database work on the blocking thread pool, never on an async worker.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Like [`Db::run`], inside one write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, f)).await
+    }
+}
+
+/// One write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock up
+/// front, so concurrent writers wait (busy timeout) instead of failing with SQLITE_BUSY on
+/// lock upgrade.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Pg(_) => conn.transaction(f),
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(v) => {
+                    <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    if let Err(rb) = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+                        tracing::error!(error = %rb, "rollback failed");
+                    }
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// Applies pending migrations and then runs `after` (the seed), both under a PostgreSQL
+/// advisory lock so several instances can start at once on an empty database.
+pub fn migrate_then<T>(
+    conn: &mut DbConnection,
+    after: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<(usize, T)> {
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(pg)?;
+            let result = (|| {
+                let applied = match conn {
+                    DbConnection::Pg(pg) => run_migrations(pg, PG_MIGRATIONS)?,
+                    DbConnection::Sqlite(_) => 0,
+                };
+                Ok((applied, after(conn)?))
+            })();
+            if let DbConnection::Pg(pg) = conn {
+                if let Err(e) =
+                    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(pg)
+                {
+                    tracing::warn!(error = %e, "could not release the migration lock");
+                }
+            }
+            result
+        }
+        DbConnection::Sqlite(sq) => {
+            let applied = run_migrations(sq, SQLITE_MIGRATIONS)?;
+            Ok((applied, after(conn)?))
+        }
+    }
+}
+
+fn run_migrations<C>(conn: &mut C, set: EmbeddedMigrations) -> anyhow::Result<usize>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+{
+    let applied = conn
+        .run_pending_migrations(set)
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    for m in &applied {
+        tracing::info!(migration = %m, "applied migration");
+    }
+    Ok(applied.len())
+}
+
+/// True when every embedded migration has been applied (used by `/health/ready`).
+pub fn migrations_current(conn: &mut DbConnection) -> anyhow::Result<bool> {
+    let pending = match conn {
+        DbConnection::Pg(pg) => pg.has_pending_migration(PG_MIGRATIONS),
+        DbConnection::Sqlite(sq) => sq.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(!pending)
+}

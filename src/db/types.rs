@@ -1,0 +1,209 @@
+//! SQL types that are native on PostgreSQL (`uuid`, `timestamptz`) and TEXT on SQLite,
+//! usable through the multi-backend connection.
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{self, HasSqlType};
+use diesel::sqlite::Sqlite;
+use diesel::{query_builder::QueryId, sql_types::SqlType};
+
+use super::MultiBackend;
+
+/// `uuid` on PostgreSQL, TEXT on SQLite.
+#[derive(Debug, Clone, Copy, SqlType, QueryId)]
+#[diesel(postgres_type(oid = 2950, array_oid = 2951))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct DbUuid;
+
+/// `timestamptz` on PostgreSQL, RFC 3339 TEXT (UTC, microseconds, sortable) on SQLite.
+#[derive(Debug, Clone, Copy, SqlType, QueryId)]
+#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct DbTime;
+
+/// `jsonb` on PostgreSQL, JSON TEXT on SQLite (readable with any sqlite3 shell).
+#[derive(Debug, Clone, Copy, SqlType, QueryId)]
+#[diesel(postgres_type(oid = 3802, array_oid = 3807))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct DbJson;
+
+#[derive(Debug, Clone, PartialEq, FromSqlRow, AsExpression)]
+#[diesel(sql_type = DbJson)]
+pub struct SqlJson(pub serde_json::Value);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromSqlRow, AsExpression)]
+#[diesel(sql_type = DbUuid)]
+pub struct SqlUuid(pub uuid::Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, FromSqlRow, AsExpression)]
+#[diesel(sql_type = DbTime)]
+pub struct SqlTime(pub DateTime<Utc>);
+
+impl SqlTime {
+    /// Now, truncated to microseconds (PostgreSQL's precision) so both backends agree.
+    pub fn now() -> SqlTime {
+        let now = Utc::now();
+        let micros = now.timestamp_micros();
+        SqlTime(DateTime::from_timestamp_micros(micros).unwrap_or(now))
+    }
+}
+
+impl From<uuid::Uuid> for SqlUuid {
+    fn from(u: uuid::Uuid) -> Self {
+        SqlUuid(u)
+    }
+}
+
+// --- SQLite ---------------------------------------------------------------------------------
+
+impl FromSql<DbUuid, Sqlite> for SqlUuid {
+    fn from_sql(bytes: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let s = <String as FromSql<sql_types::Text, Sqlite>>::from_sql(bytes)?;
+        Ok(SqlUuid(uuid::Uuid::parse_str(&s)?))
+    }
+}
+
+impl ToSql<DbUuid, Sqlite> for SqlUuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.0.hyphenated().to_string());
+        Ok(IsNull::No)
+    }
+}
+
+fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl FromSql<DbTime, Sqlite> for SqlTime {
+    fn from_sql(bytes: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let s = <String as FromSql<sql_types::Text, Sqlite>>::from_sql(bytes)?;
+        Ok(SqlTime(DateTime::parse_from_rfc3339(&s)?.with_timezone(&Utc)))
+    }
+}
+
+impl ToSql<DbTime, Sqlite> for SqlTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(format_time(&self.0));
+        Ok(IsNull::No)
+    }
+}
+
+// --- PostgreSQL -----------------------------------------------------------------------------
+
+impl FromSql<DbUuid, Pg> for SqlUuid {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(SqlUuid(<uuid::Uuid as FromSql<sql_types::Uuid, Pg>>::from_sql(value)?))
+    }
+}
+
+impl ToSql<DbUuid, Pg> for SqlUuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <uuid::Uuid as ToSql<sql_types::Uuid, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<DbTime, Pg> for SqlTime {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(SqlTime(
+            <DateTime<Utc> as FromSql<sql_types::Timestamptz, Pg>>::from_sql(value)?,
+        ))
+    }
+}
+
+impl ToSql<DbTime, Pg> for SqlTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <DateTime<Utc> as ToSql<sql_types::Timestamptz, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+// --- the multi backend: delegate to whichever backend is in use -----------------------------
+
+impl HasSqlType<DbUuid> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        MultiBackend::lookup_sql_type::<DbUuid>(lookup)
+    }
+}
+
+impl HasSqlType<DbTime> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        MultiBackend::lookup_sql_type::<DbTime>(lookup)
+    }
+}
+
+impl FromSql<DbUuid, MultiBackend> for SqlUuid {
+    fn from_sql(bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        bytes.from_sql::<SqlUuid, DbUuid>()
+    }
+}
+
+impl ToSql<DbUuid, MultiBackend> for SqlUuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((DbUuid, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbTime, MultiBackend> for SqlTime {
+    fn from_sql(bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        bytes.from_sql::<SqlTime, DbTime>()
+    }
+}
+
+impl ToSql<DbTime, MultiBackend> for SqlTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((DbTime, self));
+        Ok(IsNull::No)
+    }
+}
+
+// --- JSON ------------------------------------------------------------------------------------
+
+impl FromSql<DbJson, Sqlite> for SqlJson {
+    fn from_sql(bytes: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let s = <String as FromSql<sql_types::Text, Sqlite>>::from_sql(bytes)?;
+        Ok(SqlJson(serde_json::from_str(&s)?))
+    }
+}
+
+impl ToSql<DbJson, Sqlite> for SqlJson {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(serde_json::to_string(&self.0)?);
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbJson, Pg> for SqlJson {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(SqlJson(<serde_json::Value as FromSql<sql_types::Jsonb, Pg>>::from_sql(
+            value,
+        )?))
+    }
+}
+
+impl ToSql<DbJson, Pg> for SqlJson {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <serde_json::Value as ToSql<sql_types::Jsonb, Pg>>::to_sql(&self.0, &mut out.reborrow())
+    }
+}
+
+impl HasSqlType<DbJson> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        MultiBackend::lookup_sql_type::<DbJson>(lookup)
+    }
+}
+
+impl FromSql<DbJson, MultiBackend> for SqlJson {
+    fn from_sql(bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        bytes.from_sql::<SqlJson, DbJson>()
+    }
+}
+
+impl ToSql<DbJson, MultiBackend> for SqlJson {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((DbJson, self));
+        Ok(IsNull::No)
+    }
+}

@@ -1,0 +1,484 @@
+//! The service catalogue's domain: departments, categories, services and their content,
+//! in the catalogue import format (`guichet-catalogue/1`).
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::forms;
+use super::lang::{Lang, Localized};
+use super::FieldError;
+
+pub const FORMAT: &str = "guichet-catalogue/1";
+
+/// Who a service is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Resident,
+    Business,
+    Organisation,
+}
+
+/// How a service is applied for: `guichet` through this API, `external` through another
+/// portal (`external_url`), `counter` in person only. Only `guichet` services accept
+/// applications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Guichet,
+    External,
+    Counter,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Guichet => "guichet",
+            Channel::External => "external",
+            Channel::Counter => "counter",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "guichet" => Some(Channel::Guichet),
+            "external" => Some(Channel::External),
+            "counter" => Some(Channel::Counter),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeBasis {
+    Once,
+    PerYear,
+    PerUnit,
+    Percentage,
+    Varies,
+}
+
+/// A fee in minor units (Rappen): `{"amount": 2000, "currency": "CHF"}` is CHF 20.00.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeeInput {
+    /// Minor units; null when the fee depends on the case.
+    #[schema(example = 2000)]
+    pub amount: Option<i64>,
+    #[schema(example = "CHF")]
+    pub currency: String,
+    pub basis: FeeBasis,
+    #[serde(default)]
+    pub note: Option<Localized>,
+    /// True when the amount was confirmed from an official source.
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DayUnit {
+    CalendarDays,
+    WorkingDays,
+}
+
+/// Expected processing time; calendar days unless `unit` says working days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessingTime {
+    #[schema(example = 5)]
+    pub days: Option<u32>,
+    #[serde(default = "calendar_days")]
+    pub unit: DayUnit,
+    pub verified: bool,
+}
+
+fn calendar_days() -> DayUnit {
+    DayUnit::CalendarDays
+}
+
+/// The application form: a JSON Schema (draft 2020-12) and an optional react-jsonschema-form
+/// UI schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormDefinition {
+    #[schema(value_type = Object)]
+    pub schema: Value,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub ui_schema: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    pub slug: String,
+    pub label: Localized,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactVerified {
+    pub email: bool,
+    pub phone: bool,
+    pub address: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentInput {
+    pub slug: String,
+    pub name: Localized,
+    #[serde(default)]
+    pub directorate: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    pub contact_verified: ContactVerified,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Search keywords per language (German where a language has none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Keywords {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub de: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fr: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub it: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub en: Vec<String>,
+}
+
+impl Keywords {
+    pub fn get(&self, lang: Lang) -> &[String] {
+        let l = match lang {
+            Lang::De => &self.de,
+            Lang::Fr => &self.fr,
+            Lang::It => &self.it,
+            Lang::En => &self.en,
+        };
+        if l.is_empty() {
+            &self.de
+        } else {
+            l
+        }
+    }
+
+    fn lists_mut(&mut self) -> [(Lang, &mut Vec<String>); 4] {
+        [
+            (Lang::De, &mut self.de),
+            (Lang::Fr, &mut self.fr),
+            (Lang::It, &mut self.it),
+            (Lang::En, &mut self.en),
+        ]
+    }
+}
+
+/// What a published service version says; stored as one immutable document per version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceContent {
+    pub name: Localized,
+    pub summary: Localized,
+    #[serde(default)]
+    pub description: Option<Localized>,
+    #[serde(default)]
+    pub keywords: Keywords,
+    pub audience: Vec<Audience>,
+    pub fee: FeeInput,
+    pub processing_time: ProcessingTime,
+    pub channel: Channel,
+    #[serde(default)]
+    pub external_url: Option<String>,
+    pub requires_login: bool,
+    #[serde(default)]
+    pub documents_required: Vec<Localized>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    pub slug: String,
+    pub department: String,
+    pub category: String,
+    #[serde(flatten)]
+    pub content: ServiceContent,
+    pub form: FormDefinition,
+    /// A retired service stays readable but is no longer listed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
+}
+
+/// A whole catalogue, as `guichet catalogue import` reads and `export` writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueFile {
+    pub format: String,
+    #[serde(default)]
+    pub categories: Vec<CategoryInput>,
+    #[serde(default)]
+    pub departments: Vec<DepartmentInput>,
+    #[serde(default)]
+    pub services: Vec<ServiceInput>,
+}
+
+/// `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 64 characters.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+fn check_slug(s: &str, pointer: String, errors: &mut Vec<FieldError>) {
+    if !is_slug(s) {
+        errors.push(FieldError::new(
+            pointer,
+            "pattern",
+            "a slug is 1-64 lower-case letters, digits and single hyphens",
+        ));
+    }
+}
+
+fn check_url(u: &Option<String>, pointer: String, errors: &mut Vec<FieldError>) {
+    if let Some(u) = u {
+        let ok = (u.starts_with("https://") || u.starts_with("http://"))
+            && u.len() <= 2000
+            && !u.contains(char::is_whitespace);
+        if !ok {
+            errors.push(FieldError::new(pointer, "format", "must be an http(s) URL"));
+        }
+    }
+}
+
+fn check_len(s: &Option<String>, max: usize, pointer: String, errors: &mut Vec<FieldError>) {
+    if s.as_ref().is_some_and(|s| s.chars().count() > max) {
+        errors.push(FieldError::new(
+            pointer,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+}
+
+impl DepartmentInput {
+    pub fn validate(&mut self, p: &str, errors: &mut Vec<FieldError>) {
+        check_slug(&self.slug, format!("{p}/slug"), errors);
+        self.name.validate(&format!("{p}/name"), 200, errors);
+        for (f, v, max) in [
+            ("directorate", &self.directorate, 200),
+            ("email", &self.email, 254),
+            ("phone", &self.phone, 40),
+            ("address", &self.address, 500),
+        ] {
+            check_len(v, max, format!("{p}/{f}"), errors);
+        }
+        if let Some(e) = &self.email {
+            if !e.contains('@') {
+                errors.push(FieldError::new(format!("{p}/email"), "format", "not an e-mail address"));
+            }
+        }
+        check_url(&self.website, format!("{p}/website"), errors);
+        check_url(&self.source, format!("{p}/source"), errors);
+    }
+}
+
+impl ServiceContent {
+    pub fn validate(&mut self, p: &str, errors: &mut Vec<FieldError>) {
+        self.name.validate(&format!("{p}/name"), 200, errors);
+        self.summary.validate(&format!("{p}/summary"), 2000, errors);
+        if let Some(d) = &mut self.description {
+            d.validate(&format!("{p}/description"), 20_000, errors);
+        }
+        for (lang, words) in self.keywords.lists_mut() {
+            words.retain(|w| !w.trim().is_empty());
+            if words.len() > 50 || words.iter().any(|w| w.chars().count() > 100) {
+                errors.push(FieldError::new(
+                    format!("{p}/keywords/{}", lang.code()),
+                    "too_long",
+                    "at most 50 keywords of 100 characters",
+                ));
+            }
+        }
+        if self.audience.is_empty() {
+            errors.push(FieldError::new(
+                format!("{p}/audience"),
+                "required",
+                "name at least one audience",
+            ));
+        }
+        self.audience.sort();
+        self.audience.dedup();
+        let fee = &self.fee;
+        if fee.amount.is_some_and(|a| a < 0) {
+            errors.push(FieldError::new(
+                format!("{p}/fee/amount"),
+                "minimum",
+                "a fee cannot be negative",
+            ));
+        }
+        if fee.currency.len() != 3 || !fee.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            errors.push(FieldError::new(
+                format!("{p}/fee/currency"),
+                "format",
+                "an ISO 4217 code such as CHF",
+            ));
+        }
+        if let Some(n) = &mut self.fee.note {
+            n.validate(&format!("{p}/fee/note"), 1000, errors);
+        }
+        if self.processing_time.days.is_some_and(|d| d > 3650) {
+            errors.push(FieldError::new(
+                format!("{p}/processing_time/days"),
+                "maximum",
+                "at most 3650 days",
+            ));
+        }
+        match (self.channel, &self.external_url) {
+            (Channel::External, None) => errors.push(FieldError::new(
+                format!("{p}/external_url"),
+                "required",
+                "an external service names the portal that handles it",
+            )),
+            (Channel::Guichet | Channel::Counter, Some(_)) => errors.push(FieldError::new(
+                format!("{p}/external_url"),
+                "not_allowed",
+                "only external services have an external_url",
+            )),
+            _ => {}
+        }
+        check_url(&self.external_url, format!("{p}/external_url"), errors);
+        check_url(&self.source, format!("{p}/source"), errors);
+        for (i, d) in self.documents_required.iter_mut().enumerate() {
+            d.validate(&format!("{p}/documents_required/{i}"), 500, errors);
+        }
+        check_len(&self.notes, 5000, format!("{p}/notes"), errors);
+    }
+}
+
+impl CatalogueFile {
+    /// Parses and checks a whole catalogue: every field, every reference, every form.
+    pub fn parse(json: &str) -> Result<CatalogueFile, Vec<FieldError>> {
+        let mut file: CatalogueFile = serde_json::from_str(json).map_err(|e| {
+            vec![FieldError::new(
+                "",
+                "invalid_json",
+                format!("not a catalogue file: {e}"),
+            )]
+        })?;
+        let mut errors = Vec::new();
+        if file.format != FORMAT {
+            errors.push(FieldError::new("/format", "const", format!("expected \"{FORMAT}\"")));
+        }
+        let mut cats = HashSet::new();
+        for (i, c) in file.categories.iter_mut().enumerate() {
+            check_slug(&c.slug, format!("/categories/{i}/slug"), &mut errors);
+            c.label.validate(&format!("/categories/{i}/label"), 200, &mut errors);
+            if !cats.insert(c.slug.clone()) {
+                errors.push(FieldError::new(
+                    format!("/categories/{i}/slug"),
+                    "duplicate",
+                    "slug used twice",
+                ));
+            }
+        }
+        let mut deps = HashSet::new();
+        for (i, d) in file.departments.iter_mut().enumerate() {
+            d.validate(&format!("/departments/{i}"), &mut errors);
+            if !deps.insert(d.slug.clone()) {
+                errors.push(FieldError::new(
+                    format!("/departments/{i}/slug"),
+                    "duplicate",
+                    "slug used twice",
+                ));
+            }
+        }
+        let mut slugs = HashSet::new();
+        for (i, s) in file.services.iter_mut().enumerate() {
+            let p = format!("/services/{i}");
+            check_slug(&s.slug, format!("{p}/slug"), &mut errors);
+            if !slugs.insert(s.slug.clone()) {
+                errors.push(FieldError::new(format!("{p}/slug"), "duplicate", "slug used twice"));
+            }
+            if !deps.contains(&s.department) {
+                errors.push(FieldError::new(
+                    format!("{p}/department"),
+                    "unknown",
+                    format!("no department '{}' in this file", s.department),
+                ));
+            }
+            if !cats.contains(&s.category) {
+                errors.push(FieldError::new(
+                    format!("{p}/category"),
+                    "unknown",
+                    format!("no category '{}' in this file", s.category),
+                ));
+            }
+            s.content.validate(&p, &mut errors);
+            forms::check_definition(&s.form, &format!("{p}/form"), &mut errors);
+        }
+        if errors.is_empty() {
+            Ok(file)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(is_slug("zuzug-anmelden"));
+        assert!(is_slug("a1"));
+        for bad in ["", "-a", "a-", "a--b", "A", "ä", "a_b", &"a".repeat(65)] {
+            assert!(!is_slug(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_bundled_seed_is_a_valid_catalogue() {
+        let file = CatalogueFile::parse(include_str!("../../seed/thun-catalogue.json")).unwrap();
+        assert_eq!(file.services.len(), 30);
+        assert!(
+            file.services
+                .iter()
+                .filter(|s| s.content.channel == Channel::Guichet)
+                .count()
+                >= 10
+        );
+    }
+
+    #[test]
+    fn an_external_service_needs_its_portal() {
+        let mut c: ServiceContent = serde_json::from_value(serde_json::json!({
+            "name": {"de": "X"}, "summary": {"de": "Y"}, "audience": ["resident"],
+            "fee": {"amount": null, "currency": "CHF", "basis": "varies", "verified": false},
+            "processing_time": {"days": null, "verified": false},
+            "channel": "external", "requires_login": false
+        }))
+        .unwrap();
+        let mut errors = vec![];
+        c.validate("", &mut errors);
+        assert_eq!(errors[0].pointer, "/external_url");
+    }
+}

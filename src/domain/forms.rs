@@ -1,0 +1,213 @@
+//! Application forms: JSON Schema (draft 2020-12) with guichet's custom formats, each of which
+//! also carries a `pattern` so a frontend validating with AJV catches the shape early.
+use serde_json::{Map, Value};
+
+use super::catalogue::FormDefinition;
+use super::lang::Lang;
+use super::FieldError;
+
+/// Custom formats guichet checks on submission (beyond the standard ones).
+pub const CUSTOM_FORMATS: [&str; 4] = ["ahv-number", "uid", "phone", "document-id"];
+
+/// Swiss social security number `756.1234.5678.97` with its EAN-13 check digit.
+pub fn is_ahv_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[3] != b'.' || b[8] != b'.' || b[13] != b'.' || !s.starts_with("756.") {
+        return false;
+    }
+    let digits: Vec<u32> = s.chars().filter(|c| *c != '.').filter_map(|c| c.to_digit(10)).collect();
+    if digits.len() != 13 {
+        return false;
+    }
+    let sum: u32 = digits[..12]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { *d } else { d * 3 })
+        .sum();
+    (10 - sum % 10) % 10 == digits[12]
+}
+
+/// Swiss enterprise identification number `CHE-123.456.789` with its modulo-11 check digit.
+pub fn is_uid(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("CHE-") else {
+        return false;
+    };
+    let b = rest.as_bytes();
+    if b.len() != 11 || b[3] != b'.' || b[7] != b'.' {
+        return false;
+    }
+    let digits: Vec<u32> = rest
+        .chars()
+        .filter(|c| *c != '.')
+        .filter_map(|c| c.to_digit(10))
+        .collect();
+    if digits.len() != 9 {
+        return false;
+    }
+    const W: [u32; 8] = [5, 4, 3, 2, 7, 6, 5, 4];
+    let sum: u32 = digits[..8].iter().zip(W).map(|(d, w)| d * w).sum();
+    let check = (11 - sum % 11) % 11;
+    check != 10 && check == digits[8]
+}
+
+pub fn is_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (7..=20).contains(&s.len())
+        && (7..=15).contains(&digits)
+        && s.chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || " ()/.-".contains(c) || (i == 0 && c == '+'))
+}
+
+pub fn is_document_id(s: &str) -> bool {
+    s.len() == 36 && uuid::Uuid::parse_str(s).is_ok()
+}
+
+/// Compiles a form schema with guichet's formats; formats are asserted, not just annotated.
+pub fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .with_format("ahv-number", is_ahv_number)
+        .with_format("uid", is_uid)
+        .with_format("phone", is_phone)
+        .with_format("document-id", is_document_id)
+        .build(schema)
+        .map_err(|e| e.to_string())
+}
+
+/// Checks a form definition: a draft 2020-12 object schema that compiles, whose custom
+/// formats all carry a pattern, and a UI schema that is an object.
+pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldError>) {
+    let schema = &form.schema;
+    if schema.get("type").and_then(Value::as_str) != Some("object") {
+        errors.push(FieldError::new(
+            format!("{p}/schema/type"),
+            "const",
+            "a form schema describes an object",
+        ));
+    }
+    if let Some(d) = schema.get("$schema").and_then(Value::as_str) {
+        if d != "https://json-schema.org/draft/2020-12/schema" {
+            errors.push(FieldError::new(
+                format!("{p}/schema/$schema"),
+                "const",
+                "forms use JSON Schema draft 2020-12",
+            ));
+        }
+    }
+    if let Err(e) = compile(schema) {
+        errors.push(FieldError::new(format!("{p}/schema"), "invalid_schema", e));
+    }
+    let mut missing = Vec::new();
+    find_unpatterned_formats(schema, &format!("{p}/schema"), &mut missing);
+    for ptr in missing {
+        errors.push(FieldError::new(
+            ptr,
+            "pattern_required",
+            "a custom format also needs a `pattern` for client-side validation",
+        ));
+    }
+    if let Some(ui) = &form.ui_schema {
+        if !ui.is_object() {
+            errors.push(FieldError::new(
+                format!("{p}/ui_schema"),
+                "type",
+                "a UI schema is an object",
+            ));
+        }
+    }
+    if serde_json::to_vec(form).map(|v| v.len()).unwrap_or(0) > 512 * 1024 {
+        errors.push(FieldError::new(
+            p.to_string(),
+            "too_long",
+            "a form definition is at most 512 KiB",
+        ));
+    }
+}
+
+fn find_unpatterned_formats(v: &Value, p: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(f) = m.get("format").and_then(Value::as_str) {
+                if CUSTOM_FORMATS.contains(&f) && !m.contains_key("pattern") {
+                    out.push(p.to_string());
+                }
+            }
+            for (k, child) in m {
+                find_unpatterned_formats(child, &format!("{p}/{}", escape_pointer(k)), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                find_unpatterned_formats(child, &format!("{p}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn escape_pointer(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// The schema with every `title` in `lang` (from the `x-title` translations, German when a
+/// translation is missing). The validation keywords are untouched.
+pub fn localize(schema: &Value, lang: Lang) -> Value {
+    match schema {
+        Value::Object(m) => {
+            let mut out = Map::with_capacity(m.len());
+            for (k, v) in m {
+                out.insert(k.clone(), localize(v, lang));
+            }
+            if let Some(Value::Object(titles)) = m.get("x-title") {
+                let t = titles.get(lang.code()).or_else(|| titles.get("de"));
+                if let Some(t @ Value::String(_)) = t {
+                    out.insert("title".into(), t.clone());
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| localize(v, lang)).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ahv_numbers_need_the_check_digit() {
+        assert!(is_ahv_number("756.1234.5678.97"));
+        assert!(!is_ahv_number("756.1234.5678.90"));
+        assert!(!is_ahv_number("757.1234.5678.97"));
+        assert!(!is_ahv_number("7561234567897"));
+    }
+
+    #[test]
+    fn uids_need_the_check_digit() {
+        assert!(is_uid("CHE-116.281.710"));
+        assert!(!is_uid("CHE-116.281.711"));
+        assert!(!is_uid("CHE116281710"));
+    }
+
+    #[test]
+    fn formats_are_asserted() {
+        let v = compile(&json!({"type": "object", "properties": {"a": {"type": "string", "format": "ahv-number"}}}))
+            .unwrap();
+        assert!(v.is_valid(&json!({"a": "756.1234.5678.97"})));
+        assert!(!v.is_valid(&json!({"a": "756.1234.5678.90"})));
+        let v = compile(&json!({"type": "string", "format": "date"})).unwrap();
+        assert!(!v.is_valid(&json!("2026-02-30")));
+    }
+
+    #[test]
+    fn titles_follow_the_language() {
+        let s = json!({"title": "Hund", "x-title": {"de": "Hund", "fr": "Chien"}, "properties": {"a": {"title": "A", "x-title": {"de": "A"}}}});
+        let fr = localize(&s, Lang::Fr);
+        assert_eq!(fr["title"], "Chien");
+        assert_eq!(fr["properties"]["a"]["title"], "A");
+    }
+}

@@ -1,0 +1,254 @@
+//! One error type for the whole API, answered as RFC 9457 problem details.
+//!
+//! Every problem has a stable `type` (`/problems/<kind>`), explained at `GET /problems/<kind>`.
+//! Database and unexpected errors are logged with their cause and answered as a generic 500;
+//! their text never reaches the client.
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::FieldError;
+
+/// Every kind of problem guichet answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    BadRequest,
+    MalformedJson,
+    InvalidParameter,
+    UnknownParameter,
+    InvalidCursor,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    NotAcceptable,
+    Conflict,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    PreconditionRequired,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ProblemKind {
+    pub const ALL: [ProblemKind; 19] = [
+        ProblemKind::BadRequest,
+        ProblemKind::MalformedJson,
+        ProblemKind::InvalidParameter,
+        ProblemKind::UnknownParameter,
+        ProblemKind::InvalidCursor,
+        ProblemKind::Unauthorized,
+        ProblemKind::Forbidden,
+        ProblemKind::NotFound,
+        ProblemKind::MethodNotAllowed,
+        ProblemKind::NotAcceptable,
+        ProblemKind::Conflict,
+        ProblemKind::PreconditionFailed,
+        ProblemKind::PayloadTooLarge,
+        ProblemKind::UnsupportedMediaType,
+        ProblemKind::ValidationFailed,
+        ProblemKind::PreconditionRequired,
+        ProblemKind::RateLimited,
+        ProblemKind::Internal,
+        ProblemKind::Unavailable,
+    ];
+
+    /// (slug, status, title, explanation)
+    pub fn info(self) -> (&'static str, u16, &'static str, &'static str) {
+        use ProblemKind::*;
+        match self {
+            BadRequest => ("bad-request", 400, "The request is malformed", "The request could not be understood. Fix it as the detail says before retrying."),
+            MalformedJson => ("malformed-json", 400, "The request body is not valid JSON", "The body must be one JSON document of the documented shape, sent as application/json."),
+            InvalidParameter => ("invalid-parameter", 400, "A parameter has an invalid value", "A path or query parameter has a value outside what the API documents; `errors[].pointer` names it."),
+            UnknownParameter => ("unknown-parameter", 400, "An unknown query parameter was given", "guichet rejects query parameters it does not know instead of silently ignoring them, so a typo in a filter never returns unfiltered data."),
+            InvalidCursor => ("invalid-cursor", 400, "The pagination cursor is invalid", "Cursors are opaque: pass the `next_cursor` of the previous page unchanged."),
+            Unauthorized => ("unauthorized", 401, "Authentication is required", "Send a valid bearer token in the Authorization header."),
+            Forbidden => ("forbidden", 403, "The token does not allow this", "The caller is authenticated but lacks the scope or role this operation needs."),
+            NotFound => ("not-found", 404, "Not found", "There is no such resource, or the caller may not see it."),
+            MethodNotAllowed => ("method-not-allowed", 405, "Method not allowed", "The resource exists but does not support this HTTP method; the Allow header lists those it does."),
+            NotAcceptable => ("not-acceptable", 406, "No acceptable representation", "guichet answers in JSON; ask for application/json."),
+            Conflict => ("conflict", 409, "The request conflicts with the current state", "The resource is not in a state that allows this change."),
+            PreconditionFailed => ("precondition-failed", 412, "The resource has changed", "The If-Match header does not match the current ETag: reload the resource and retry."),
+            PayloadTooLarge => ("payload-too-large", 413, "The request body is too large", "Send a smaller body; the limit is documented in the README (GUICHET_BODY_LIMIT)."),
+            UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported content type", "Send the body with the documented Content-Type (application/json)."),
+            ValidationFailed => ("validation-failed", 422, "The submitted data is invalid", "One or more fields are invalid; each entry of `errors` points at one with a JSON Pointer."),
+            PreconditionRequired => ("precondition-required", 428, "If-Match is required", "Send the resource's current ETag in If-Match, so that concurrent changes cannot be lost."),
+            RateLimited => ("rate-limited", 429, "Too many requests", "Slow down; Retry-After says when to try again."),
+            Internal => ("internal", 500, "Internal server error", "Something went wrong on our side. It is logged with the request id; report the request id if it persists."),
+            Unavailable => ("unavailable", 503, "Service unavailable", "A dependency (usually the database) is not reachable; retry after the time in Retry-After."),
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        self.info().0
+    }
+
+    pub fn from_slug(slug: &str) -> Option<ProblemKind> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
+    pub fn status(self) -> StatusCode {
+        StatusCode::from_u16(self.info().1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+/// An RFC 9457 problem details document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/not-found", "title": "Not found", "status": 404,
+    "detail": "No service 'hundetaxe'.", "instance": "/v1/services/hundetaxe",
+    "request_id": "0193a4b2-7c1e-7d2a-9f00-3b5c1d2e4f60"
+}))]
+pub struct Problem {
+    /// Stable identifier of the kind of problem; `GET` it for an explanation.
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/validation-failed")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path this problem is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Also in the `X-Request-Id` header; quote it when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub kind: ProblemKind,
+    pub detail: Option<String>,
+    pub errors: Vec<FieldError>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind.slug())?;
+        if let Some(d) = &self.detail {
+            write!(f, ": {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ApiError {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            kind,
+            detail: Some(detail.into()),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> ApiError {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> ApiError {
+        Self::new(ProblemKind::NotFound, detail)
+    }
+
+    pub fn invalid_parameter(name: &str, detail: impl Into<String>) -> ApiError {
+        let detail = detail.into();
+        Self::new(ProblemKind::InvalidParameter, format!("{name}: {detail}"))
+            .with_errors(vec![FieldError::new(name, "invalid", detail)])
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> ApiError {
+        let n = errors.len();
+        let detail = if n == 1 {
+            "1 field is invalid".to_string()
+        } else {
+            format!("{n} fields are invalid")
+        };
+        Self::new(ProblemKind::ValidationFailed, detail).with_errors(errors)
+    }
+
+    /// A 503 that tells the client when to retry.
+    pub fn unavailable(detail: impl Into<String>) -> ApiError {
+        Self::new(ProblemKind::Unavailable, detail).with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+    }
+
+    /// A 500: the cause is logged here and never sent to the client.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "internal error");
+        ApiError {
+            kind: ProblemKind::Internal,
+            detail: None,
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn problem(&self, instance: Option<String>, request_id: Option<String>) -> Problem {
+        let (slug, status, title, _) = self.kind.info();
+        Problem {
+            type_: format!("/problems/{slug}"),
+            title: title.to_string(),
+            status,
+            detail: self.detail.clone(),
+            instance,
+            request_id,
+            errors: self.errors.clone(),
+        }
+    }
+
+    /// The full response; the request-id middleware calls it again with the instance and id.
+    pub fn response(&self, instance: Option<String>, request_id: Option<String>) -> HttpResponse {
+        let mut res = HttpResponse::build(self.kind.status());
+        res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        for (k, v) in &self.headers {
+            res.insert_header((k.clone(), v.clone()));
+        }
+        let body = serde_json::to_vec(&self.problem(instance, request_id)).unwrap_or_default();
+        res.body(body)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.response(None, None)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> ApiError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => ApiError::not_found("Not found."),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                ApiError::unavailable("A concurrent change got in the way; retry.")
+            }
+            other => ApiError::internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(e: r2d2::Error) -> ApiError {
+        tracing::error!(error = %e, "database pool");
+        ApiError::unavailable("The database is not reachable right now.")
+    }
+}

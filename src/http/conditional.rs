@@ -1,0 +1,32 @@
+//! Responses for pre-rendered resources: ETag, `If-None-Match` (304), `Content-Language`,
+//! `Vary: Accept-Language`.
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::catalogue::snapshot::Rendered;
+
+fn matches(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+/// 200 with the body, or 304 when the client's copy is current.
+pub fn respond(req: &HttpRequest, r: &Rendered, content_type: &'static str) -> HttpResponse {
+    let mut res = if matches(req, &r.etag) {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, r.etag.as_str()))
+        .insert_header((header::VARY, HeaderValue::from_static("Accept-Language")))
+        .insert_header((header::CONTENT_LANGUAGE, r.content_language))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    if matches(req, &r.etag) {
+        return res.finish();
+    }
+    res.content_type(content_type).body(r.body.clone())
+}

@@ -1,0 +1,70 @@
+//! Extractors: strict query strings (unknown parameters are a 400) and the negotiated
+//! language.
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, http::header, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::catalogue::Render;
+use crate::domain::lang::Lang;
+use crate::domain::FieldError;
+use crate::error::{ApiError, ProblemKind};
+
+/// Like `web::Query`, but the target struct denies unknown fields and every error is a
+/// problem document naming the parameter.
+pub struct StrictQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for StrictQuery<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(StrictQuery))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
+    serde_urlencoded::from_str::<T>(qs).map_err(|e| {
+        let msg = e.to_string();
+        if let Some(rest) = msg.strip_prefix("unknown field `") {
+            let name = rest.split('`').next().unwrap_or("");
+            let allowed = rest.split_once("expected ").map(|x| x.1).unwrap_or("no parameters");
+            ApiError::new(
+                ProblemKind::UnknownParameter,
+                format!("Unknown query parameter '{name}'; this operation takes {allowed}."),
+            )
+            .with_errors(vec![FieldError::new(
+                name,
+                "unknown",
+                "not a parameter of this operation",
+            )])
+        } else {
+            let name = msg.split('`').nth(1).unwrap_or("query").to_string();
+            ApiError::new(ProblemKind::InvalidParameter, format!("Invalid query string: {msg}"))
+                .with_errors(vec![FieldError::new(name, "invalid", msg)])
+        }
+    })
+}
+
+/// `?lang=` (`de`, `fr`, `it`, `en`, `all`) if given, otherwise `Accept-Language`.
+pub fn render_for(req: &HttpRequest, lang: Option<&str>) -> Result<Render, ApiError> {
+    match lang {
+        Some("all") => Ok(Render::All),
+        Some(l) => Lang::parse(l)
+            .filter(|_| l.len() == 2)
+            .map(Render::One)
+            .ok_or_else(|| ApiError::invalid_parameter("lang", "must be one of de, fr, it, en, all")),
+        None => {
+            let h = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+            Ok(Render::One(Lang::negotiate(h)))
+        }
+    }
+}
+
+/// Path segments (slugs or ids) are bounded before any lookup.
+pub fn path_key(raw: &str) -> Result<&str, ApiError> {
+    if raw.is_empty() || raw.len() > 64 {
+        return Err(ApiError::not_found("No such resource."));
+    }
+    Ok(raw)
+}

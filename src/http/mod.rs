@@ -1,0 +1,5 @@
+//! Cross-cutting HTTP concerns, built once for every endpoint.
+pub mod conditional;
+pub mod extract;
+pub mod middleware;
+pub mod pagination;

@@ -1,0 +1,64 @@
+//! Cursor pagination: `?limit=` (1-100, default 20) and an opaque `?cursor=`; answers
+//! `{"data": [...], "next_cursor": ...}` with a `Link: <...>; rel="next"` header.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{ApiError, ProblemKind};
+
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+
+pub fn limit(raw: Option<i64>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => Ok(n as usize),
+        Some(_) => Err(ApiError::invalid_parameter(
+            "limit",
+            format!("must be from 1 to {MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// Encodes a keyset position; the `scope` ties a cursor to the collection that issued it.
+pub fn encode<K: Serialize>(scope: &str, key: &K) -> String {
+    let json = serde_json::to_vec(&(scope, key)).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+pub fn decode<K: DeserializeOwned>(scope: &str, cursor: Option<&str>) -> Result<Option<K>, ApiError> {
+    let Some(c) = cursor else { return Ok(None) };
+    let bad = || {
+        ApiError::new(
+            ProblemKind::InvalidCursor,
+            "The cursor is not one this collection issued.",
+        )
+        .with_errors(vec![crate::domain::FieldError::new(
+            "cursor",
+            "invalid",
+            "not a cursor of this collection",
+        )])
+    };
+    if c.len() > 1024 {
+        return Err(bad());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let (s, key): (String, K) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if s != scope {
+        return Err(bad());
+    }
+    Ok(Some(key))
+}
+
+/// Builds the URL of the next page: the same query with `cursor` replaced.
+pub fn next_url(base: &str, path: &str, query: &str, cursor: &str) -> String {
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k != "cursor")
+        .collect();
+    pairs.push(("cursor".into(), cursor.into()));
+    let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("{base}{path}?{qs}")
+}

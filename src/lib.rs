@@ -1,0 +1,21 @@
+//! guichet: a headless e-government API.
+//!
+//! Layers, outermost first:
+//! - [`api`]: HTTP handlers, one module per resource (thin: parse, call, render).
+//! - [`http`]: cross-cutting HTTP concerns (problem details, request ids, language, pagination).
+//! - [`catalogue`]: the application layer of the service catalogue (snapshot cache, import/export).
+//! - [`domain`]: types with `parse` constructors and rules, no I/O.
+//! - [`db`]: diesel schema, models and queries, one code base for SQLite and PostgreSQL.
+pub mod api;
+pub mod app;
+pub mod catalogue;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod telemetry;
+
+pub use app::{build, Application};
+pub use config::Config;

@@ -1,0 +1,175 @@
+//! The command line, run as the real binary: configuration errors, migrate, import/export,
+//! openapi, and graceful shutdown.
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::TestDb;
+use serde_json::Value;
+
+fn guichet(db: &TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_guichet"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db.url)
+        .env("GUICHET_LOG", "warn");
+    c
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_the_variable() {
+    let db = TestDb::new();
+    for (var, value) in [
+        ("GUICHET_LISTEN", "not-an-address"),
+        ("GUICHET_DB_POOL_SIZE", "-3"),
+        ("DATABASE_URL", "mysql://x"),
+    ] {
+        let out = guichet(&db).env(var, value).arg("serve").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(var), "{err}");
+    }
+}
+
+#[test]
+fn import_is_an_idempotent_upsert_and_export_round_trips() {
+    let db = TestDb::new();
+    let out = guichet(&db)
+        .arg("migrate")
+        .env("GUICHET_SEED", "none")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/seed/thun-catalogue.json");
+    let out = guichet(&db).args(["catalogue", "import", seed]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["services_created"], 30);
+    assert_eq!(report["departments_created"], 12);
+
+    let out = guichet(&db).args(["catalogue", "import", seed]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["services_unchanged"], 30);
+    assert_eq!(report["services_created"], 0);
+    assert_eq!(report["services_new_version"], 0);
+
+    let out = guichet(&db).args(["catalogue", "export"]).output().unwrap();
+    assert!(out.status.success());
+    let exported: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(exported["format"], "guichet-catalogue/1");
+    assert_eq!(exported["services"].as_array().unwrap().len(), 30);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.json");
+    std::fs::write(&path, &out.stdout).unwrap();
+    let out = guichet(&db).args(["catalogue", "import"]).arg(&path).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["services_unchanged"], 30, "an export re-imports as no change");
+}
+
+#[test]
+fn an_invalid_catalogue_file_is_refused_whole_with_pointers() {
+    let db = TestDb::new();
+    let mut file: Value = serde_json::from_str(guichet::catalogue::import::THUN_SEED).unwrap();
+    file["services"][0]["slug"] = Value::from("Not A Slug");
+    file["services"][1]["department"] = Value::from("nowhere");
+    file["services"][2]["form"]["schema"]["properties"]["x"] =
+        serde_json::json!({"type": "string", "format": "ahv-number"});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    let out = guichet(&db)
+        .env("GUICHET_SEED", "none")
+        .args(["catalogue", "import"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("/services/0/slug"), "{err}");
+    assert!(err.contains("/services/1/department"), "{err}");
+    assert!(err.contains("/services/2/form/schema/properties/x"), "{err}");
+    // nothing was written
+    let out = guichet(&db).args(["catalogue", "export"]).output().unwrap();
+    let exported: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(exported["services"].as_array().unwrap().len(), 0);
+
+    let out = guichet(&db)
+        .args(["catalogue", "import", "/nonexistent.json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn openapi_prints_the_document() {
+    let db = TestDb::new();
+    let out = guichet(&db).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc, serde_json::to_value(guichet::api::openapi()).unwrap());
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let db = TestDb::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = guichet(&db)
+        .env("GUICHET_LISTEN", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(up, "server did not start");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut exited = None;
+    for _ in 0..200 {
+        if let Some(s) = child.try_wait().unwrap() {
+            exited = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let s = exited.expect("exits within 10 s of SIGTERM");
+    assert!(s.success(), "{s:?}");
+}
+
+#[tokio::test]
+async fn several_instances_starting_at_once_on_an_empty_database_seed_it_once() {
+    let db = TestDb::new();
+    let url = db.url.clone();
+    let tasks: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { guichet::build(common::config(&url, &[])).await.map(|a| a.port()) })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().expect("every instance starts");
+    }
+    use diesel::prelude::*;
+    let mut conn = guichet::db::establish(&url).unwrap();
+    let n: i64 = guichet::db::schema::services::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(n, 30);
+}

@@ -1,0 +1,179 @@
+//! Test harness: a real guichet on a free port over a fresh real database (SQLite file or
+//! PostgreSQL database), reached over HTTP. The backend comes from `GUICHET_TEST_BACKEND`
+//! (`sqlite`, the default, or `postgres` with `GUICHET_TEST_PG_URL`).
+#![allow(dead_code)]
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use guichet::config::Config;
+
+pub const PUBLIC_URL: &str = "http://guichet.test";
+
+pub struct TestDb {
+    pub url: String,
+    pg_admin: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn backend() -> String {
+    std::env::var("GUICHET_TEST_BACKEND").unwrap_or_else(|_| "sqlite".into())
+}
+
+impl TestDb {
+    /// A fresh, empty database of the backend under test.
+    pub fn new() -> TestDb {
+        if backend() == "postgres" {
+            let base =
+                std::env::var("GUICHET_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            let name = format!("guichet_test_{}", uuid::Uuid::now_v7().simple());
+            let mut admin = PgConnection::establish(&format!("{base}/postgres")).expect("PostgreSQL for tests");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .expect("create test database");
+            TestDb {
+                url: format!("{base}/{name}"),
+                pg_admin: Some((base, name)),
+                _dir: None,
+            }
+        } else {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = dir.path().join("guichet.db").to_string_lossy().to_string();
+            TestDb {
+                url,
+                pg_admin: None,
+                _dir: Some(dir),
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.pg_admin {
+            if let Ok(mut admin) = PgConnection::establish(&format!("{base}/postgres")) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+    }
+}
+
+pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), db_url.to_string()),
+        ("GUICHET_LISTEN".into(), "127.0.0.1:0".into()),
+        ("GUICHET_PUBLIC_URL".into(), PUBLIC_URL.into()),
+        ("GUICHET_CATALOGUE_REFRESH_MS".into(), "100".into()),
+        ("GUICHET_WORKERS".into(), "2".into()),
+        ("GUICHET_DB_POOL_SIZE".into(), "4".into()),
+        ("GUICHET_LOG".into(), "warn".into()),
+    ]);
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub app_db: guichet::db::Db,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        let db = TestDb::new();
+        Self::spawn_on(db, extra).await
+    }
+
+    pub async fn spawn_on(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+        let app = guichet::build(config(&db.url, extra)).await.expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        let app_db = app.db.clone();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            address,
+            client,
+            db,
+            app_db,
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("json body")
+    }
+
+    /// Runs `f` on a direct connection to the test database (for setup and for checking
+    /// database effects).
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut guichet::db::DbConnection) -> T) -> T {
+        let mut conn = guichet::db::establish(&self.db.url).expect("connect");
+        f(&mut conn)
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Asserts a problem answer: status, `application/problem+json`, type, and the request id
+/// in both header and body. Returns the body.
+pub async fn assert_problem(res: reqwest::Response, status: u16, kind: &str) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "status of {}", res.url());
+    let ct = res
+        .headers()
+        .get("content-type")
+        .expect("content-type")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(ct, "application/problem+json");
+    let rid = res
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: serde_json::Value = res.json().await.expect("problem body");
+    assert_eq!(body["type"], format!("/problems/{kind}"), "{body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["request_id"], rid.as_str());
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    body
+}
+
+/// Waits (at most `GUICHET_CATALOGUE_REFRESH_MS`-bounded, here 3 s) until `check` holds.
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..60 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}

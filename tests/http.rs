@@ -1,0 +1,190 @@
+//! Cross-cutting behaviour: problem details, request ids, security headers, unknown routes and
+//! methods, CORS, health, metrics, problem pages, the OpenAPI document and the docs.
+mod common;
+
+use common::{assert_problem, TestApp};
+use serde_json::Value;
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_security_headers() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(app.url("/v1/services"))
+        .header("X-Request-Id", "trace-abc.123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-abc.123");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    // a malformed incoming id is replaced by a fresh one
+    let res = app
+        .client
+        .get(app.url("/v1/services"))
+        .header("X-Request-Id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    // and the problem body repeats the id the client sent
+    let res = app
+        .client
+        .get(app.url("/v1/services/nope"))
+        .header("X-Request-Id", "my-id-1")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 404, "not-found").await;
+    assert_eq!(body["request_id"], "my-id-1");
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let body = assert_problem(app.get("/v2/nothing").await, 404, "not-found").await;
+    assert_eq!(body["instance"], "/v2/nothing");
+    let res = app
+        .client
+        .post(app.url("/v1/services"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET");
+    assert_problem(res, 405, "method-not-allowed").await;
+    let res = app
+        .client
+        .delete(app.url("/v1/services/hund-anmelden"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 405, "method-not-allowed").await;
+    // nothing changed
+    assert_eq!(app.get_json("/v1/services/hund-anmelden").await["version"], 1);
+}
+
+#[tokio::test]
+async fn health_metrics_and_problem_pages() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get_json("/health/live").await["status"], "ok");
+    let ready = app.get_json("/health/ready").await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"], common::backend());
+    assert!(ready["catalogue_revision"].as_i64().unwrap() >= 1);
+    assert_problem(app.get("/health/ready?verbose=1").await, 400, "unknown-parameter").await;
+
+    app.get("/v1/services").await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/v1/services\""));
+    assert!(text.contains("catalogue_services"));
+
+    let all: Value = app.get_json("/problems").await;
+    let kinds = all.as_array().unwrap();
+    assert!(kinds.len() >= 15);
+    for k in kinds {
+        let t = k["type"].as_str().unwrap();
+        let page = app.get_json(t).await;
+        assert_eq!(&page["type"], &k["type"]);
+        assert!(page["description"].as_str().unwrap().len() > 10);
+    }
+    assert_problem(app.get("/problems/no-such-kind").await, 404, "not-found").await;
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = TestApp::spawn_with(&[("GUICHET_CORS_ORIGINS", "https://portal.thun.ch")]).await;
+    let ok = app
+        .client
+        .get(app.url("/v1/services"))
+        .header("Origin", "https://portal.thun.ch")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.headers()["access-control-allow-origin"], "https://portal.thun.ch");
+    let pre = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/v1/services"))
+        .header("Origin", "https://portal.thun.ch")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(pre.status().is_success());
+    assert_eq!(pre.headers()["access-control-allow-origin"], "https://portal.thun.ch");
+    let other = app
+        .client
+        .get(app.url("/v1/services"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn the_served_openapi_document_is_the_committed_one() {
+    let app = TestApp::spawn().await;
+    let served = app.get_json("/v1/openapi.json").await;
+    let committed: Value = serde_json::from_str(include_str!("../openapi/v1.json")).unwrap();
+    let generated = serde_json::to_value(guichet::api::openapi()).unwrap();
+    assert_eq!(served, generated);
+    assert_eq!(
+        committed, generated,
+        "openapi/v1.json is stale: run `cargo run -- openapi > openapi/v1.json` and commit it"
+    );
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+    // every operation has an operationId, unique, named after its handler
+    let mut ids = Vec::new();
+    for (_, item) in served["paths"].as_object().unwrap() {
+        for (_, op) in item.as_object().unwrap() {
+            ids.push(op["operationId"].as_str().unwrap().to_string());
+        }
+    }
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n);
+    assert!(ids.contains(&"list_services".to_string()) && ids.contains(&"get_service".to_string()));
+}
+
+#[tokio::test]
+async fn the_docs_are_served_without_any_third_party_asset() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/docs").await;
+    assert!(res.status().is_redirection());
+    let res = app.get("/docs/").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger"), "{html}");
+    for asset in [
+        "/docs/swagger-initializer.js",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+    ] {
+        let res = app.get(asset).await;
+        assert_eq!(res.status(), 200, "{asset}");
+        let text = res.text().await.unwrap();
+        if asset.ends_with("initializer.js") {
+            assert!(text.contains("/v1/openapi.json"));
+            assert!(!text.contains("https://"), "no external URL in the initializer: {text}");
+        }
+    }
+    for src in html.split("src=\"").skip(1).chain(html.split("href=\"").skip(1)) {
+        let url = src.split('"').next().unwrap();
+        assert!(!url.starts_with("http"), "external asset {url}");
+    }
+}
