@@ -73,9 +73,9 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpReq
 /// Builds the server: migrates and seeds the database, loads the catalogue, binds the
 /// listener (port 0 picks a free port) and returns without serving yet.
 pub async fn build(config: Config) -> anyhow::Result<Application> {
-    let db = Db::new(&config.database_url, config.pool_size).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
     let prep = config.clone();
     tokio::task::spawn_blocking(move || prepare_database(&prep)).await??;
+    let db = Db::new(&config.database_url, config.pool_size).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
 
     let cache = CatalogueCache::new(db.clone(), &config.public_url);
     cache

@@ -38,6 +38,8 @@ pub async fn list_problems(_q: StrictQuery<super::health::NoParams>) -> HttpResp
 }
 
 /// Explain a problem type
+///
+/// What a problem `type` means and what a client should do about it.
 #[utoipa::path(
     tag = "operations",
     params(("kind" = String, Path, description = "The last segment of a problem `type`", example = "validation-failed")),

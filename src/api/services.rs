@@ -288,6 +288,8 @@ fn version_index(s: &crate::catalogue::snapshot::ServiceEntry, raw: &str) -> Res
 }
 
 /// Get one version of a service
+///
+/// A published or superseded version exactly as it was published, with the link to its form.
 #[utoipa::path(
     tag = "catalogue",
     params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"),
@@ -317,6 +319,8 @@ pub async fn get_service_version(
 }
 
 /// Get the application form of one version of a service
+///
+/// The JSON Schema an application made under that version was validated against.
 #[utoipa::path(
     tag = "catalogue",
     params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"),

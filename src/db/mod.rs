@@ -71,12 +71,45 @@ pub fn establish(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
         Backend::Postgres => Ok(DbConnection::Pg(PgConnection::establish(url)?)),
         Backend::Sqlite => {
             let mut c = SqliteConnection::establish(sqlite_path(url))?;
-            c.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            let setup = |c: &mut SqliteConnection| -> QueryResult<()> {
+                c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+                ensure_wal(c)
+            };
+            setup(&mut c).map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(DbConnection::Sqlite(c))
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    journal_mode: String,
+}
+
+/// WAL is a property of the database file: only the first connection switches it on. The
+/// switch needs an exclusive lock, which SQLite may refuse at once (without waiting) while
+/// another connection starts up, so it is retried for a while.
+fn ensure_wal(c: &mut SqliteConnection) -> QueryResult<()> {
+    let mut attempt = 0;
+    loop {
+        let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<JournalMode>(c);
+        let result = match mode {
+            Ok(m) if m.journal_mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(m) if m.journal_mode.eq_ignore_ascii_case("memory") => return Ok(()),
+            Ok(_) => diesel::sql_query("PRAGMA journal_mode = WAL")
+                .get_result::<JournalMode>(c)
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if attempt < 100 && (info.message().contains("locked") || info.message().contains("busy")) =>
+            {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return other,
         }
     }
 }
