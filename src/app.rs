@@ -26,9 +26,12 @@ pub fn prepare_database(config: &Config) -> anyhow::Result<()> {
     let mut conn = db::establish(&config.database_url)
         .map_err(|e| anyhow::anyhow!("cannot connect to the database ({}): {e}", redact(&config.database_url)))?;
     let seed = config.seed;
-    let (applied, seeded) = db::migrate_then(&mut conn, |c| match seed {
-        Seed::Thun => import::seed_if_empty(c),
-        Seed::None => Ok(None),
+    let (applied, seeded) = db::migrate_then(&mut conn, |c| {
+        crate::auth::keys::ensure_signing_key(c)?;
+        match seed {
+            Seed::Thun => import::seed_if_empty(c),
+            Seed::None => Ok(None),
+        }
     })?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
@@ -83,6 +86,8 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .await
         .map_err(|e| anyhow::anyhow!("loading the catalogue: {e}"))?;
     cache.spawn_refresher(config.catalogue_refresh);
+    let auth = crate::auth::AuthService::start(db.clone(), &config).await?;
+    let auth_data = web::Data::from(auth);
 
     let openapi = api::openapi();
     let openapi_json = web::Data::new(api::docs::OpenApiJson(serde_json::to_string(&openapi)?));
@@ -130,6 +135,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .into_utoipa_app()
             .app_data(db_data.clone())
             .app_data(cache_data.clone())
+            .app_data(auth_data.clone())
             .app_data(openapi_json.clone())
             .app_data(routes.clone())
             .app_data(metrics.clone())

@@ -25,6 +25,65 @@ pub enum Command {
     /// Import or export the service catalogue.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Manage partner clients (machine-to-machine credentials).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create a partner client; prints its credentials once, as JSON.
+    Create {
+        /// A name people recognise, e.g. "Treuhand Muster AG".
+        #[arg(long)]
+        name: String,
+        /// Space-separated scopes, e.g. "applications:read applications:write".
+        #[arg(long)]
+        scopes: String,
+        /// Id of the organisation the client acts for.
+        #[arg(long)]
+        organisation: Option<uuid::Uuid>,
+    },
+    /// Disable a client: its tokens stop working on every instance within 2 s.
+    Disable { client_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account; prints it with a generated one-time password, as JSON.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// `clerk` or `admin`.
+        #[arg(long)]
+        role: String,
+        /// Slug or id of the clerk's department.
+        #[arg(long)]
+        department: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account by e-mail: its tokens stop working within 2 s.
+    Disable { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key. It is published in the JWKS at once and signs after
+    /// `--activate-in` seconds (default: twice the JWKS cache lifetime), so every verifier
+    /// knows it first; the current key then retires and stays published until its last token
+    /// has expired.
+    Rotate {
+        #[arg(long, default_value_t = 600)]
+        activate_in: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

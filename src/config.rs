@@ -31,6 +31,10 @@ pub struct Config {
     /// How often each instance checks whether the published catalogue changed.
     pub catalogue_refresh: Duration,
     pub shutdown_timeout: Duration,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// The OAuth password grant (RFC 9700 deprecates it; for first-party frontends only).
+    pub password_grant: bool,
 }
 
 /// A configuration error names the variable and what is wrong with it, in one line.
@@ -92,6 +96,14 @@ impl Config {
         let refresh_ms = parse_num::<u64>(&var, "GUICHET_CATALOGUE_REFRESH_MS", 1000, 50, 2000)?;
         let shutdown_s = parse_num::<u64>(&var, "GUICHET_SHUTDOWN_TIMEOUT", 30, 0, 3600)?;
 
+        let access_ttl = parse_num::<u64>(&var, "GUICHET_ACCESS_TOKEN_TTL", 900, 60, 86_400)?;
+        let refresh_ttl = parse_num::<u64>(&var, "GUICHET_REFRESH_TOKEN_TTL", 2_592_000, 300, 31_536_000)?;
+        let password_grant = match var("GUICHET_PASSWORD_GRANT").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(o) => return Err(err("GUICHET_PASSWORD_GRANT", format!("'{o}' is not one of on, off"))),
+        };
+
         let cors_origins = match var("GUICHET_CORS_ORIGINS") {
             None => Vec::new(),
             Some(v) => v
@@ -121,6 +133,9 @@ impl Config {
             body_limit,
             catalogue_refresh: Duration::from_millis(refresh_ms),
             shutdown_timeout: Duration::from_secs(shutdown_s),
+            access_token_ttl: Duration::from_secs(access_ttl),
+            refresh_token_ttl: Duration::from_secs(refresh_ttl),
+            password_grant,
         })
     }
 }
@@ -198,6 +213,8 @@ mod tests {
             ("GUICHET_CORS_ORIGINS", "*"),
             ("DATABASE_URL", "mysql://x"),
             ("GUICHET_CATALOGUE_REFRESH_MS", "5000"),
+            ("GUICHET_ACCESS_TOKEN_TTL", "10"),
+            ("GUICHET_PASSWORD_GRANT", "maybe"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert_eq!(e.var, k);

@@ -252,3 +252,4 @@ impl From<r2d2::Error> for ApiError {
         ApiError::unavailable("The database is not reachable right now.")
     }
 }
+impl std::error::Error for ApiError {}

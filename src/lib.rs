@@ -6,8 +6,10 @@
 //! - [`catalogue`]: the application layer of the service catalogue (snapshot cache, import/export).
 //! - [`domain`]: types with `parse` constructors and rules, no I/O.
 //! - [`db`]: diesel schema, models and queries, one code base for SQLite and PostgreSQL.
+pub mod admin;
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod catalogue;
 pub mod cli;
 pub mod config;

@@ -2,7 +2,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
-use guichet::cli::{CatalogueCommand, Cli, Command};
+use guichet::cli::{CatalogueCommand, Cli, ClientCommand, Command, KeysCommand, UserCommand};
 use guichet::config::{Config, Seed};
 use guichet::{app, catalogue::import, db};
 
@@ -22,6 +22,40 @@ fn main() -> ExitCode {
         Command::Openapi => print_openapi(),
         Command::Catalogue(CatalogueCommand::Import { file }) => import_file(&config, &file),
         Command::Catalogue(CatalogueCommand::Export) => export(&config),
+        Command::Client(ClientCommand::Create {
+            name,
+            scopes,
+            organisation,
+        }) => with_db(&config, |c| {
+            guichet::admin::create_client(c, &name, &scopes, organisation)
+        }),
+        Command::Client(ClientCommand::Disable { client_id }) => with_db(&config, |c| {
+            guichet::admin::disable_client(c, &client_id).map(|_| serde_json::json!({"disabled": client_id}))
+        }),
+        Command::User(UserCommand::Create {
+            email,
+            role,
+            department,
+            password_stdin,
+        }) => {
+            let password = if password_stdin { Some(read_password()) } else { None };
+            match password {
+                Some(Err(e)) => Err(e),
+                Some(Ok(p)) => with_db(&config, |c| {
+                    guichet::admin::create_user(c, &email, &role, department.as_deref(), Some(p))
+                }),
+                None => with_db(&config, |c| {
+                    guichet::admin::create_user(c, &email, &role, department.as_deref(), None)
+                }),
+            }
+        }
+        Command::User(UserCommand::Disable { email }) => with_db(&config, |c| {
+            guichet::admin::disable_user(c, &email).map(|_| serde_json::json!({"disabled": email}))
+        }),
+        Command::Keys(KeysCommand::Rotate { activate_in }) => {
+            let ttl = config.access_token_ttl;
+            with_db(&config, |c| guichet::admin::rotate_keys(c, activate_in, ttl))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -63,6 +97,22 @@ fn import_file(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     let mut conn = connect(config)?;
     let report = import::import_str(&mut conn, &json)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_line(&mut s)?;
+    Ok(s.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn with_db(
+    config: &Config,
+    f: impl FnOnce(&mut db::DbConnection) -> anyhow::Result<serde_json::Value>,
+) -> anyhow::Result<()> {
+    let mut conn = connect(config)?;
+    let out = f(&mut conn)?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
 

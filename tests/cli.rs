@@ -128,9 +128,16 @@ fn sigterm_stops_the_server_gracefully() {
         .unwrap();
     let mut up = false;
     for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            up = true;
-            break;
+        // Ready means answering HTTP (and so having its signal handlers installed).
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            let mut answer = String::new();
+            let _ = stream.write_all(b"GET /health/ready HTTP/1.0\r\n\r\n");
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") {
+                up = true;
+                break;
+            }
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }

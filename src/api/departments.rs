@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{invalid, json_page, LangParam};
+use super::{json_page, LangParam};
 use crate::catalogue::query;
 use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::views::{Department, DepartmentDetail};
@@ -61,13 +61,7 @@ pub async fn list_departments(
     StrictQuery(p): StrictQuery<ListDepartmentsParams>,
 ) -> Result<HttpResponse, ApiError> {
     let render = render_for(&req, p.lang.as_deref())?;
-    let limit = match &p.limit {
-        None => pagination::limit(None)?,
-        Some(s) => pagination::limit(Some(
-            s.parse()
-                .map_err(|_| invalid("limit", "must be a whole number from 1 to 100"))?,
-        ))?,
-    };
+    let limit = pagination::limit(p.limit.as_deref())?;
     let after: Option<(String, Uuid)> = pagination::decode("departments", p.cursor.as_deref())?;
     let snap = cache.get();
     let (idx, next) = query::list_departments(&snap, render, after.as_ref(), limit);

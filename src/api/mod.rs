@@ -1,18 +1,23 @@
 //! HTTP handlers, one module per resource. Handlers are thin: parse, call the layer below,
 //! render. The handler's name is its OpenAPI operationId.
+pub mod audit;
 pub mod departments;
 pub mod docs;
 pub mod health;
+pub mod me;
+pub mod oauth;
 pub mod problems;
 pub mod services;
+pub mod wellknown;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::auth::Scope;
 use crate::catalogue::Render;
 use crate::error::ApiError;
 use crate::http::pagination;
@@ -69,20 +74,35 @@ pub(crate) fn json_page<'a>(
     res.body(body)
 }
 
+fn scope_description(s: Scope) -> &'static str {
+    match s {
+        Scope::CatalogueRead => "Read the catalogue, including drafts one may edit",
+        Scope::CatalogueWrite => "Edit and publish services (clerks: their department's)",
+        Scope::ApplicationsRead => "Read applications one may see",
+        Scope::ApplicationsWrite => "Create and submit applications",
+        Scope::ApplicationsProcess => "Process applications of one's department",
+        Scope::WebhooksManage => "Manage webhook subscriptions",
+        Scope::Admin => "Administration: accounts, clients, organisations, audit log",
+    }
+}
+
 struct SecurityAddon;
 
 impl Modify for SecurityAddon {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let scopes = Scopes::from_iter(
+            Scope::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), scope_description(*s).to_string())),
         );
+        let flow = Flow::ClientCredentials(ClientCredentials::new("/v1/oauth/token", scopes));
+        components.add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([flow])));
     }
 }
 
@@ -98,6 +118,8 @@ impl Modify for SecurityAddon {
     modifiers(&SecurityAddon),
     tags(
         (name = "catalogue", description = "Public services, their departments, forms and versions"),
+        (name = "oauth", description = "Tokens: the OAuth 2.0 token and revocation endpoints, keys and metadata"),
+        (name = "accounts", description = "The caller's profile and the audit log"),
         (name = "operations", description = "Health, metrics and problem types")
     ),
     components(schemas(
@@ -124,8 +146,14 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(services::get_service_version_form)
             .service(departments::list_departments)
             .service(departments::get_department)
-            .service(docs::get_openapi),
+            .service(docs::get_openapi)
+            .service(oauth::issue_token)
+            .service(oauth::revoke_token)
+            .service(me::get_me)
+            .service(audit::list_audit_events),
     )
+    .service(wellknown::get_jwks)
+    .service(wellknown::get_authorization_server_metadata)
     .service(health::get_liveness)
     .service(health::get_readiness)
     .service(health::get_metrics)

@@ -81,17 +81,6 @@ pub struct PageParams {
     cursor: Option<String>,
 }
 
-fn parse_limit(raw: &Option<String>) -> Result<usize, ApiError> {
-    let n = match raw {
-        None => None,
-        Some(s) => Some(
-            s.parse::<i64>()
-                .map_err(|_| invalid("limit", "must be a whole number from 1 to 100"))?,
-        ),
-    };
-    pagination::limit(n)
-}
-
 fn parse_enum<T: serde::de::DeserializeOwned>(
     name: &str,
     raw: &Option<String>,
@@ -126,7 +115,7 @@ pub async fn list_services(
     StrictQuery(p): StrictQuery<ListServicesParams>,
 ) -> Result<HttpResponse, ApiError> {
     let render = render_for(&req, p.lang.as_deref())?;
-    let limit = parse_limit(&p.limit)?;
+    let limit = pagination::limit(p.limit.as_deref())?;
     let after: Option<ServiceKey> = pagination::decode("services", p.cursor.as_deref())?;
     let snap = cache.get();
     let mut filter = ServiceFilter {
@@ -248,7 +237,7 @@ pub async fn list_service_versions(
     path: Path<String>,
     StrictQuery(p): StrictQuery<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = parse_limit(&p.limit)?;
+    let limit = pagination::limit(p.limit.as_deref())?;
     let after: Option<i32> = pagination::decode("versions", p.cursor.as_deref())?;
     let snap = cache.get();
     let s = find(&snap, &path)?;

@@ -1,5 +1,7 @@
 //! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL (production),
 //! picked at run time from `DATABASE_URL`.
+pub mod audit;
+pub mod auth;
 pub mod catalogue;
 pub mod models;
 pub mod schema;
@@ -214,7 +216,12 @@ where
     match conn {
         DbConnection::Pg(_) => conn.transaction(f),
         DbConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE") {
+                Ok(()) => {}
+                // Already inside a write transaction: nest with a savepoint.
+                Err(diesel::result::Error::AlreadyInTransaction) => return conn.transaction(f),
+                Err(e) => return Err(e.into()),
+            }
             match f(conn) {
                 Ok(v) => {
                     <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
@@ -256,10 +263,15 @@ pub fn migrate_then<T>(
             }
             result
         }
-        DbConnection::Sqlite(sq) => {
-            let applied = run_migrations(sq, SQLITE_MIGRATIONS)?;
-            Ok((applied, after(conn)?))
-        }
+        // SQLite has no advisory locks: the write lock of one IMMEDIATE transaction around
+        // migrations and seed serialises processes starting at once on the same file.
+        DbConnection::Sqlite(_) => write_tx(conn, |c| {
+            let applied = match c {
+                DbConnection::Sqlite(sq) => run_migrations(sq, SQLITE_MIGRATIONS)?,
+                DbConnection::Pg(_) => 0,
+            };
+            Ok((applied, after(c)?))
+        }),
     }
 }
 

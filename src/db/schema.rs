@@ -72,6 +72,123 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbTime;
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key -> Text,
+        public_key -> Text,
+        created_at -> DbTime,
+        sign_from -> DbTime,
+        retired_at -> Nullable<DbTime>,
+        publish_until -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    accounts (id) {
+        id -> DbUuid,
+        email -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        kind -> Text,
+        role -> Nullable<Text>,
+        department_id -> Nullable<DbUuid>,
+        display_name -> Nullable<Text>,
+        email_verified_at -> Nullable<DbTime>,
+        disabled_at -> Nullable<DbTime>,
+        external_issuer -> Nullable<Text>,
+        external_subject -> Nullable<Text>,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    clients (id) {
+        id -> DbUuid,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        organisation_id -> Nullable<DbUuid>,
+        disabled_at -> Nullable<DbTime>,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    refresh_tokens (id) {
+        id -> DbUuid,
+        token_hash -> Text,
+        family_id -> DbUuid,
+        account_id -> DbUuid,
+        scope -> Text,
+        created_at -> DbTime,
+        expires_at -> DbTime,
+        used_at -> Nullable<DbTime>,
+        revoked_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbTime;
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> DbTime,
+        revoked_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    security_revision (id) {
+        id -> Integer,
+        revision -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbJson, DbTime, DbUuid};
+    audit_events (seq) {
+        seq -> BigInt,
+        id -> DbUuid,
+        occurred_at -> DbTime,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        outcome -> Text,
+        ip -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        details -> DbJson,
+    }
+}
+
 diesel::joinable!(services -> departments (department_id));
 diesel::joinable!(service_versions -> services (service_id));
-diesel::allow_tables_to_appear_in_same_query!(categories, departments, services, service_versions, catalogue_revision);
+diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    categories,
+    departments,
+    services,
+    service_versions,
+    catalogue_revision,
+    signing_keys,
+    accounts,
+    clients,
+    refresh_tokens,
+    revoked_tokens,
+    security_revision,
+    audit_events
+);

@@ -52,16 +52,12 @@ pub async fn handle(
     if status.is_client_error() || status.is_server_error() {
         let path = http_req.path().to_string();
         let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>());
-        let rebuilt = match api_error {
-            Some(api) => Some(api.response(Some(path), Some(id.clone()))),
-            None => {
-                let is_problem = res
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-                (!is_problem)
-                    .then(|| generic_problem(status, res.response().error()).response(Some(path), Some(id.clone())))
-            }
+        // Answers a handler built itself (the OAuth endpoints' RFC 6749 errors) carry no
+        // error and are left alone; errors from guichet or actix become problem documents.
+        let rebuilt = match (api_error, res.response().error()) {
+            (Some(api), _) => Some(api.response(Some(path), Some(id.clone()))),
+            (None, Some(other)) => Some(generic_problem(status, Some(other)).response(Some(path), Some(id.clone()))),
+            (None, None) => None,
         };
         if let Some(new) = rebuilt {
             let headers_to_keep: Vec<(HeaderName, HeaderValue)> = res

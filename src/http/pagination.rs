@@ -10,14 +10,15 @@ use crate::error::{ApiError, ProblemKind};
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 
-pub fn limit(raw: Option<i64>) -> Result<usize, ApiError> {
+/// The `limit` query parameter: absent means 20; otherwise a whole number from 1 to 100.
+pub fn limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    let bad = || ApiError::invalid_parameter("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"));
     match raw {
         None => Ok(DEFAULT_LIMIT),
-        Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => Ok(n as usize),
-        Some(_) => Err(ApiError::invalid_parameter(
-            "limit",
-            format!("must be from 1 to {MAX_LIMIT}"),
-        )),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT as i64).contains(&n) => Ok(n as usize),
+            _ => Err(bad()),
+        },
     }
 }
 

@@ -47,6 +47,17 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database, for a second instance (dropped by the first owner only).
+    pub fn share(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            pg_admin: None,
+            _dir: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.pg_admin {

@@ -1,0 +1,183 @@
+//! Operator commands run from the command line (`guichet client|user|keys ...`). Each change
+//! is written with its audit entry in one transaction; the actor is `operator`.
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use crate::auth::policy::{Scope, StaffRole};
+use crate::auth::secrets::{hash_password, random_token, sha256_hex};
+use crate::auth::{keys, state};
+use crate::db::audit::{self, AuditEntry};
+use crate::db::auth::{self as q, AccountRow, ClientRow};
+use crate::db::schema::departments;
+use crate::db::types::{SqlTime, SqlUuid};
+use crate::db::{write_tx, DbConnection};
+
+fn operator(action: &str) -> AuditEntry {
+    AuditEntry::new(action, "operator", std::env::var("USER").ok())
+}
+
+/// Creates a partner client and returns its credentials (the secret is shown only here).
+pub fn create_client(
+    conn: &mut DbConnection,
+    name: &str,
+    scopes: &str,
+    organisation: Option<uuid::Uuid>,
+) -> anyhow::Result<Value> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 200,
+        "--name must be 1 to 200 characters"
+    );
+    let scopes = Scope::parse_list(scopes).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(!scopes.is_empty(), "--scopes names no scope");
+    let client_id = format!("gc_{}", uuid::Uuid::now_v7().simple());
+    let secret = random_token("gcs_").map_err(anyhow::Error::msg)?;
+    let now = SqlTime::now();
+    let row = ClientRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        client_id: client_id.clone(),
+        name: name.to_string(),
+        secret_hash: sha256_hex(&secret),
+        scopes: Scope::join(&scopes),
+        organisation_id: organisation.map(SqlUuid),
+        disabled_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    write_tx(conn, |c| -> anyhow::Result<()> {
+        q::insert_client(c, &row)?;
+        audit::record(
+            c,
+            &operator("client.create")
+                .target("client", &client_id)
+                .details(json!({"name": name, "scopes": row.scopes})),
+        )?;
+        Ok(())
+    })?;
+    Ok(json!({"client_id": client_id, "client_secret": secret, "name": name, "scopes": row.scopes}))
+}
+
+pub fn disable_client(conn: &mut DbConnection, client_id: &str) -> anyhow::Result<()> {
+    write_tx(conn, |c| -> anyhow::Result<()> {
+        anyhow::ensure!(
+            q::set_client_disabled(c, client_id, true)? == 1,
+            "no client '{client_id}'"
+        );
+        state::bump(c)?;
+        audit::record(c, &operator("client.disable").target("client", client_id))?;
+        Ok(())
+    })
+}
+
+/// Creates a staff account; returns it with the password (generated unless given).
+pub fn create_user(
+    conn: &mut DbConnection,
+    email: &str,
+    role: &str,
+    department: Option<&str>,
+    password: Option<String>,
+) -> anyhow::Result<Value> {
+    let email = email.trim().to_lowercase();
+    anyhow::ensure!(
+        email.len() <= 254
+            && email
+                .split_once('@')
+                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.')),
+        "--email is not an e-mail address"
+    );
+    let role = StaffRole::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be clerk or admin"))?;
+    let department_id = match department {
+        None => None,
+        Some(key) => {
+            let by_slug: Option<SqlUuid> = departments::table
+                .filter(departments::slug.eq(key))
+                .select(departments::id)
+                .first(conn)
+                .optional()?;
+            let id = match (by_slug, uuid::Uuid::parse_str(key)) {
+                (Some(id), _) => Some(id),
+                (None, Ok(u)) => departments::table
+                    .find(SqlUuid(u))
+                    .select(departments::id)
+                    .first(conn)
+                    .optional()?,
+                (None, Err(_)) => None,
+            };
+            Some(id.ok_or_else(|| anyhow::anyhow!("--department: no department '{key}'"))?)
+        }
+    };
+    anyhow::ensure!(
+        role == StaffRole::Admin || department_id.is_some(),
+        "a clerk needs --department"
+    );
+    let generated = password.is_none();
+    let password = match password {
+        Some(p) => p,
+        None => random_token("").map_err(anyhow::Error::msg)?,
+    };
+    anyhow::ensure!(
+        password.chars().count() >= 12,
+        "the password needs at least 12 characters"
+    );
+    let now = SqlTime::now();
+    let row = AccountRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        email: Some(email.clone()),
+        password_hash: Some(hash_password(&password).map_err(anyhow::Error::msg)?),
+        kind: "staff".into(),
+        role: Some(role.as_str().into()),
+        department_id,
+        display_name: None,
+        email_verified_at: Some(now),
+        disabled_at: None,
+        external_issuer: None,
+        external_subject: None,
+        created_at: now,
+        updated_at: now,
+    };
+    write_tx(conn, |c| -> anyhow::Result<()> {
+        anyhow::ensure!(
+            q::account_by_email(c, &email)?.is_none(),
+            "an account with {email} exists already"
+        );
+        q::insert_account(c, &row)?;
+        audit::record(
+            c,
+            &operator("account.create")
+                .target("account", row.id.0.to_string())
+                .details(json!({"role": role.as_str()})),
+        )?;
+        Ok(())
+    })?;
+    let mut out =
+        json!({"id": row.id.0, "email": email, "role": role.as_str(), "department": department_id.map(|d| d.0)});
+    if generated {
+        out["password"] = Value::String(password);
+    }
+    Ok(out)
+}
+
+pub fn disable_user(conn: &mut DbConnection, email: &str) -> anyhow::Result<()> {
+    write_tx(conn, |c| -> anyhow::Result<()> {
+        let a = q::account_by_email(c, email)?.ok_or_else(|| anyhow::anyhow!("no account {email}"))?;
+        q::set_account_disabled(c, a.id.0, true)?;
+        state::bump(c)?;
+        audit::record(c, &operator("account.disable").target("account", a.id.0.to_string()))?;
+        Ok(())
+    })
+}
+
+pub fn rotate_keys(conn: &mut DbConnection, activate_in: u64, token_ttl: std::time::Duration) -> anyhow::Result<Value> {
+    let kid = write_tx(conn, |c| -> anyhow::Result<String> {
+        let kid = keys::rotate(c, std::time::Duration::from_secs(activate_in), token_ttl)?;
+        state::bump(c)?;
+        audit::record(
+            c,
+            &operator("key.rotate")
+                .target("key", &kid)
+                .details(json!({"activate_in": activate_in})),
+        )?;
+        Ok(kid)
+    })?;
+    Ok(json!({"kid": kid, "signs_in_seconds": activate_in}))
+}

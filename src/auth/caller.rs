@@ -1,0 +1,91 @@
+//! The caller of a request, from its bearer token.
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Data;
+use actix_web::{dev::Payload, FromRequest, HttpRequest};
+use uuid::Uuid;
+
+use super::policy::{CallerKind, Scope, StaffRole};
+use super::service::AuthService;
+use super::tokens::Claims;
+use crate::error::{ApiError, ProblemKind};
+
+/// An authenticated caller. Handlers that take it refuse anonymous requests with a 401.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub kind: CallerKind,
+    pub subject: String,
+    pub scopes: Vec<Scope>,
+    pub role: Option<StaffRole>,
+    pub department: Option<Uuid>,
+    pub organisation: Option<Uuid>,
+    pub claims: Arc<Claims>,
+}
+
+impl Caller {
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    fn from_claims(claims: Arc<Claims>) -> Caller {
+        Caller {
+            kind: claims.kind,
+            subject: claims.sub.clone(),
+            scopes: Scope::parse_list(&claims.scope).unwrap_or_default(),
+            role: claims.role.as_deref().and_then(StaffRole::parse),
+            department: claims.dept,
+            organisation: claims.org,
+            claims,
+        }
+    }
+}
+
+fn unauthorized(detail: &str, error: Option<&str>) -> ApiError {
+    let challenge = match error {
+        Some(code) => format!("Bearer realm=\"guichet\", error=\"{code}\", error_description=\"{detail}\""),
+        None => "Bearer realm=\"guichet\"".to_string(),
+    };
+    ApiError::new(ProblemKind::Unauthorized, detail).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_str(&challenge).unwrap_or(HeaderValue::from_static("Bearer realm=\"guichet\"")),
+    )
+}
+
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized("The Authorization header is malformed.", Some("invalid_request")))?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(unauthorized(
+            "Use the Bearer scheme with an access token.",
+            Some("invalid_request"),
+        ));
+    }
+    Ok(Some(token.trim().to_string()))
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let auth = req.app_data::<Data<AuthService>>().cloned();
+        Box::pin(async move {
+            let token = token?.ok_or_else(|| unauthorized("This operation needs a bearer token.", None))?;
+            let auth = auth.ok_or_else(|| ApiError::internal("AuthService missing from app data"))?;
+            let claims = auth
+                .verify(&token)
+                .await
+                .map_err(|e| unauthorized(&e.to_string(), Some("invalid_token")))?;
+            Ok(Caller::from_claims(claims))
+        })
+    }
+}

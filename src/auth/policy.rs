@@ -1,0 +1,151 @@
+//! Authorization in one place: scopes, caller kinds, and what each may do.
+//!
+//! Order of decisions, the same everywhere: no or bad token is a 401 (the extractor); a valid
+//! token without the scope or role an action needs is a 403, decided here before any object is
+//! looked up; an object the caller may not see is a 404 (decided in the query).
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::caller::Caller;
+use crate::error::{ApiError, ProblemKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum Scope {
+    #[serde(rename = "catalogue:read")]
+    CatalogueRead,
+    #[serde(rename = "catalogue:write")]
+    CatalogueWrite,
+    #[serde(rename = "applications:read")]
+    ApplicationsRead,
+    #[serde(rename = "applications:write")]
+    ApplicationsWrite,
+    #[serde(rename = "applications:process")]
+    ApplicationsProcess,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+    #[serde(rename = "admin")]
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 7] = [
+        Scope::CatalogueRead,
+        Scope::CatalogueWrite,
+        Scope::ApplicationsRead,
+        Scope::ApplicationsWrite,
+        Scope::ApplicationsProcess,
+        Scope::WebhooksManage,
+        Scope::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::CatalogueRead => "catalogue:read",
+            Scope::CatalogueWrite => "catalogue:write",
+            Scope::ApplicationsRead => "applications:read",
+            Scope::ApplicationsWrite => "applications:write",
+            Scope::ApplicationsProcess => "applications:process",
+            Scope::WebhooksManage => "webhooks:manage",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Parses a space-separated scope string; unknown scopes are an error naming them.
+    pub fn parse_list(s: &str) -> Result<Vec<Scope>, String> {
+        let mut out = Vec::new();
+        for w in s.split(' ').filter(|w| !w.is_empty()) {
+            let scope = Scope::parse(w).ok_or_else(|| format!("unknown scope '{w}'"))?;
+            if !out.contains(&scope) {
+                out.push(scope);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn join(scopes: &[Scope]) -> String {
+        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerKind {
+    /// A person with a guichet account (a resident, possibly acting for an organisation).
+    Resident,
+    /// City staff: a clerk of a department or an administrator.
+    Staff,
+    /// A partner system calling with client credentials.
+    Client,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    Clerk,
+    Admin,
+}
+
+impl StaffRole {
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        match s {
+            "clerk" => Some(StaffRole::Clerk),
+            "admin" => Some(StaffRole::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Clerk => "clerk",
+            StaffRole::Admin => "admin",
+        }
+    }
+}
+
+/// The scopes an account of this kind and role gets when it signs in.
+pub fn account_scopes(kind: CallerKind, role: Option<StaffRole>) -> Vec<Scope> {
+    use Scope::*;
+    match (kind, role) {
+        (CallerKind::Staff, Some(StaffRole::Admin)) => Scope::ALL.to_vec(),
+        (CallerKind::Staff, _) => vec![CatalogueRead, CatalogueWrite, ApplicationsRead, ApplicationsProcess],
+        _ => vec![CatalogueRead, ApplicationsRead, ApplicationsWrite],
+    }
+}
+
+/// Something a caller may want to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read one's own profile (`GET /v1/me`).
+    ReadOwnProfile,
+    /// Read the audit log.
+    ReadAuditLog,
+}
+
+/// Yes or no, with the reason as a 403 problem.
+pub fn authorize(caller: &Caller, action: Action) -> Result<(), ApiError> {
+    let allowed = match action {
+        Action::ReadOwnProfile => true,
+        Action::ReadAuditLog => {
+            caller.has(Scope::Admin) && (caller.kind == CallerKind::Staff || caller.kind == CallerKind::Client)
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ProblemKind::Forbidden,
+            format!("This token does not allow {}.", describe(action)),
+        ))
+    }
+}
+
+fn describe(a: Action) -> &'static str {
+    match a {
+        Action::ReadOwnProfile => "reading the profile",
+        Action::ReadAuditLog => "reading the audit log (needs the admin scope)",
+    }
+}

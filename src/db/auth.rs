@@ -1,0 +1,131 @@
+//! Accounts, partner clients and refresh tokens.
+use diesel::prelude::*;
+
+use super::schema::{accounts, clients, refresh_tokens};
+use super::types::{SqlTime, SqlUuid};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct AccountRow {
+    pub id: SqlUuid,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub kind: String,
+    pub role: Option<String>,
+    pub department_id: Option<SqlUuid>,
+    pub display_name: Option<String>,
+    pub email_verified_at: Option<SqlTime>,
+    pub disabled_at: Option<SqlTime>,
+    pub external_issuer: Option<String>,
+    pub external_subject: Option<String>,
+    pub created_at: SqlTime,
+    pub updated_at: SqlTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+pub struct ClientRow {
+    pub id: SqlUuid,
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub scopes: String,
+    pub organisation_id: Option<SqlUuid>,
+    pub disabled_at: Option<SqlTime>,
+    pub created_at: SqlTime,
+    pub updated_at: SqlTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshRow {
+    pub id: SqlUuid,
+    pub token_hash: String,
+    pub family_id: SqlUuid,
+    pub account_id: SqlUuid,
+    pub scope: String,
+    pub created_at: SqlTime,
+    pub expires_at: SqlTime,
+    pub used_at: Option<SqlTime>,
+    pub revoked_at: Option<SqlTime>,
+}
+
+pub fn account_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<AccountRow>> {
+    accounts::table
+        .filter(accounts::email.eq(email.to_lowercase()))
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn account_by_id(conn: &mut DbConnection, id: uuid::Uuid) -> QueryResult<Option<AccountRow>> {
+    accounts::table
+        .find(SqlUuid(id))
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_account(conn: &mut DbConnection, row: &AccountRow) -> QueryResult<()> {
+    diesel::insert_into(accounts::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn client_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<ClientRow>> {
+    clients::table
+        .filter(clients::client_id.eq(client_id))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_client(conn: &mut DbConnection, row: &ClientRow) -> QueryResult<()> {
+    diesel::insert_into(clients::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn set_client_disabled(conn: &mut DbConnection, client_id: &str, disabled: bool) -> QueryResult<usize> {
+    let at = disabled.then(SqlTime::now);
+    diesel::update(clients::table.filter(clients::client_id.eq(client_id)))
+        .set((clients::disabled_at.eq(at), clients::updated_at.eq(SqlTime::now())))
+        .execute(conn)
+}
+
+pub fn set_account_disabled(conn: &mut DbConnection, id: uuid::Uuid, disabled: bool) -> QueryResult<usize> {
+    let at = disabled.then(SqlTime::now);
+    diesel::update(accounts::table.find(SqlUuid(id)))
+        .set((accounts::disabled_at.eq(at), accounts::updated_at.eq(SqlTime::now())))
+        .execute(conn)
+}
+
+pub fn insert_refresh(conn: &mut DbConnection, row: &RefreshRow) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn refresh_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<RefreshRow>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(RefreshRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a refresh token used, only if it was not used before (false: someone was first).
+pub fn mark_refresh_used(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<bool> {
+    let n = diesel::update(refresh_tokens::table.find(id).filter(refresh_tokens::used_at.is_null()))
+        .set(refresh_tokens::used_at.eq(SqlTime::now()))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn revoke_family(conn: &mut DbConnection, family: SqlUuid) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(SqlTime::now()))
+    .execute(conn)
+}
