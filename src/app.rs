@@ -88,6 +88,17 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     cache.spawn_refresher(config.catalogue_refresh);
     let auth = crate::auth::AuthService::start(db.clone(), &config).await?;
     let auth_data = web::Data::from(auth);
+    let limits = web::Data::new(crate::http::ratelimit::Limits::new(&config));
+    {
+        let limits = limits.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limits.prune();
+            }
+        });
+    }
 
     let openapi = api::openapi();
     let openapi_json = web::Data::new(api::docs::OpenApiJson(serde_json::to_string(&openapi)?));
@@ -136,6 +147,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(db_data.clone())
             .app_data(cache_data.clone())
             .app_data(auth_data.clone())
+            .app_data(limits.clone())
             .app_data(openapi_json.clone())
             .app_data(routes.clone())
             .app_data(metrics.clone())

@@ -35,6 +35,14 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// The OAuth password grant (RFC 9700 deprecates it; for first-party frontends only).
     pub password_grant: bool,
+    /// Token requests per client IP per minute (0: no limit).
+    pub rate_limit_token_ip: u32,
+    /// Token requests per account or client per minute (0: no limit).
+    pub rate_limit_token_account: u32,
+    /// Account registrations per client IP per hour (0: no limit).
+    pub rate_limit_signup_ip: u32,
+    /// The trusted external OpenID Connect provider, for token exchange.
+    pub idp: Option<crate::auth::external::IdpConfig>,
 }
 
 /// A configuration error names the variable and what is wrong with it, in one line.
@@ -98,8 +106,44 @@ impl Config {
 
         let access_ttl = parse_num::<u64>(&var, "GUICHET_ACCESS_TOKEN_TTL", 900, 60, 86_400)?;
         let refresh_ttl = parse_num::<u64>(&var, "GUICHET_REFRESH_TOKEN_TTL", 2_592_000, 300, 31_536_000)?;
+        let rate_limit_token_ip = parse_num::<u32>(&var, "GUICHET_RATE_LIMIT_TOKEN_IP", 120, 0, 1_000_000)?;
+        let rate_limit_token_account = parse_num::<u32>(&var, "GUICHET_RATE_LIMIT_TOKEN_ACCOUNT", 20, 0, 1_000_000)?;
+        let rate_limit_signup_ip = parse_num::<u32>(&var, "GUICHET_RATE_LIMIT_SIGNUP_IP", 20, 0, 1_000_000)?;
+        let idp = match (
+            var("GUICHET_OIDC_ISSUER"),
+            var("GUICHET_OIDC_AUDIENCE"),
+            var("GUICHET_OIDC_JWKS"),
+        ) {
+            (None, None, None) => None,
+            (Some(issuer), Some(audience), Some(jwks)) => Some(crate::auth::external::IdpConfig {
+                issuer,
+                audience,
+                jwks: crate::auth::external::JwksSource::parse(&jwks),
+            }),
+            (None, _, _) => {
+                return Err(err(
+                    "GUICHET_OIDC_ISSUER",
+                    "must be set with GUICHET_OIDC_AUDIENCE and GUICHET_OIDC_JWKS",
+                ))
+            }
+            (_, None, _) => {
+                return Err(err(
+                    "GUICHET_OIDC_AUDIENCE",
+                    "must be set with GUICHET_OIDC_ISSUER and GUICHET_OIDC_JWKS",
+                ))
+            }
+            (_, _, None) => {
+                return Err(err(
+                    "GUICHET_OIDC_JWKS",
+                    "must be set with GUICHET_OIDC_ISSUER and GUICHET_OIDC_AUDIENCE",
+                ))
+            }
+        };
+        // RFC 9700: the password grant is on by default only while no external identity
+        // provider is configured.
         let password_grant = match var("GUICHET_PASSWORD_GRANT").as_deref() {
-            None | Some("on") => true,
+            None => idp.is_none(),
+            Some("on") => true,
             Some("off") => false,
             Some(o) => return Err(err("GUICHET_PASSWORD_GRANT", format!("'{o}' is not one of on, off"))),
         };
@@ -136,6 +180,10 @@ impl Config {
             access_token_ttl: Duration::from_secs(access_ttl),
             refresh_token_ttl: Duration::from_secs(refresh_ttl),
             password_grant,
+            rate_limit_token_ip,
+            rate_limit_token_account,
+            rate_limit_signup_ip,
+            idp,
         })
     }
 }

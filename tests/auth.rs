@@ -613,3 +613,183 @@ async fn keys_rotate_without_breaking_tokens() {
     assert_eq!(meta["issuer"], PUBLIC_URL);
     assert_eq!(meta["jwks_uri"], format!("{PUBLIC_URL}/.well-known/jwks.json"));
 }
+
+// --- token exchange with an external identity provider -------------------------------------
+
+const IDP_ISSUER: &str = "https://login.example-canton.ch";
+const IDP_AUDIENCE: &str = "guichet-portal";
+
+struct Idp {
+    key: EncodingKey,
+    jwks: Value,
+}
+
+fn idp() -> Idp {
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    let der = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_der(&signing).unwrap();
+    let x = URL_SAFE_NO_PAD.encode(signing.verifying_key().to_bytes());
+    Idp {
+        key: EncodingKey::from_ed_der(der.as_bytes()),
+        jwks: json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "idp-1", "alg": "EdDSA", "use": "sig"}]}),
+    }
+}
+
+fn id_token(idp: &Idp, iss: &str, aud: &str, sub: &str, exp_in: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "iss": iss, "aud": aud, "sub": sub, "iat": now, "nbf": now - 5, "exp": now + exp_in,
+        "email": "Hans.Muster@Example.ch", "email_verified": true, "name": "Hans Muster"
+    });
+    let mut h = Header::new(Algorithm::EdDSA);
+    h.kid = Some("idp-1".into());
+    jsonwebtoken::encode(&h, &claims, &idp.key).unwrap()
+}
+
+/// Serves the provider's JWKS on a free loopback port, as the provider would.
+async fn serve_jwks(jwks: Value) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = actix_web::HttpServer::new(move || {
+        let body = jwks.clone();
+        actix_web::App::new().route(
+            "/jwks",
+            actix_web::web::get().to(move || {
+                let body = body.clone();
+                async move { actix_web::HttpResponse::Ok().json(body) }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    format!("http://127.0.0.1:{port}/jwks")
+}
+
+async fn exchange(app: &TestApp, token: &str) -> reqwest::Response {
+    token_request(
+        app,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+            ("subject_token", token),
+            ("subject_token_type", "urn:ietf:params:oauth:token-type:id_token"),
+        ],
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_id_token_from_the_trusted_provider_is_exchanged_and_the_account_linked() {
+    let provider = idp();
+    let jwks_url = serve_jwks(provider.jwks.clone()).await;
+    let app = TestApp::spawn_with(&[
+        ("GUICHET_OIDC_ISSUER", IDP_ISSUER),
+        ("GUICHET_OIDC_AUDIENCE", IDP_AUDIENCE),
+        ("GUICHET_OIDC_JWKS", &jwks_url),
+    ])
+    .await;
+    let res = exchange(
+        &app,
+        &id_token(&provider, IDP_ISSUER, IDP_AUDIENCE, "be-login|4711", 300),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+    assert!(body["refresh_token"].is_string());
+    let who: Value = me(&app, body["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(who["kind"], "resident");
+    assert_eq!(who["email"], "hans.muster@example.ch");
+    assert_eq!(who["display_name"], "Hans Muster");
+
+    // the second sign-in lands on the same account
+    let again: Value = exchange(
+        &app,
+        &id_token(&provider, IDP_ISSUER, IDP_AUDIENCE, "be-login|4711", 300),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let who2: Value = me(&app, again["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(who["subject"], who2["subject"]);
+    assert_eq!(audit_count(&app, "account.register", "success"), 1);
+
+    for (token, why) in [
+        (
+            id_token(&provider, "https://evil.example", IDP_AUDIENCE, "x", 300),
+            "unknown issuer",
+        ),
+        (
+            id_token(&provider, IDP_ISSUER, "someone-else", "x", 300),
+            "wrong audience",
+        ),
+        (id_token(&provider, IDP_ISSUER, IDP_AUDIENCE, "x", -120), "expired"),
+        (
+            id_token(&idp_other(), IDP_ISSUER, IDP_AUDIENCE, "x", 300),
+            "signed by another key",
+        ),
+        ("garbage".to_string(), "malformed"),
+    ] {
+        let body = oauth_error(exchange(&app, &token).await, 400, "invalid_grant").await;
+        assert!(body["error_description"].is_string(), "{why}");
+    }
+    assert_eq!(audit_count(&app, "signin", "failure"), 5);
+    let res = token_request(
+        &app,
+        &[("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange")],
+        None,
+    )
+    .await;
+    oauth_error(res, 400, "invalid_request").await;
+    // with a provider configured, the password grant is off unless switched on
+    create_staff(&app, "admin@thun.ch", "admin");
+    oauth_error(
+        password_login(&app, "admin@thun.ch", "a long enough password").await,
+        400,
+        "unsupported_grant_type",
+    )
+    .await;
+}
+
+fn idp_other() -> Idp {
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[43u8; 32]);
+    let der = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_der(&signing).unwrap();
+    Idp {
+        key: EncodingKey::from_ed_der(der.as_bytes()),
+        jwks: json!({}),
+    }
+}
+
+#[tokio::test]
+async fn the_providers_keys_can_come_from_a_file_and_exchange_needs_a_provider() {
+    let provider = idp();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jwks.json");
+    std::fs::write(&path, provider.jwks.to_string()).unwrap();
+    let app = TestApp::spawn_with(&[
+        ("GUICHET_OIDC_ISSUER", IDP_ISSUER),
+        ("GUICHET_OIDC_AUDIENCE", IDP_AUDIENCE),
+        ("GUICHET_OIDC_JWKS", path.to_str().unwrap()),
+    ])
+    .await;
+    let res = exchange(&app, &id_token(&provider, IDP_ISSUER, IDP_AUDIENCE, "agov|1", 300)).await;
+    assert_eq!(res.status(), 200);
+
+    let plain = TestApp::spawn().await;
+    let res = exchange(&plain, &id_token(&provider, IDP_ISSUER, IDP_AUDIENCE, "agov|1", 300)).await;
+    oauth_error(res, 400, "unsupported_grant_type").await;
+}

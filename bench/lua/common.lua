@@ -25,7 +25,9 @@ local function now_ms()
   return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
 end
 
-function M.install(paths)
+-- opts (optional): { method = "POST", headers = {...}, body = "..." } for every request.
+function M.install(paths, opts)
+  opts = opts or {}
   local rate = tonumber(os.getenv("BENCH_RATE") or "") or 0
   local nthreads = tonumber(os.getenv("BENCH_THREADS") or "") or 1
   local threads = {} -- setup/done environment only
@@ -38,7 +40,7 @@ function M.install(paths)
   local requests, i = {}, 0
   function init(args)
     for k, p in ipairs(paths) do
-      requests[k] = wrk.format(nil, p)
+      requests[k] = wrk.format(opts.method, p, opts.headers, opts.body)
     end
     i = (id or 0) % #requests -- threads start at different paths
     non2xx = 0 -- global: read by done() through thread:get

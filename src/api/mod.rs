@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource. Handlers are thin: parse, call the layer below,
 //! render. The handler's name is its OpenAPI operationId.
+pub mod accounts;
 pub mod audit;
 pub mod departments;
 pub mod docs;
@@ -149,6 +150,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(docs::get_openapi)
             .service(oauth::issue_token)
             .service(oauth::revoke_token)
+            .service(accounts::create_account)
             .service(me::get_me)
             .service(audit::list_audit_events),
     )

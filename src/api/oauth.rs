@@ -23,12 +23,14 @@ use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::http::middleware::RequestId;
+use crate::http::ratelimit::{Limits, RateState};
 
 /// Form fields of a token request (`application/x-www-form-urlencoded`).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct TokenRequest {
-    /// `client_credentials`, `password` or `refresh_token`.
+    /// `client_credentials`, `password`, `refresh_token` or
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
     #[schema(example = "client_credentials")]
     grant_type: String,
     /// Space-separated scopes; at most those the client or account may have.
@@ -39,6 +41,12 @@ pub struct TokenRequest {
     password: Option<String>,
     /// `refresh_token` grant.
     refresh_token: Option<String>,
+    /// Token exchange: the resident's ID token from the trusted identity provider.
+    subject_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:id_token`.
+    subject_token_type: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token` (the default).
+    requested_token_type: Option<String>,
     /// Client credentials in the body (`client_secret_post`), instead of HTTP Basic.
     client_id: Option<String>,
     client_secret: Option<String>,
@@ -69,6 +77,9 @@ pub struct TokenResponse {
     /// Opaque, single use: each use returns a new one. Reusing a used one revokes the session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// Token exchange only (RFC 8693): `urn:ietf:params:oauth:token-type:access_token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// An OAuth error (RFC 6749 §5.2).
@@ -77,12 +88,26 @@ pub struct OAuthError {
     #[schema(example = "invalid_grant")]
     pub error: &'static str,
     pub error_description: String,
+    /// Set when a rate limit refused the request (answered 429).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub limited: Option<RateState>,
 }
 
 fn oauth_error(error: &'static str, description: impl Into<String>) -> OAuthError {
     OAuthError {
         error,
         error_description: description.into(),
+        limited: None,
+    }
+}
+
+fn rate_limited(state: RateState) -> OAuthError {
+    let wait = state.retry_after.unwrap_or(1);
+    OAuthError {
+        error: "temporarily_unavailable",
+        error_description: format!("Too many token requests; retry in {wait} s."),
+        limited: Some(state),
     }
 }
 
@@ -95,6 +120,13 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
 }
 
 fn error_response(e: OAuthError) -> HttpResponse {
+    if let Some(state) = &e.limited {
+        let mut res = HttpResponse::TooManyRequests();
+        for h in state.headers() {
+            res.insert_header(h);
+        }
+        return no_store(res.json(&e));
+    }
     let status = match e.error {
         "invalid_client" => StatusCode::UNAUTHORIZED,
         "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
@@ -145,7 +177,7 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<HashMap<String, String>,
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|_| oauth_error("invalid_request", "The form body is malformed."))?;
     // RFC 6749 §3.2: unknown parameters are ignored; known ones must not repeat.
-    const KNOWN: [&str; 9] = [
+    const KNOWN: [&str; 12] = [
         "grant_type",
         "scope",
         "username",
@@ -155,6 +187,9 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<HashMap<String, String>,
         "client_secret",
         "token",
         "token_type_hint",
+        "subject_token",
+        "subject_token_type",
+        "requested_token_type",
     ];
     let mut map = HashMap::new();
     for (k, v) in pairs {
@@ -260,14 +295,19 @@ fn narrow(allowed: &[Scope], requested: Option<&String>) -> Result<Vec<Scope>, O
     Ok(wanted)
 }
 
-fn token_response(token: String, claims: &Claims, ttl: u64, refresh: Option<String>) -> HttpResponse {
-    no_store(HttpResponse::Ok().json(TokenResponse {
+fn token_body(token: String, claims: &Claims, ttl: u64, refresh: Option<String>) -> TokenResponse {
+    TokenResponse {
         access_token: token,
         token_type: "Bearer",
         expires_in: ttl,
         scope: claims.scope.clone(),
         refresh_token: refresh,
-    }))
+        issued_token_type: None,
+    }
+}
+
+fn token_response(token: String, claims: &Claims, ttl: u64, refresh: Option<String>) -> HttpResponse {
+    no_store(HttpResponse::Ok().json(token_body(token, claims, ttl, refresh)))
 }
 
 /// Get an access token
@@ -284,18 +324,33 @@ fn token_response(token: String, claims: &Claims, ttl: u64, refresh: Option<Stri
         (status = 200, description = "Tokens", body = TokenResponse),
         (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError, headers(("WWW-Authenticate" = String))),
+        (status = 429, description = "Rate limited (per client IP, and per client or account)", body = OAuthError,
+            headers(("Retry-After" = String), ("RateLimit-Policy" = String), ("RateLimit" = String))),
     )
 )]
 #[post("/oauth/token")]
-pub async fn issue_token(req: HttpRequest, body: Bytes, auth: Data<AuthService>) -> HttpResponse {
+pub async fn issue_token(req: HttpRequest, body: Bytes, auth: Data<AuthService>, limits: Data<Limits>) -> HttpResponse {
+    let mut rate_headers = Vec::new();
     let result = async {
+        let o = origin(&req);
+        let ip = o.ip.clone().unwrap_or_default();
+        if let Some(state) = limits.token_ip.check(&ip).map_err(rate_limited)? {
+            rate_headers = state.headers();
+        }
         let form = parse_form(&req, &body)?;
         let creds = client_credentials(&req, &form)?;
-        let o = origin(&req);
+        let account = creds
+            .as_ref()
+            .map(|c| c.0.clone())
+            .or_else(|| form.get("username").map(|u| u.to_lowercase()));
+        if let Some(key) = account {
+            limits.token_account.check(&key).map_err(rate_limited)?;
+        }
         match form.get("grant_type").map(String::as_str) {
             Some("client_credentials") => client_credentials_grant(&auth, form, creds, o).await,
             Some("password") => password_grant(&auth, form, creds, o).await,
             Some("refresh_token") => refresh_grant(&auth, form, creds, o).await,
+            Some(TOKEN_EXCHANGE) => token_exchange_grant(&auth, form, creds, o).await,
             Some(other) => Err(oauth_error(
                 "unsupported_grant_type",
                 format!("The grant type '{other}' is not supported."),
@@ -304,7 +359,13 @@ pub async fn issue_token(req: HttpRequest, body: Bytes, auth: Data<AuthService>)
         }
     }
     .await;
-    result.unwrap_or_else(error_response)
+    let mut res = result.unwrap_or_else(error_response);
+    if res.status() != StatusCode::TOO_MANY_REQUESTS {
+        for (k, v) in rate_headers {
+            res.headers_mut().insert(k, v);
+        }
+    }
+    res
 }
 
 async fn client_credentials_grant(
@@ -483,6 +544,125 @@ async fn password_grant(
         auth.access_ttl.as_secs(),
         Some(outcome.2),
     ))
+}
+
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// RFC 8693: a frontend hands in the resident's ID token from the trusted identity provider
+/// and gets guichet tokens; the account is created on first use, linked by issuer + subject.
+async fn token_exchange_grant(
+    auth: &Data<AuthService>,
+    form: HashMap<String, String>,
+    creds: Option<(String, String)>,
+    o: Origin,
+) -> Result<HttpResponse, OAuthError> {
+    let Some(idp) = &auth.idp else {
+        return Err(oauth_error(
+            "unsupported_grant_type",
+            "No external identity provider is configured.",
+        ));
+    };
+    let subject = form
+        .get("subject_token")
+        .ok_or_else(|| oauth_error("invalid_request", "subject_token is required."))?;
+    match form.get("subject_token_type").map(String::as_str) {
+        Some("urn:ietf:params:oauth:token-type:id_token" | "urn:ietf:params:oauth:token-type:jwt") => {}
+        _ => {
+            return Err(oauth_error(
+                "invalid_request",
+                "subject_token_type must be urn:ietf:params:oauth:token-type:id_token (or :jwt).",
+            ))
+        }
+    }
+    if let Some(t) = form.get("requested_token_type") {
+        if t != "urn:ietf:params:oauth:token-type:access_token" {
+            return Err(oauth_error("invalid_request", "Only access tokens can be requested."));
+        }
+    }
+    let external = match idp.verify(subject).await {
+        Ok(c) => c,
+        Err(reason) => {
+            let entry = AuditEntry::new("signin", "anonymous", None)
+                .failed()
+                .from(o.ip.clone(), o.request_id.clone())
+                .details(json!({"grant_type": "token-exchange", "reason": reason}));
+            let _ = auth.db.write(move |c| Ok(audit::record(c, &entry)?)).await;
+            return Err(oauth_error("invalid_grant", reason));
+        }
+    };
+    let svc = auth.clone();
+    let ttl = auth.refresh_ttl;
+    let outcome = auth
+        .db
+        .write(move |conn| {
+            if let Err(e) = authenticate_if_given(conn, &creds, &o)? {
+                return Ok(Err(e));
+            }
+            let account = match q::account_by_external(conn, &external.iss, &external.sub)? {
+                Some(a) => a,
+                None => {
+                    // The e-mail is taken over only when the provider verified it and no other
+                    // account uses it; the link is issuer + subject, never the e-mail.
+                    let email = external
+                        .email
+                        .as_deref()
+                        .filter(|_| external.email_verified == Some(true))
+                        .and_then(|e| crate::domain::account::Email::parse(e).ok())
+                        .map(|e| e.as_str().to_string());
+                    let email = match email {
+                        Some(e) if q::account_by_email(conn, &e)?.is_none() => Some(e),
+                        _ => None,
+                    };
+                    let now = SqlTime::now();
+                    let row = q::AccountRow {
+                        id: SqlUuid(uuid::Uuid::now_v7()),
+                        email,
+                        password_hash: None,
+                        kind: "resident".into(),
+                        role: None,
+                        department_id: None,
+                        display_name: external.name.clone().filter(|n| n.chars().count() <= 200),
+                        email_verified_at: Some(now),
+                        disabled_at: None,
+                        external_issuer: Some(external.iss.clone()),
+                        external_subject: Some(external.sub.clone()),
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    q::insert_account(conn, &row)?;
+                    let entry = AuditEntry::new("account.register", "resident", Some(row.id.0.to_string()))
+                        .target("account", row.id.0.to_string())
+                        .from(o.ip.clone(), o.request_id.clone())
+                        .details(json!({"issuer": external.iss}));
+                    audit::record(conn, &entry)?;
+                    row
+                }
+            };
+            if account.disabled_at.is_some() {
+                return Ok(Err(oauth_error("invalid_grant", "This account is disabled.")));
+            }
+            let allowed = account_scopes(CallerKind::Resident, None);
+            let scopes = match narrow(&allowed, form.get("scope")) {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(e)),
+            };
+            let family = SqlUuid(uuid::Uuid::now_v7());
+            let (refresh, row) = new_refresh(account.id, family, &Scope::join(&scopes), ttl)?;
+            q::insert_refresh(conn, &row)?;
+            let (token, claims) = svc.issue(&account_grant(&account, scopes, family.0))?;
+            let entry = AuditEntry::new("signin", "resident", Some(account.id.0.to_string()))
+                .target("account", account.id.0.to_string())
+                .from(o.ip, o.request_id)
+                .details(json!({"grant_type": "token-exchange", "issuer": external.iss, "jti": claims.jti}));
+            audit::record(conn, &entry)?;
+            Ok(Ok((token, claims, refresh)))
+        })
+        .await
+        .map_err(from_api)??;
+    let mut body = token_body(outcome.0, &outcome.1, auth.access_ttl.as_secs(), Some(outcome.2));
+    // RFC 8693 §2.2.1: say what kind of token was issued.
+    body.issued_token_type = Some("urn:ietf:params:oauth:token-type:access_token");
+    Ok(no_store(HttpResponse::Ok().json(body)))
 }
 
 fn kind_name(k: CallerKind) -> &'static str {

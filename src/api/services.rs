@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{invalid, json_page, LangParam};
+use crate::auth::caller::MaybeCaller;
 use crate::catalogue::query::{self, ServiceFilter, ServiceKey};
 use crate::catalogue::views::{Service, ServiceStatus, ServiceSummary, ServiceVersionSummary};
 use crate::catalogue::{CatalogueCache, Render};
@@ -170,12 +171,14 @@ fn find<'a>(
             headers(("ETag" = String), ("Content-Language" = String), ("Vary" = String))),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is not valid (anonymous reads need none)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/services/{service}")]
 pub async fn get_service(
     req: HttpRequest,
+    _caller: MaybeCaller,
     cache: Data<CatalogueCache>,
     path: Path<String>,
     StrictQuery(p): StrictQuery<LangOnly>,

@@ -89,3 +89,21 @@ impl FromRequest for Caller {
         })
     }
 }
+
+/// The caller if the request carries a token, `None` for anonymous requests. A token that is
+/// present but invalid is still a 401: a client that sends credentials learns they are bad.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<MaybeCaller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().get(header::AUTHORIZATION).is_none() {
+            return Box::pin(async { Ok(MaybeCaller(None)) });
+        }
+        let fut = Caller::from_request(req, payload);
+        Box::pin(async move { fut.await.map(|c| MaybeCaller(Some(c))) })
+    }
+}

@@ -1,6 +1,7 @@
 //! Identity and access: signing keys, access and refresh tokens, the caller of a request, and
 //! the policy that decides what a caller may do.
 pub mod caller;
+pub mod external;
 pub mod keys;
 pub mod policy;
 pub mod secrets;

@@ -19,6 +19,8 @@ pub struct AuthService {
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub password_grant: bool,
+    /// The external identity provider whose ID tokens are exchanged, if configured.
+    pub idp: Option<super::external::ExternalIdp>,
     keys: RwLock<Arc<KeySet>>,
     state: RwLock<Arc<SecurityState>>,
     verified: RwLock<HashMap<String, Arc<Claims>>>,
@@ -48,6 +50,7 @@ impl AuthService {
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
             password_grant: config.password_grant,
+            idp: config.idp.clone().map(super::external::ExternalIdp::new),
             keys: RwLock::new(Arc::new(KeySet {
                 signing: None,
                 verifying: HashMap::new(),
@@ -62,6 +65,14 @@ impl AuthService {
         });
         svc.reload_keys().await?;
         svc.refresh().await?;
+        if let Some(idp) = &svc.idp {
+            match idp.reload().await {
+                Ok(()) => tracing::info!(issuer = %idp.config.issuer, "identity provider keys loaded"),
+                Err(e) => {
+                    tracing::warn!(issuer = %idp.config.issuer, error = %e, "identity provider keys not loaded yet")
+                }
+            }
+        }
         let every = config.catalogue_refresh;
         let bg = svc.clone();
         tokio::spawn(async move {

@@ -67,6 +67,15 @@ pub fn account_by_id(conn: &mut DbConnection, id: uuid::Uuid) -> QueryResult<Opt
         .optional()
 }
 
+pub fn account_by_external(conn: &mut DbConnection, issuer: &str, subject: &str) -> QueryResult<Option<AccountRow>> {
+    accounts::table
+        .filter(accounts::external_issuer.eq(issuer))
+        .filter(accounts::external_subject.eq(subject))
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn insert_account(conn: &mut DbConnection, row: &AccountRow) -> QueryResult<()> {
     diesel::insert_into(accounts::table).values(row).execute(conn)?;
     Ok(())

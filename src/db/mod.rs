@@ -147,6 +147,9 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// SQLite has one writer at a time: writers of this process queue here instead of
+    /// polling the file lock (which adds sleeps of up to the busy timeout under load).
+    sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -160,7 +163,11 @@ impl Db {
             .connection_timeout(Duration::from_secs(5))
             .test_on_check_out(false)
             .build_unchecked(Manager { url: url.to_string() });
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_writer: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -201,7 +208,12 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| write_tx(conn, f)).await
+        let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
+        self.run(move |conn| {
+            let _turn = writer.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+            write_tx(conn, f)
+        })
+        .await
     }
 }
 

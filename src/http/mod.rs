@@ -3,3 +3,4 @@ pub mod conditional;
 pub mod extract;
 pub mod middleware;
 pub mod pagination;
+pub mod ratelimit;

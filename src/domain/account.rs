@@ -1,0 +1,103 @@
+//! Account registration input, parsed.
+use crate::domain::FieldError;
+
+/// A normalised e-mail address (trimmed, lower case, plausible shape).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// An address of the common ASCII shape (RFC 5321 dot-atom local part, a domain of at
+    /// least two labels); internationalised domains are accepted in their punycode form.
+    pub fn parse(raw: &str) -> Result<Email, String> {
+        let e = raw.trim().to_ascii_lowercase();
+        let bad = || Err("not an e-mail address".to_string());
+        if !(3..=254).contains(&e.len()) {
+            return bad();
+        }
+        let Some((local, domain)) = e.split_once('@') else {
+            return bad();
+        };
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+            && labels
+                .last()
+                .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+        if local_ok && domain_ok {
+            Ok(Email(e))
+        } else {
+            bad()
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 1024;
+
+/// A new password: 10 to 1024 characters, not the e-mail address itself (NIST SP 800-63B:
+/// length over composition rules).
+pub fn check_password(password: &str, email: Option<&Email>, pointer: &str, errors: &mut Vec<FieldError>) {
+    let n = password.chars().count();
+    if n < PASSWORD_MIN {
+        errors.push(FieldError::new(
+            pointer,
+            "too_short",
+            format!("at least {PASSWORD_MIN} characters"),
+        ));
+    } else if n > PASSWORD_MAX {
+        errors.push(FieldError::new(
+            pointer,
+            "too_long",
+            format!("at most {PASSWORD_MAX} characters"),
+        ));
+    } else if email.is_some_and(|e| e.as_str() == password.trim().to_lowercase()) {
+        errors.push(FieldError::new(
+            pointer,
+            "weak",
+            "the password must not be the e-mail address",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(Email::parse(" Anna@Example.CH ").unwrap().as_str(), "anna@example.ch");
+        for bad in [
+            "",
+            "anna",
+            "@x.ch",
+            "anna@ch",
+            "an na@x.ch",
+            "a@b@c.ch",
+            "a@.ch",
+            "\u{de}@w.ch",
+            "a@w\u{88}.ch",
+            "a..b@x.ch",
+            "a@x.c1.70",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

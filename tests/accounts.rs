@@ -1,0 +1,214 @@
+//! Self-registration, body errors, and the abuse limits.
+mod common;
+
+use common::{assert_problem, TestApp};
+use serde_json::{json, Value};
+
+async fn register(app: &TestApp, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/accounts"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn count_accounts(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    app.with_conn(|c| guichet::db::schema::accounts::table.count().get_result(c).unwrap())
+}
+
+#[tokio::test]
+async fn a_resident_registers_and_signs_in_and_a_taken_address_looks_the_same() {
+    let app = TestApp::spawn().await;
+    let res = register(
+        &app,
+        json!({"email": " Anna@Example.CH ", "password": "correct horse battery", "display_name": "Anna"}),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    let first: Value = res.json().await.unwrap();
+    assert_eq!(count_accounts(&app), 1);
+
+    let form = [
+        ("grant_type", "password"),
+        ("username", "anna@example.ch"),
+        ("password", "correct horse battery"),
+    ];
+    let res = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let tokens: Value = res.json().await.unwrap();
+    let me: Value = app
+        .client
+        .get(app.url("/v1/me"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["kind"], "resident");
+    assert_eq!(me["email"], "anna@example.ch");
+    assert_eq!(me["display_name"], "Anna");
+    assert_eq!(
+        me["scopes"],
+        json!(["catalogue:read", "applications:read", "applications:write"])
+    );
+
+    // the same address again: the same answer, and nothing changes (not even the password)
+    let res = register(
+        &app,
+        json!({"email": "anna@example.ch", "password": "another long password"}),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    let second: Value = res.json().await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(count_accounts(&app), 1);
+    let res = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn invalid_registrations_are_422_with_pointers_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let body = assert_problem(
+        register(&app, json!({"email": "not-an-address", "password": "short"})).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let pointers: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, vec!["/email", "/password"]);
+    let body = assert_problem(
+        register(&app, json!({"email": "a@b.ch", "password": "a@b.ch"})).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["code"], "too_short");
+    assert_problem(
+        register(&app, json!({"email": "a@b.ch"})).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    assert_problem(
+        register(
+            &app,
+            json!({"email": "a@b.ch", "password": "long enough pw", "role": "admin"}),
+        )
+        .await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let res = app
+        .client
+        .post(app.url("/v1/accounts"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "malformed-json").await;
+    let res = app
+        .client
+        .post(app.url("/v1/accounts"))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 415, "unsupported-media-type").await;
+    assert_eq!(count_accounts(&app), 0);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413() {
+    let app = TestApp::spawn_with(&[("GUICHET_BODY_LIMIT", "2048")]).await;
+    let big = "x".repeat(4000);
+    let res = register(&app, json!({"email": "a@b.ch", "password": big})).await;
+    assert_problem(res, 413, "payload-too-large").await;
+    assert_eq!(count_accounts(&app), 0);
+}
+
+#[tokio::test]
+async fn the_token_endpoint_and_registration_are_rate_limited() {
+    let app = TestApp::spawn_with(&[
+        ("GUICHET_RATE_LIMIT_TOKEN_IP", "5"),
+        ("GUICHET_RATE_LIMIT_TOKEN_ACCOUNT", "3"),
+        ("GUICHET_RATE_LIMIT_SIGNUP_IP", "2"),
+    ])
+    .await;
+    let try_login = |user: &'static str| {
+        app.client
+            .post(app.url("/v1/oauth/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", user),
+                ("password", "wrong password"),
+            ])
+            .send()
+    };
+    // per account: the 4th attempt on one account is refused
+    for _ in 0..3 {
+        let res = try_login("victim@example.ch").await.unwrap();
+        assert_eq!(res.status(), 400);
+        assert!(res.headers()["ratelimit-policy"].to_str().unwrap().contains("q=5"));
+    }
+    let res = try_login("victim@example.ch").await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(res.headers()["ratelimit-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("\"token-account\";q=3;w=60"));
+    assert!(res.headers()["ratelimit"].to_str().unwrap().contains("r=0"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    // per IP: the 6th request from this address is refused, whatever the account
+    let res = try_login("other@example.ch").await.unwrap();
+    assert_eq!(res.status(), 400, "5th request: still within the IP limit");
+    let res = try_login("other@example.ch").await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers()["ratelimit-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("\"token-ip\";q=5"));
+
+    for i in 0..2 {
+        let res = register(
+            &app,
+            json!({"email": format!("u{i}@example.ch"), "password": "long enough password"}),
+        )
+        .await;
+        assert_eq!(res.status(), 202);
+    }
+    let res = register(
+        &app,
+        json!({"email": "u9@example.ch", "password": "long enough password"}),
+    )
+    .await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 429, "rate-limited").await;
+    assert_eq!(count_accounts(&app), 2);
+}
