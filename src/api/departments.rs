@@ -101,6 +101,7 @@ pub async fn get_department(
         .department(path_key(&path)?)
         .ok_or_else(|| ApiError::not_found(format!("No department '{path}'.")))?;
     let body = serde_json::to_vec(&snap.department_detail(idx, render)).map_err(ApiError::internal)?;
-    let rendered = Rendered::from_bytes(body.into(), snap.department_language(idx, render));
+    let rendered = Rendered::from_bytes(body.into(), snap.department_language(idx, render))
+        .with_revision(snap.departments[idx].revision);
     Ok(respond(&req, &rendered, "application/json"))
 }

@@ -2,6 +2,7 @@
 //! render. The handler's name is its OpenAPI operationId.
 pub mod accounts;
 pub mod audit;
+pub mod catalogue_admin;
 pub mod departments;
 pub mod docs;
 pub mod health;
@@ -119,6 +120,7 @@ impl Modify for SecurityAddon {
     modifiers(&SecurityAddon),
     tags(
         (name = "catalogue", description = "Public services, their departments, forms and versions"),
+        (name = "catalogue administration", description = "Departments, services, drafts, publishing and retiring (staff)"),
         (name = "oauth", description = "Tokens: the OAuth 2.0 token and revocation endpoints, keys and metadata"),
         (name = "accounts", description = "The caller's profile and the audit log"),
         (name = "operations", description = "Health, metrics and problem types")
@@ -140,6 +142,13 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/v1")
             .service(services::list_services)
+            .service(catalogue_admin::create_service)
+            .service(catalogue_admin::create_service_draft)
+            .service(catalogue_admin::update_service_draft)
+            .service(catalogue_admin::publish_service_version)
+            .service(catalogue_admin::retire_service)
+            .service(catalogue_admin::create_department)
+            .service(catalogue_admin::update_department)
             .service(services::get_service)
             .service(services::get_service_form)
             .service(services::list_service_versions)

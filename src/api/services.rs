@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{invalid, json_page, LangParam};
 use crate::auth::caller::MaybeCaller;
+use crate::auth::policy::{authorize, Action};
 use crate::catalogue::query::{self, ServiceFilter, ServiceKey};
 use crate::catalogue::views::{Service, ServiceStatus, ServiceSummary, ServiceVersionSummary};
 use crate::catalogue::{CatalogueCache, Render};
@@ -22,6 +23,15 @@ pub struct ServicePage {
     data: Vec<ServiceSummary>,
     /// Pass as `cursor` to get the next page; null on the last page.
     next_cursor: Option<String>,
+}
+
+/// A published or superseded version; or, for editors, a draft.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum VersionAnswer {
+    Published(Box<Service>),
+    Draft(Box<crate::catalogue::admin::EditorVersion>),
 }
 
 /// A page of service versions, newest first.
@@ -289,25 +299,52 @@ fn version_index(s: &crate::catalogue::snapshot::ServiceEntry, raw: &str) -> Res
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(
-        (status = 200, description = "That version of the service", body = Service, headers(("ETag" = String), ("Content-Language" = String))),
+        (status = 200, description = "That version of the service (a draft, in the editors' form, only for those who may edit it)", body = VersionAnswer, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service or version", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/services/{service}/versions/{version}")]
 pub async fn get_service_version(
     req: HttpRequest,
+    MaybeCaller(caller): MaybeCaller,
     cache: Data<CatalogueCache>,
+    auth: Data<crate::auth::AuthService>,
     path: Path<(String, String)>,
     StrictQuery(p): StrictQuery<LangOnly>,
 ) -> Result<HttpResponse, ApiError> {
     let render = render_for(&req, p.lang.as_deref())?;
     let snap = cache.get();
-    let s = find(&snap, &path.0)?;
-    let idx = version_index(s, &path.1)?;
-    let rendered = snap.render_version(s, idx, render);
-    Ok(respond(&req, &rendered, "application/json"))
+    let published = find(&snap, &path.0).and_then(|s| version_index(s, &path.1).map(|i| (s, i)));
+    match (published, caller) {
+        (Ok((s, idx)), _) => Ok(respond(&req, &snap.render_version(s, idx, render), "application/json")),
+        // Drafts are shown to those who may edit the service, in the editors' representation.
+        (Err(e), Some(c))
+            if e.kind == crate::error::ProblemKind::NotFound && authorize(&c, Action::EditCatalogue).is_ok() =>
+        {
+            let n: i32 = path
+                .1
+                .parse()
+                .map_err(|_| invalid("version", "must be a version number (1, 2, ...)"))?;
+            let key = path.0.clone();
+            let v = auth
+                .db
+                .run(move |conn| crate::catalogue::admin::read_version(conn, &c, &key, n))
+                .await?;
+            let body = actix_web::web::Bytes::from(serde_json::to_vec(&v).map_err(ApiError::internal)?);
+            let rendered =
+                crate::catalogue::snapshot::Rendered::from_bytes(body, "de, fr, it, en").with_revision(v.revision);
+            let mut res = respond(&req, &rendered, "application/json");
+            res.headers_mut().insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static("no-store"),
+            );
+            Ok(res)
+        }
+        (Err(e), _) => Err(e),
+    }
 }
 
 /// Get the application form of one version of a service

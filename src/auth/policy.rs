@@ -123,14 +123,22 @@ pub enum Action {
     ReadOwnProfile,
     /// Read the audit log.
     ReadAuditLog,
+    /// Create and edit departments.
+    ManageDepartments,
+    /// Create services and edit, publish and retire their versions (then per department:
+    /// see [`may_edit_department`]).
+    EditCatalogue,
 }
 
 /// Yes or no, with the reason as a 403 problem.
 pub fn authorize(caller: &Caller, action: Action) -> Result<(), ApiError> {
     let allowed = match action {
         Action::ReadOwnProfile => true,
-        Action::ReadAuditLog => {
+        Action::ReadAuditLog | Action::ManageDepartments => {
             caller.has(Scope::Admin) && (caller.kind == CallerKind::Staff || caller.kind == CallerKind::Client)
+        }
+        Action::EditCatalogue => {
+            caller.has(Scope::CatalogueWrite) && (caller.kind == CallerKind::Staff || caller.has(Scope::Admin))
         }
     };
     if allowed {
@@ -147,5 +155,13 @@ fn describe(a: Action) -> &'static str {
     match a {
         Action::ReadOwnProfile => "reading the profile",
         Action::ReadAuditLog => "reading the audit log (needs the admin scope)",
+        Action::ManageDepartments => "managing departments (needs the admin scope)",
+        Action::EditCatalogue => "editing the catalogue (needs the catalogue:write scope, as staff)",
     }
+}
+
+/// Whether a caller who may edit the catalogue may edit this department's services:
+/// administrators (and admin clients) any, clerks only their own department's.
+pub fn may_edit_department(caller: &Caller, department: uuid::Uuid) -> bool {
+    caller.has(Scope::Admin) || (caller.kind == CallerKind::Staff && caller.department == Some(department))
 }

@@ -80,12 +80,29 @@ impl Rendered {
     }
 }
 
+impl Rendered {
+    /// Prefixes the ETag with the resource's revision (`"r7-<digest>"`): `If-None-Match`
+    /// compares the whole tag, `If-Match` on writes the revision, inside the transaction.
+    pub fn with_revision(mut self, revision: i64) -> Rendered {
+        self.etag = format!("\"r{revision}-{}", self.etag.trim_start_matches('"'));
+        self
+    }
+}
+
+/// The revision in an ETag made by [`Rendered::with_revision`].
+pub fn etag_revision(etag: &str) -> Option<i64> {
+    let t = etag.trim().trim_start_matches("W/").trim_matches('"');
+    let rest = t.strip_prefix('r')?;
+    rest.split('-').next()?.parse().ok()
+}
+
 fn hex16(bytes: &[u8]) -> String {
     bytes.iter().take(10).map(|b| format!("{b:02x}")).collect()
 }
 
 pub struct DepartmentEntry {
     pub id: Uuid,
+    pub revision: i64,
     pub slug: String,
     pub name: Localized,
     pub name_key: [String; 4],
@@ -116,6 +133,7 @@ pub struct VersionEntry {
 
 pub struct ServiceEntry {
     pub id: Uuid,
+    pub revision: i64,
     pub slug: String,
     pub status: ServiceStatus,
     pub department: usize,
@@ -187,6 +205,7 @@ impl Snapshot {
             let name: Localized = parse_json(&d.name.0, "department name")?;
             deps.push(DepartmentEntry {
                 id: d.id.0,
+                revision: d.revision,
                 slug: d.slug,
                 name_key: name_keys(&name),
                 name,
@@ -243,6 +262,7 @@ impl Snapshot {
             let empty = || Render::ALL.map(|_| Rendered::from_bytes(Bytes::new(), "de"));
             let mut entry = ServiceEntry {
                 id: s.id.0,
+                revision: s.revision,
                 slug: s.slug,
                 status,
                 department,
@@ -393,7 +413,12 @@ impl Snapshot {
 
     pub fn render_version(&self, s: &ServiceEntry, idx: usize, r: Render) -> Rendered {
         let lang = Self::served_language(&s.versions[idx].content.name, r);
-        Rendered::new(&self.version_view(s, idx, r), lang)
+        let rendered = Rendered::new(&self.version_view(s, idx, r), lang);
+        if idx == s.current {
+            rendered.with_revision(s.revision)
+        } else {
+            rendered
+        }
     }
 
     pub fn render_form(&self, s: &ServiceEntry, idx: usize, r: Render) -> Rendered {

@@ -239,6 +239,7 @@ fn new_version(s: &ServiceInput, service_id: SqlUuid, version: i32, now: SqlTime
         created_at: now,
         published_at: Some(now),
         superseded_at: None,
+        revision: 1,
     }
 }
 

@@ -60,4 +60,5 @@ pub struct ServiceVersionRow {
     pub created_at: SqlTime,
     pub published_at: Option<SqlTime>,
     pub superseded_at: Option<SqlTime>,
+    pub revision: i64,
 }

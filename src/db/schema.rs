@@ -62,6 +62,7 @@ diesel::table! {
         created_at -> DbTime,
         published_at -> Nullable<DbTime>,
         superseded_at -> Nullable<DbTime>,
+        revision -> BigInt,
     }
 }
 

@@ -30,3 +30,37 @@ pub fn respond(req: &HttpRequest, r: &Rendered, content_type: &'static str) -> H
     }
     res.content_type(content_type).body(r.body.clone())
 }
+
+/// The revision a write is conditioned on: `If-Match` is required (428 without it) and must
+/// hold an ETag this API issued for the resource (412 otherwise, and when it is stale — the
+/// caller compares it with the stored revision inside the write transaction).
+pub fn required_revision(req: &HttpRequest) -> Result<i64, crate::error::ApiError> {
+    use crate::error::{ApiError, ProblemKind};
+    let Some(v) = req.headers().get(header::IF_MATCH) else {
+        return Err(ApiError::new(
+            ProblemKind::PreconditionRequired,
+            "Send the resource's current ETag in If-Match.",
+        ));
+    };
+    v.to_str()
+        .ok()
+        .and_then(crate::catalogue::snapshot::etag_revision)
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemKind::PreconditionFailed,
+                "If-Match does not hold a current ETag of this resource.",
+            )
+        })
+}
+
+/// 412 unless the stored revision is the one the client saw.
+pub fn check_revision(expected: i64, current: i64) -> Result<(), crate::error::ApiError> {
+    if expected == current {
+        Ok(())
+    } else {
+        Err(crate::error::ApiError::new(
+            crate::error::ProblemKind::PreconditionFailed,
+            "The resource has changed since you read it: reload it and apply your change again.",
+        ))
+    }
+}

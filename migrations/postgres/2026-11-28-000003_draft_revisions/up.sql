@@ -1,0 +1,2 @@
+-- Drafts are edited with If-Match: each version keeps a revision counter.
+ALTER TABLE service_versions ADD COLUMN revision BIGINT NOT NULL DEFAULT 1;

@@ -1,0 +1,382 @@
+//! Catalogue administration over HTTP: departments (administrators), services and their
+//! versions (administrators; clerks for their own department). Writes take `If-Match`.
+use actix_web::http::header;
+use actix_web::web::{Bytes, Data, Json, Path};
+use actix_web::{post, put, HttpMessage, HttpRequest, HttpResponse};
+
+use crate::auth::policy::{authorize, Action};
+use crate::auth::{AuthService, Caller};
+use crate::catalogue::admin::{self, Actor, DraftInput, EditorVersion, NewService};
+use crate::catalogue::snapshot::Rendered;
+use crate::catalogue::views::DepartmentDetail;
+use crate::catalogue::{CatalogueCache, Render};
+use crate::domain::catalogue::DepartmentInput;
+use crate::domain::lang::Lang;
+use crate::error::{ApiError, Problem, ProblemKind};
+use crate::http::conditional::required_revision;
+use crate::http::middleware::RequestId;
+
+fn actor(req: &HttpRequest, caller: &Caller) -> Actor {
+    Actor::of(
+        caller,
+        req.peer_addr().map(|a| a.ip().to_string()),
+        req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+    )
+}
+
+fn editor_response(
+    mut res: actix_web::HttpResponseBuilder,
+    v: &EditorVersion,
+    location: Option<String>,
+) -> HttpResponse {
+    let body = Bytes::from(serde_json::to_vec(v).unwrap_or_default());
+    let rendered = Rendered::from_bytes(body, "de, fr, it, en").with_revision(v.revision);
+    if let Some(l) = location {
+        res.insert_header((header::LOCATION, l));
+    }
+    res.insert_header((header::ETAG, rendered.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body(rendered.body)
+}
+
+async fn department_response(
+    cache: &CatalogueCache,
+    slug: &str,
+    mut res: actix_web::HttpResponseBuilder,
+) -> Result<HttpResponse, ApiError> {
+    cache.refresh().await?;
+    let snap = cache.get();
+    let (idx, d) = snap
+        .department(slug)
+        .ok_or_else(|| ApiError::internal("department missing after write"))?;
+    let detail: DepartmentDetail = snap.department_detail(idx, Render::All);
+    let body = Bytes::from(serde_json::to_vec(&detail).map_err(ApiError::internal)?);
+    let rendered = Rendered::from_bytes(body, "de, fr, it, en").with_revision(d.revision);
+    res.insert_header((header::ETAG, rendered.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::LOCATION,
+            format!("{}/v1/departments/{}", snap.public_url(), d.slug),
+        ));
+    Ok(res.content_type("application/json").body(rendered.body))
+}
+
+fn version_number(raw: &str) -> Result<i32, ApiError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid_parameter("version", "must be a version number (1, 2, ...)"))
+}
+
+/// Create a department
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["admin"])),
+    request_body = DepartmentInput,
+    responses(
+        (status = 201, description = "Created", body = DepartmentDetail, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/departments")]
+pub async fn create_department(
+    req: HttpRequest,
+    caller: Caller,
+    body: Json<DepartmentInput>,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::ManageDepartments)?;
+    let actor = actor(&req, &caller);
+    let input = body.into_inner();
+    let row = auth
+        .db
+        .write(move |c| admin::create_department(c, &actor, input))
+        .await?;
+    department_response(&cache, &row.slug, HttpResponse::Created()).await
+}
+
+/// Edit a department
+///
+/// Replaces the department's details (the slug stays). `If-Match` must hold the ETag of
+/// `GET /v1/departments/{department}`.
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["admin"])),
+    params(("department" = String, Path, description = "Slug or id"), ("If-Match" = String, Header, description = "Current ETag")),
+    request_body = DepartmentInput,
+    responses(
+        (status = 200, description = "Updated", body = DepartmentDetail, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/departments/{department}")]
+pub async fn update_department(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Json<DepartmentInput>,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::ManageDepartments)?;
+    let (key, mut input) = (path.into_inner(), body.into_inner());
+    admin::check_department(&mut input)?;
+    let expected = required_revision(&req)?;
+    let actor = actor(&req, &caller);
+    let row = auth
+        .db
+        .write(move |c| admin::update_department(c, &actor, &key, expected, input))
+        .await?;
+    department_response(&cache, &row.slug, HttpResponse::Ok()).await
+}
+
+/// Create a service
+///
+/// A new service with its first version as a draft; nothing is public until it is published.
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
+    request_body = NewService,
+    responses(
+        (status = 201, description = "Created, with version 1 as a draft", body = EditorVersion, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/services")]
+pub async fn create_service(
+    req: HttpRequest,
+    caller: Caller,
+    body: Json<NewService>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::EditCatalogue)?;
+    let actor = actor(&req, &caller);
+    let input = body.into_inner();
+    let c2 = caller.clone();
+    let v = auth
+        .db
+        .write(move |c| admin::create_service(c, &c2, &actor, input))
+        .await?;
+    let location = format!("{}/v1/services/{}/versions/1", auth.issuer, v.service);
+    Ok(editor_response(HttpResponse::Created(), &v, Some(location)))
+}
+
+/// Create a draft version
+///
+/// A new draft of the service: the request body (the whole version), or without a body a copy
+/// of the current version to edit. A service has at most one draft.
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
+    params(("service" = String, Path, description = "Slug or id")),
+    request_body(content = Option<DraftInput>, description = "The version; omit to copy the current one"),
+    responses(
+        (status = 201, description = "The draft", body = EditorVersion, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A draft exists already", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/services/{service}/versions")]
+pub async fn create_service_draft(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::EditCatalogue)?;
+    let draft: Option<DraftInput> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !ct.starts_with("application/json") {
+            return Err(ApiError::new(
+                ProblemKind::UnsupportedMediaType,
+                "Send the body as application/json.",
+            ));
+        }
+        Some(serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::new(ProblemKind::ValidationFailed, e.to_string())
+            } else {
+                ApiError::new(ProblemKind::MalformedJson, e.to_string())
+            }
+        })?)
+    };
+    let actor = actor(&req, &caller);
+    let key = path.into_inner();
+    let c2 = caller.clone();
+    let v = auth
+        .db
+        .write(move |c| admin::create_draft(c, &c2, &actor, &key, draft))
+        .await?;
+    let location = format!("{}/v1/services/{}/versions/{}", auth.issuer, v.service, v.version);
+    Ok(editor_response(HttpResponse::Created(), &v, Some(location)))
+}
+
+/// Edit a draft version
+///
+/// Replaces the draft with the request body. `If-Match` must hold the draft's current ETag.
+/// Published versions never change (409).
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
+    params(("service" = String, Path, description = "Slug or id"), ("version" = i32, Path, description = "Version number", minimum = 1),
+        ("If-Match" = String, Header, description = "Current ETag of the draft")),
+    request_body = DraftInput,
+    responses(
+        (status = 200, description = "The edited draft", body = EditorVersion, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such service or version", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/services/{service}/versions/{version}")]
+pub async fn update_service_draft(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<(String, String)>,
+    body: Json<DraftInput>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::EditCatalogue)?;
+    let (key, n) = path.into_inner();
+    let n = version_number(&n)?;
+    let mut draft = body.into_inner();
+    admin::check_draft(&mut draft)?;
+    let expected = required_revision(&req)?;
+    let actor = actor(&req, &caller);
+    let c2 = caller.clone();
+    let v = auth
+        .db
+        .write(move |c| admin::replace_draft(c, &c2, &actor, &key, n, expected, draft))
+        .await?;
+    Ok(editor_response(HttpResponse::Ok(), &v, None))
+}
+
+/// Publish a draft version
+///
+/// The draft becomes the service's current version and the previous one is superseded (it
+/// stays readable with its form). Every instance serves it within 2 s.
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
+    params(("service" = String, Path, description = "Slug or id"), ("version" = i32, Path, description = "Version number", minimum = 1),
+        ("If-Match" = String, Header, description = "Current ETag of the draft")),
+    responses(
+        (status = 200, description = "Published", body = EditorVersion, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such service or version", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft, or the service is retired", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/services/{service}/versions/{version}/publish")]
+pub async fn publish_service_version(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<(String, String)>,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::EditCatalogue)?;
+    let (key, n) = path.into_inner();
+    let n = version_number(&n)?;
+    let expected = required_revision(&req)?;
+    let actor = actor(&req, &caller);
+    let c2 = caller.clone();
+    let v = auth
+        .db
+        .write(move |c| admin::publish(c, &c2, &actor, &key, n, expected))
+        .await?;
+    cache.refresh().await?;
+    Ok(editor_response(HttpResponse::Ok(), &v, None))
+}
+
+/// Retire a service
+///
+/// The service stays readable but is no longer listed and takes no applications. `If-Match`
+/// must hold the ETag of `GET /v1/services/{service}`.
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
+    params(("service" = String, Path, description = "Slug or id"), ("If-Match" = String, Header, description = "Current ETag of the service")),
+    responses(
+        (status = 200, description = "Retired; the service as the public now sees it", body = crate::catalogue::views::Service),
+        (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not active", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/services/{service}/retire")]
+pub async fn retire_service(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::EditCatalogue)?;
+    let expected = required_revision(&req)?;
+    let actor = actor(&req, &caller);
+    let key = path.into_inner();
+    let c2 = caller.clone();
+    let slug = auth
+        .db
+        .write(move |c| admin::retire(c, &c2, &actor, &key, expected))
+        .await?;
+    cache.refresh().await?;
+    let snap = cache.get();
+    let s = snap
+        .service(&slug)
+        .ok_or_else(|| ApiError::internal("retired service missing"))?;
+    let r = Render::One(Lang::negotiate(
+        req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+    ));
+    Ok(crate::http::conditional::respond(
+        &req,
+        &s.full[r.index()],
+        "application/json",
+    ))
+}

@@ -1,0 +1,600 @@
+//! Editing the catalogue: departments, services, draft versions, publishing and retiring.
+//! Every change runs in one write transaction with its audit entry and, when it changes what
+//! the public sees, bumps the catalogue revision so that every instance reloads within 2 s.
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::auth::policy::may_edit_department;
+use crate::auth::Caller;
+use crate::db::audit::{self, AuditEntry};
+use crate::db::catalogue::{bump_revision, search_document};
+use crate::db::models::{DepartmentRow, ServiceRow, ServiceVersionRow};
+use crate::db::schema::{categories, departments, service_versions as v, services};
+use crate::db::types::{SqlJson, SqlTime, SqlUuid};
+use crate::db::DbConnection;
+use crate::domain::catalogue::{DepartmentInput, FormDefinition, ServiceContent, ServiceInput};
+use crate::domain::{forms, FieldError};
+use crate::error::{ApiError, ProblemKind};
+use crate::http::conditional::check_revision;
+
+/// Where a change comes from, for the audit log.
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: String,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn of(caller: &Caller, ip: Option<String>, request_id: Option<String>) -> Actor {
+        let kind = match caller.kind {
+            crate::auth::policy::CallerKind::Staff => "staff",
+            crate::auth::policy::CallerKind::Client => "client",
+            crate::auth::policy::CallerKind::Resident => "resident",
+        };
+        Actor {
+            kind,
+            id: caller.subject.clone(),
+            ip,
+            request_id,
+        }
+    }
+
+    fn audit(
+        &self,
+        conn: &mut DbConnection,
+        action: &str,
+        target: &str,
+        id: String,
+        details: serde_json::Value,
+    ) -> QueryResult<()> {
+        let e = AuditEntry::new(action, self.kind, Some(self.id.clone()))
+            .target(target, id)
+            .from(self.ip.clone(), self.request_id.clone())
+            .details(details);
+        audit::record(conn, &e)
+    }
+}
+
+/// The body of a draft: everything a version says.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftInput {
+    pub content: ServiceContent,
+    pub form: FormDefinition,
+}
+
+/// A new service: where it belongs, and its first version (a draft).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewService {
+    #[schema(example = "parkplatz-reservieren")]
+    pub slug: String,
+    /// Department slug or id.
+    #[schema(example = "einwohnerdienste")]
+    pub department: String,
+    /// Category slug.
+    #[schema(example = "residence")]
+    pub category: String,
+    pub content: ServiceContent,
+    pub form: FormDefinition,
+}
+
+/// A version as editors see it: every translation, the form, and its state and revision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditorVersion {
+    pub service_id: uuid::Uuid,
+    pub service: String,
+    pub version: i32,
+    #[schema(example = "draft")]
+    pub state: String,
+    pub revision: i64,
+    pub content: ServiceContent,
+    pub form: FormDefinition,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl EditorVersion {
+    fn of(s: &ServiceRow, row: &ServiceVersionRow) -> Result<EditorVersion, ApiError> {
+        Ok(EditorVersion {
+            service_id: s.id.0,
+            service: s.slug.clone(),
+            version: row.version,
+            state: row.state.clone(),
+            revision: row.revision,
+            content: serde_json::from_value(row.content.0.clone()).map_err(ApiError::internal)?,
+            form: FormDefinition {
+                schema: row.form_schema.0.clone(),
+                ui_schema: row.ui_schema.as_ref().map(|u| u.0.clone()),
+            },
+            created_at: row.created_at.0,
+            published_at: row.published_at.map(|t| t.0),
+        })
+    }
+}
+
+fn conflict(detail: impl Into<String>) -> ApiError {
+    ApiError::new(ProblemKind::Conflict, detail)
+}
+
+fn find_department(conn: &mut DbConnection, key: &str) -> Result<Option<DepartmentRow>, ApiError> {
+    let mut q = departments::table.select(DepartmentRow::as_select()).into_boxed();
+    q = match uuid::Uuid::parse_str(key) {
+        Ok(id) => q.filter(departments::id.eq(SqlUuid(id))),
+        Err(_) => q.filter(departments::slug.eq(key.to_string())),
+    };
+    Ok(q.first(conn).optional()?)
+}
+
+pub fn find_service(conn: &mut DbConnection, key: &str) -> Result<Option<ServiceRow>, ApiError> {
+    let mut q = services::table.select(ServiceRow::as_select()).into_boxed();
+    q = match uuid::Uuid::parse_str(key) {
+        Ok(id) => q.filter(services::id.eq(SqlUuid(id))),
+        Err(_) => q.filter(services::slug.eq(key.to_string())),
+    };
+    Ok(q.first(conn).optional()?)
+}
+
+fn find_version(conn: &mut DbConnection, service: SqlUuid, n: i32) -> Result<Option<ServiceVersionRow>, ApiError> {
+    Ok(v::table
+        .filter(v::service_id.eq(service))
+        .filter(v::version.eq(n))
+        .select(ServiceVersionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The service, if the caller may edit it; a draft-only service of another department is a
+/// 404 (the caller may not know it exists), a published one a 403.
+fn editable_service(conn: &mut DbConnection, caller: &Caller, key: &str) -> Result<ServiceRow, ApiError> {
+    let s = find_service(conn, key)?.ok_or_else(|| ApiError::not_found(format!("No service '{key}'.")))?;
+    if !may_edit_department(caller, s.department_id.0) {
+        if s.status == "draft" {
+            return Err(ApiError::not_found(format!("No service '{key}'.")));
+        }
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "This service belongs to another department.",
+        ));
+    }
+    Ok(s)
+}
+
+fn validate_draft(conn: &mut DbConnection, d: &mut DraftInput, errors: &mut Vec<FieldError>) -> Result<(), ApiError> {
+    d.content.validate("/content", errors);
+    forms::check_definition(&d.form, "/form", errors);
+    let _ = conn;
+    Ok(())
+}
+
+/// Checks a draft body before anything else (a 422 comes before a 412).
+pub fn check_draft(d: &mut DraftInput) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    d.content.validate("/content", &mut errors);
+    forms::check_definition(&d.form, "/form", &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Checks a department body before anything else.
+pub fn check_department(d: &mut DepartmentInput) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    d.validate("", &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+pub fn create_department(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    mut input: DepartmentInput,
+) -> Result<DepartmentRow, ApiError> {
+    let mut errors = Vec::new();
+    input.validate("", &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    if find_department(conn, &input.slug)?.is_some() {
+        return Err(conflict(format!("A department '{}' exists already.", input.slug)));
+    }
+    let now = SqlTime::now();
+    let row = DepartmentRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        slug: input.slug.clone(),
+        name: SqlJson(json!(input.name)),
+        directorate: input.directorate,
+        email: input.email,
+        phone: input.phone,
+        address: input.address,
+        website: input.website,
+        contact_verified: SqlJson(json!(input.contact_verified)),
+        source: input.source,
+        revision: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(departments::table).values(&row).execute(conn)?;
+    bump_revision(conn)?;
+    actor.audit(
+        conn,
+        "department.create",
+        "department",
+        row.id.0.to_string(),
+        json!({"slug": row.slug}),
+    )?;
+    Ok(row)
+}
+
+pub fn update_department(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    key: &str,
+    expected: i64,
+    mut input: DepartmentInput,
+) -> Result<DepartmentRow, ApiError> {
+    let row = find_department(conn, key)?.ok_or_else(|| ApiError::not_found(format!("No department '{key}'.")))?;
+    let mut errors = Vec::new();
+    input.validate("", &mut errors);
+    if input.slug != row.slug {
+        errors.push(FieldError::new(
+            "/slug",
+            "immutable",
+            "a department's slug cannot change",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    check_revision(expected, row.revision)?;
+    let now = SqlTime::now();
+    diesel::update(departments::table.find(row.id))
+        .set((
+            departments::name.eq(SqlJson(json!(input.name))),
+            departments::directorate.eq(&input.directorate),
+            departments::email.eq(&input.email),
+            departments::phone.eq(&input.phone),
+            departments::address.eq(&input.address),
+            departments::website.eq(&input.website),
+            departments::contact_verified.eq(SqlJson(json!(input.contact_verified))),
+            departments::source.eq(&input.source),
+            departments::revision.eq(row.revision + 1),
+            departments::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    bump_revision(conn)?;
+    actor.audit(
+        conn,
+        "department.update",
+        "department",
+        row.id.0.to_string(),
+        json!({"revision": row.revision + 1}),
+    )?;
+    Ok(find_department(conn, key)?.unwrap_or(row))
+}
+
+fn version_row(
+    service: SqlUuid,
+    n: i32,
+    d: &DraftInput,
+    slug: &str,
+    department: &str,
+    category: &str,
+) -> ServiceVersionRow {
+    let input = ServiceInput {
+        slug: slug.into(),
+        department: department.into(),
+        category: category.into(),
+        content: d.content.clone(),
+        form: d.form.clone(),
+        retired: false,
+    };
+    let now = SqlTime::now();
+    ServiceVersionRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        service_id: service,
+        version: n,
+        state: "draft".into(),
+        channel: d.content.channel.as_str().into(),
+        content: SqlJson(json!(d.content)),
+        form_schema: SqlJson(d.form.schema.clone()),
+        ui_schema: d.form.ui_schema.clone().map(SqlJson),
+        search: SqlJson(search_document(&input)),
+        created_at: now,
+        published_at: None,
+        superseded_at: None,
+        revision: 1,
+    }
+}
+
+/// A new service with its first version as a draft (nothing public changes yet).
+pub fn create_service(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    new: NewService,
+) -> Result<EditorVersion, ApiError> {
+    let mut input = ServiceInput {
+        slug: new.slug,
+        department: new.department,
+        category: new.category,
+        content: new.content,
+        form: new.form,
+        retired: false,
+    };
+    let mut errors = Vec::new();
+    if !crate::domain::catalogue::is_slug(&input.slug) {
+        errors.push(FieldError::new(
+            "/slug",
+            "pattern",
+            "a slug is 1-64 lower-case letters, digits and single hyphens",
+        ));
+    }
+    let dept = find_department(conn, &input.department)?;
+    if dept.is_none() {
+        errors.push(FieldError::new(
+            "/department",
+            "unknown",
+            format!("no department '{}'", input.department),
+        ));
+    }
+    let cat: i64 = categories::table
+        .filter(categories::slug.eq(&input.category))
+        .count()
+        .get_result(conn)?;
+    if cat == 0 {
+        errors.push(FieldError::new(
+            "/category",
+            "unknown",
+            format!("no category '{}'", input.category),
+        ));
+    }
+    let mut draft = DraftInput {
+        content: input.content.clone(),
+        form: input.form.clone(),
+    };
+    validate_draft(conn, &mut draft, &mut errors)?;
+    let Some(dept) = dept else {
+        return Err(ApiError::validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    if !may_edit_department(caller, dept.id.0) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "Clerks create services of their own department only.",
+        ));
+    }
+    if find_service(conn, &input.slug)?.is_some() {
+        return Err(conflict(format!("A service '{}' exists already.", input.slug)));
+    }
+    input.content = draft.content.clone();
+    let now = SqlTime::now();
+    let row = ServiceRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        slug: input.slug.clone(),
+        department_id: dept.id,
+        category: input.category.clone(),
+        status: "draft".into(),
+        current_version: None,
+        revision: 1,
+        created_at: now,
+        updated_at: now,
+        retired_at: None,
+    };
+    diesel::insert_into(services::table).values(&row).execute(conn)?;
+    let version = version_row(row.id, 1, &draft, &row.slug, &dept.slug, &row.category);
+    diesel::insert_into(v::table).values(&version).execute(conn)?;
+    actor.audit(
+        conn,
+        "service.create",
+        "service",
+        row.id.0.to_string(),
+        json!({"slug": row.slug}),
+    )?;
+    EditorVersion::of(&row, &version)
+}
+
+/// A new draft: the body, or a copy of the current version. One draft at a time.
+pub fn create_draft(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    key: &str,
+    body: Option<DraftInput>,
+) -> Result<EditorVersion, ApiError> {
+    let s = editable_service(conn, caller, key)?;
+    let existing: i64 = v::table
+        .filter(v::service_id.eq(s.id))
+        .filter(v::state.eq("draft"))
+        .count()
+        .get_result(conn)?;
+    if existing > 0 {
+        return Err(conflict("This service has a draft already: edit or publish it."));
+    }
+    let mut draft = match body {
+        Some(d) => d,
+        None => {
+            let n = s
+                .current_version
+                .ok_or_else(|| conflict("The service has no published version to copy."))?;
+            let cur = find_version(conn, s.id, n)?.ok_or_else(|| ApiError::internal("current version missing"))?;
+            let e = EditorVersion::of(&s, &cur)?;
+            DraftInput {
+                content: e.content,
+                form: e.form,
+            }
+        }
+    };
+    let mut errors = Vec::new();
+    validate_draft(conn, &mut draft, &mut errors)?;
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let next: i32 = v::table
+        .filter(v::service_id.eq(s.id))
+        .select(diesel::dsl::max(v::version))
+        .first::<Option<i32>>(conn)?
+        .unwrap_or(0)
+        + 1;
+    let dept_slug: String = departments::table
+        .find(s.department_id)
+        .select(departments::slug)
+        .first(conn)?;
+    let row = version_row(s.id, next, &draft, &s.slug, &dept_slug, &s.category);
+    diesel::insert_into(v::table).values(&row).execute(conn)?;
+    actor.audit(
+        conn,
+        "service.draft",
+        "service",
+        s.id.0.to_string(),
+        json!({"version": next}),
+    )?;
+    EditorVersion::of(&s, &row)
+}
+
+pub fn read_version(conn: &mut DbConnection, caller: &Caller, key: &str, n: i32) -> Result<EditorVersion, ApiError> {
+    let s = editable_service(conn, caller, key)?;
+    let row = find_version(conn, s.id, n)?
+        .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
+    EditorVersion::of(&s, &row)
+}
+
+pub fn replace_draft(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    key: &str,
+    n: i32,
+    expected: i64,
+    mut d: DraftInput,
+) -> Result<EditorVersion, ApiError> {
+    let s = editable_service(conn, caller, key)?;
+    let row = find_version(conn, s.id, n)?
+        .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
+    if row.state != "draft" {
+        return Err(conflict(format!(
+            "Version {n} is {}: a published version never changes; create a draft.",
+            row.state
+        )));
+    }
+    let mut errors = Vec::new();
+    validate_draft(conn, &mut d, &mut errors)?;
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    check_revision(expected, row.revision)?;
+    let dept_slug: String = departments::table
+        .find(s.department_id)
+        .select(departments::slug)
+        .first(conn)?;
+    let fresh = version_row(s.id, n, &d, &s.slug, &dept_slug, &s.category);
+    diesel::update(v::table.find(row.id))
+        .set((
+            v::channel.eq(&fresh.channel),
+            v::content.eq(&fresh.content),
+            v::form_schema.eq(&fresh.form_schema),
+            v::ui_schema.eq(&fresh.ui_schema),
+            v::search.eq(&fresh.search),
+            v::revision.eq(row.revision + 1),
+        ))
+        .execute(conn)?;
+    actor.audit(
+        conn,
+        "service.draft_update",
+        "service",
+        s.id.0.to_string(),
+        json!({"version": n, "revision": row.revision + 1}),
+    )?;
+    read_version(conn, caller, key, n)
+}
+
+/// Publishes a draft: it becomes the current version, the previous one is superseded.
+pub fn publish(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    key: &str,
+    n: i32,
+    expected: i64,
+) -> Result<EditorVersion, ApiError> {
+    let s = editable_service(conn, caller, key)?;
+    let row = find_version(conn, s.id, n)?
+        .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
+    if row.state != "draft" {
+        return Err(conflict(format!("Version {n} is {} already.", row.state)));
+    }
+    if s.status == "retired" {
+        return Err(conflict("The service is retired."));
+    }
+    check_revision(expected, row.revision)?;
+    let now = SqlTime::now();
+    if let Some(cur) = s.current_version {
+        diesel::update(v::table.filter(v::service_id.eq(s.id)).filter(v::version.eq(cur)))
+            .set((v::state.eq("superseded"), v::superseded_at.eq(now)))
+            .execute(conn)?;
+    }
+    diesel::update(v::table.find(row.id))
+        .set((
+            v::state.eq("published"),
+            v::published_at.eq(now),
+            v::revision.eq(row.revision + 1),
+        ))
+        .execute(conn)?;
+    diesel::update(services::table.find(s.id))
+        .set((
+            services::status.eq("active"),
+            services::current_version.eq(Some(n)),
+            services::revision.eq(s.revision + 1),
+            services::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    bump_revision(conn)?;
+    actor.audit(
+        conn,
+        "service.publish",
+        "service",
+        s.id.0.to_string(),
+        json!({"version": n}),
+    )?;
+    read_version(conn, caller, key, n)
+}
+
+/// Retires a service: it stays readable, is no longer listed and takes no applications.
+pub fn retire(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    key: &str,
+    expected: i64,
+) -> Result<String, ApiError> {
+    let s = editable_service(conn, caller, key)?;
+    if s.status != "active" {
+        return Err(conflict(format!(
+            "The service is {}; only an active service can be retired.",
+            s.status
+        )));
+    }
+    check_revision(expected, s.revision)?;
+    let now = SqlTime::now();
+    diesel::update(services::table.find(s.id))
+        .set((
+            services::status.eq("retired"),
+            services::retired_at.eq(Some(now)),
+            services::revision.eq(s.revision + 1),
+            services::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    bump_revision(conn)?;
+    actor.audit(conn, "service.retire", "service", s.id.0.to_string(), json!({}))?;
+    Ok(s.slug)
+}
