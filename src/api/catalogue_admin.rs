@@ -1,7 +1,7 @@
 //! Catalogue administration over HTTP: departments (administrators), services and their
 //! versions (administrators; clerks for their own department). Writes take `If-Match`.
 use actix_web::http::header;
-use actix_web::web::{Bytes, Data, Json, Path};
+use actix_web::web::{Bytes, Data, Path};
 use actix_web::{post, put, HttpMessage, HttpRequest, HttpResponse};
 
 use crate::auth::policy::{authorize, Action};
@@ -14,6 +14,7 @@ use crate::domain::catalogue::DepartmentInput;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, Problem, ProblemKind};
 use crate::http::conditional::required_revision;
+use crate::http::extract::json_body;
 use crate::http::middleware::RequestId;
 
 fn actor(req: &HttpRequest, caller: &Caller) -> Actor {
@@ -88,13 +89,13 @@ fn version_number(raw: &str) -> Result<i32, ApiError> {
 pub async fn create_department(
     req: HttpRequest,
     caller: Caller,
-    body: Json<DepartmentInput>,
+    body: Bytes,
     auth: Data<AuthService>,
     cache: Data<CatalogueCache>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::ManageDepartments)?;
+    let input: DepartmentInput = json_body(&req, &body)?;
     let actor = actor(&req, &caller);
-    let input = body.into_inner();
     let row = auth
         .db
         .write(move |c| admin::create_department(c, &actor, input))
@@ -128,12 +129,12 @@ pub async fn update_department(
     req: HttpRequest,
     caller: Caller,
     path: Path<String>,
-    body: Json<DepartmentInput>,
+    body: Bytes,
     auth: Data<AuthService>,
     cache: Data<CatalogueCache>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::ManageDepartments)?;
-    let (key, mut input) = (path.into_inner(), body.into_inner());
+    let (key, mut input) = (path.into_inner(), json_body::<DepartmentInput>(&req, &body)?);
     admin::check_department(&mut input)?;
     let expected = required_revision(&req)?;
     let actor = actor(&req, &caller);
@@ -165,12 +166,12 @@ pub async fn update_department(
 pub async fn create_service(
     req: HttpRequest,
     caller: Caller,
-    body: Json<NewService>,
+    body: Bytes,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::EditCatalogue)?;
+    let input: NewService = json_body(&req, &body)?;
     let actor = actor(&req, &caller);
-    let input = body.into_inner();
     let c2 = caller.clone();
     let v = auth
         .db
@@ -270,13 +271,13 @@ pub async fn update_service_draft(
     req: HttpRequest,
     caller: Caller,
     path: Path<(String, String)>,
-    body: Json<DraftInput>,
+    body: Bytes,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::EditCatalogue)?;
     let (key, n) = path.into_inner();
     let n = version_number(&n)?;
-    let mut draft = body.into_inner();
+    let mut draft: DraftInput = json_body(&req, &body)?;
     admin::check_draft(&mut draft)?;
     let expected = required_revision(&req)?;
     let actor = actor(&req, &caller);
