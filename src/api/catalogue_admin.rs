@@ -210,7 +210,7 @@ pub async fn create_service_draft(
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::EditCatalogue)?;
-    let draft: Option<DraftInput> = if body.iter().all(u8::is_ascii_whitespace) {
+    let draft: Option<DraftInput> = if body.is_empty() {
         None
     } else {
         let ct = req

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod health;
 pub mod me;
 pub mod oauth;
+pub mod organisations;
 pub mod problems;
 pub mod services;
 pub mod wellknown;
@@ -122,7 +123,8 @@ impl Modify for SecurityAddon {
         (name = "catalogue", description = "Public services, their departments, forms and versions"),
         (name = "catalogue administration", description = "Departments, services, drafts, publishing and retiring (staff)"),
         (name = "oauth", description = "Tokens: the OAuth 2.0 token and revocation endpoints, keys and metadata"),
-        (name = "accounts", description = "The caller's profile and the audit log"),
+        (name = "accounts", description = "Registration, the caller's profile and the audit log"),
+        (name = "organisations", description = "Businesses and organisations (by UID), their members and API clients"),
         (name = "operations", description = "Health, metrics and problem types")
     ),
     components(schemas(
@@ -161,6 +163,17 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(oauth::revoke_token)
             .service(accounts::create_account)
             .service(me::get_me)
+            .service(organisations::create_organisation)
+            .service(organisations::list_organisations)
+            .service(organisations::get_organisation)
+            .service(organisations::decide_organisation)
+            .service(organisations::list_members)
+            .service(organisations::add_member)
+            .service(organisations::remove_member)
+            .service(organisations::create_organisation_client)
+            .service(organisations::list_organisation_clients)
+            .service(organisations::rotate_organisation_client_secret)
+            .service(organisations::disable_organisation_client)
             .service(audit::list_audit_events),
     )
     .service(wellknown::get_jwks)

@@ -176,7 +176,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    organisations (id) {
+        id -> DbUuid,
+        uid -> Text,
+        name -> Text,
+        status -> Text,
+        created_by -> DbUuid,
+        decided_at -> Nullable<DbTime>,
+        decided_by -> Nullable<Text>,
+        revision -> BigInt,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    memberships (organisation_id, account_id) {
+        organisation_id -> DbUuid,
+        account_id -> DbUuid,
+        role -> Text,
+        created_at -> DbTime,
+    }
+}
+
 diesel::joinable!(services -> departments (department_id));
+diesel::joinable!(memberships -> organisations (organisation_id));
+diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(service_versions -> services (service_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -191,5 +221,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     revoked_tokens,
     security_revision,
-    audit_events
+    audit_events,
+    organisations,
+    memberships
 );

@@ -1,0 +1,906 @@
+//! `/v1/organisations`: businesses and organisations (by Swiss UID), their members and their
+//! partner clients. A new organisation is `pending` until an administrator verifies it (UIDs
+//! are public, so anyone could claim one); members see it, owners manage it; everyone else
+//! gets a 404.
+use actix_web::http::header;
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{delete, get, post, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::policy::{CallerKind, Scope};
+use crate::auth::secrets::{random_token, sha256_hex};
+use crate::auth::{state, AuthService, Caller};
+use crate::catalogue::snapshot::Rendered;
+use crate::db::audit::{self, AuditEntry};
+use crate::db::auth::{self as aq, ClientRow};
+use crate::db::organisations::{self as q, OrganisationRow};
+use crate::db::schema::clients;
+use crate::db::types::{SqlTime, SqlUuid};
+use crate::db::DbConnection;
+use crate::domain::account::Email;
+use crate::domain::forms::is_uid;
+use crate::domain::FieldError;
+use crate::error::{ApiError, Problem, ProblemKind};
+use crate::http::conditional::{check_revision, required_revision};
+use crate::http::extract::{json_body, StrictQuery};
+use crate::http::middleware::RequestId;
+use crate::http::pagination;
+
+#[derive(Serialize, ToSchema)]
+pub struct Organisation {
+    pub id: Uuid,
+    #[schema(example = "CHE-116.281.710")]
+    pub uid: String,
+    pub name: String,
+    /// `pending` until an administrator verifies it; only a verified organisation can add
+    /// members and clients.
+    #[schema(example = "pending")]
+    pub status: String,
+    /// The caller's role in it (`owner`, `member`), if any.
+    pub role: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub href: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct OrganisationPage {
+    data: Vec<Organisation>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    /// Swiss enterprise identification number, with its check digit.
+    #[schema(example = "CHE-116.281.710", pattern = r"^CHE-[0-9]{3}\.[0-9]{3}\.[0-9]{3}$")]
+    pub uid: String,
+    #[schema(example = "Muster Treuhand AG", max_length = 200)]
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// `verified` or `rejected`.
+    #[schema(example = "verified")]
+    pub status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    pub account_id: Uuid,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    #[schema(example = "owner")]
+    pub role: String,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    /// The e-mail address of an existing guichet account.
+    #[schema(example = "hans.muster@example.ch", format = Email, max_length = 254)]
+    pub email: String,
+    /// `owner` or `member`.
+    #[schema(example = "member")]
+    pub role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganisationClient {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A client's credentials: the secret is shown this once and stored only as a hash.
+#[derive(Serialize, ToSchema)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub name: String,
+    pub scopes: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    #[schema(example = "Muster Treuhand booking system", max_length = 200)]
+    pub name: String,
+    /// Space-separated; at most `applications:read applications:write`.
+    #[schema(example = "applications:read applications:write")]
+    pub scopes: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    #[param(max_length = 1024)]
+    cursor: Option<String>,
+    /// Administrators: `pending`, `verified` or `rejected`.
+    #[param(max_length = 16)]
+    status: Option<String>,
+}
+
+fn is_admin(c: &Caller) -> bool {
+    c.has(Scope::Admin) && matches!(c.kind, CallerKind::Staff | CallerKind::Client)
+}
+
+fn account_of(c: &Caller) -> Option<SqlUuid> {
+    (c.kind == CallerKind::Resident)
+        .then(|| Uuid::parse_str(&c.subject).ok().map(SqlUuid))
+        .flatten()
+}
+
+/// Residents and administrators use these endpoints; anyone else is refused before lookups.
+fn require_person_or_admin(c: &Caller) -> Result<(), ApiError> {
+    if c.kind == CallerKind::Resident || is_admin(c) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "Organisations are managed by their members and administrators.",
+        ))
+    }
+}
+
+fn origin(req: &HttpRequest) -> (Option<String>, Option<String>) {
+    (
+        req.peer_addr().map(|a| a.ip().to_string()),
+        req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+    )
+}
+
+fn audit_entry(c: &Caller, action: &str, org: SqlUuid, from: &(Option<String>, Option<String>)) -> AuditEntry {
+    let kind = match c.kind {
+        CallerKind::Resident => "resident",
+        CallerKind::Staff => "staff",
+        CallerKind::Client => "client",
+    };
+    AuditEntry::new(action, kind, Some(c.subject.clone()))
+        .target("organisation", org.0.to_string())
+        .from(from.0.clone(), from.1.clone())
+}
+
+fn view(o: &OrganisationRow, role: Option<String>, base: &str) -> Organisation {
+    Organisation {
+        id: o.id.0,
+        uid: o.uid.clone(),
+        name: o.name.clone(),
+        status: o.status.clone(),
+        role,
+        created_at: o.created_at.0,
+        decided_at: o.decided_at.map(|t| t.0),
+        href: format!("{base}/v1/organisations/{}", o.id.0),
+    }
+}
+
+fn json_with_etag<T: Serialize>(mut res: actix_web::HttpResponseBuilder, v: &T, revision: i64) -> HttpResponse {
+    let body = Bytes::from(serde_json::to_vec(v).unwrap_or_default());
+    let r = Rendered::from_bytes(body, "de").with_revision(revision);
+    res.insert_header((header::ETAG, r.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body(r.body)
+}
+
+/// The organisation and the caller's role in it, or a 404 if the caller may not see it.
+fn visible(conn: &mut DbConnection, c: &Caller, id: &str) -> Result<(OrganisationRow, Option<String>), ApiError> {
+    let nf = || ApiError::not_found("No such organisation.");
+    let id = Uuid::parse_str(id).map_err(|_| nf())?;
+    let org = q::by_id(conn, id)?.ok_or_else(nf)?;
+    let role = match account_of(c) {
+        Some(acc) => q::role_of(conn, org.id, acc)?,
+        None => None,
+    };
+    if role.is_none() && !is_admin(c) {
+        return Err(nf());
+    }
+    Ok((org, role))
+}
+
+/// Like [`visible`], for changes only owners make, on a verified organisation.
+fn owned(conn: &mut DbConnection, c: &Caller, id: &str) -> Result<OrganisationRow, ApiError> {
+    let (org, role) = visible(conn, c, id)?;
+    if role.as_deref() != Some("owner") {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "Only the organisation's owners manage it.",
+        ));
+    }
+    if org.status != "verified" {
+        return Err(ApiError::new(
+            ProblemKind::Conflict,
+            format!(
+                "The organisation is {}; an administrator verifies it first.",
+                org.status
+            ),
+        ));
+    }
+    Ok(org)
+}
+
+/// Register an organisation
+///
+/// A resident registers a business or organisation by its UID and becomes its owner. It stays
+/// `pending` until an administrator verifies it.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    request_body = NewOrganisation,
+    responses(
+        (status = 201, description = "Registered, pending verification", body = Organisation, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a resident", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This UID is registered already", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid UID or name", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations")]
+pub async fn create_organisation(
+    req: HttpRequest,
+    caller: Caller,
+    body: Bytes,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(account) = account_of(&caller) else {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "Organisations are registered by residents with an account.",
+        ));
+    };
+    let input: NewOrganisation = json_body(&req, &body)?;
+    let uid = input.uid.trim().to_string();
+    let name = input.name.trim().to_string();
+    let mut errors = Vec::new();
+    if !is_uid(&uid) {
+        errors.push(FieldError::new(
+            "/uid",
+            "format",
+            "not a valid UID (CHE-123.456.789 with its check digit)",
+        ));
+    }
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(FieldError::new("/name", "length", "1 to 200 characters"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let from = origin(&req);
+    let c = caller.clone();
+    let org = auth
+        .db
+        .write(move |conn| {
+            if q::by_uid(conn, &uid)?.is_some() {
+                return Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    "This UID is registered already; ask its owners to add you.",
+                ));
+            }
+            let now = SqlTime::now();
+            let row = OrganisationRow {
+                id: SqlUuid(Uuid::now_v7()),
+                uid,
+                name,
+                status: "pending".into(),
+                created_by: account,
+                decided_at: None,
+                decided_by: None,
+                revision: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            q::insert(conn, &row, account)?;
+            audit::record(
+                conn,
+                &audit_entry(&c, "organisation.create", row.id, &from).details(json!({"uid": row.uid})),
+            )?;
+            Ok(row)
+        })
+        .await?;
+    let v = view(&org, Some("owner".into()), &auth.issuer);
+    let mut res = HttpResponse::Created();
+    res.insert_header((header::LOCATION, v.href.clone()));
+    Ok(json_with_etag(res, &v, org.revision))
+}
+
+/// List organisations
+///
+/// Residents: the organisations they belong to. Administrators: all, filtered by `status`.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of organisations", body = OrganisationPage),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations")]
+pub async fn list_organisations(
+    req: HttpRequest,
+    caller: Caller,
+    StrictQuery(p): StrictQuery<ListParams>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let limit = pagination::limit(p.limit.as_deref())?;
+    if let Some(s) = &p.status {
+        if !["pending", "verified", "rejected"].contains(&s.as_str()) {
+            return Err(ApiError::invalid_parameter(
+                "status",
+                "must be pending, verified or rejected",
+            ));
+        }
+    }
+    let before: Option<Uuid> = pagination::decode("organisations", p.cursor.as_deref())?;
+    let member = if is_admin(&caller) { None } else { account_of(&caller) };
+    let acc = account_of(&caller);
+    let status = p.status.clone();
+    let rows = auth
+        .db
+        .run(move |conn| {
+            let rows = q::list(conn, member, status, before.map(SqlUuid), limit as i64 + 1)?;
+            let mut out = Vec::new();
+            for r in rows {
+                let role = match acc {
+                    Some(a) => q::role_of(conn, r.id, a)?,
+                    None => None,
+                };
+                out.push((r, role));
+            }
+            Ok(out)
+        })
+        .await?;
+    let more = rows.len() > limit;
+    let items: Vec<Organisation> = rows
+        .iter()
+        .take(limit)
+        .map(|(r, role)| view(r, role.clone(), &auth.issuer))
+        .collect();
+    let next = if more {
+        items.last().map(|o| pagination::encode("organisations", &o.id))
+    } else {
+        None
+    };
+    let bodies: Vec<Bytes> = items
+        .iter()
+        .map(|o| Bytes::from(serde_json::to_vec(o).unwrap_or_default()))
+        .collect();
+    let mut res = super::json_page(
+        &req,
+        &auth.issuer,
+        bodies.iter(),
+        next,
+        crate::catalogue::Render::One(crate::domain::lang::Lang::De),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// Get an organisation
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("organisation" = String, Path, description = "Organisation id")),
+    responses(
+        (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations/{organisation}")]
+pub async fn get_organisation(
+    caller: Caller,
+    path: Path<String>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let c = caller.clone();
+    let (org, role) = auth.db.run(move |conn| visible(conn, &c, &path)).await?;
+    Ok(json_with_etag(
+        HttpResponse::Ok(),
+        &view(&org, role, &auth.issuer),
+        org.revision,
+    ))
+}
+
+/// Verify or reject an organisation
+///
+/// Administrators decide on a pending organisation. `If-Match` must hold its current ETag.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = []), ("oauth2" = ["admin"])),
+    params(("organisation" = String, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "Current ETag")),
+    request_body = Decision,
+    responses(
+        (status = 200, description = "Decided", body = Organisation, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid status", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations/{organisation}/verification")]
+pub async fn decide_organisation(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    if !is_admin(&caller) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "Administrators verify organisations.",
+        ));
+    }
+    let d: Decision = json_body(&req, &body)?;
+    if d.status != "verified" && d.status != "rejected" {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "/status",
+            "enum",
+            "verified or rejected",
+        )]));
+    }
+    let expected = required_revision(&req)?;
+    let from = origin(&req);
+    let c = caller.clone();
+    let org = auth
+        .db
+        .write(move |conn| {
+            let (org, _) = visible(conn, &c, &path)?;
+            check_revision(expected, org.revision)?;
+            q::decide(conn, &org, &d.status, &c.subject)?;
+            audit::record(
+                conn,
+                &audit_entry(&c, "organisation.decide", org.id, &from).details(json!({"status": d.status})),
+            )?;
+            Ok(q::by_id(conn, org.id.0)?.unwrap_or(org))
+        })
+        .await?;
+    Ok(json_with_etag(
+        HttpResponse::Ok(),
+        &view(&org, None, &auth.issuer),
+        org.revision,
+    ))
+}
+
+/// List members
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("organisation" = String, Path, description = "Organisation id")),
+    responses(
+        (status = 200, description = "The members", body = Vec<Member>),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations/{organisation}/members")]
+pub async fn list_members(
+    caller: Caller,
+    path: Path<String>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let c = caller.clone();
+    let members = auth
+        .db
+        .run(move |conn| {
+            let (org, _) = visible(conn, &c, &path)?;
+            Ok(q::members(conn, org.id)?)
+        })
+        .await?;
+    let out: Vec<Member> = members
+        .into_iter()
+        .map(|(id, email, name, role, since)| Member {
+            account_id: id.0,
+            email,
+            display_name: name,
+            role,
+            since: since.0,
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(out))
+}
+
+/// Add a member
+///
+/// Owners add an existing account by its e-mail address, as `owner` or `member`.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("organisation" = String, Path, description = "Organisation id")),
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "Added", body = Member),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not verified yet, or already a member", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid e-mail or role, or no such account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations/{organisation}/members")]
+pub async fn add_member(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let input: NewMember = json_body(&req, &body)?;
+    let mut errors = Vec::new();
+    let email = Email::parse(&input.email)
+        .map_err(|m| errors.push(FieldError::new("/email", "format", m)))
+        .ok();
+    if input.role != "owner" && input.role != "member" {
+        errors.push(FieldError::new("/role", "enum", "owner or member"));
+    }
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let from = origin(&req);
+    let c = caller.clone();
+    let role = input.role.clone();
+    let member = auth
+        .db
+        .write(move |conn| {
+            let org = owned(conn, &c, &path)?;
+            let account = aq::account_by_email(conn, email.as_str())?
+                .filter(|a| a.kind == "resident" && a.disabled_at.is_none())
+                .ok_or_else(|| {
+                    ApiError::validation(vec![FieldError::new(
+                        "/email",
+                        "unknown",
+                        "no resident account with this address",
+                    )])
+                })?;
+            if q::role_of(conn, org.id, account.id)?.is_some() {
+                return Err(ApiError::new(ProblemKind::Conflict, "Already a member."));
+            }
+            q::add_member(conn, org.id, account.id, &role)?;
+            audit::record(
+                conn,
+                &audit_entry(&c, "member.add", org.id, &from).details(json!({"account": account.id.0, "role": role})),
+            )?;
+            Ok(Member {
+                account_id: account.id.0,
+                email: account.email,
+                display_name: account.display_name,
+                role,
+                since: SqlTime::now().0,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(member))
+}
+
+/// Remove a member
+///
+/// Owners remove anyone; a member may leave. The last owner cannot leave (409).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("organisation" = String, Path, description = "Organisation id"), ("account" = String, Path, description = "Account id of the member")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation or member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last owner", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/organisations/{organisation}/members/{account}")]
+pub async fn remove_member(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<(String, String)>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let (org_id, account) = path.into_inner();
+    let from = origin(&req);
+    let c = caller.clone();
+    auth.db
+        .write(move |conn| {
+            let (org, role) = visible(conn, &c, &org_id)?;
+            let target = Uuid::parse_str(&account)
+                .map(SqlUuid)
+                .map_err(|_| ApiError::not_found("No such member."))?;
+            let leaving_self = account_of(&c) == Some(target);
+            if role.as_deref() != Some("owner") && !leaving_self {
+                return Err(ApiError::new(
+                    ProblemKind::Forbidden,
+                    "Only owners remove other members.",
+                ));
+            }
+            let target_role =
+                q::role_of(conn, org.id, target)?.ok_or_else(|| ApiError::not_found("No such member."))?;
+            if target_role == "owner" && q::owner_count(conn, org.id)? <= 1 {
+                return Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    "The last owner cannot leave; make someone else owner first.",
+                ));
+            }
+            q::remove_member(conn, org.id, target)?;
+            audit::record(
+                conn,
+                &audit_entry(&c, "member.remove", org.id, &from).details(json!({"account": target.0})),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+const CLIENT_SCOPES: [Scope; 2] = [Scope::ApplicationsRead, Scope::ApplicationsWrite];
+
+/// Create a client of the organisation
+///
+/// Owners create API clients for their organisation's systems; the secret is shown once.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("organisation" = String, Path, description = "Organisation id")),
+    request_body = NewClient,
+    responses(
+        (status = 201, description = "Created; the secret is shown only now", body = ClientCredentials),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name or scopes", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations/{organisation}/clients")]
+pub async fn create_organisation_client(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let input: NewClient = json_body(&req, &body)?;
+    let mut errors = Vec::new();
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(FieldError::new("/name", "length", "1 to 200 characters"));
+    }
+    let scopes = match Scope::parse_list(&input.scopes) {
+        Ok(s) if !s.is_empty() && s.iter().all(|x| CLIENT_SCOPES.contains(x)) => s,
+        _ => {
+            errors.push(FieldError::new(
+                "/scopes",
+                "enum",
+                "applications:read and/or applications:write",
+            ));
+            vec![]
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let from = origin(&req);
+    let c = caller.clone();
+    let creds = auth
+        .db
+        .write(move |conn| {
+            let org = owned(conn, &c, &path)?;
+            let secret = random_token("gcs_").map_err(ApiError::internal)?;
+            let now = SqlTime::now();
+            let row = ClientRow {
+                id: SqlUuid(Uuid::now_v7()),
+                client_id: format!("gc_{}", Uuid::now_v7().simple()),
+                name: name.clone(),
+                secret_hash: sha256_hex(&secret),
+                scopes: Scope::join(&scopes),
+                organisation_id: Some(org.id),
+                disabled_at: None,
+                created_at: now,
+                updated_at: now,
+            };
+            aq::insert_client(conn, &row)?;
+            audit::record(
+                conn,
+                &audit_entry(&c, "client.create", org.id, &from).details(json!({"client_id": row.client_id})),
+            )?;
+            Ok(ClientCredentials {
+                client_id: row.client_id,
+                client_secret: secret,
+                name,
+                scopes: row.scopes,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(creds))
+}
+
+fn org_client(conn: &mut DbConnection, org: SqlUuid, client_id: &str) -> Result<ClientRow, ApiError> {
+    aq::client_by_client_id(conn, client_id)?
+        .filter(|c| c.organisation_id == Some(org))
+        .ok_or_else(|| ApiError::not_found("No such client."))
+}
+
+/// List the organisation's clients
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("organisation" = String, Path, description = "Organisation id")),
+    responses(
+        (status = 200, description = "The clients", body = Vec<OrganisationClient>),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations/{organisation}/clients")]
+pub async fn list_organisation_clients(
+    caller: Caller,
+    path: Path<String>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let c = caller.clone();
+    let rows: Vec<ClientRow> = auth
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            let org = owned(conn, &c, &path)?;
+            Ok(clients::table
+                .filter(clients::organisation_id.eq(org.id))
+                .order(clients::created_at)
+                .select(ClientRow::as_select())
+                .load(conn)?)
+        })
+        .await?;
+    let out: Vec<OrganisationClient> = rows
+        .into_iter()
+        .map(|r| OrganisationClient {
+            client_id: r.client_id,
+            name: r.name,
+            scopes: r.scopes,
+            disabled: r.disabled_at.is_some(),
+            created_at: r.created_at.0,
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(out))
+}
+
+/// Rotate a client's secret
+///
+/// Issues a new secret (shown once); the old one stops working at once. Access tokens already
+/// issued stay valid until they expire (at most `GUICHET_ACCESS_TOKEN_TTL`).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("organisation" = String, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
+    responses(
+        (status = 200, description = "The new credentials", body = ClientCredentials),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation or client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations/{organisation}/clients/{client}/secret")]
+pub async fn rotate_organisation_client_secret(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<(String, String)>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let (org_id, client_id) = path.into_inner();
+    let from = origin(&req);
+    let c = caller.clone();
+    let creds = auth
+        .db
+        .write(move |conn| {
+            use diesel::prelude::*;
+            let org = owned(conn, &c, &org_id)?;
+            let client = org_client(conn, org.id, &client_id)?;
+            let secret = random_token("gcs_").map_err(ApiError::internal)?;
+            diesel::update(clients::table.find(client.id))
+                .set((
+                    clients::secret_hash.eq(sha256_hex(&secret)),
+                    clients::updated_at.eq(SqlTime::now()),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                &audit_entry(&c, "client.rotate_secret", org.id, &from).details(json!({"client_id": client.client_id})),
+            )?;
+            Ok(ClientCredentials {
+                client_id: client.client_id,
+                client_secret: secret,
+                name: client.name,
+                scopes: client.scopes,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(creds))
+}
+
+/// Disable a client
+///
+/// Its tokens stop working on every instance within 2 s.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("organisation" = String, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
+    responses(
+        (status = 204, description = "Disabled"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation or client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations/{organisation}/clients/{client}/disable")]
+pub async fn disable_organisation_client(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<(String, String)>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    require_person_or_admin(&caller)?;
+    let (org_id, client_id) = path.into_inner();
+    let from = origin(&req);
+    let c = caller.clone();
+    auth.db
+        .write(move |conn| {
+            let org = owned(conn, &c, &org_id)?;
+            let client = org_client(conn, org.id, &client_id)?;
+            aq::set_client_disabled(conn, &client.client_id, true)?;
+            state::bump(conn)?;
+            audit::record(
+                conn,
+                &audit_entry(&c, "client.disable", org.id, &from).details(json!({"client_id": client.client_id})),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

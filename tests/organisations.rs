@@ -1,0 +1,518 @@
+//! Organisations: registration by UID, verification by an administrator, members, and the
+//! organisation's own API clients.
+mod common;
+
+use common::{assert_problem, eventually, TestApp};
+use serde_json::{json, Value};
+
+const UID: &str = "CHE-116.281.710";
+
+async fn resident(app: &TestApp, email: &str) -> String {
+    app.client
+        .post(app.url("/v1/accounts"))
+        .json(&json!({"email": email, "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    token(app, email).await
+}
+
+async fn token(app: &TestApp, email: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", email),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    if_match: Option<&str>,
+) -> reqwest::Response {
+    let mut rb = app.client.request(method, app.url(path));
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    if let Some(m) = if_match {
+        rb = rb.header("If-Match", m);
+    }
+    rb.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_organisation_is_registered_verified_and_managed_by_its_owners() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    app.with_conn(|c| {
+        guichet::admin::create_user(c, "admin@thun.ch", "admin", None, Some("a long enough password".into())).unwrap()
+    });
+    let admin = token(&app, "admin@thun.ch").await;
+    let anna = resident(&app, "anna@example.ch").await;
+    let beat = resident(&app, "beat@example.ch").await;
+
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/organisations",
+            None,
+            Some(json!({"uid": UID, "name": "Muster AG"})),
+            None,
+        )
+        .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let body = assert_problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/organisations",
+            Some(&anna),
+            Some(json!({"uid": "CHE-116.281.711", "name": "Muster AG"})),
+            None,
+        )
+        .await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["pointer"], "/uid");
+    let res = call(
+        &app,
+        Method::POST,
+        "/v1/organisations",
+        Some(&anna),
+        Some(json!({"uid": UID, "name": "Muster AG"})),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let org: Value = res.json().await.unwrap();
+    assert_eq!(org["status"], "pending");
+    assert_eq!(org["role"], "owner");
+    let id = org["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/organisations/{id}");
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/organisations",
+            Some(&beat),
+            Some(json!({"uid": UID, "name": "Squatter"})),
+            None,
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+
+    // others do not see it; its owner does
+    assert_problem(
+        call(&app, Method::GET, &path, Some(&beat), None, None).await,
+        404,
+        "not-found",
+    )
+    .await;
+    let mine: Value = call(&app, Method::GET, "/v1/organisations", Some(&beat), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["data"].as_array().unwrap().len(), 0);
+    let mine: Value = call(&app, Method::GET, "/v1/organisations", Some(&anna), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["data"][0]["id"], id.as_str());
+
+    // nothing can be added while it is pending
+    let members = format!("{path}/members");
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &members,
+            Some(&anna),
+            Some(json!({"email": "beat@example.ch", "role": "member"})),
+            None,
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+
+    // an administrator verifies it, with If-Match
+    let verification = format!("{path}/verification");
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &verification,
+            Some(&anna),
+            Some(json!({"status": "verified"})),
+            Some("\"r1-x\""),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &verification,
+            Some(&admin),
+            Some(json!({"status": "verified"})),
+            None,
+        )
+        .await,
+        428,
+        "precondition-required",
+    )
+    .await;
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &verification,
+            Some(&admin),
+            Some(json!({"status": "verified"})),
+            Some("\"r7-x\""),
+        )
+        .await,
+        412,
+        "precondition-failed",
+    )
+    .await;
+    let pending: Value = call(
+        &app,
+        Method::GET,
+        "/v1/organisations?status=pending",
+        Some(&admin),
+        None,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(pending["data"].as_array().unwrap().len(), 1);
+    let etag = call(&app, Method::GET, &path, Some(&admin), None, None).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let res = call(
+        &app,
+        Method::POST,
+        &verification,
+        Some(&admin),
+        Some(json!({"status": "verified"})),
+        Some(&etag),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+
+    // members
+    let res = call(
+        &app,
+        Method::POST,
+        &members,
+        Some(&anna),
+        Some(json!({"email": "Beat@Example.ch", "role": "member"})),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &members,
+            Some(&anna),
+            Some(json!({"email": "beat@example.ch", "role": "member"})),
+            None,
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &members,
+            Some(&anna),
+            Some(json!({"email": "nobody@example.ch", "role": "member"})),
+            None,
+        )
+        .await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let seen: Value = call(&app, Method::GET, &path, Some(&beat), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["role"], "member");
+    let list: Value = call(&app, Method::GET, &members, Some(&beat), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &members,
+            Some(&beat),
+            Some(json!({"email": "anna@example.ch", "role": "owner"})),
+            None,
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let anna_id = list.as_array().unwrap().iter().find(|m| m["role"] == "owner").unwrap()["account_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let beat_id = list.as_array().unwrap().iter().find(|m| m["role"] == "member").unwrap()["account_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_problem(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("{members}/{anna_id}"),
+            Some(&anna),
+            None,
+            None,
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert_problem(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("{members}/{anna_id}"),
+            Some(&beat),
+            None,
+            None,
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("{members}/{beat_id}"),
+            Some(&beat),
+            None,
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_problem(
+        call(&app, Method::GET, &path, Some(&beat), None, None).await,
+        404,
+        "not-found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn owners_manage_their_organisations_clients() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    app.with_conn(|c| {
+        guichet::admin::create_user(c, "admin@thun.ch", "admin", None, Some("a long enough password".into())).unwrap()
+    });
+    let admin = token(&app, "admin@thun.ch").await;
+    let anna = resident(&app, "anna@example.ch").await;
+    let org: Value = call(
+        &app,
+        Method::POST,
+        "/v1/organisations",
+        Some(&anna),
+        Some(json!({"uid": UID, "name": "Muster AG"})),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let path = format!("/v1/organisations/{}", org["id"].as_str().unwrap());
+    let etag = call(&app, Method::GET, &path, Some(&admin), None, None).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    call(
+        &app,
+        Method::POST,
+        &format!("{path}/verification"),
+        Some(&admin),
+        Some(json!({"status": "verified"})),
+        Some(&etag),
+    )
+    .await;
+
+    let clients = format!("{path}/clients");
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &clients,
+            Some(&anna),
+            Some(json!({"name": "x", "scopes": "admin"})),
+            None,
+        )
+        .await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let res = call(
+        &app,
+        Method::POST,
+        &clients,
+        Some(&anna),
+        Some(json!({"name": "Booking", "scopes": "applications:read"})),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let creds: Value = res.json().await.unwrap();
+    let (id, secret) = (
+        creds["client_id"].as_str().unwrap().to_string(),
+        creds["client_secret"].as_str().unwrap().to_string(),
+    );
+    let get_token = |secret: String| {
+        let id = id.clone();
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/v1/oauth/token"))
+                .basic_auth(&id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = get_token(secret.clone()).await;
+    assert_eq!(res.status(), 200);
+    let t: Value = res.json().await.unwrap();
+    let access = t["access_token"].as_str().unwrap().to_string();
+    let me: Value = call(&app, Method::GET, "/v1/me", Some(&access), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["organisation"], org["id"]);
+    let list: Value = call(&app, Method::GET, &clients, Some(&anna), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // rotate: the old secret stops working at once
+    let res = call(
+        &app,
+        Method::POST,
+        &format!("{clients}/{id}/secret"),
+        Some(&anna),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let new: Value = res.json().await.unwrap();
+    assert_eq!(get_token(secret).await.status(), 401);
+    assert_eq!(
+        get_token(new["client_secret"].as_str().unwrap().to_string())
+            .await
+            .status(),
+        200
+    );
+
+    // disable: its tokens stop working within 2 s
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &format!("{clients}/{id}/disable"),
+            Some(&anna),
+            None,
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    assert!(
+        eventually(|| async {
+            call(&app, Method::GET, "/v1/me", Some(&access), None, None)
+                .await
+                .status()
+                == 401
+        })
+        .await
+    );
+    assert_problem(
+        call(
+            &app,
+            Method::POST,
+            &format!("{clients}/gc_unknown/disable"),
+            Some(&anna),
+            None,
+            None,
+        )
+        .await,
+        404,
+        "not-found",
+    )
+    .await;
+    // a partner client itself may not manage organisations
+    assert_problem(
+        call(&app, Method::GET, "/v1/organisations", Some(&access), None, None).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+}
