@@ -30,6 +30,13 @@ pub fn create_client(
     );
     let scopes = Scope::parse_list(scopes).map_err(anyhow::Error::msg)?;
     anyhow::ensure!(!scopes.is_empty(), "--scopes names no scope");
+    if let Some(org) = organisation {
+        let found = crate::db::organisations::by_id(conn, org)?;
+        anyhow::ensure!(
+            found.is_some_and(|o| o.status == "verified"),
+            "--organisation: no verified organisation {org}"
+        );
+    }
     let client_id = format!("gc_{}", uuid::Uuid::now_v7().simple());
     let secret = random_token("gcs_").map_err(anyhow::Error::msg)?;
     let now = SqlTime::now();
@@ -134,6 +141,7 @@ pub fn create_user(
         external_subject: None,
         created_at: now,
         updated_at: now,
+        revision: 1,
     };
     write_tx(conn, |c| -> anyhow::Result<()> {
         anyhow::ensure!(

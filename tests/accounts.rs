@@ -212,3 +212,115 @@ async fn the_token_endpoint_and_registration_are_rate_limited() {
     assert_problem(res, 429, "rate-limited").await;
     assert_eq!(count_accounts(&app), 2);
 }
+
+#[tokio::test]
+async fn residents_change_their_profile_and_password_with_if_match() {
+    let app = TestApp::spawn().await;
+    register(
+        &app,
+        json!({"email": "anna@example.ch", "password": "correct horse battery"}),
+    )
+    .await;
+    let login = |pw: &'static str| {
+        app.client
+            .post(app.url("/v1/oauth/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "anna@example.ch"),
+                ("password", pw),
+            ])
+            .send()
+    };
+    let tokens: Value = login("correct horse battery").await.unwrap().json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let patch = |body: Value, if_match: Option<String>| {
+        let mut rb = app
+            .client
+            .patch(app.url("/v1/me"))
+            .bearer_auth(&access)
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string());
+        if let Some(m) = if_match {
+            rb = rb.header("If-Match", m);
+        }
+        rb.send()
+    };
+    let me = app
+        .client
+        .get(app.url("/v1/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    let etag = me.headers()["etag"].to_str().unwrap().to_string();
+    assert_problem(
+        patch(json!({"display_name": "Anna"}), None).await.unwrap(),
+        428,
+        "precondition-required",
+    )
+    .await;
+    let res = patch(json!({"display_name": "Anna"}), Some(etag.clone()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let new_etag = res.headers()["etag"].to_str().unwrap().to_string();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["display_name"], "Anna");
+    assert_problem(
+        patch(json!({"display_name": "Stale"}), Some(etag)).await.unwrap(),
+        412,
+        "precondition-failed",
+    )
+    .await;
+    let body = assert_problem(
+        patch(
+            json!({"password": {"current": "wrong password", "new": "a brand new password"}}),
+            Some(new_etag.clone()),
+        )
+        .await
+        .unwrap(),
+        422,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["pointer"], "/password/current");
+    assert_problem(
+        patch(json!({"shoe_size": 42}), Some(new_etag.clone())).await.unwrap(),
+        422,
+        "validation-failed",
+    )
+    .await;
+
+    // a password change ends every session: the old access token stops within 2 s
+    let res = patch(
+        json!({"password": {"current": "correct horse battery", "new": "a brand new password"}}),
+        Some(new_etag),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        common::eventually(|| async {
+            app.client
+                .get(app.url("/v1/me"))
+                .bearer_auth(&access)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                == 401
+        })
+        .await
+    );
+    assert_eq!(login("correct horse battery").await.unwrap().status(), 400);
+    assert_eq!(login("a brand new password").await.unwrap().status(), 200);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let res = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}

@@ -1,5 +1,5 @@
 //! `/v1/accounts`: self-registration of residents.
-use actix_web::web::{Data, Json};
+use actix_web::web::Data;
 use actix_web::{post, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -61,7 +61,7 @@ const MESSAGE: &str = "If this address can be registered, its account is ready: 
 #[post("/accounts")]
 pub async fn create_account(
     req: HttpRequest,
-    body: Json<NewAccount>,
+    body: actix_web::web::Bytes,
     auth: Data<AuthService>,
     limits: Data<Limits>,
 ) -> Result<HttpResponse, ApiError> {
@@ -77,7 +77,7 @@ pub async fn create_account(
             return Err(e);
         }
     };
-    let body = body.into_inner();
+    let body: NewAccount = crate::http::extract::json_body(&req, &body)?;
     let mut errors = Vec::new();
     let email = Email::parse(&body.email)
         .map_err(|m| errors.push(FieldError::new("/email", "format", m)))
@@ -125,6 +125,7 @@ pub async fn create_account(
                     external_subject: None,
                     created_at: now,
                     updated_at: now,
+                    revision: 1,
                 };
                 q::insert_account(c, &row)?;
                 let entry = AuditEntry::new("account.register", "resident", Some(row.id.0.to_string()))

@@ -163,6 +163,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(oauth::revoke_token)
             .service(accounts::create_account)
             .service(me::get_me)
+            .service(me::update_me)
             .service(organisations::create_organisation)
             .service(organisations::list_organisations)
             .service(organisations::get_organisation)

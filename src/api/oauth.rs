@@ -628,6 +628,7 @@ async fn token_exchange_grant(
                         external_subject: Some(external.sub.clone()),
                         created_at: now,
                         updated_at: now,
+                        revision: 1,
                     };
                     q::insert_account(conn, &row)?;
                     let entry = AuditEntry::new("account.register", "resident", Some(row.id.0.to_string()))
@@ -671,6 +672,18 @@ fn kind_name(k: CallerKind) -> &'static str {
         CallerKind::Staff => "staff",
         CallerKind::Client => "client",
     }
+}
+
+/// Ends every sign-in session of an account (after a password change).
+pub fn end_all_sessions(
+    conn: &mut DbConnection,
+    account: uuid::Uuid,
+    access_ttl: std::time::Duration,
+) -> Result<(), ApiError> {
+    for family in q::open_sessions(conn, account)? {
+        revoke_session(conn, family, access_ttl)?;
+    }
+    Ok(())
 }
 
 /// Revokes a whole sign-in session: its refresh tokens and, through `sid`, its access tokens.

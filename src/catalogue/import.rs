@@ -11,6 +11,16 @@ pub const THUN_SEED: &str = include_str!("../../seed/thun-catalogue.json");
 
 /// Parses, checks and upserts a catalogue file in one write transaction.
 pub fn import_str(conn: &mut DbConnection, json: &str) -> anyhow::Result<ImportReport> {
+    import_as(conn, json, "operator", std::env::var("USER").ok())
+}
+
+/// Like [`import_str`], recording who imported in the audit log (in the same transaction).
+pub fn import_as(
+    conn: &mut DbConnection,
+    json: &str,
+    actor_kind: &str,
+    actor_id: Option<String>,
+) -> anyhow::Result<ImportReport> {
     let file = CatalogueFile::parse(json).map_err(|errors| {
         let lines: Vec<String> = errors
             .iter()
@@ -18,7 +28,15 @@ pub fn import_str(conn: &mut DbConnection, json: &str) -> anyhow::Result<ImportR
             .collect();
         anyhow::anyhow!("the catalogue file is invalid:\n{}", lines.join("\n"))
     })?;
-    Ok(write_tx(conn, |c| q::import(c, &file))?)
+    write_tx(conn, |c| -> anyhow::Result<ImportReport> {
+        let report = q::import(c, &file)?;
+        if report.changed() {
+            let entry = crate::db::audit::AuditEntry::new("catalogue.import", actor_kind, actor_id.clone())
+                .details(serde_json::to_value(report).unwrap_or_default());
+            crate::db::audit::record(c, &entry)?;
+        }
+        Ok(report)
+    })
 }
 
 /// Seeds the Thun catalogue when the database has no services yet.
@@ -26,7 +44,7 @@ pub fn seed_if_empty(conn: &mut DbConnection) -> anyhow::Result<Option<ImportRep
     if q::service_count(conn)? > 0 {
         return Ok(None);
     }
-    import_str(conn, THUN_SEED).map(Some)
+    import_as(conn, THUN_SEED, "system", Some("seed".into())).map(Some)
 }
 
 /// The catalogue as an import file: every service's current version (retired ones marked).

@@ -21,6 +21,7 @@ pub struct AccountRow {
     pub external_subject: Option<String>,
     pub created_at: SqlTime,
     pub updated_at: SqlTime,
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -137,4 +138,41 @@ pub fn revoke_family(conn: &mut DbConnection, family: SqlUuid) -> QueryResult<us
     )
     .set(refresh_tokens::revoked_at.eq(SqlTime::now()))
     .execute(conn)
+}
+
+/// Writes a profile change (`None` leaves a field as it is).
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    revision: i64,
+    display_name: Option<Option<String>>,
+    password_hash: Option<String>,
+) -> QueryResult<()> {
+    let now = SqlTime::now();
+    diesel::update(accounts::table.find(SqlUuid(id)))
+        .set((accounts::revision.eq(revision), accounts::updated_at.eq(now)))
+        .execute(conn)?;
+    if let Some(d) = display_name {
+        diesel::update(accounts::table.find(SqlUuid(id)))
+            .set(accounts::display_name.eq(d))
+            .execute(conn)?;
+    }
+    if let Some(h) = password_hash {
+        diesel::update(accounts::table.find(SqlUuid(id)))
+            .set(accounts::password_hash.eq(Some(h)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The sign-in sessions (refresh families) of an account that are still open.
+pub fn open_sessions(conn: &mut DbConnection, account: uuid::Uuid) -> QueryResult<Vec<SqlUuid>> {
+    let mut v: Vec<SqlUuid> = refresh_tokens::table
+        .filter(refresh_tokens::account_id.eq(SqlUuid(account)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .select(refresh_tokens::family_id)
+        .load(conn)?;
+    v.sort();
+    v.dedup();
+    Ok(v)
 }

@@ -105,6 +105,7 @@ diesel::table! {
         external_subject -> Nullable<Text>,
         created_at -> DbTime,
         updated_at -> DbTime,
+        revision -> BigInt,
     }
 }
 

@@ -85,6 +85,14 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<
             "Send the body as application/json.",
         ));
     }
+    // Every body of this API is an object (serde would also take a struct as an array).
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+        return Err(ApiError::new(
+            ProblemKind::ValidationFailed,
+            "The body must be a JSON object.",
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| {
         if e.is_data() {
             ApiError::new(ProblemKind::ValidationFailed, e.to_string())
