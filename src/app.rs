@@ -106,6 +106,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let metrics = web::Data::new(crate::telemetry::metrics_handle());
     let settings = web::Data::new(HttpSettings {
         hsts: config.public_url.starts_with("https://"),
+        trusted_proxies: config.trusted_proxies.clone(),
     });
     let db_data = web::Data::new(db.clone());
     let cache_data = web::Data::new(cache.clone());

@@ -43,6 +43,8 @@ pub struct Config {
     pub rate_limit_signup_ip: u32,
     /// The trusted external OpenID Connect provider, for token exchange.
     pub idp: Option<crate::auth::external::IdpConfig>,
+    /// Load balancers whose `X-Forwarded-For` is believed when finding the client's address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A configuration error names the variable and what is wrong with it, in one line.
@@ -148,6 +150,25 @@ impl Config {
             Some(o) => return Err(err("GUICHET_PASSWORD_GRANT", format!("'{o}' is not one of on, off"))),
         };
 
+        let trusted_proxies = match var("GUICHET_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<ipnet::IpNet>()
+                        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            err(
+                                "GUICHET_TRUSTED_PROXIES",
+                                format!("'{s}' is not an IP address or CIDR range"),
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
         let cors_origins = match var("GUICHET_CORS_ORIGINS") {
             None => Vec::new(),
             Some(v) => v
@@ -184,6 +205,7 @@ impl Config {
             rate_limit_token_account,
             rate_limit_signup_ip,
             idp,
+            trusted_proxies,
         })
     }
 }
@@ -263,6 +285,7 @@ mod tests {
             ("GUICHET_CATALOGUE_REFRESH_MS", "5000"),
             ("GUICHET_ACCESS_TOKEN_TTL", "10"),
             ("GUICHET_PASSWORD_GRANT", "maybe"),
+            ("GUICHET_TRUSTED_PROXIES", "10.0.0.0/33"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert_eq!(e.var, k);

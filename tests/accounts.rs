@@ -324,3 +324,64 @@ async fn residents_change_their_profile_and_password_with_if_match() {
         .unwrap();
     assert_eq!(res.status(), 400);
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_address_counts() {
+    let app = TestApp::spawn_with(&[
+        ("GUICHET_RATE_LIMIT_SIGNUP_IP", "1"),
+        ("GUICHET_TRUSTED_PROXIES", "127.0.0.0/8"),
+    ])
+    .await;
+    let signup = |ip: &'static str, n: u32| {
+        app.client
+            .post(app.url("/v1/accounts"))
+            .header("X-Forwarded-For", format!("198.51.100.77, {ip}"))
+            .json(&json!({"email": format!("p{n}@example.ch"), "password": "long enough password"}))
+            .send()
+    };
+    assert_eq!(signup("203.0.113.1", 1).await.unwrap().status(), 202);
+    assert_eq!(
+        signup("203.0.113.1", 2).await.unwrap().status(),
+        429,
+        "same client behind the proxy"
+    );
+    assert_eq!(
+        signup("203.0.113.2", 3).await.unwrap().status(),
+        202,
+        "another client behind the proxy"
+    );
+    use diesel::prelude::*;
+    use guichet::db::schema::audit_events::dsl as a;
+    let ips: Vec<Option<String>> = app.with_conn(|c| {
+        a::audit_events
+            .filter(a::action.eq("account.register"))
+            .select(a::ip)
+            .load(c)
+            .unwrap()
+    });
+    assert!(
+        ips.contains(&Some("203.0.113.1".into())) && ips.contains(&Some("203.0.113.2".into())),
+        "{ips:?}"
+    );
+
+    // without the setting, the header is ignored: everyone behind one address shares its limit
+    let plain = TestApp::spawn_with(&[("GUICHET_RATE_LIMIT_SIGNUP_IP", "1")]).await;
+    let res = plain
+        .client
+        .post(plain.url("/v1/accounts"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .json(&json!({"email": "q1@example.ch", "password": "long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let res = plain
+        .client
+        .post(plain.url("/v1/accounts"))
+        .header("X-Forwarded-For", "203.0.113.10")
+        .json(&json!({"email": "q2@example.ch", "password": "long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+}

@@ -65,7 +65,7 @@ pub async fn create_account(
     auth: Data<AuthService>,
     limits: Data<Limits>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = crate::http::middleware::client_ip(&req);
     let rate = match limits.signup_ip.check(ip.as_deref().unwrap_or("")) {
         Ok(r) => r,
         Err(state) => {

@@ -20,7 +20,7 @@ use crate::http::middleware::RequestId;
 fn actor(req: &HttpRequest, caller: &Caller) -> Actor {
     Actor::of(
         caller,
-        req.peer_addr().map(|a| a.ip().to_string()),
+        crate::http::middleware::client_ip(req),
         req.extensions().get::<RequestId>().map(|r| r.0.clone()),
     )
 }

@@ -171,7 +171,7 @@ pub async fn update_me(
     }
     let expected = crate::http::conditional::required_revision(&req)?;
     let id = Uuid::parse_str(&caller.subject).map_err(|_| ApiError::not_found("No such account."))?;
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = crate::http::middleware::client_ip(&req);
     let request_id = actix_web::HttpMessage::extensions(&req)
         .get::<crate::http::middleware::RequestId>()
         .map(|r| r.0.clone());

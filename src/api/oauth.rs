@@ -157,7 +157,7 @@ struct Origin {
 
 fn origin(req: &HttpRequest) -> Origin {
     Origin {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: crate::http::middleware::client_ip(req),
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
     }
 }

@@ -158,7 +158,7 @@ fn require_person_or_admin(c: &Caller) -> Result<(), ApiError> {
 
 fn origin(req: &HttpRequest) -> (Option<String>, Option<String>) {
     (
-        req.peer_addr().map(|a| a.ip().to_string()),
+        crate::http::middleware::client_ip(req),
         req.extensions().get::<RequestId>().map(|r| r.0.clone()),
     )
 }

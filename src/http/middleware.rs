@@ -20,6 +20,36 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub hsts: bool,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted proxy, the right-most
+/// address of `X-Forwarded-For` that is not itself a trusted proxy (what a proxy appended;
+/// anything left of it could be forged by the client).
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    let peer = req.peer_addr()?.ip();
+    let trusted = req
+        .app_data::<actix_web::web::Data<HttpSettings>>()
+        .map(|s| s.trusted_proxies.clone())
+        .unwrap_or_default();
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let client = forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .copied()
+        .unwrap_or(peer);
+    Some(client.to_string())
 }
 
 fn incoming_id(req: &ServiceRequest) -> Option<String> {
