@@ -8,6 +8,8 @@ pub mod docs;
 pub mod health;
 pub mod me;
 pub mod oauth;
+pub mod oauth_exchange;
+pub mod organisation_clients;
 pub mod organisations;
 pub mod problems;
 pub mod services;
@@ -171,10 +173,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(organisations::list_members)
             .service(organisations::add_member)
             .service(organisations::remove_member)
-            .service(organisations::create_organisation_client)
-            .service(organisations::list_organisation_clients)
-            .service(organisations::rotate_organisation_client_secret)
-            .service(organisations::disable_organisation_client)
+            .service(organisation_clients::create_organisation_client)
+            .service(organisation_clients::list_organisation_clients)
+            .service(organisation_clients::rotate_organisation_client_secret)
+            .service(organisation_clients::disable_organisation_client)
             .service(audit::list_audit_events),
     )
     .service(wellknown::get_jwks)
