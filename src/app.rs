@@ -88,6 +88,8 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     cache.spawn_refresher(config.catalogue_refresh);
     let auth = crate::auth::AuthService::start(db.clone(), &config).await?;
     let auth_data = web::Data::from(auth);
+    crate::mail::spawn_worker(db.clone(), config.mail.clone()).map_err(anyhow::Error::msg)?;
+    let mail_config = web::Data::new(config.mail.clone());
     let limits = web::Data::new(crate::http::ratelimit::Limits::new(&config));
     {
         let limits = limits.clone();
@@ -149,6 +151,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(cache_data.clone())
             .app_data(auth_data.clone())
             .app_data(limits.clone())
+            .app_data(mail_config.clone())
             .app_data(openapi_json.clone())
             .app_data(routes.clone())
             .app_data(metrics.clone())

@@ -45,6 +45,7 @@ pub struct Config {
     pub idp: Option<crate::auth::external::IdpConfig>,
     /// Load balancers whose `X-Forwarded-For` is believed when finding the client's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub mail: crate::mail::MailConfig,
 }
 
 /// A configuration error names the variable and what is wrong with it, in one line.
@@ -169,6 +170,29 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
+        let smtp_url = var("GUICHET_SMTP_URL");
+        if let Some(u) = &smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                return Err(err(
+                    "GUICHET_SMTP_URL",
+                    format!("'{u}' must start with smtp:// or smtps://"),
+                ));
+            }
+        }
+        let mail_from = var("GUICHET_MAIL_FROM").unwrap_or_else(|| "guichet <noreply@localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(err("GUICHET_MAIL_FROM", format!("'{mail_from}' is not a mail address")));
+        }
+        let frontend_url = match var("GUICHET_FRONTEND_URL") {
+            Some(u) => parse_public_url(&u).map_err(|m| err("GUICHET_FRONTEND_URL", m))?,
+            None => public_url.clone(),
+        };
+        let mail = crate::mail::MailConfig {
+            smtp_url,
+            from: mail_from,
+            frontend_url,
+        };
+
         let cors_origins = match var("GUICHET_CORS_ORIGINS") {
             None => Vec::new(),
             Some(v) => v
@@ -206,6 +230,7 @@ impl Config {
             rate_limit_signup_ip,
             idp,
             trusted_proxies,
+            mail,
         })
     }
 }

@@ -494,6 +494,7 @@ async fn password_grant(
     let (account, ok, username) = checked;
     let svc = auth.clone();
     let ttl = auth.refresh_ttl;
+    let require_verified = auth.require_verified_email;
     let outcome = auth
         .db
         .write(move |conn| {
@@ -522,6 +523,12 @@ async fn password_grant(
             } else {
                 CallerKind::Resident
             };
+            if require_verified && account.email_verified_at.is_none() {
+                return Ok(Err(oauth_error(
+                    "invalid_grant",
+                    "Confirm your e-mail address first (see the mail we sent).",
+                )));
+            }
             let allowed = account_scopes(kind, account.role.as_deref().and_then(StaffRole::parse));
             let scopes = match narrow(&allowed, form.get("scope")) {
                 Ok(s) => s,

@@ -19,6 +19,8 @@ pub struct AuthService {
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub password_grant: bool,
+    /// With a mail server configured, residents confirm their address before signing in.
+    pub require_verified_email: bool,
     /// The external identity provider whose ID tokens are exchanged, if configured.
     pub idp: Option<super::external::ExternalIdp>,
     keys: RwLock<Arc<KeySet>>,
@@ -50,6 +52,7 @@ impl AuthService {
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
             password_grant: config.password_grant,
+            require_verified_email: config.mail.smtp_url.is_some(),
             idp: config.idp.clone().map(super::external::ExternalIdp::new),
             keys: RwLock::new(Arc::new(KeySet {
                 signing: None,

@@ -176,3 +176,10 @@ pub fn open_sessions(conn: &mut DbConnection, account: uuid::Uuid) -> QueryResul
     v.dedup();
     Ok(v)
 }
+
+pub fn mark_email_verified(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id).filter(accounts::email_verified_at.is_null()))
+        .set(accounts::email_verified_at.eq(Some(SqlTime::now())))
+        .execute(conn)?;
+    Ok(())
+}

@@ -205,6 +205,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    mail_outbox (id) {
+        id -> DbUuid,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> DbTime,
+        next_attempt_at -> DbTime,
+        attempts -> Integer,
+        sent_at -> Nullable<DbTime>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    email_tokens (token_hash) {
+        token_hash -> Text,
+        account_id -> DbUuid,
+        purpose -> Text,
+        created_at -> DbTime,
+        expires_at -> DbTime,
+        used_at -> Nullable<DbTime>,
+    }
+}
+
 diesel::joinable!(services -> departments (department_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> accounts (account_id));
@@ -224,5 +253,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     security_revision,
     audit_events,
     organisations,
-    memberships
+    memberships,
+    mail_outbox,
+    email_tokens
 );
