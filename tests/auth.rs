@@ -793,3 +793,19 @@ async fn the_providers_keys_can_come_from_a_file_and_exchange_needs_a_provider()
     let res = exchange(&plain, &id_token(&provider, IDP_ISSUER, IDP_AUDIENCE, "agov|1", 300)).await;
     oauth_error(res, 400, "unsupported_grant_type").await;
 }
+
+#[tokio::test]
+async fn a_disabled_account_is_refused_on_every_instance_within_two_seconds() {
+    let app = TestApp::spawn().await;
+    let other = TestApp::spawn_on(app.db.share(), &[]).await;
+    let pw = create_staff(&app, "clerk@thun.ch", "clerk");
+    let body: Value = password_login(&app, "clerk@thun.ch", &pw).await.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(me(&other, &token).await.status(), 200);
+    app.with_conn(|c| guichet::admin::disable_user(c, "clerk@thun.ch").unwrap());
+    let started = std::time::Instant::now();
+    assert!(eventually(|| async { me(&other, &token).await.status() == 401 }).await);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_rejected(&app, &token, "disabled account").await;
+    assert_eq!(audit_count(&app, "account.disable", "success"), 1);
+}
