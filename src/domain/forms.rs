@@ -7,7 +7,117 @@ use super::lang::Lang;
 use super::FieldError;
 
 /// Custom formats guichet checks on submission (beyond the standard ones).
-pub const CUSTOM_FORMATS: [&str; 4] = ["ahv-number", "uid", "phone", "document-id"];
+pub const CUSTOM_FORMATS: [&str; 7] = [
+    "ahv-number",
+    "uid",
+    "che-uid",
+    "ch-postal-code",
+    "iban",
+    "phone",
+    "document-id",
+];
+
+/// Swiss postal code: four digits 1000–9699, or Liechtenstein's 9485–9498.
+pub fn is_ch_postal_code(s: &str) -> bool {
+    s.len() == 4
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && s.parse::<u32>()
+            .is_ok_and(|n| (1000..=9699).contains(&n) || (9485..=9498).contains(&n))
+}
+
+/// IBAN lengths of Switzerland, Liechtenstein and the SEPA countries.
+const IBAN_LENGTHS: [(&str, usize); 36] = [
+    ("CH", 21),
+    ("LI", 21),
+    ("AD", 24),
+    ("AT", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("EE", 20),
+    ("ES", 24),
+    ("FI", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GI", 23),
+    ("GR", 27),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IS", 26),
+    ("IT", 27),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("MC", 27),
+    ("MT", 31),
+    ("NL", 18),
+    ("NO", 15),
+    ("PL", 28),
+    ("PT", 25),
+    ("RO", 24),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+];
+
+/// IBAN of Switzerland, Liechtenstein or a SEPA country, with its mod-97 check (spaces allowed).
+pub fn is_iban(s: &str) -> bool {
+    let compact: String = s.chars().filter(|c| *c != ' ').collect::<String>().to_ascii_uppercase();
+    if compact.len() < 15 || !compact.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let country = &compact[..2];
+    let Some((_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| *c == country) else {
+        return false;
+    };
+    if compact.len() != *len || !compact[2..4].bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let rearranged = format!("{}{}", &compact[4..], &compact[..4]);
+    let mut rem: u32 = 0;
+    for c in rearranged.chars() {
+        let v = match c.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        rem = if v < 10 {
+            (rem * 10 + v) % 97
+        } else {
+            (rem * 100 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// A phone number as people type it (`033 225 84 98`, `+41 33 225 84 98`, `0041 ...`) in
+/// E.164 (`+41332258498`); Swiss numbers without a country code are taken as Swiss.
+pub fn phone_e164(s: &str) -> Option<String> {
+    if s.len() > 30 || !s.chars().all(|c| c.is_ascii_digit() || " ()/.-+".contains(c)) || s.matches('+').count() > 1 {
+        return None;
+    }
+    let plus = s.trim_start().starts_with('+');
+    if s.contains('+') && !plus {
+        return None;
+    }
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let international = if plus {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_string()
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        format!("41{rest}")
+    } else {
+        return None;
+    };
+    let ok = (8..=15).contains(&international.len()) && !international.starts_with('0');
+    let swiss_ok = !international.starts_with("41") || international.len() == 11;
+    (ok && swiss_ok).then(|| format!("+{international}"))
+}
 
 /// Swiss social security number `756.1234.5678.97` with its EAN-13 check digit.
 pub fn is_ahv_number(s: &str) -> bool {
@@ -70,6 +180,9 @@ pub fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
         .should_validate_formats(true)
         .with_format("ahv-number", is_ahv_number)
         .with_format("uid", is_uid)
+        .with_format("che-uid", is_uid)
+        .with_format("ch-postal-code", is_ch_postal_code)
+        .with_format("iban", is_iban)
         .with_format("phone", is_phone)
         .with_format("document-id", is_document_id)
         .build(schema)
@@ -191,6 +304,30 @@ mod tests {
         assert!(is_uid("CHE-116.281.710"));
         assert!(!is_uid("CHE-116.281.711"));
         assert!(!is_uid("CHE116281710"));
+    }
+
+    #[test]
+    fn swiss_postal_codes_ibans_and_phone_numbers() {
+        assert!(is_ch_postal_code("3600") && is_ch_postal_code("9490") && is_ch_postal_code("1000"));
+        assert!(
+            !is_ch_postal_code("0999")
+                && !is_ch_postal_code("9700")
+                && !is_ch_postal_code("360")
+                && !is_ch_postal_code("36OO")
+        );
+        assert!(is_iban("CH93 0076 2011 6238 5295 7"));
+        assert!(is_iban("LI21 0881 0000 2324 013A A"));
+        assert!(is_iban("DE89370400440532013000"));
+        assert!(!is_iban("CH93 0076 2011 6238 5295 8"), "wrong check digits");
+        assert!(!is_iban("US12 3456 7890 1234 5678 9"), "not SEPA");
+        assert!(!is_iban("CH93 0076 2011 6238 5295"), "wrong length");
+        assert_eq!(phone_e164("033 225 84 98").as_deref(), Some("+41332258498"));
+        assert_eq!(phone_e164("+41 33 225 84 98").as_deref(), Some("+41332258498"));
+        assert_eq!(phone_e164("0041 (33) 225-84-98").as_deref(), Some("+41332258498"));
+        assert_eq!(phone_e164("+49 30 1234567").as_deref(), Some("+49301234567"));
+        for bad in ["225 84 98", "033 225 84", "+41 33 225 84 98 1", "12+3", "abc"] {
+            assert_eq!(phone_e164(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Domain types and rules. No I/O here: every type is built through a `parse` constructor
 //! (or serde plus `validate`), so an invalid value cannot travel past the edge.
 pub mod account;
+pub mod application;
 pub mod catalogue;
 pub mod forms;
 pub mod lang;
