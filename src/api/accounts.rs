@@ -12,7 +12,7 @@ use crate::db::auth::{self as q, AccountRow};
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::domain::account::{check_password, Email};
 use crate::domain::FieldError;
-use crate::error::{ApiError, Problem, ProblemKind};
+use crate::error::{ApiError, Problem};
 use crate::http::middleware::RequestId;
 use crate::http::ratelimit::Limits;
 use crate::mail::MailConfig;
@@ -77,14 +77,7 @@ pub async fn create_account(
     let frontend = mail.frontend_url.clone();
     let rate = match limits.signup_ip.check(ip.as_deref().unwrap_or("")) {
         Ok(r) => r,
-        Err(state) => {
-            let mut e = ApiError::new(
-                ProblemKind::RateLimited,
-                "Too many registrations from this address; retry later.",
-            );
-            e.headers = state.headers();
-            return Err(e);
-        }
+        Err(state) => return Err(state.problem("Too many registrations from this address; retry later.")),
     };
     let body: NewAccount = crate::http::extract::json_body(&req, &body)?;
     let mut errors = Vec::new();
@@ -256,12 +249,7 @@ pub async fn request_password_reset(
 ) -> Result<HttpResponse, ApiError> {
     let ip = crate::http::middleware::client_ip(&req);
     if let Err(state) = limits.signup_ip.check(ip.as_deref().unwrap_or("")) {
-        let mut e = ApiError::new(
-            ProblemKind::RateLimited,
-            "Too many requests from this address; retry later.",
-        );
-        e.headers = state.headers();
-        return Err(e);
+        return Err(state.problem("Too many requests from this address; retry later."));
     }
     let r: ResetRequest = crate::http::extract::json_body(&req, &body)?;
     let email =

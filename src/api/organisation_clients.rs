@@ -15,7 +15,6 @@ use crate::auth::secrets::{random_token, sha256_hex};
 use crate::auth::{state, AuthService, Caller};
 use crate::db::audit;
 use crate::db::auth::{self as aq, ClientRow};
-use crate::db::schema::clients;
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::FieldError;
@@ -167,13 +166,8 @@ pub async fn list_organisation_clients(
     let rows: Vec<ClientRow> = auth
         .db
         .run(move |conn| {
-            use diesel::prelude::*;
             let org = owned(conn, &c, &path)?;
-            Ok(clients::table
-                .filter(clients::organisation_id.eq(org.id))
-                .order(clients::created_at)
-                .select(ClientRow::as_select())
-                .load(conn)?)
+            Ok(aq::clients_of_organisation(conn, org.id)?)
         })
         .await?;
     let out: Vec<OrganisationClient> = rows
@@ -221,16 +215,10 @@ pub async fn rotate_organisation_client_secret(
     let creds = auth
         .db
         .write(move |conn| {
-            use diesel::prelude::*;
             let org = owned(conn, &c, &org_id)?;
             let client = org_client(conn, org.id, &client_id)?;
             let secret = random_token("gcs_").map_err(ApiError::internal)?;
-            diesel::update(clients::table.find(client.id))
-                .set((
-                    clients::secret_hash.eq(sha256_hex(&secret)),
-                    clients::updated_at.eq(SqlTime::now()),
-                ))
-                .execute(conn)?;
+            aq::set_client_secret_hash(conn, client.id, &sha256_hex(&secret))?;
             audit::record(
                 conn,
                 &audit_entry(&c, "client.rotate_secret", org.id, &from).details(json!({"client_id": client.client_id})),

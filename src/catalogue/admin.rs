@@ -163,18 +163,15 @@ fn editable_service(conn: &mut DbConnection, caller: &Caller, key: &str) -> Resu
     Ok(s)
 }
 
-fn validate_draft(conn: &mut DbConnection, d: &mut DraftInput, errors: &mut Vec<FieldError>) -> Result<(), ApiError> {
+fn draft_errors(d: &mut DraftInput, errors: &mut Vec<FieldError>) {
     d.content.validate("/content", errors);
     forms::check_definition(&d.form, "/form", errors);
-    let _ = conn;
-    Ok(())
 }
 
 /// Checks a draft body before anything else (a 422 comes before a 412).
 pub fn check_draft(d: &mut DraftInput) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    d.content.validate("/content", &mut errors);
-    forms::check_definition(&d.form, "/form", &mut errors);
+    draft_errors(d, &mut errors);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -361,7 +358,7 @@ pub fn create_service(
         content: input.content.clone(),
         form: input.form.clone(),
     };
-    validate_draft(conn, &mut draft, &mut errors)?;
+    draft_errors(&mut draft, &mut errors);
     let Some(dept) = dept else {
         return Err(ApiError::validation(errors));
     };
@@ -435,11 +432,7 @@ pub fn create_draft(
             }
         }
     };
-    let mut errors = Vec::new();
-    validate_draft(conn, &mut draft, &mut errors)?;
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    check_draft(&mut draft)?;
     let next: i32 = v::table
         .filter(v::service_id.eq(s.id))
         .select(diesel::dsl::max(v::version))
@@ -487,11 +480,7 @@ pub fn replace_draft(
             row.state
         )));
     }
-    let mut errors = Vec::new();
-    validate_draft(conn, &mut d, &mut errors)?;
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    check_draft(&mut d)?;
     check_revision(expected, row.revision)?;
     let dept_slug: String = departments::table
         .find(s.department_id)

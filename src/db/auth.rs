@@ -183,3 +183,20 @@ pub fn mark_email_verified(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<
         .execute(conn)?;
     Ok(())
 }
+
+/// An organisation's clients, oldest first.
+pub fn clients_of_organisation(conn: &mut DbConnection, org: SqlUuid) -> QueryResult<Vec<ClientRow>> {
+    clients::table
+        .filter(clients::organisation_id.eq(org))
+        .order(clients::created_at)
+        .select(ClientRow::as_select())
+        .load(conn)
+}
+
+/// Replaces a client's secret (its hash); the old secret stops working at once.
+pub fn set_client_secret_hash(conn: &mut DbConnection, id: SqlUuid, hash: &str) -> QueryResult<()> {
+    diesel::update(clients::table.find(id))
+        .set((clients::secret_hash.eq(hash), clients::updated_at.eq(SqlTime::now())))
+        .execute(conn)?;
+    Ok(())
+}

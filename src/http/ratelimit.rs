@@ -32,6 +32,13 @@ pub struct RateState {
 }
 
 impl RateState {
+    /// The 429 problem for a refused request, with `Retry-After` and the rate-limit headers.
+    pub fn problem(&self, detail: &str) -> crate::error::ApiError {
+        let mut e = crate::error::ApiError::new(crate::error::ProblemKind::RateLimited, detail);
+        e.headers = self.headers();
+        e
+    }
+
     pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
         let mut h = Vec::new();
         if let Ok(v) = HeaderValue::from_str(&self.policy) {
