@@ -110,6 +110,10 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         hsts: config.public_url.starts_with("https://"),
         trusted_proxies: config.trusted_proxies.clone(),
     });
+    let app_settings = web::Data::new(api::applications::ApplicationSettings {
+        reference_prefix: config.reference_prefix.clone(),
+    });
+    crate::events::spawn_housekeeping(db.clone());
     let db_data = web::Data::new(db.clone());
     let cache_data = web::Data::new(cache.clone());
     let cors_origins = config.cors_origins.clone();
@@ -156,6 +160,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(routes.clone())
             .app_data(metrics.clone())
             .app_data(settings.clone())
+            .app_data(app_settings.clone())
             .app_data(web::JsonConfig::default().limit(body_limit).error_handler(json_error))
             .app_data(web::PayloadConfig::default().limit(body_limit))
             .configure(api::configure)
@@ -163,6 +168,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         app.service(api::docs::swagger_ui())
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(middleware::not_matched))
+            .wrap(from_fn(crate::http::idempotency::handle))
             .wrap(Compress::default())
             .wrap(cors)
             .wrap(from_fn(middleware::handle))

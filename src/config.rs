@@ -46,6 +46,10 @@ pub struct Config {
     /// Load balancers whose `X-Forwarded-For` is believed when finding the client's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub mail: crate::mail::MailConfig,
+    /// Public tracking lookups per client IP per minute (0: no limit).
+    pub rate_limit_tracking_ip: u32,
+    /// Prefix of application references (`THU` in `THU-2026-7Q4KM2XD-J`).
+    pub reference_prefix: String,
 }
 
 /// A configuration error names the variable and what is wrong with it, in one line.
@@ -112,6 +116,11 @@ impl Config {
         let rate_limit_token_ip = parse_num::<u32>(&var, "GUICHET_RATE_LIMIT_TOKEN_IP", 120, 0, 1_000_000)?;
         let rate_limit_token_account = parse_num::<u32>(&var, "GUICHET_RATE_LIMIT_TOKEN_ACCOUNT", 20, 0, 1_000_000)?;
         let rate_limit_signup_ip = parse_num::<u32>(&var, "GUICHET_RATE_LIMIT_SIGNUP_IP", 20, 0, 1_000_000)?;
+        let rate_limit_tracking_ip = parse_num::<u32>(&var, "GUICHET_RATE_LIMIT_TRACKING_IP", 60, 0, 1_000_000)?;
+        let reference_prefix = var("GUICHET_REFERENCE_PREFIX").unwrap_or_else(|| "THU".into());
+        if !(2..=5).contains(&reference_prefix.len()) || !reference_prefix.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(err("GUICHET_REFERENCE_PREFIX", "2 to 5 capital letters A-Z"));
+        }
         let idp = match (
             var("GUICHET_OIDC_ISSUER"),
             var("GUICHET_OIDC_AUDIENCE"),
@@ -231,6 +240,8 @@ impl Config {
             idp,
             trusted_proxies,
             mail,
+            rate_limit_tracking_ip,
+            reference_prefix,
         })
     }
 }

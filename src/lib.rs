@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod applications;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod mail;
 pub mod telemetry;

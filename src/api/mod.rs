@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource. Handlers are thin: parse, call the layer below,
 //! render. The handler's name is its OpenAPI operationId.
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod catalogue_admin;
 pub mod departments;
@@ -13,6 +14,7 @@ pub mod organisation_clients;
 pub mod organisations;
 pub mod problems;
 pub mod services;
+pub mod tracking;
 pub mod wellknown;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -126,6 +128,7 @@ impl Modify for SecurityAddon {
         (name = "catalogue administration", description = "Departments, services, drafts, publishing and retiring (staff)"),
         (name = "oauth", description = "Tokens: the OAuth 2.0 token and revocation endpoints, keys and metadata"),
         (name = "accounts", description = "Registration, the caller's profile and the audit log"),
+        (name = "applications", description = "Applications for services: drafts, submission, processing, history and public tracking"),
         (name = "organisations", description = "Businesses and organisations (by UID), their members and API clients"),
         (name = "operations", description = "Health, metrics and problem types")
     ),
@@ -135,7 +138,8 @@ impl Modify for SecurityAddon {
         LangParam,
         crate::domain::catalogue::Audience,
         crate::domain::catalogue::Channel,
-        crate::catalogue::views::ServiceStatus
+        crate::catalogue::views::ServiceStatus,
+        applications::list::ApplicationSort
     ))
 )]
 pub struct ApiDoc;
@@ -180,7 +184,18 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(organisation_clients::list_organisation_clients)
             .service(organisation_clients::rotate_organisation_client_secret)
             .service(organisation_clients::disable_organisation_client)
-            .service(audit::list_audit_events),
+            .service(audit::list_audit_events)
+            .service(applications::list::list_applications)
+            .service(applications::create_application)
+            .service(applications::get_application)
+            .service(applications::update_application)
+            .service(applications::delete_application)
+            .service(applications::submit_application)
+            .service(applications::withdraw_application)
+            .service(applications::transition_application)
+            .service(applications::assign_application)
+            .service(applications::list_application_history)
+            .service(tracking::get_application_status),
     )
     .service(wellknown::get_jwks)
     .service(wellknown::get_authorization_server_metadata)

@@ -20,6 +20,7 @@ use crate::error::{ApiError, ProblemKind};
 use crate::http::conditional::check_revision;
 
 /// Where a change comes from, for the audit log.
+#[derive(Debug, Clone)]
 pub struct Actor {
     pub kind: &'static str,
     pub id: String,
@@ -42,7 +43,7 @@ impl Actor {
         }
     }
 
-    fn audit(
+    pub(crate) fn audit(
         &self,
         conn: &mut DbConnection,
         action: &str,

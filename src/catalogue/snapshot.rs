@@ -129,6 +129,22 @@ pub struct VersionEntry {
     pub ui_schema: Option<Value>,
     /// Normalised (name, full text) per language.
     pub search: [(String, String); 4],
+    /// The compiled form, built on first use (submissions) and then shared.
+    validator: std::sync::OnceLock<Result<Arc<jsonschema::Validator>, String>>,
+}
+
+impl VersionEntry {
+    /// The version's form, compiled once per snapshot.
+    pub fn validator(&self) -> Result<Arc<jsonschema::Validator>, String> {
+        self.validator
+            .get_or_init(|| crate::domain::forms::compile(&self.form_schema).map(Arc::new))
+            .clone()
+    }
+
+    /// Which documents applications of this version take.
+    pub fn document_limits(&self) -> crate::domain::status::DocumentLimits {
+        self.content.document_limits.clone().unwrap_or_default()
+    }
 }
 
 pub struct ServiceEntry {
@@ -244,6 +260,7 @@ impl Snapshot {
                 form_schema: v.form_schema.0,
                 ui_schema: v.ui_schema.map(|u| u.0),
                 search: Lang::ALL.map(|l| (s(l, "name"), s(l, "text"))),
+                validator: Default::default(),
             });
         }
         for s in p.services {

@@ -1,8 +1,11 @@
 //! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL (production),
 //! picked at run time from `DATABASE_URL`.
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod events;
+pub mod idempotency;
 pub mod models;
 pub mod organisations;
 pub mod schema;

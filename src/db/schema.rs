@@ -234,11 +234,111 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbJson, DbTime, DbUuid};
+    applications (id) {
+        id -> DbUuid,
+        reference -> Nullable<Text>,
+        tracking_code -> Nullable<Text>,
+        service_id -> DbUuid,
+        service_version -> Integer,
+        department_id -> DbUuid,
+        applicant_account -> Nullable<DbUuid>,
+        applicant_organisation -> Nullable<DbUuid>,
+        created_by -> Text,
+        phase -> Text,
+        step -> Text,
+        step_log -> DbJson,
+        data -> DbJson,
+        assignee_id -> Nullable<DbUuid>,
+        revision -> BigInt,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+        submitted_at -> Nullable<DbTime>,
+        status_changed_at -> DbTime,
+        due_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbJson, DbTime, DbUuid};
+    application_history (id) {
+        id -> DbUuid,
+        application_id -> DbUuid,
+        occurred_at -> DbTime,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        from_phase -> Nullable<Text>,
+        to_phase -> Nullable<Text>,
+        from_step -> Nullable<Text>,
+        to_step -> Nullable<Text>,
+        public_comment -> Nullable<Text>,
+        internal_note -> Nullable<Text>,
+        details -> DbJson,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    documents (id) {
+        id -> DbUuid,
+        application_id -> DbUuid,
+        filename -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        created_at -> DbTime,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbJson, DbTime};
+    idempotency_keys (owner, endpoint, key) {
+        owner -> Text,
+        endpoint -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        headers -> Nullable<DbJson>,
+        body -> Nullable<Text>,
+        created_at -> DbTime,
+        locked_until -> DbTime,
+        expires_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbJson, DbTime, DbUuid};
+    events (id) {
+        id -> DbUuid,
+        position -> Nullable<BigInt>,
+        #[sql_name = "type"]
+        type_ -> Text,
+        occurred_at -> DbTime,
+        subject_type -> Text,
+        subject_id -> Text,
+        department_id -> Nullable<DbUuid>,
+        applicant_account -> Nullable<DbUuid>,
+        applicant_organisation -> Nullable<DbUuid>,
+        data -> DbJson,
+    }
+}
+
 diesel::joinable!(services -> departments (department_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(service_versions -> services (service_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::joinable!(application_history -> applications (application_id));
+diesel::joinable!(documents -> applications (application_id));
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
     departments,
@@ -255,5 +355,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     memberships,
     mail_outbox,
-    email_tokens
+    email_tokens,
+    applications,
+    application_history,
+    documents,
+    idempotency_keys,
+    events
 );

@@ -110,6 +110,28 @@ impl Phase {
         Phase::Withdrawn,
     ];
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Draft => "draft",
+            Phase::Submitted => "submitted",
+            Phase::InReview => "in_review",
+            Phase::ActionRequired => "action_required",
+            Phase::Approved => "approved",
+            Phase::Rejected => "rejected",
+            Phase::Completed => "completed",
+            Phase::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Open: submitted and not yet decided or ended (the phases a work queue shows).
+    pub fn is_open(self) -> bool {
+        !self.is_final() && self != Phase::Draft
+    }
+
     pub fn is_final(self) -> bool {
         matches!(self, Phase::Rejected | Phase::Completed | Phase::Withdrawn)
     }
@@ -211,5 +233,40 @@ mod tests {
         }
         assert!(Draft.editable_by_applicant() && ActionRequired.editable_by_applicant());
         assert!(!InReview.editable_by_applicant());
+    }
+
+    #[test]
+    fn every_from_to_actor_triple() {
+        use Mover::*;
+        use Phase::*;
+        // the table, written out: (from, to, who)
+        let allowed = [
+            (Draft, Submitted, Applicant),
+            (Submitted, InReview, Processor),
+            (Submitted, Rejected, Processor),
+            (InReview, ActionRequired, Processor),
+            (InReview, Approved, Processor),
+            (InReview, Rejected, Processor),
+            (InReview, Completed, Processor),
+            (ActionRequired, InReview, Applicant),
+            (Approved, Completed, Processor),
+            (Submitted, Withdrawn, Applicant),
+            (InReview, Withdrawn, Applicant),
+            (ActionRequired, Withdrawn, Applicant),
+        ];
+        let mut checked = 0;
+        for from in Phase::ALL {
+            for to in Phase::ALL {
+                for who in [Applicant, Processor] {
+                    assert_eq!(
+                        from.may_move(to, who),
+                        allowed.contains(&(from, to, who)),
+                        "{from:?} -> {to:?} by {who:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 128);
     }
 }

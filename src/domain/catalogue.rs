@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::forms;
 use super::lang::{Lang, Localized};
+use super::status::{DocumentLimits, StatusStep};
 use super::FieldError;
 
 pub const FORMAT: &str = "guichet-catalogue/1";
@@ -203,6 +204,13 @@ pub struct ServiceContent {
     pub requires_login: bool,
     #[serde(default)]
     pub documents_required: Vec<Localized>,
+    /// The service's own processing steps (applications only); phases without one get a
+    /// default step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_steps: Vec<StatusStep>,
+    /// Which documents an application takes; absent means PDF, PNG and JPEG, 20 MB, 20 files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_limits: Option<DocumentLimits>,
     #[serde(default)]
     pub source: Option<String>,
     #[serde(default)]
@@ -370,6 +378,10 @@ impl ServiceContent {
             d.validate(&format!("{p}/documents_required/{i}"), 500, errors);
         }
         check_len(&self.notes, 5000, format!("{p}/notes"), errors);
+        super::status::validate_steps(&mut self.status_steps, &format!("{p}/status_steps"), errors);
+        if let Some(l) = &self.document_limits {
+            l.validate(&format!("{p}/document_limits"), errors);
+        }
     }
 }
 

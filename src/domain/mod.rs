@@ -6,6 +6,8 @@ pub mod catalogue;
 pub mod forms;
 pub mod lang;
 pub mod search;
+pub mod status;
+pub mod submission;
 
 /// One problem with an input, pointing into it with a JSON Pointer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -1,6 +1,7 @@
 //! Cross-cutting HTTP concerns, built once for every endpoint.
 pub mod conditional;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod pagination;
 pub mod ratelimit;

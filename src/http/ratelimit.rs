@@ -110,6 +110,7 @@ pub struct Limits {
     pub token_ip: Limiter,
     pub token_account: Limiter,
     pub signup_ip: Limiter,
+    pub tracking_ip: Limiter,
 }
 
 impl Limits {
@@ -122,6 +123,7 @@ impl Limits {
                 Duration::from_secs(60),
             ),
             signup_ip: Limiter::new("signup-ip", config.rate_limit_signup_ip, Duration::from_secs(3600)),
+            tracking_ip: Limiter::new("tracking-ip", config.rate_limit_tracking_ip, Duration::from_secs(60)),
         }
     }
 
@@ -129,5 +131,6 @@ impl Limits {
         self.token_ip.prune();
         self.token_account.prune();
         self.signup_ip.prune();
+        self.tracking_ip.prune();
     }
 }

@@ -1,0 +1,530 @@
+//! `/v1/applications`: applications for services, from draft to decision.
+use actix_web::http::header;
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{delete, get, patch, post, HttpMessage, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+
+use crate::applications::process::{
+    self, ApplicationPatch, AssignmentInput, CommentInput, NewApplication, TransitionInput,
+};
+use crate::applications::views::{self, Application};
+use crate::applications::{access, Ctx};
+use crate::auth::{AuthService, Caller};
+use crate::catalogue::admin::Actor;
+use crate::catalogue::snapshot::Rendered;
+use crate::catalogue::{CatalogueCache, Render};
+use crate::db::applications::{self as store, ApplicationRow};
+use crate::db::types::SqlUuid;
+use crate::domain::lang::Lang;
+use crate::error::{ApiError, Problem};
+use crate::http::conditional::required_revision;
+use crate::http::extract::{json_body, render_for};
+use crate::http::middleware::RequestId;
+
+pub mod list;
+
+/// The `Idempotency-Key` request header.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IdempotencyKey {
+    /// Makes retries safe: the same key and body get the first answer again for 24 hours
+    /// (docs/API.md). 1 to 255 visible ASCII characters, e.g. a UUID.
+    #[param(
+        rename = "Idempotency-Key",
+        pattern = r"^[!-~]{1,255}$",
+        max_length = 255,
+        min_length = 1
+    )]
+    idempotency_key: Option<String>,
+}
+
+/// Settings of the applications API.
+#[derive(Debug, Clone)]
+pub struct ApplicationSettings {
+    pub reference_prefix: String,
+}
+
+pub(crate) fn lang_of(req: &HttpRequest) -> Lang {
+    match render_for(req, None) {
+        Ok(Render::One(l)) => l,
+        _ => Lang::De,
+    }
+}
+
+pub(crate) fn app_id(raw: &str) -> Result<SqlUuid, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .ok()
+        .filter(|_| raw.len() == 36)
+        .map(SqlUuid)
+        .ok_or_else(|| ApiError::not_found("No such application."))
+}
+
+/// The revision `If-Match` asks for: None for `*` (any current representation) and, when
+/// not `required`, for an absent or empty header; 428 when required and absent; 412 when it
+/// is not an ETag of this API.
+pub(crate) fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>, ApiError> {
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().unwrap_or("?").trim())
+        .filter(|v| !v.is_empty());
+    match value {
+        None if required => required_revision(req).map(Some),
+        None | Some("*") => Ok(None),
+        Some(_) => required_revision(req).map(Some),
+    }
+}
+
+fn ctx(req: &HttpRequest, caller: &Caller, cache: &CatalogueCache, settings: &ApplicationSettings) -> Ctx {
+    Ctx {
+        caller: caller.clone(),
+        actor: Actor::of(
+            caller,
+            crate::http::middleware::client_ip(req),
+            req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+        ),
+        snap: cache.get(),
+        prefix: settings.reference_prefix.clone(),
+    }
+}
+
+/// The body, parsed after authorization; an empty body reads as `{}` where that is allowed.
+fn body_or_default<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    json_body(req, body)
+}
+
+/// Renders an application for the caller, with its ETag.
+pub(crate) fn respond(
+    req: &HttpRequest,
+    caller: &Caller,
+    cache: &CatalogueCache,
+    row: &ApplicationRow,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    let snap = cache.get();
+    let mut res = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    let lang = lang_of(req);
+    let view = views::application(
+        &snap,
+        row,
+        access::mover(caller, row),
+        access::is_staff_view(caller),
+        lang,
+    )?;
+    let body = Bytes::from(serde_json::to_vec(&view).map_err(ApiError::internal)?);
+    let r = Rendered::from_bytes(body, lang.code()).with_revision(row.revision);
+    if created {
+        res.insert_header((
+            header::LOCATION,
+            format!("{}/v1/applications/{}", snap.public_url(), row.id.0),
+        ));
+    }
+    Ok(res
+        .insert_header((header::ETAG, r.etag.as_str()))
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+        .insert_header((header::VARY, "Accept-Language, Authorization"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body(r.body))
+}
+
+fn require_write(caller: &Caller) -> Result<(), ApiError> {
+    use crate::auth::policy::Scope;
+    if caller.has(Scope::ApplicationsWrite) || caller.has(Scope::ApplicationsProcess) {
+        access::reader(caller).map(|_| ())
+    } else {
+        Err(access::forbidden(
+            "changing applications (needs applications:write or applications:process)",
+        ))
+    }
+}
+
+/// Create an application
+///
+/// Creates a draft for the current version of a service applied for through guichet, for the
+/// caller or, with `applicant.organisation`, for an organisation the caller acts for. With
+/// `"submit": true` the draft is created and submitted in one atomic call: either the
+/// application is submitted, or nothing is created. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:write"])),
+    params(IdempotencyKey),
+    request_body = NewApplication,
+    responses(
+        (status = 201, description = "Created (and submitted when asked)", body = Application, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not apply (or not for this organisation)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key is in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or form data that fails the form on submission (every error, each with its JSON pointer)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/applications")]
+pub async fn create_application(
+    req: HttpRequest,
+    caller: Caller,
+    body: Bytes,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    settings: Data<ApplicationSettings>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::auth::policy::Scope;
+    if !caller.has(Scope::ApplicationsWrite) {
+        return Err(access::forbidden("applying (needs the applications:write scope)"));
+    }
+    let input: NewApplication = json_body(&req, &body)?;
+    let c = ctx(&req, &caller, &cache, &settings);
+    let row = auth.db.write(move |conn| process::create(conn, &c, input)).await?;
+    respond(&req, &caller, &cache, &row, true)
+}
+
+/// Read an application
+///
+/// The applicant (the resident, a member of the applying organisation, its client), the
+/// clerks of the responsible department once it is submitted, and administrators see it;
+/// anyone else gets a 404.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:read"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("Accept-Language" = Option<String>, Header, description = "Language of labels")),
+    responses(
+        (status = 200, description = "The application", body = Application, headers(("ETag" = String))),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token has no applications:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application, or not one the caller may see", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/applications/{id}")]
+pub async fn get_application(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+) -> Result<HttpResponse, ApiError> {
+    let reader = access::reader(&caller)?;
+    let id = app_id(&path)?;
+    let row = auth
+        .db
+        .run(move |c| Ok(store::get(c, id, reader)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such application."))?;
+    respond(&req, &caller, &cache, &row, false)
+}
+
+/// Edit a draft's data
+///
+/// A JSON Merge Patch (RFC 7396) of `data`: keys merge, `null` removes. Allowed to the
+/// applicant while the application is a draft or waits for them (`action_required`).
+/// `If-Match` is required. The data is checked against the form on submission.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:write"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = String, Header, description = "Current ETag")),
+    request_body(content = ApplicationPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Updated", body = Application, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not editable in this phase", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/applications/{id}")]
+pub async fn update_application(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    settings: Data<ApplicationSettings>,
+) -> Result<HttpResponse, ApiError> {
+    require_write(&caller)?;
+    let id = app_id(&path)?;
+    let input: ApplicationPatch = json_body(&req, &body)?;
+    if !input.data.is_object() {
+        return Err(ApiError::validation(vec![crate::domain::FieldError::new(
+            "/data",
+            "type",
+            "a merge patch of the form data is an object",
+        )]));
+    }
+    let expected = if_match(&req, true)?;
+    let c = ctx(&req, &caller, &cache, &settings);
+    let row = auth
+        .db
+        .write(move |conn| process::patch(conn, &c, id, expected, input))
+        .await?;
+    respond(&req, &caller, &cache, &row, false)
+}
+
+/// Delete a draft
+///
+/// Only a draft can be deleted, by its applicant, with its documents; a submitted application
+/// is withdrawn instead and stays on record.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:write"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/applications/{id}")]
+pub async fn delete_application(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    settings: Data<ApplicationSettings>,
+) -> Result<HttpResponse, ApiError> {
+    require_write(&caller)?;
+    let id = app_id(&path)?;
+    let expected = if_match(&req, false)?;
+    let c = ctx(&req, &caller, &cache, &settings);
+    auth.db
+        .write(move |conn| process::delete(conn, &c, id, expected))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Submit an application
+///
+/// Checks the data against the form of the application's service version (every error at
+/// once, each with its JSON pointer) and the documents its file fields name, then submits: the
+/// application gets its reference and tracking code. On an application waiting for the
+/// applicant (`action_required`) this resubmits it (back to `in_review`).
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:write"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag"), IdempotencyKey),
+    request_body(content = Option<CommentInput>, description = "Optional comment for the department"),
+    responses(
+        (status = 200, description = "Submitted", body = Application, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not in a phase that can be submitted; the detail lists the allowed moves", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The data fails the form", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/applications/{id}/submit")]
+pub async fn submit_application(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    settings: Data<ApplicationSettings>,
+) -> Result<HttpResponse, ApiError> {
+    require_write(&caller)?;
+    let id = app_id(&path)?;
+    let input: CommentInput = body_or_default(&req, &body)?;
+    let expected = if_match(&req, false)?;
+    let c = ctx(&req, &caller, &cache, &settings);
+    let row = auth
+        .db
+        .write(move |conn| process::submit(conn, &c, id, expected, input))
+        .await?;
+    respond(&req, &caller, &cache, &row, false)
+}
+
+/// Withdraw an application
+///
+/// The applicant ends a submitted application that is not decided yet (`submitted`,
+/// `in_review`, `action_required`); the department sees the optional reason.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:write"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag"), IdempotencyKey),
+    request_body(content = Option<CommentInput>, description = "Optional reason"),
+    responses(
+        (status = 200, description = "Withdrawn", body = Application, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Cannot be withdrawn in this phase", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body, or an Idempotency-Key used with another body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/applications/{id}/withdraw")]
+pub async fn withdraw_application(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    settings: Data<ApplicationSettings>,
+) -> Result<HttpResponse, ApiError> {
+    require_write(&caller)?;
+    let id = app_id(&path)?;
+    let input: CommentInput = body_or_default(&req, &body)?;
+    let expected = if_match(&req, false)?;
+    let c = ctx(&req, &caller, &cache, &settings);
+    let row = auth
+        .db
+        .write(move |conn| process::withdraw(conn, &c, id, expected, input))
+        .await?;
+    respond(&req, &caller, &cache, &row, false)
+}
+
+/// Move an application
+///
+/// Moves to a phase (and one of its steps) as the transition table allows for the caller:
+/// clerks of the responsible department and administrators process, the applicant submits,
+/// resubmits and withdraws. Moving to another step of the current phase (also back) is
+/// allowed to processors. `If-Match` is required. An illegal move is a 409 that lists the
+/// moves allowed from the current phase.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:process"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = String, Header, description = "Current ETag"), IdempotencyKey),
+    request_body = TransitionInput,
+    responses(
+        (status = 200, description = "Moved", body = Application, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may see but not move the application", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed from the current phase; the detail lists the allowed moves", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown step, missing comment, or data failing the form", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/applications/{id}/transitions")]
+pub async fn transition_application(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    settings: Data<ApplicationSettings>,
+) -> Result<HttpResponse, ApiError> {
+    require_write(&caller)?;
+    let id = app_id(&path)?;
+    let input: TransitionInput = json_body(&req, &body)?;
+    let expected = if_match(&req, true)?;
+    let c = ctx(&req, &caller, &cache, &settings);
+    let row = auth
+        .db
+        .write(move |conn| process::transition(conn, &c, id, expected, input))
+        .await?;
+    respond(&req, &caller, &cache, &row, false)
+}
+
+/// Assign an application
+///
+/// To a clerk of the responsible department (or an administrator); `null` unassigns.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:process"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag"), IdempotencyKey),
+    request_body = AssignmentInput,
+    responses(
+        (status = 200, description = "Assigned", body = Application, headers(("ETag" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a processor of this application", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a clerk of the department", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/applications/{id}/assignment")]
+pub async fn assign_application(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    settings: Data<ApplicationSettings>,
+) -> Result<HttpResponse, ApiError> {
+    require_write(&caller)?;
+    let id = app_id(&path)?;
+    let input: AssignmentInput = json_body(&req, &body)?;
+    let expected = if_match(&req, false)?;
+    let c = ctx(&req, &caller, &cache, &settings);
+    let row = auth
+        .db
+        .write(move |conn| process::assign(conn, &c, id, expected, input))
+        .await?;
+    respond(&req, &caller, &cache, &row, false)
+}
+
+/// An application's history
+///
+/// Every change with who, when, from, to and comment, oldest first. The applicant sees public
+/// comments; staff also internal notes, assignments and who acted.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:read"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The history", body = HistoryPage),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/applications/{id}/history")]
+pub async fn list_application_history(
+    caller: Caller,
+    path: Path<String>,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+) -> Result<HttpResponse, ApiError> {
+    let reader = access::reader(&caller)?;
+    let id = app_id(&path)?;
+    let (row, rows) = auth
+        .db
+        .run(move |c| {
+            let row = store::get(c, id, reader)?.ok_or_else(|| ApiError::not_found("No such application."))?;
+            let rows = store::history(c, id)?;
+            Ok((row, rows))
+        })
+        .await?;
+    let entries = views::history(&cache.get(), &row, rows, access::is_staff_view(&caller));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "data": entries })))
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct HistoryPage {
+    data: Vec<views::HistoryEntry>,
+}

@@ -1,0 +1,100 @@
+//! `GET /v1/status/{reference}`: where an application stands, for anyone holding its reference
+//! and tracking code, without signing in. No personal data.
+use actix_web::http::header;
+use actix_web::web::{Data, Path};
+use actix_web::{get, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use utoipa::IntoParams;
+
+use super::applications::lang_of;
+use crate::applications::views::{self, Tracking};
+use crate::auth::AuthService;
+use crate::catalogue::CatalogueCache;
+use crate::db::applications as store;
+use crate::domain::application::Reference;
+use crate::error::{ApiError, Problem};
+use crate::http::extract::StrictQuery;
+use crate::http::ratelimit::Limits;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrackingParams {
+    /// The tracking code, when it cannot go in the `X-Tracking-Code` header (the request log
+    /// never records query strings).
+    #[param(max_length = 64)]
+    code: Option<String>,
+    #[param(value_type = Option<crate::api::LangParam>)]
+    lang: Option<String>,
+}
+
+fn unknown() -> ApiError {
+    ApiError::not_found("No application with this reference and tracking code.")
+}
+
+/// Track an application
+///
+/// The service, the current status step with its public label, when it changed and the
+/// expected decision date, for whoever has both the reference and the tracking code the
+/// applicant received. A wrong code and an unknown reference get the same 404; lookups are
+/// rate-limited per client address.
+#[utoipa::path(
+    tag = "applications",
+    params(
+        ("reference" = String, Path, description = "The application's reference, e.g. THU-2026-7Q4KM2XD-J"),
+        ("X-Tracking-Code" = Option<String>, Header, description = "The tracking code"),
+        TrackingParams
+    ),
+    responses(
+        (status = 200, description = "Where the application stands", body = Tracking),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown reference or wrong code", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/status/{reference}")]
+pub async fn get_application_status(
+    req: HttpRequest,
+    path: Path<String>,
+    q: StrictQuery<TrackingParams>,
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    limits: Data<Limits>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = crate::http::middleware::client_ip(&req);
+    let rate = match limits.tracking_ip.check(ip.as_deref().unwrap_or("")) {
+        Ok(r) => r,
+        Err(state) => return Err(state.problem("Too many status lookups from this address; retry later.")),
+    };
+    let lang = match crate::http::extract::render_for(&req, q.0.lang.as_deref())? {
+        crate::catalogue::Render::One(l) => l,
+        crate::catalogue::Render::All => lang_of(&req),
+    };
+    let code = req
+        .headers()
+        .get("x-tracking-code")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(q.0.code)
+        .map(|c| c.trim().to_ascii_uppercase())
+        .ok_or_else(unknown)?;
+    let reference = Reference::parse(&path).ok_or_else(unknown)?;
+    let row = auth
+        .db
+        .run(move |c| Ok(store::by_reference(c, reference.as_str())?))
+        .await?
+        .ok_or_else(unknown)?;
+    let stored = row.tracking_code.clone().unwrap_or_default();
+    if !bool::from(stored.as_bytes().ct_eq(code.as_bytes())) || stored.is_empty() {
+        return Err(unknown());
+    }
+    let view = views::tracking(&cache.get(), &row, lang)?;
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()));
+    for (k, v) in rate.map(|r| r.headers()).unwrap_or_default() {
+        res.insert_header((k, v));
+    }
+    Ok(res.json(view))
+}

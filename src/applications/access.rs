@@ -1,0 +1,66 @@
+//! Who may see and move an application: derived from the caller, enforced in the queries.
+use crate::auth::policy::{CallerKind, Scope, StaffRole};
+use crate::auth::Caller;
+use crate::db::applications::{ApplicationRow, Reader};
+use crate::db::types::SqlUuid;
+use crate::domain::application::Mover;
+use crate::error::{ApiError, ProblemKind};
+
+/// The caller's account id, when the caller is a person.
+pub fn account_of(caller: &Caller) -> Option<SqlUuid> {
+    if caller.kind == CallerKind::Client {
+        return None;
+    }
+    uuid::Uuid::parse_str(&caller.subject).ok().map(SqlUuid)
+}
+
+pub fn is_admin(caller: &Caller) -> bool {
+    caller.has(Scope::Admin) && (caller.kind == CallerKind::Client || caller.role == Some(StaffRole::Admin))
+}
+
+/// Whose applications the caller reads; 403 without the `applications:read` scope.
+pub fn reader(caller: &Caller) -> Result<Reader, ApiError> {
+    if !caller.has(Scope::ApplicationsRead) {
+        return Err(forbidden("reading applications (needs the applications:read scope)"));
+    }
+    Ok(match caller.kind {
+        _ if is_admin(caller) => Reader::Staff,
+        CallerKind::Resident => account_of(caller).map_or(Reader::Nobody, Reader::Account),
+        CallerKind::Client => caller
+            .organisation
+            .map_or(Reader::Nobody, |o| Reader::Organisation(SqlUuid(o))),
+        CallerKind::Staff => caller
+            .department
+            .map_or(Reader::Nobody, |d| Reader::Department(SqlUuid(d))),
+    })
+}
+
+pub fn forbidden(what: &str) -> ApiError {
+    ApiError::new(ProblemKind::Forbidden, format!("This token does not allow {what}."))
+}
+
+/// The caller's standing towards an application it can see.
+pub fn mover(caller: &Caller, app: &ApplicationRow) -> Option<Mover> {
+    let processes = caller.has(Scope::ApplicationsProcess)
+        && (is_admin(caller) || (caller.kind == CallerKind::Staff && caller.department == Some(app.department_id.0)));
+    if processes {
+        return Some(Mover::Processor);
+    }
+    if !caller.has(Scope::ApplicationsWrite) {
+        return None;
+    }
+    let applicant = match caller.kind {
+        // visible to a resident means: their own, or of an organisation they are a member of
+        CallerKind::Resident => app.applicant_account.is_some() || app.applicant_organisation.is_some(),
+        CallerKind::Client => {
+            caller.organisation.is_some() && app.applicant_organisation.map(|o| o.0) == caller.organisation
+        }
+        CallerKind::Staff => false,
+    };
+    applicant.then_some(Mover::Applicant)
+}
+
+/// Whether the caller sees internal notes, assignees and actor ids (staff, admin clients).
+pub fn is_staff_view(caller: &Caller) -> bool {
+    caller.kind == CallerKind::Staff || is_admin(caller)
+}

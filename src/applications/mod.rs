@@ -1,0 +1,7 @@
+//! Applications for services: who may see and move them (`access`), what happens to them
+//! (`process`), how they look (`views`).
+pub mod access;
+pub mod process;
+pub mod views;
+
+pub use process::Ctx;

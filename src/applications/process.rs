@@ -1,0 +1,783 @@
+//! What happens to an application: creation, editing, submission, moves between steps,
+//! assignment, deletion. Each runs inside one write transaction and writes, with the change,
+//! its history entry, an audit entry and a domain event.
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::access::{self, mover};
+use crate::auth::Caller;
+use crate::catalogue::admin::Actor;
+use crate::catalogue::snapshot::{ServiceEntry, Snapshot, VersionEntry};
+use crate::db::applications::{self as store, ApplicationRow, HistoryRow, Reader};
+use crate::db::events::{self, NewEvent};
+use crate::db::types::{SqlJson, SqlTime, SqlUuid};
+use crate::db::DbConnection;
+use crate::domain::application::{Mover, Phase, Reference};
+use crate::domain::catalogue::{Channel, DayUnit};
+use crate::domain::status::{effective_steps, first_step, StatusStep};
+use crate::domain::{submission, FieldError};
+use crate::error::{ApiError, ProblemKind};
+
+/// Everything an operation needs to know about who acts, from where, against which catalogue.
+#[derive(Clone)]
+pub struct Ctx {
+    pub caller: Caller,
+    pub actor: Actor,
+    pub snap: Arc<Snapshot>,
+    pub prefix: String,
+}
+
+/// `POST /v1/applications`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApplication {
+    /// The service's slug or id; the application is made against its current version.
+    #[schema(example = "wohnsitzbestaetigung")]
+    pub service: String,
+    /// The form data (an object); checked against the form on submission.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Value>,
+    /// Apply for an organisation (a member, or the organisation's own client).
+    #[serde(default)]
+    pub applicant: Option<ApplicantInput>,
+    /// Create and submit in one atomic call.
+    #[serde(default)]
+    pub submit: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantInput {
+    pub organisation: uuid::Uuid,
+}
+
+/// `PATCH /v1/applications/{id}`: JSON Merge Patch of the form data.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationPatch {
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// `POST /v1/applications/{id}/transitions`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    /// The phase to move to (the same phase to move between its steps).
+    pub to: Phase,
+    /// A step of that phase; its first step when absent.
+    #[serde(default)]
+    pub step: Option<String>,
+    /// Shown to the applicant; required when asking for something (`action_required`).
+    #[serde(default)]
+    pub public_comment: Option<String>,
+    /// Seen by staff only.
+    #[serde(default)]
+    pub internal_note: Option<String>,
+}
+
+/// `POST /v1/applications/{id}/withdraw` and `.../submit`: an optional comment.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentInput {
+    #[serde(default)]
+    pub public_comment: Option<String>,
+}
+
+/// `POST /v1/applications/{id}/assignment`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentInput {
+    /// A clerk of the responsible department (or an administrator); null to unassign.
+    pub assignee: Option<uuid::Uuid>,
+}
+
+const COMMENT_MAX: usize = 5000;
+
+fn conflict(detail: impl Into<String>) -> ApiError {
+    ApiError::new(ProblemKind::Conflict, detail)
+}
+
+fn field(pointer: &str, code: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::validation(vec![FieldError::new(pointer, code, detail)])
+}
+
+fn stale() -> ApiError {
+    ApiError::new(
+        ProblemKind::PreconditionFailed,
+        "The application has changed since you read it: reload it and apply your change again.",
+    )
+}
+
+pub fn phase_of(row: &ApplicationRow) -> Result<Phase, ApiError> {
+    Phase::parse(&row.phase).ok_or_else(|| ApiError::internal(format!("unknown phase '{}'", row.phase)))
+}
+
+/// The service entry and the version an application was made against.
+pub fn version_of<'s>(
+    snap: &'s Snapshot,
+    row: &ApplicationRow,
+) -> Result<(&'s ServiceEntry, &'s VersionEntry), ApiError> {
+    let s = snap
+        .service(&row.service_id.0.to_string())
+        .ok_or_else(|| ApiError::internal("the application's service is not in the catalogue"))?;
+    let v = s
+        .versions
+        .iter()
+        .find(|v| v.version == row.service_version)
+        .ok_or_else(|| ApiError::internal("the application's service version is not in the catalogue"))?;
+    Ok((s, v))
+}
+
+pub fn steps_of(v: &VersionEntry) -> Vec<StatusStep> {
+    effective_steps(&v.content.status_steps)
+}
+
+/// Adds `days` calendar or working days (Monday to Friday; public holidays are not known).
+fn add_days(start: DateTime<Utc>, days: u32, unit: DayUnit) -> DateTime<Utc> {
+    match unit {
+        DayUnit::CalendarDays => start + Duration::days(i64::from(days)),
+        DayUnit::WorkingDays => {
+            let mut t = start;
+            let mut left = days;
+            while left > 0 {
+                t += Duration::days(1);
+                if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
+                    left -= 1;
+                }
+            }
+            t
+        }
+    }
+}
+
+/// The expected decision date of an application submitted at `at`: the service's processing
+/// time, or else the sum of its steps' expected durations; None when neither is known.
+fn due_date(v: &VersionEntry, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let pt = &v.content.processing_time;
+    if let Some(days) = pt.days {
+        return Some(add_days(at, days, pt.unit));
+    }
+    let sum: u32 = v.content.status_steps.iter().filter_map(|s| s.expected_days).sum();
+    (sum > 0).then(|| at + Duration::days(i64::from(sum)))
+}
+
+fn check_comment(v: &Option<String>, pointer: &str) -> Result<Option<String>, ApiError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().count() > COMMENT_MAX => {
+            Err(field(pointer, "too_long", format!("at most {COMMENT_MAX} characters")))
+        }
+        Some(s) => Ok(Some(s.to_string())),
+    }
+}
+
+fn tracking_code() -> Result<String, ApiError> {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let bytes = crate::auth::secrets::random_bytes::<12>().map_err(ApiError::internal)?;
+    let chars: String = bytes.iter().map(|b| ALPHABET[(*b % 32) as usize] as char).collect();
+    Ok(format!("{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12]))
+}
+
+fn new_reference(conn: &mut DbConnection, prefix: &str) -> Result<String, ApiError> {
+    let year = Utc::now().year();
+    for _ in 0..10 {
+        let random = crate::auth::secrets::random_bytes::<5>().map_err(ApiError::internal)?;
+        let r = Reference::generate(prefix, year, random);
+        if !store::reference_taken(conn, r.as_str())? {
+            return Ok(r.as_str().to_string());
+        }
+    }
+    Err(ApiError::internal("no free reference after 10 attempts"))
+}
+
+/// Records one change: history entry, audit entry, domain event.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    row: &ApplicationRow,
+    action: &str,
+    event: Option<&'static str>,
+    from: Option<(&str, &str)>,
+    comments: (Option<String>, Option<String>),
+    details: Value,
+) -> Result<(), ApiError> {
+    let moved = from.is_some();
+    let h = HistoryRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        application_id: row.id,
+        occurred_at: row.updated_at,
+        actor_kind: ctx.actor.kind.to_string(),
+        actor_id: Some(ctx.actor.id.clone()),
+        action: action.to_string(),
+        from_phase: from.map(|f| f.0.to_string()),
+        to_phase: moved.then(|| row.phase.clone()),
+        from_step: from.map(|f| f.1.to_string()),
+        to_step: moved.then(|| row.step.clone()),
+        public_comment: comments.0.clone(),
+        internal_note: comments.1,
+        details: SqlJson(details.clone()),
+    };
+    store::add_history(conn, &h)?;
+    let mut audit_details = json!({"phase": row.phase, "step": row.step, "revision": row.revision});
+    if let Some(f) = from {
+        audit_details["from_phase"] = json!(f.0);
+    }
+    ctx.actor.audit(
+        conn,
+        &format!("application.{action}"),
+        "application",
+        row.id.0.to_string(),
+        audit_details,
+    )?;
+    if let Some(type_) = event {
+        let mut data = json!({
+            "application": row.id.0,
+            "service": row.service_id.0,
+            "service_version": row.service_version,
+            "phase": row.phase,
+            "step": row.step,
+            "revision": row.revision,
+        });
+        if let Some(r) = &row.reference {
+            data["reference"] = json!(r);
+        }
+        if let Some(f) = from {
+            data["from_phase"] = json!(f.0);
+            data["from_step"] = json!(f.1);
+        }
+        if let Some(c) = &comments.0 {
+            data["public_comment"] = json!(c);
+        }
+        if let Value::Object(extra) = details {
+            for (k, v) in extra {
+                data[k] = v;
+            }
+        }
+        events::insert(
+            conn,
+            &NewEvent {
+                type_,
+                subject_id: row.id,
+                department_id: row.department_id,
+                applicant_account: row.applicant_account,
+                applicant_organisation: row.applicant_organisation,
+                data,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn log_step(row: &mut ApplicationRow, at: SqlTime) {
+    let entry = json!({"step": row.step, "at": at.0});
+    match &mut row.step_log.0 {
+        Value::Array(a) => a.push(entry),
+        other => *other = json!([entry]),
+    }
+}
+
+/// Resolves who applies: the caller's own account, or an organisation it acts for.
+fn applicant(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: &Option<ApplicantInput>,
+) -> Result<(Option<SqlUuid>, Option<SqlUuid>), ApiError> {
+    use crate::auth::policy::CallerKind;
+    let wanted = input.as_ref().map(|a| SqlUuid(a.organisation));
+    let org = match caller.kind {
+        CallerKind::Client => {
+            let own = caller
+                .organisation
+                .map(SqlUuid)
+                .ok_or_else(|| access::forbidden("applying (a client applies for its organisation and has none)"))?;
+            if wanted.is_some_and(|w| w != own) {
+                return Err(access::forbidden("applying for another organisation than the client's"));
+            }
+            own
+        }
+        CallerKind::Resident => {
+            let me = access::account_of(caller).ok_or_else(|| ApiError::internal("resident without account id"))?;
+            let Some(org) = wanted else {
+                return Ok((Some(me), None));
+            };
+            if !store::is_member(conn, org, me)? {
+                return Err(access::forbidden("applying for an organisation one is not a member of"));
+            }
+            org
+        }
+        CallerKind::Staff => return Err(access::forbidden("applying (staff process applications)")),
+    };
+    let status = crate::db::organisations::by_id(conn, org.0)?.map(|o| o.status);
+    if status.as_deref() != Some("verified") {
+        return Err(field(
+            "/applicant/organisation",
+            "not_verified",
+            "the organisation is not verified yet; an administrator verifies it first",
+        ));
+    }
+    Ok((None, Some(org)))
+}
+
+/// Creates a draft (and submits it when asked), in the caller's transaction.
+pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Result<ApplicationRow, ApiError> {
+    let s = ctx
+        .snap
+        .service(&input.service)
+        .filter(|s| s.retired_at.is_none())
+        .ok_or_else(|| field("/service", "unknown", "no such service in the published catalogue"))?;
+    let v = s.current();
+    if v.content.channel != Channel::Guichet {
+        return Err(field(
+            "/service",
+            "channel",
+            format!(
+                "this service is applied for {}",
+                match v.content.channel {
+                    Channel::External => "on another portal (see its external_url)",
+                    _ => "in person at the counter",
+                }
+            ),
+        ));
+    }
+    let data = input.data.unwrap_or_else(|| json!({}));
+    if !data.is_object() {
+        return Err(field("/data", "type", "the form data is an object"));
+    }
+    let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
+    let now = SqlTime::now();
+    let mut row = ApplicationRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        reference: None,
+        tracking_code: None,
+        service_id: SqlUuid(s.id),
+        service_version: v.version,
+        department_id: SqlUuid(ctx.snap.departments[s.department].id),
+        applicant_account: account,
+        applicant_organisation: org,
+        created_by: ctx.caller.subject.clone(),
+        phase: Phase::Draft.as_str().into(),
+        step: Phase::Draft.as_str().into(),
+        step_log: SqlJson(json!([])),
+        data: SqlJson(data),
+        assignee_id: None,
+        revision: 1,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        status_changed_at: now,
+        due_at: None,
+    };
+    log_step(&mut row, now);
+    store::insert(conn, &row)?;
+    record(
+        conn,
+        ctx,
+        &row,
+        "created",
+        Some("application.created"),
+        None,
+        (None, None),
+        json!({}),
+    )?;
+    if input.submit {
+        return submit(conn, ctx, row.id, None, CommentInput::default());
+    }
+    Ok(row)
+}
+
+/// Loads an application the caller may see, locked for this transaction.
+fn load(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid) -> Result<ApplicationRow, ApiError> {
+    let reader = access::reader(&ctx.caller)?;
+    store::get_for_update(conn, id, reader)?.ok_or_else(|| ApiError::not_found("No such application."))
+}
+
+/// `If-Match`, checked once the caller is known to be allowed (412 when stale).
+fn check_rev(row: &ApplicationRow, expected: Option<i64>) -> Result<(), ApiError> {
+    if expected.is_some_and(|e| e != row.revision) {
+        return Err(stale());
+    }
+    Ok(())
+}
+
+fn save(conn: &mut DbConnection, row: &mut ApplicationRow) -> Result<(), ApiError> {
+    let expected = row.revision;
+    row.revision += 1;
+    if !store::update(conn, row, expected)? {
+        return Err(stale());
+    }
+    Ok(())
+}
+
+fn not_allowed(phase: Phase, who: Option<Mover>, wanted: &str) -> ApiError {
+    let allowed: Vec<&str> = who
+        .map(|w| phase.moves(w).iter().map(|p| p.as_str()).collect())
+        .unwrap_or_default();
+    let list = if allowed.is_empty() {
+        "none".to_string()
+    } else {
+        allowed.join(", ")
+    };
+    conflict(format!(
+        "An application in phase '{}' cannot {wanted}; moves allowed to you from here: {list}.",
+        phase.as_str()
+    ))
+    .with_errors(vec![FieldError::new("/to", "transition", format!("allowed: {list}"))])
+}
+
+/// Edits the form data of a draft (or of an application waiting for the applicant).
+pub fn patch(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: SqlUuid,
+    expected: Option<i64>,
+    patch: ApplicationPatch,
+) -> Result<ApplicationRow, ApiError> {
+    let mut row = load(conn, ctx, id)?;
+    if mover(&ctx.caller, &row) != Some(Mover::Applicant) {
+        return Err(access::forbidden("editing this application (only its applicant may)"));
+    }
+    check_rev(&row, expected)?;
+    let phase = phase_of(&row)?;
+    if !phase.editable_by_applicant() {
+        return Err(conflict(format!(
+            "The data can be changed while the application is a draft or waits for the applicant, not in phase '{}'.",
+            phase.as_str()
+        )));
+    }
+    if !patch.data.is_object() {
+        return Err(field("/data", "type", "a merge patch of the form data is an object"));
+    }
+    submission::merge_patch(&mut row.data.0, &patch.data);
+    row.updated_at = SqlTime::now();
+    save(conn, &mut row)?;
+    record(conn, ctx, &row, "data_changed", None, None, (None, None), json!({}))?;
+    Ok(row)
+}
+
+/// Checks the data against the version's form and the documents its file fields name, and
+/// normalises it (phone numbers to E.164).
+fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow) -> Result<(), ApiError> {
+    let validator = v.validator().map_err(ApiError::internal)?;
+    submission::check(&validator, &row.data.0).map_err(ApiError::validation)?;
+    submission::normalise(&v.form_schema, &mut row.data.0);
+    let named = submission::document_ids(&v.form_schema, &row.data.0);
+    if named.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<SqlUuid> = named
+        .iter()
+        .filter_map(|(_, id)| uuid::Uuid::parse_str(id).ok().map(SqlUuid))
+        .collect();
+    let found = store::existing_documents(conn, row.id, ids)?;
+    let missing: Vec<FieldError> = named
+        .into_iter()
+        .filter(|(_, id)| !found.iter().any(|f| f.0.to_string() == *id))
+        .map(|(pointer, id)| {
+            FieldError::new(
+                format!("/data{pointer}"),
+                "document",
+                format!("no document {id} on this application"),
+            )
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(missing))
+    }
+}
+
+/// Moves to `to` at `step` (already checked against the table), with its records.
+#[allow(clippy::too_many_arguments)]
+fn apply_move(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    mut row: ApplicationRow,
+    v: &VersionEntry,
+    to: Phase,
+    step: &str,
+    comments: (Option<String>, Option<String>),
+    event: &'static str,
+) -> Result<ApplicationRow, ApiError> {
+    let from_phase = row.phase.clone();
+    let from_step = row.step.clone();
+    let now = SqlTime::now();
+    let first_submission = row.submitted_at.is_none() && to == Phase::Submitted;
+    if first_submission {
+        row.reference = Some(new_reference(conn, &ctx.prefix)?);
+        row.tracking_code = Some(tracking_code()?);
+        row.submitted_at = Some(now);
+        row.due_at = due_date(v, now.0).map(SqlTime);
+    }
+    if to.is_final() {
+        row.due_at = None;
+    }
+    row.phase = to.as_str().into();
+    row.step = step.into();
+    row.status_changed_at = now;
+    row.updated_at = now;
+    log_step(&mut row, now);
+    save(conn, &mut row)?;
+    let action = match event {
+        "application.submitted" => "submitted",
+        "application.withdrawn" => "withdrawn",
+        _ => "status_changed",
+    };
+    record(
+        conn,
+        ctx,
+        &row,
+        action,
+        Some(event),
+        Some((&from_phase, &from_step)),
+        comments,
+        json!({}),
+    )?;
+    Ok(row)
+}
+
+/// Submits a draft, or resubmits an application that waited for the applicant.
+pub fn submit(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: SqlUuid,
+    expected: Option<i64>,
+    input: CommentInput,
+) -> Result<ApplicationRow, ApiError> {
+    let row = load(conn, ctx, id)?;
+    let who = mover(&ctx.caller, &row);
+    if who != Some(Mover::Applicant) {
+        return Err(access::forbidden(
+            "submitting this application (only its applicant may)",
+        ));
+    }
+    check_rev(&row, expected)?;
+    let phase = phase_of(&row)?;
+    let to = match phase {
+        Phase::Draft => Phase::Submitted,
+        Phase::ActionRequired => Phase::InReview,
+        _ => return Err(not_allowed(phase, who, "be submitted")),
+    };
+    applicant_move(conn, ctx, row, to, input.public_comment)
+}
+
+fn applicant_move(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    mut row: ApplicationRow,
+    to: Phase,
+    comment: Option<String>,
+) -> Result<ApplicationRow, ApiError> {
+    let snap = ctx.snap.clone();
+    let (_, v) = version_of(&snap, &row)?;
+    let comment = check_comment(&comment, "/public_comment")?;
+    let steps = steps_of(v);
+    let step = first_step(&steps, to)
+        .map(|s| s.key.clone())
+        .unwrap_or_else(|| to.as_str().into());
+    let event = match to {
+        Phase::Submitted => "application.submitted",
+        Phase::Withdrawn => "application.withdrawn",
+        _ => "application.status_changed",
+    };
+    if matches!(to, Phase::Submitted | Phase::InReview) {
+        validate(conn, v, &mut row)?;
+    }
+    apply_move(conn, ctx, row, v, to, &step, (comment, None), event)
+}
+
+/// Withdraws an application (the applicant, while it is not decided).
+pub fn withdraw(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: SqlUuid,
+    expected: Option<i64>,
+    input: CommentInput,
+) -> Result<ApplicationRow, ApiError> {
+    let row = load(conn, ctx, id)?;
+    let who = mover(&ctx.caller, &row);
+    if who != Some(Mover::Applicant) {
+        return Err(access::forbidden(
+            "withdrawing this application (only its applicant may)",
+        ));
+    }
+    check_rev(&row, expected)?;
+    let phase = phase_of(&row)?;
+    if !phase.may_move(Phase::Withdrawn, Mover::Applicant) {
+        return Err(not_allowed(phase, who, "be withdrawn"));
+    }
+    applicant_move(conn, ctx, row, Phase::Withdrawn, input.public_comment)
+}
+
+/// Any move of the table, by whoever may make it; `If-Match` is required.
+pub fn transition(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: SqlUuid,
+    expected: Option<i64>,
+    input: TransitionInput,
+) -> Result<ApplicationRow, ApiError> {
+    let row = load(conn, ctx, id)?;
+    let who = mover(&ctx.caller, &row).ok_or_else(|| access::forbidden("moving this application"))?;
+    check_rev(&row, expected)?;
+    let phase = phase_of(&row)?;
+    if who == Mover::Applicant {
+        if input.step.is_some() || input.internal_note.is_some() {
+            return Err(field(
+                "/step",
+                "not_allowed",
+                "applicants move by phase only, without internal notes",
+            ));
+        }
+        if !phase.may_move(input.to, who) {
+            return Err(not_allowed(
+                phase,
+                Some(who),
+                &format!("move to '{}'", input.to.as_str()),
+            ));
+        }
+        return applicant_move(conn, ctx, row, input.to, input.public_comment);
+    }
+    let snap = ctx.snap.clone();
+    let (_, v) = version_of(&snap, &row)?;
+    let steps = steps_of(v);
+    let step = match &input.step {
+        Some(key) => {
+            let s = crate::domain::status::step(&steps, key)
+                .ok_or_else(|| field("/step", "unknown", "not a step of this service"))?;
+            if s.phase != input.to {
+                return Err(field(
+                    "/step",
+                    "phase",
+                    format!("step '{key}' belongs to phase '{}'", s.phase.as_str()),
+                ));
+            }
+            s.key.clone()
+        }
+        None => first_step(&steps, input.to)
+            .map(|s| s.key.clone())
+            .unwrap_or_else(|| input.to.as_str().into()),
+    };
+    let same_phase = input.to == phase;
+    if same_phase {
+        if phase.is_final() || phase == Phase::Draft || step == row.step {
+            return Err(not_allowed(phase, Some(who), &format!("move to step '{step}'")));
+        }
+    } else if !phase.may_move(input.to, who) {
+        return Err(not_allowed(
+            phase,
+            Some(who),
+            &format!("move to '{}'", input.to.as_str()),
+        ));
+    }
+    let public_comment = check_comment(&input.public_comment, "/public_comment")?;
+    let internal_note = check_comment(&input.internal_note, "/internal_note")?;
+    if input.to == Phase::ActionRequired && !same_phase && public_comment.is_none() {
+        return Err(field(
+            "/public_comment",
+            "required",
+            "say what the applicant needs to do",
+        ));
+    }
+    apply_move(
+        conn,
+        ctx,
+        row,
+        v,
+        input.to,
+        &step,
+        (public_comment, internal_note),
+        "application.status_changed",
+    )
+}
+
+/// Assigns an application to a clerk of its department (or an administrator), or unassigns it.
+pub fn assign(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: SqlUuid,
+    expected: Option<i64>,
+    input: AssignmentInput,
+) -> Result<ApplicationRow, ApiError> {
+    let mut row = load(conn, ctx, id)?;
+    if mover(&ctx.caller, &row) != Some(Mover::Processor) {
+        return Err(access::forbidden(
+            "assigning this application (clerks of its department and administrators)",
+        ));
+    }
+    check_rev(&row, expected)?;
+    if let Some(a) = input.assignee {
+        let acc = crate::db::auth::account_by_id(conn, a)?;
+        let ok = acc.is_some_and(|acc| {
+            acc.kind == "staff"
+                && acc.disabled_at.is_none()
+                && (acc.role.as_deref() == Some("admin") || acc.department_id == Some(row.department_id))
+        });
+        if !ok {
+            return Err(field(
+                "/assignee",
+                "not_a_clerk",
+                "not an active clerk of the responsible department",
+            ));
+        }
+    }
+    let new = input.assignee.map(SqlUuid);
+    if row.assignee_id == new {
+        return Ok(row);
+    }
+    row.assignee_id = new;
+    row.updated_at = SqlTime::now();
+    save(conn, &mut row)?;
+    record(
+        conn,
+        ctx,
+        &row,
+        "assigned",
+        Some("application.assigned"),
+        None,
+        (None, None),
+        json!({"assignee": input.assignee}),
+    )?;
+    Ok(row)
+}
+
+/// Deletes a draft; returns the storage keys of its documents.
+pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<i64>) -> Result<Vec<String>, ApiError> {
+    let row = load(conn, ctx, id)?;
+    if mover(&ctx.caller, &row) != Some(Mover::Applicant) {
+        return Err(access::forbidden("deleting this application (only its applicant may)"));
+    }
+    check_rev(&row, expected)?;
+    if phase_of(&row)? != Phase::Draft {
+        return Err(conflict(
+            "Only a draft can be deleted; withdraw a submitted application instead.",
+        ));
+    }
+    let keys = store::documents(conn, row.id)?
+        .into_iter()
+        .map(|d| d.storage_key)
+        .collect();
+    if !store::delete(conn, row.id, row.revision)? {
+        return Err(stale());
+    }
+    ctx.actor.audit(
+        conn,
+        "application.deleted",
+        "application",
+        row.id.0.to_string(),
+        json!({}),
+    )?;
+    Ok(keys)
+}
+
+/// The reader of a caller, for read-only queries.
+pub fn reader(caller: &Caller) -> Result<Reader, ApiError> {
+    access::reader(caller)
+}

@@ -1,0 +1,355 @@
+//! How applications look over HTTP: to their applicant, to staff, and on the public tracking
+//! page (which shows no personal data).
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::process::{phase_of, steps_of, version_of};
+use crate::catalogue::snapshot::Snapshot;
+use crate::db::applications::{ApplicationRow, DocumentRow, HistoryRow};
+use crate::domain::application::{Mover, Phase};
+use crate::domain::lang::Lang;
+use crate::domain::status::StatusStep;
+use crate::error::ApiError;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationService {
+    pub id: Uuid,
+    #[schema(example = "wohnsitzbestaetigung")]
+    pub slug: String,
+    /// The version the application was made against; it keeps it.
+    pub version: i32,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationDepartment {
+    pub id: Uuid,
+    #[schema(example = "einwohnerdienste")]
+    pub slug: String,
+    pub name: String,
+}
+
+/// Who applies: a resident's account or an organisation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Applicant {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusStepView {
+    #[schema(example = "intake-check")]
+    pub key: String,
+    pub phase: Phase,
+    pub label: String,
+    /// Whether the applicant is told about this step.
+    pub public: bool,
+}
+
+/// One step on the applicant's timeline: when it was entered, or when it is expected.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub step: String,
+    pub phase: Phase,
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entered_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_at: Option<DateTime<Utc>>,
+    pub current: bool,
+}
+
+/// An application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Application {
+    pub id: Uuid,
+    /// Set on submission; quote it when calling the city.
+    #[schema(example = "THU-2026-7Q4KM2XD-J")]
+    pub reference: Option<String>,
+    /// Shown to the applicant only: with the reference it opens `GET /v1/status/{reference}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_code: Option<String>,
+    pub service: ApplicationService,
+    pub department: ApplicationDepartment,
+    pub applicant: Applicant,
+    pub phase: Phase,
+    pub step: StatusStepView,
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// The clerk handling it (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub status_changed_at: DateTime<Utc>,
+    /// The expected decision date while the application is open.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The phases this caller may move the application to now.
+    pub allowed_moves: Vec<Phase>,
+    /// The steps the applicant sees: past ones with their dates, later ones with expected dates.
+    pub timeline: Vec<TimelineEntry>,
+    pub revision: i64,
+}
+
+fn step_view(steps: &[StatusStep], key: &str, phase: Phase, lang: Lang) -> StatusStepView {
+    match crate::domain::status::step(steps, key) {
+        Some(s) => StatusStepView {
+            key: s.key.clone(),
+            phase: s.phase,
+            label: s.label.text(lang).to_string(),
+            public: s.public,
+        },
+        None => StatusStepView {
+            key: key.to_string(),
+            phase,
+            label: phase.as_str().to_string(),
+            public: true,
+        },
+    }
+}
+
+/// The public steps with when they were entered, the current one, and expected dates for the
+/// steps still ahead on the way to a decision.
+fn timeline(steps: &[StatusStep], row: &ApplicationRow, phase: Phase, lang: Lang) -> Vec<TimelineEntry> {
+    let mut entered: Vec<(String, DateTime<Utc>)> = Vec::new();
+    if let Value::Array(log) = &row.step_log.0 {
+        for e in log {
+            let step = e.get("step").and_then(Value::as_str);
+            let at = e
+                .get("at")
+                .and_then(Value::as_str)
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+            if let (Some(s), Some(at)) = (step, at) {
+                entered.retain(|(k, _)| k != s);
+                entered.push((s.to_string(), at.with_timezone(&Utc)));
+            }
+        }
+    }
+    let mut out: Vec<TimelineEntry> = Vec::new();
+    for (key, at) in &entered {
+        if let Some(s) = crate::domain::status::step(steps, key).filter(|s| s.public) {
+            out.push(TimelineEntry {
+                step: s.key.clone(),
+                phase: s.phase,
+                label: s.label.text(lang).to_string(),
+                entered_at: Some(*at),
+                expected_at: None,
+                current: s.key == row.step,
+            });
+        }
+    }
+    if !phase.is_open() {
+        return out;
+    }
+    // the road ahead: the remaining steps of the phases leading to a decision
+    let road = [Phase::Submitted, Phase::InReview, Phase::Approved, Phase::Completed];
+    let current_idx = steps.iter().position(|s| s.key == row.step);
+    let mut clock = row.status_changed_at.0;
+    let mut known = true;
+    if let Some(i) = current_idx {
+        match steps[i].expected_days {
+            Some(d) => clock += Duration::days(i64::from(d)),
+            None => known = false,
+        }
+        for s in steps.iter().skip(i + 1).filter(|s| road.contains(&s.phase)) {
+            if entered.iter().any(|(k, _)| *k == s.key) {
+                continue;
+            }
+            if s.public {
+                out.push(TimelineEntry {
+                    step: s.key.clone(),
+                    phase: s.phase,
+                    label: s.label.text(lang).to_string(),
+                    entered_at: None,
+                    expected_at: known.then_some(clock),
+                    current: false,
+                });
+            }
+            match s.expected_days {
+                Some(d) => clock += Duration::days(i64::from(d)),
+                None => known = false,
+            }
+        }
+    }
+    out
+}
+
+/// Renders an application for a caller (`mover` is the caller's standing, `staff` whether it
+/// sees staff-only fields).
+pub fn application(
+    snap: &Snapshot,
+    row: &ApplicationRow,
+    mover: Option<Mover>,
+    staff: bool,
+    lang: Lang,
+) -> Result<Application, ApiError> {
+    let (s, v) = version_of(snap, row)?;
+    let dep = &snap.departments[s.department];
+    let phase = phase_of(row)?;
+    let steps = steps_of(v);
+    let applicant = mover == Some(Mover::Applicant);
+    let mut step = step_view(&steps, &row.step, phase, lang);
+    if !staff && !step.public {
+        // a private step shows as the first public step of its phase, or the phase itself
+        step = steps
+            .iter()
+            .find(|x| x.phase == phase && x.public)
+            .map(|x| step_view(&steps, &x.key, phase, lang))
+            .unwrap_or(StatusStepView {
+                key: phase.as_str().into(),
+                phase,
+                label: phase.as_str().into(),
+                public: true,
+            });
+    }
+    let mut allowed: Vec<Phase> = mover.map(|m| phase.moves(m).to_vec()).unwrap_or_default();
+    if mover == Some(Mover::Processor) && steps.iter().filter(|s| s.phase == phase).count() > 1 && !phase.is_final() {
+        allowed.insert(0, phase);
+    }
+    Ok(Application {
+        id: row.id.0,
+        reference: row.reference.clone(),
+        tracking_code: if applicant { row.tracking_code.clone() } else { None },
+        service: ApplicationService {
+            id: s.id,
+            slug: s.slug.clone(),
+            version: row.service_version,
+            name: v.content.name.text(lang).to_string(),
+        },
+        department: ApplicationDepartment {
+            id: dep.id,
+            slug: dep.slug.clone(),
+            name: dep.name.text(lang).to_string(),
+        },
+        applicant: Applicant {
+            account: row.applicant_account.map(|a| a.0),
+            organisation: row.applicant_organisation.map(|o| o.0),
+        },
+        phase,
+        step,
+        data: row.data.0.clone(),
+        assignee: if staff { row.assignee_id.map(|a| a.0) } else { None },
+        created_at: row.created_at.0,
+        updated_at: row.updated_at.0,
+        submitted_at: row.submitted_at.map(|t| t.0),
+        status_changed_at: row.status_changed_at.0,
+        due_at: row.due_at.map(|t| t.0),
+        allowed_moves: allowed,
+        timeline: timeline(&steps, row, phase, lang),
+        revision: row.revision,
+    })
+}
+
+/// One entry of an application's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// `created`, `data_changed`, `submitted`, `status_changed`, `withdrawn`, `assigned`,
+    /// `document_added`, `document_removed`.
+    pub action: String,
+    /// `resident`, `client` or `staff`.
+    pub actor_kind: String,
+    /// Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    pub from_phase: Option<String>,
+    pub to_phase: Option<String>,
+    pub from_step: Option<String>,
+    pub to_step: Option<String>,
+    pub public_comment: Option<String>,
+    /// Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_note: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+pub fn history(snap: &Snapshot, app: &ApplicationRow, rows: Vec<HistoryRow>, staff: bool) -> Vec<HistoryEntry> {
+    let steps = version_of(snap, app).map(|(_, v)| steps_of(v)).unwrap_or_default();
+    let public = |k: &Option<String>| {
+        k.as_ref()
+            .map(|k| crate::domain::status::step(&steps, k).is_none_or(|s| s.public))
+            .unwrap_or(true)
+    };
+    rows.into_iter()
+        .filter(|h| staff || h.action != "assigned")
+        .map(|h| {
+            let shown = public(&h.from_step) && public(&h.to_step);
+            let hide_steps = !(staff || shown);
+            HistoryEntry {
+                id: h.id.0,
+                occurred_at: h.occurred_at.0,
+                action: h.action,
+                actor_kind: h.actor_kind,
+                actor_id: if staff { h.actor_id } else { None },
+                from_step: if hide_steps { h.from_phase.clone() } else { h.from_step },
+                to_step: if hide_steps { h.to_phase.clone() } else { h.to_step },
+                from_phase: h.from_phase,
+                to_phase: h.to_phase,
+                public_comment: h.public_comment,
+                internal_note: if staff { h.internal_note } else { None },
+                details: h.details.0,
+            }
+        })
+        .collect()
+}
+
+/// A document attached to an application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Document {
+    pub id: Uuid,
+    pub filename: String,
+    #[schema(example = "application/pdf")]
+    pub media_type: String,
+    pub size: i64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn document(d: &DocumentRow) -> Document {
+    Document {
+        id: d.id.0,
+        filename: d.filename.clone(),
+        media_type: d.media_type.clone(),
+        size: d.size_bytes,
+        sha256: d.sha256.clone(),
+        created_at: d.created_at.0,
+    }
+}
+
+/// The public tracking page: no personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tracking {
+    #[schema(example = "THU-2026-7Q4KM2XD-J")]
+    pub reference: String,
+    pub service: String,
+    pub phase: Phase,
+    pub step: StatusStepView,
+    pub status_changed_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The expected decision date while the application is open.
+    pub due_at: Option<DateTime<Utc>>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+pub fn tracking(snap: &Snapshot, row: &ApplicationRow, lang: Lang) -> Result<Tracking, ApiError> {
+    let a = application(snap, row, None, false, lang)?;
+    Ok(Tracking {
+        reference: a.reference.unwrap_or_default(),
+        service: a.service.name,
+        phase: a.phase,
+        step: a.step,
+        status_changed_at: a.status_changed_at,
+        submitted_at: a.submitted_at,
+        due_at: a.due_at,
+        timeline: a.timeline,
+    })
+}

@@ -1,0 +1,328 @@
+//! Applications, their history and documents. Every read takes a [`Reader`], and what the
+//! reader may see is part of the query's WHERE clause: an application one may not see is not
+//! found, it is never loaded and filtered out afterwards.
+use diesel::prelude::*;
+
+use super::schema::{application_history as h, applications as a, documents as d, memberships as m};
+use super::types::{SqlJson, SqlTime, SqlUuid};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = a)]
+pub struct ApplicationRow {
+    pub id: SqlUuid,
+    pub reference: Option<String>,
+    pub tracking_code: Option<String>,
+    pub service_id: SqlUuid,
+    pub service_version: i32,
+    pub department_id: SqlUuid,
+    pub applicant_account: Option<SqlUuid>,
+    pub applicant_organisation: Option<SqlUuid>,
+    pub created_by: String,
+    pub phase: String,
+    pub step: String,
+    pub step_log: SqlJson,
+    pub data: SqlJson,
+    pub assignee_id: Option<SqlUuid>,
+    pub revision: i64,
+    pub created_at: SqlTime,
+    pub updated_at: SqlTime,
+    pub submitted_at: Option<SqlTime>,
+    pub status_changed_at: SqlTime,
+    pub due_at: Option<SqlTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = h)]
+pub struct HistoryRow {
+    pub id: SqlUuid,
+    pub application_id: SqlUuid,
+    pub occurred_at: SqlTime,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub from_phase: Option<String>,
+    pub to_phase: Option<String>,
+    pub from_step: Option<String>,
+    pub to_step: Option<String>,
+    pub public_comment: Option<String>,
+    pub internal_note: Option<String>,
+    pub details: SqlJson,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = d)]
+pub struct DocumentRow {
+    pub id: SqlUuid,
+    pub application_id: SqlUuid,
+    pub filename: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub created_at: SqlTime,
+    pub created_by: String,
+}
+
+/// Whose applications a caller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// A resident: their own, and those of the organisations they are a member of (checked
+    /// against the memberships in the same query, so a removed member loses access at once).
+    Account(SqlUuid),
+    /// An organisation's partner client: the organisation's.
+    Organisation(SqlUuid),
+    /// A clerk: the department's submitted applications (drafts stay private).
+    Department(SqlUuid),
+    /// An administrator: every submitted application.
+    Staff,
+    /// Nobody (a caller without a reading role).
+    Nobody,
+}
+
+type Boxed<'a> = a::BoxedQuery<'a, super::MultiBackend, diesel::dsl::AsSelect<ApplicationRow, super::MultiBackend>>;
+
+fn visible(q: Boxed<'_>, r: Reader) -> Boxed<'_> {
+    match r {
+        Reader::Account(acc) => {
+            let orgs = m::table
+                .filter(m::account_id.eq(acc))
+                .select(m::organisation_id.nullable());
+            q.filter(a::applicant_account.eq(acc).or(a::applicant_organisation.eq_any(orgs)))
+        }
+        Reader::Organisation(org) => q.filter(a::applicant_organisation.eq(org)),
+        Reader::Department(dep) => q.filter(a::department_id.eq(dep)).filter(a::submitted_at.is_not_null()),
+        Reader::Staff => q.filter(a::submitted_at.is_not_null()),
+        Reader::Nobody => q.filter(a::id.ne(a::id)),
+    }
+}
+
+/// One application, if the reader may see it.
+pub fn get(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
+    visible(a::table.select(ApplicationRow::as_select()).into_boxed(), r)
+        .filter(a::id.eq(id))
+        .first(conn)
+        .optional()
+}
+
+/// The same, locked for the rest of the transaction on PostgreSQL (SQLite's write
+/// transaction already holds the only write lock).
+pub fn get_for_update(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
+    if let DbConnection::Pg(_) = conn {
+        diesel::sql_query("SELECT 1 FROM applications WHERE id = $1 FOR UPDATE")
+            .bind::<super::types::DbUuid, _>(id)
+            .execute(conn)?;
+    }
+    get(conn, id, r)
+}
+
+pub fn by_reference(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<ApplicationRow>> {
+    a::table
+        .filter(a::reference.eq(reference))
+        .select(ApplicationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConnection, row: &ApplicationRow) -> QueryResult<()> {
+    diesel::insert_into(a::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn reference_taken(conn: &mut DbConnection, reference: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(a::table.filter(a::reference.eq(reference)))).get_result(conn)
+}
+
+/// Writes the changed row if its revision is still `expected`; false when another change came
+/// first.
+pub fn update(conn: &mut DbConnection, row: &ApplicationRow, expected: i64) -> QueryResult<bool> {
+    let n = diesel::update(a::table.filter(a::id.eq(row.id)).filter(a::revision.eq(expected)))
+        .set((
+            a::reference.eq(&row.reference),
+            a::tracking_code.eq(&row.tracking_code),
+            a::phase.eq(&row.phase),
+            a::step.eq(&row.step),
+            a::step_log.eq(&row.step_log),
+            a::data.eq(&row.data),
+            a::assignee_id.eq(row.assignee_id),
+            a::revision.eq(row.revision),
+            a::updated_at.eq(row.updated_at),
+            a::submitted_at.eq(row.submitted_at),
+            a::status_changed_at.eq(row.status_changed_at),
+            a::due_at.eq(row.due_at),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn delete(conn: &mut DbConnection, id: SqlUuid, expected: i64) -> QueryResult<bool> {
+    let n = diesel::delete(a::table.filter(a::id.eq(id)).filter(a::revision.eq(expected))).execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Filters of the list and work queue; all optional, combined with AND.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub phases: Vec<String>,
+    pub step: Option<String>,
+    pub service: Option<SqlUuid>,
+    pub department: Option<SqlUuid>,
+    pub assignee: Option<SqlUuid>,
+    pub unassigned: bool,
+    pub submitted_after: Option<SqlTime>,
+    pub submitted_before: Option<SqlTime>,
+    pub overdue_at: Option<SqlTime>,
+}
+
+/// The orders a list can have; each is a keyset on (column, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    CreatedDesc,
+    SubmittedAsc,
+    SubmittedDesc,
+    DueAsc,
+}
+
+/// One page, after the keyset position `after` (the sort column's value and the id).
+pub fn list(
+    conn: &mut DbConnection,
+    r: Reader,
+    f: &ListFilter,
+    order: Order,
+    after: Option<(SqlTime, SqlUuid)>,
+    limit: i64,
+) -> QueryResult<Vec<ApplicationRow>> {
+    let mut q = visible(a::table.select(ApplicationRow::as_select()).into_boxed(), r);
+    match f.phases.as_slice() {
+        [] => {}
+        [one] => q = q.filter(a::phase.eq(one.clone())),
+        many => q = q.filter(a::phase.eq_any(many.to_vec())),
+    }
+    if let Some(s) = &f.step {
+        q = q.filter(a::step.eq(s.clone()));
+    }
+    if let Some(s) = f.service {
+        q = q.filter(a::service_id.eq(s));
+    }
+    if let Some(dep) = f.department {
+        q = q.filter(a::department_id.eq(dep));
+    }
+    if let Some(x) = f.assignee {
+        q = q.filter(a::assignee_id.eq(x));
+    }
+    if f.unassigned {
+        q = q.filter(a::assignee_id.is_null());
+    }
+    if let Some(t) = f.submitted_after {
+        q = q.filter(a::submitted_at.ge(t));
+    }
+    if let Some(t) = f.submitted_before {
+        q = q.filter(a::submitted_at.lt(t));
+    }
+    if let Some(t) = f.overdue_at {
+        q = q.filter(a::due_at.lt(t));
+    }
+    q = match order {
+        Order::CreatedDesc => {
+            if let Some((t, id)) = after {
+                q = q.filter(a::created_at.lt(t).or(a::created_at.eq(t).and(a::id.lt(id))));
+            }
+            q.order((a::created_at.desc(), a::id.desc()))
+        }
+        Order::SubmittedAsc => {
+            q = q.filter(a::submitted_at.is_not_null());
+            if let Some((t, id)) = after {
+                q = q.filter(a::submitted_at.gt(t).or(a::submitted_at.eq(t).and(a::id.gt(id))));
+            }
+            q.order((a::submitted_at.asc(), a::id.asc()))
+        }
+        Order::SubmittedDesc => {
+            q = q.filter(a::submitted_at.is_not_null());
+            if let Some((t, id)) = after {
+                q = q.filter(a::submitted_at.lt(t).or(a::submitted_at.eq(t).and(a::id.lt(id))));
+            }
+            q.order((a::submitted_at.desc(), a::id.desc()))
+        }
+        Order::DueAsc => {
+            q = q.filter(a::due_at.is_not_null());
+            if let Some((t, id)) = after {
+                q = q.filter(a::due_at.gt(t).or(a::due_at.eq(t).and(a::id.gt(id))));
+            }
+            q.order((a::due_at.asc(), a::id.asc()))
+        }
+    };
+    q.limit(limit).load(conn)
+}
+
+pub fn add_history(conn: &mut DbConnection, row: &HistoryRow) -> QueryResult<()> {
+    diesel::insert_into(h::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// The history of an application, oldest first.
+pub fn history(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Vec<HistoryRow>> {
+    h::table
+        .filter(h::application_id.eq(id))
+        .order((h::occurred_at.asc(), h::id.asc()))
+        .select(HistoryRow::as_select())
+        .load(conn)
+}
+
+/// When each step was last entered: (step, time), oldest first.
+pub fn step_entries(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Vec<(Option<String>, SqlTime)>> {
+    h::table
+        .filter(h::application_id.eq(id))
+        .filter(h::to_step.is_not_null())
+        .order((h::occurred_at.asc(), h::id.asc()))
+        .select((h::to_step, h::occurred_at))
+        .load(conn)
+}
+
+pub fn documents(conn: &mut DbConnection, app: SqlUuid) -> QueryResult<Vec<DocumentRow>> {
+    d::table
+        .filter(d::application_id.eq(app))
+        .order((d::created_at.asc(), d::id.asc()))
+        .select(DocumentRow::as_select())
+        .load(conn)
+}
+
+pub fn document(conn: &mut DbConnection, app: SqlUuid, id: SqlUuid) -> QueryResult<Option<DocumentRow>> {
+    d::table
+        .filter(d::application_id.eq(app))
+        .filter(d::id.eq(id))
+        .select(DocumentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn count_documents(conn: &mut DbConnection, app: SqlUuid) -> QueryResult<i64> {
+    d::table.filter(d::application_id.eq(app)).count().get_result(conn)
+}
+
+pub fn insert_document(conn: &mut DbConnection, row: &DocumentRow) -> QueryResult<()> {
+    diesel::insert_into(d::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_document(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<usize> {
+    diesel::delete(d::table.filter(d::id.eq(id))).execute(conn)
+}
+
+/// The ids among `ids` that are documents of the application.
+pub fn existing_documents(conn: &mut DbConnection, app: SqlUuid, ids: Vec<SqlUuid>) -> QueryResult<Vec<SqlUuid>> {
+    d::table
+        .filter(d::application_id.eq(app))
+        .filter(d::id.eq_any(ids))
+        .select(d::id)
+        .load(conn)
+}
+
+/// Whether the account is a member of the organisation.
+pub fn is_member(conn: &mut DbConnection, org: SqlUuid, account: SqlUuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        m::table
+            .filter(m::organisation_id.eq(org))
+            .filter(m::account_id.eq(account)),
+    ))
+    .get_result(conn)
+}

@@ -1,0 +1,222 @@
+//! `Idempotency-Key` on every POST but the OAuth endpoints (IETF httpapi idempotency-key draft).
+//!
+//! Keys are scoped to the caller (the token's subject, or the client address for anonymous
+//! requests) and the endpoint, and kept in the database for 24 hours, so they hold across
+//! instances. The first request claims the key; its final answer is stored when it is a 2xx or
+//! 4xx (a 5xx releases the key, so a retry runs again). The same key with the same body gets
+//! that answer again (`Idempotent-Replayed: true`); with another body a 422; while the first
+//! is still running a 409 with `Retry-After`. A claim whose instance stopped before answering
+//! is taken over after 60 seconds.
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::{HttpMessage, HttpResponse};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::auth::AuthService;
+use crate::db::idempotency::{self, Claim};
+use crate::error::{ApiError, ProblemKind};
+
+const HEADER: &str = "idempotency-key";
+/// Response headers kept with the answer.
+const KEPT: [HeaderName; 5] = [
+    header::CONTENT_TYPE,
+    header::LOCATION,
+    header::ETAG,
+    header::CONTENT_LANGUAGE,
+    header::RETRY_AFTER,
+];
+
+fn applies(req: &ServiceRequest) -> bool {
+    req.method() == Method::POST && req.path().starts_with("/v1/") && !req.path().starts_with("/v1/oauth/")
+}
+
+/// The caller a key belongs to: the token's subject, or the client address.
+async fn owner(req: &ServiceRequest, auth: &AuthService) -> Option<String> {
+    match req.headers().get(header::AUTHORIZATION) {
+        Some(v) => {
+            let token = v.to_str().ok()?.split_once(' ')?.1.trim().to_string();
+            let claims = auth.verify(&token).await.ok()?;
+            Some(format!("{:?}:{}", claims.kind, claims.sub).to_lowercase())
+        }
+        None => {
+            let ip = crate::http::middleware::client_ip(req.request()).unwrap_or_default();
+            Some(format!("ip:{ip}"))
+        }
+    }
+}
+
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, ApiError> {
+    let mut payload = req.take_payload();
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::new(ProblemKind::BadRequest, format!("reading the body: {e}")))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                ProblemKind::PayloadTooLarge,
+                format!("The body is larger than {limit} bytes."),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+fn problem(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
+    req.error_response(e)
+}
+
+pub async fn handle(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = match req.headers().get(HEADER) {
+        Some(k) if applies(&req) => k.to_str().ok().map(str::to_string),
+        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
+    };
+    let Some(key) = key.filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)))
+    else {
+        let e = ApiError::invalid_parameter("Idempotency-Key", "1 to 255 visible ASCII characters, e.g. a UUID");
+        return Ok(problem(req, e));
+    };
+    let Some(auth) = req.app_data::<Data<AuthService>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let Some(owner) = owner(&req, &auth).await else {
+        // a bad token: the handler answers 401, nothing to remember
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let body = match read_body(&mut req, MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => return Ok(problem(req, e)),
+    };
+    let mut h = Sha256::new();
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        h.update(ct.as_bytes());
+    }
+    h.update(b"\n");
+    // a different precondition makes a different request
+    if let Some(m) = req.headers().get(header::IF_MATCH) {
+        h.update(b"if-match:");
+        h.update(m.as_bytes());
+    }
+    h.update(b"\n");
+    h.update(&body);
+    let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let endpoint = req.path().to_string();
+    let claim = {
+        let (o, e, k, hsh) = (owner.clone(), endpoint.clone(), key.clone(), hash);
+        auth.db
+            .run(move |c| Ok(idempotency::claim(c, &o, &e, &k, &hsh, chrono::Duration::seconds(60))?))
+            .await
+    };
+    match claim {
+        Err(e) => Ok(problem(req, e)),
+        Ok(Claim::Mismatch) => Ok(problem(
+            req,
+            ApiError::new(
+                ProblemKind::ValidationFailed,
+                "This Idempotency-Key was already used with another request body; use a new key for a new request.",
+            ),
+        )),
+        Ok(Claim::InProgress) => Ok(problem(
+            req,
+            ApiError::new(
+                ProblemKind::Conflict,
+                "A request with this Idempotency-Key is still being processed; retry after a moment.",
+            )
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")),
+        )),
+        Ok(Claim::Done(row)) => {
+            let status = u16::try_from(row.status.unwrap_or(500))
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut res = HttpResponse::build(status);
+            if let Some(serde_json::Value::Object(hs)) = row.headers.map(|h| h.0) {
+                for (k, v) in hs {
+                    if let (Ok(k), Some(Ok(v))) =
+                        (HeaderName::try_from(k.as_str()), v.as_str().map(HeaderValue::from_str))
+                    {
+                        res.insert_header((k, v));
+                    }
+                }
+            }
+            res.insert_header(("idempotent-replayed", "true"));
+            let res = res.body(row.body.unwrap_or_default());
+            Ok(req.into_response(res))
+        }
+        Ok(Claim::Mine) => {
+            req.set_payload(Payload::from(body));
+            let res = next.call(req).await;
+            let res = match res {
+                Ok(r) => r.map_into_boxed_body(),
+                Err(e) => {
+                    release(&auth, owner, endpoint, key).await;
+                    return Err(e);
+                }
+            };
+            let status = res.status();
+            if status.is_server_error() {
+                release(&auth, owner, endpoint, key).await;
+                return Ok(res);
+            }
+            let (http_req, res) = res.into_parts();
+            let error = res.error().map(|e| e.to_string());
+            let (mut head, body) = res.into_parts();
+            let bytes = to_bytes(body).await.unwrap_or_default();
+            let text = String::from_utf8(bytes.to_vec());
+            match text {
+                Ok(text) => {
+                    let mut kept = serde_json::Map::new();
+                    for name in KEPT {
+                        if let Some(v) = head.headers().get(&name).and_then(|v| v.to_str().ok()) {
+                            kept.insert(name.as_str().to_string(), serde_json::Value::String(v.to_string()));
+                        }
+                    }
+                    let stored = auth
+                        .db
+                        .run(move |c| {
+                            Ok(idempotency::complete(
+                                c,
+                                &owner,
+                                &endpoint,
+                                &key,
+                                status.as_u16(),
+                                serde_json::Value::Object(kept),
+                                text,
+                            )?)
+                        })
+                        .await;
+                    if let Err(e) = stored {
+                        tracing::error!(error = %e, "could not store an idempotent answer");
+                    }
+                }
+                Err(_) => release(&auth, owner, endpoint, key).await,
+            }
+            if let Some(e) = error {
+                tracing::debug!(error = %e, "answered with an error");
+            }
+            head.headers_mut().remove(header::CONTENT_LENGTH);
+            let res = head.set_body(BoxBody::new(bytes));
+            Ok(ServiceResponse::new(http_req, res))
+        }
+    }
+}
+
+/// Largest body an idempotent request may have.
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
+async fn release(auth: &AuthService, owner: String, endpoint: String, key: String) {
+    let r = auth
+        .db
+        .run(move |c| Ok(idempotency::release(c, &owner, &endpoint, &key)?))
+        .await;
+    if let Err(e) = r {
+        tracing::error!(error = %e, "could not release an idempotency key");
+    }
+}

@@ -1,0 +1,1055 @@
+//! Applications over HTTP: lifecycle, validation on submission, who sees and moves what,
+//! public tracking, idempotent retries and concurrent changes.
+mod common;
+
+use common::{assert_problem, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const PW: &str = "a long enough password";
+
+pub struct World {
+    pub app: TestApp,
+    pub a: String,
+    pub b: String,
+    pub member: String,
+    pub partner: String,
+    pub clerk: String,
+    pub other_clerk: String,
+    pub admin: String,
+    pub clerk_id: String,
+    pub org_x: String,
+    pub org_y: String,
+}
+
+async fn password_token(app: &TestApp, email: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .form(&[("grant_type", "password"), ("username", email), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+async fn resident(app: &TestApp, email: &str) -> (String, String) {
+    let res = app
+        .client
+        .post(app.url("/v1/accounts"))
+        .json(&json!({"email": email, "password": PW}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202, "{email}");
+    let token = password_token(app, email).await;
+    let me: Value = app
+        .client
+        .get(app.url("/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (token, me["subject"].as_str().unwrap().to_string())
+}
+
+fn organisation(app: &TestApp, uid: &str, owner: &str) -> String {
+    use guichet::db::organisations::{insert, OrganisationRow};
+    use guichet::db::types::{SqlTime, SqlUuid};
+    let id = uuid::Uuid::now_v7();
+    let row = OrganisationRow {
+        id: SqlUuid(id),
+        uid: uid.into(),
+        name: format!("Org {uid}"),
+        status: "verified".into(),
+        created_by: SqlUuid(uuid::Uuid::parse_str(owner).unwrap()),
+        decided_at: Some(SqlTime::now()),
+        decided_by: Some("test".into()),
+        revision: 1,
+        created_at: SqlTime::now(),
+        updated_at: SqlTime::now(),
+    };
+    app.with_conn(|c| insert(c, &row, row.created_by).unwrap());
+    id.to_string()
+}
+
+async fn client_token(app: &TestApp, scopes: &str, org: Option<&str>) -> String {
+    let org = org.map(|o| uuid::Uuid::parse_str(o).unwrap());
+    let c = app.with_conn(|conn| guichet::admin::create_client(conn, "partner", scopes, org).unwrap());
+    let res = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .basic_auth(c["client_id"].as_str().unwrap(), c["client_secret"].as_str())
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+impl World {
+    pub async fn new() -> World {
+        Self::on(TestApp::spawn().await).await
+    }
+
+    pub async fn on(app: TestApp) -> World {
+        let clerk_user = app.with_conn(|c| {
+            guichet::admin::create_user(c, "admin@thun.ch", "admin", None, Some(PW.into())).unwrap();
+            guichet::admin::create_user(c, "bau@thun.ch", "clerk", Some("bauinspektorat"), Some(PW.into())).unwrap();
+            guichet::admin::create_user(c, "clerk@thun.ch", "clerk", Some("einwohnerdienste"), Some(PW.into())).unwrap()
+        });
+        let (a, _) = resident(&app, "a@example.ch").await;
+        let (b, _) = resident(&app, "b@example.ch").await;
+        let (member, member_id) = resident(&app, "member@example.ch").await;
+        let org_x = organisation(&app, "CHE-100.000.006", &member_id);
+        let (_, y_owner) = resident(&app, "y-owner@example.ch").await;
+        let org_y = organisation(&app, "CHE-200.000.001", &y_owner);
+        let partner = client_token(&app, "applications:read applications:write", Some(&org_y)).await;
+        World {
+            a,
+            b,
+            member,
+            partner,
+            clerk: password_token(&app, "clerk@thun.ch").await,
+            other_clerk: password_token(&app, "bau@thun.ch").await,
+            admin: password_token(&app, "admin@thun.ch").await,
+            clerk_id: clerk_user["id"].as_str().unwrap().to_string(),
+            org_x,
+            org_y,
+            app,
+        }
+    }
+
+    pub async fn call(&self, m: Method, path: &str, token: Option<&str>, body: Option<Value>) -> reqwest::Response {
+        self.send(m, path, token, body, None).await
+    }
+
+    pub async fn send(
+        &self,
+        m: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> reqwest::Response {
+        let mut r = self.app.client.request(m, self.app.url(path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        if let Some(e) = if_match {
+            r = r.header("if-match", e);
+        }
+        r.send().await.unwrap()
+    }
+}
+
+pub fn valid_data() -> Value {
+    json!({
+        "last_name": "Muster",
+        "first_name": "Anna",
+        "birth_date": "1990-02-28",
+        "address": {"street": "Hofstettenstrasse", "house_number": "14", "postal_code": "3600", "city": "Thun"},
+        "purpose": "employer",
+        "copies": 1,
+        "delivery": "post",
+        "email": "anna@example.ch",
+        "phone": "033 225 84 98"
+    })
+}
+
+fn etag(res: &reqwest::Response) -> String {
+    res.headers()["etag"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_application_from_draft_to_decision() {
+    let w = World::new().await;
+    // a draft with incomplete data
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(json!({"service": "wohnsitzbestaetigung", "data": {"last_name": "Muster", "copies": 0}})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let tag = etag(&res);
+    let app: Value = res.json().await.unwrap();
+    let id = app["id"].as_str().unwrap().to_string();
+    assert!(location.ends_with(&format!("/v1/applications/{id}")));
+    assert_eq!(app["phase"], "draft");
+    assert_eq!(app["reference"], Value::Null);
+    assert_eq!(app["service"]["slug"], "wohnsitzbestaetigung");
+    assert_eq!(app["department"]["slug"], "einwohnerdienste");
+    assert_eq!(app["allowed_moves"], json!(["submitted"]));
+
+    // submitting reports every error at once, each at its field
+    let res = w
+        .call(Method::POST, &format!("/v1/applications/{id}/submit"), Some(&w.a), None)
+        .await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "/data/first_name",
+        "/data/birth_date",
+        "/data/address",
+        "/data/copies",
+        "/data/email",
+    ] {
+        assert!(pointers.contains(&expected), "{expected} in {pointers:?}");
+    }
+    // nothing changed
+    let still: Value = w
+        .call(Method::GET, &format!("/v1/applications/{id}"), Some(&w.a), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["phase"], "draft");
+
+    // PATCH needs If-Match, merges, and a stale ETag is refused
+    let path = format!("/v1/applications/{id}");
+    let res = w
+        .call(Method::PATCH, &path, Some(&w.a), Some(json!({"data": valid_data()})))
+        .await;
+    assert_problem(res, 428, "precondition-required").await;
+    let res = w
+        .app
+        .client
+        .patch(w.app.url(&path))
+        .bearer_auth(&w.a)
+        .header("if-match", &tag)
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"data": valid_data()}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let patched: Value = res.json().await.unwrap();
+    assert_eq!(patched["data"]["first_name"], "Anna");
+    let res = w
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&w.a),
+            Some(json!({"data": {"copies": 2}})),
+            Some(&tag),
+        )
+        .await;
+    assert_problem(res, 412, "precondition-failed").await;
+
+    // submit: reference, tracking code, due date; phone stored as E.164
+    let res = w.call(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
+    assert_eq!(res.status(), 200);
+    let sub: Value = res.json().await.unwrap();
+    assert_eq!(sub["phase"], "submitted");
+    let reference = sub["reference"].as_str().unwrap().to_string();
+    assert!(
+        reference.starts_with("THU-") && reference.len() == "THU-2026-7Q4KM2XD-J".len(),
+        "{reference}"
+    );
+    let code = sub["tracking_code"].as_str().unwrap().to_string();
+    assert!(sub["due_at"].is_string());
+    assert_eq!(sub["data"]["phone"], "+41332258498");
+    assert_eq!(sub["allowed_moves"], json!(["withdrawn"]));
+
+    // the clerk sees it without the tracking code, and moves it on
+    let res = w.call(Method::GET, &path, Some(&w.clerk), None).await;
+    let tag = etag(&res);
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(seen["tracking_code"], Value::Null);
+    assert_eq!(seen["allowed_moves"], json!(["in_review", "rejected"]));
+    let t = format!("{path}/transitions");
+    // illegal move: 409 listing the allowed ones
+    let res = w
+        .send(
+            Method::POST,
+            &t,
+            Some(&w.clerk),
+            Some(json!({"to": "approved"})),
+            Some(&tag),
+        )
+        .await;
+    let p = assert_problem(res, 409, "conflict").await;
+    assert!(p["detail"].as_str().unwrap().contains("in_review, rejected"), "{p}");
+    let res = w
+        .send(
+            Method::POST,
+            &t,
+            Some(&w.clerk),
+            Some(json!({"to": "in_review", "internal_note": "looks fine"})),
+            Some(&tag),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let tag = etag(&res);
+    // asking the applicant for something needs a message
+    let res = w
+        .send(
+            Method::POST,
+            &t,
+            Some(&w.clerk),
+            Some(json!({"to": "action_required"})),
+            Some(&tag),
+        )
+        .await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], "/public_comment");
+    let res = w
+        .send(
+            Method::POST,
+            &t,
+            Some(&w.clerk),
+            Some(json!({"to": "action_required", "public_comment": "Bitte Anzahl Kopien bestätigen"})),
+            Some(&tag),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // the applicant may edit again and resubmit
+    let res = w.call(Method::GET, &path, Some(&w.a), None).await;
+    let tag = etag(&res);
+    let res = w
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&w.a),
+            Some(json!({"data": {"copies": 2}})),
+            Some(&tag),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = w.call(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
+    assert_eq!(res.status(), 200);
+    let back: Value = res.json().await.unwrap();
+    assert_eq!(back["phase"], "in_review");
+    assert_eq!(back["reference"], reference.as_str(), "the reference stays");
+    // decision
+    let res = w.call(Method::GET, &path, Some(&w.clerk), None).await;
+    let tag = etag(&res);
+    let res = w
+        .send(
+            Method::POST,
+            &t,
+            Some(&w.clerk),
+            Some(json!({"to": "approved"})),
+            Some(&tag),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let tag = etag(&res);
+    let res = w
+        .send(
+            Method::POST,
+            &t,
+            Some(&w.clerk),
+            Some(json!({"to": "completed"})),
+            Some(&tag),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["phase"], "completed");
+    assert_eq!(done["due_at"], Value::Null);
+    assert_eq!(done["allowed_moves"], json!([]));
+
+    // history: the applicant sees public comments only, staff the internal notes too
+    let mine: Value = w
+        .call(Method::GET, &format!("{path}/history"), Some(&w.a), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let staff: Value = w
+        .call(Method::GET, &format!("{path}/history"), Some(&w.clerk), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = mine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "created",
+            "data_changed",
+            "submitted",
+            "status_changed",
+            "status_changed",
+            "data_changed",
+            "status_changed",
+            "status_changed",
+            "status_changed"
+        ]
+    );
+    assert!(mine.to_string().contains("Bitte Anzahl Kopien"));
+    assert!(!mine.to_string().contains("looks fine"));
+    assert!(staff.to_string().contains("looks fine"));
+    assert!(mine["data"][0].get("actor_id").is_none() && staff["data"][0]["actor_id"].is_string());
+
+    // public tracking: reference + code, no personal data; same 404 otherwise
+    let res = w
+        .app
+        .client
+        .get(w.app.url(&format!("/v1/status/{reference}")))
+        .header("x-tracking-code", &code)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let track: Value = res.json().await.unwrap();
+    assert_eq!(track["phase"], "completed");
+    assert_eq!(track["service"], "Wohnsitzbestätigung bestellen");
+    let text = track.to_string();
+    assert!(
+        !text.contains("Muster") && !text.contains("anna@") && !text.contains(&id),
+        "{text}"
+    );
+    let ok = w
+        .app
+        .get(&format!(
+            "/v1/status/{}?code={}&lang=en",
+            reference.to_lowercase(),
+            code
+        ))
+        .await;
+    assert_eq!(ok.status(), 200);
+    let en: Value = ok.json().await.unwrap();
+    assert_eq!(en["step"]["label"], "Completed");
+    let wrong = w.app.get(&format!("/v1/status/{reference}?code=AAAA-BBBB-CCCC")).await;
+    let p1 = assert_problem(wrong, 404, "not-found").await;
+    let unknown = w.app.get(&format!("/v1/status/THU-2026-00000001-1?code={code}")).await;
+    let p2 = assert_problem(unknown, 404, "not-found").await;
+    assert_eq!(p1["detail"], p2["detail"]);
+
+    // records: one event per change, numbered in order, and audit entries
+    let (events, audits) = w.app.with_conn(|c| {
+        use diesel::prelude::*;
+        let events: Vec<(Option<i64>, String)> = guichet::db::schema::events::table
+            .filter(guichet::db::schema::events::subject_id.eq(&id))
+            .select((
+                guichet::db::schema::events::position,
+                guichet::db::schema::events::type_,
+            ))
+            .load(c)
+            .unwrap();
+        let audits: i64 = guichet::db::schema::audit_events::table
+            .filter(guichet::db::schema::audit_events::target_id.eq(&id))
+            .count()
+            .get_result(c)
+            .unwrap();
+        (events, audits)
+    });
+    let types: Vec<&str> = events.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(
+        types.iter().filter(|t| **t == "application.status_changed").count(),
+        5,
+        "{types:?}"
+    );
+    assert!(types.contains(&"application.created") && types.contains(&"application.submitted"));
+    assert_eq!(audits, 9);
+    assert!(
+        common::eventually(|| async {
+            w.app.with_conn(|c| {
+                use diesel::prelude::*;
+                let unnumbered: i64 = guichet::db::schema::events::table
+                    .filter(guichet::db::schema::events::position.is_null())
+                    .count()
+                    .get_result(c)
+                    .unwrap();
+                unnumbered == 0
+            })
+        })
+        .await,
+        "every event gets its position"
+    );
+}
+
+#[tokio::test]
+async fn create_and_submit_is_atomic_and_retry_safe() {
+    let w = World::new().await;
+    let count = |w: &World| {
+        w.app.with_conn(|c| {
+            use diesel::prelude::*;
+            guichet::db::schema::applications::table
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+    };
+    // invalid data with submit: nothing is created
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.partner),
+            Some(json!({"service": "wohnsitzbestaetigung", "data": {}, "submit": true})),
+        )
+        .await;
+    assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(count(&w), 0);
+
+    let body = json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true});
+    let post = |key: &'static str, body: Value| {
+        w.app
+            .client
+            .post(w.app.url("/v1/applications"))
+            .bearer_auth(&w.partner)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let first = post("k-1", body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["phase"], "submitted");
+    assert_eq!(first["applicant"]["organisation"], w.org_y.as_str());
+    let again = post("k-1", body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(count(&w), 1);
+    // same key, other body
+    let mut other = body.clone();
+    other["data"]["copies"] = json!(3);
+    assert_problem(post("k-1", other).await.unwrap(), 422, "validation-failed").await;
+    // 4xx answers are kept too
+    let bad = json!({"service": "no-such-service"});
+    assert_problem(post("k-2", bad.clone()).await.unwrap(), 422, "validation-failed").await;
+    let replay = post("k-2", bad).await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.status(), 422);
+    assert_eq!(count(&w), 1);
+    // a key belongs to its caller: resident A using the same key creates its own
+    let res = w
+        .app
+        .client
+        .post(w.app.url("/v1/applications"))
+        .bearer_auth(&w.a)
+        .header("idempotency-key", "k-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    assert_eq!(count(&w), 2);
+    let bad_key = w
+        .app
+        .client
+        .post(w.app.url("/v1/applications"))
+        .bearer_auth(&w.a)
+        .header("idempotency-key", "")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(bad_key, 400, "invalid-parameter").await;
+}
+
+#[tokio::test]
+async fn the_work_queue_filters_sorts_and_pages() {
+    let w = World::new().await;
+    for i in 0..5 {
+        let mut data = valid_data();
+        data["copies"] = json!(i + 1);
+        let res = w
+            .call(
+                Method::POST,
+                "/v1/applications",
+                Some(&w.a),
+                Some(json!({"service": "wohnsitzbestaetigung", "data": data, "submit": i < 4})),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+    // the clerk's queue: submitted ones only, oldest first, in pages
+    let page: Value = w
+        .call(
+            Method::GET,
+            "/v1/applications?sort=submitted_at&limit=3&phase=submitted",
+            Some(&w.clerk),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["data"].as_array().unwrap().len(), 3);
+    let first_id = page["data"][0]["id"].as_str().unwrap().to_string();
+    let copies: Vec<i64> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["data"]["copies"].as_i64().unwrap())
+        .collect();
+    assert_eq!(copies, [1, 2, 3]);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let next: Value = w
+        .call(
+            Method::GET,
+            &format!("/v1/applications?sort=submitted_at&limit=3&phase=submitted&cursor={cursor}"),
+            Some(&w.clerk),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(next["data"].as_array().unwrap().len(), 1);
+    assert_eq!(next["next_cursor"], Value::Null);
+    // the other department's clerk sees none; the applicant sees all five, newest first
+    let other: Value = w
+        .call(Method::GET, "/v1/applications", Some(&w.other_clerk), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other["data"], json!([]));
+    let mine: Value = w
+        .call(Method::GET, "/v1/applications", Some(&w.a), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["data"].as_array().unwrap().len(), 5);
+    assert_eq!(mine["data"][0]["phase"], "draft");
+    // assignment and the assignee filter
+    let res = w
+        .call(
+            Method::POST,
+            &format!("/v1/applications/{first_id}/assignment"),
+            Some(&w.clerk),
+            Some(json!({"assignee": w.clerk_id})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let assigned: Value = res.json().await.unwrap();
+    assert_eq!(assigned["assignee"], w.clerk_id.as_str());
+    let res = w
+        .call(
+            Method::POST,
+            &format!("/v1/applications/{first_id}/assignment"),
+            Some(&w.clerk),
+            Some(json!({"assignee": uuid::Uuid::now_v7()})),
+        )
+        .await;
+    assert_problem(res, 422, "validation-failed").await;
+    let mine: Value = w
+        .call(Method::GET, "/v1/applications?assignee=me", Some(&w.clerk), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+    let none: Value = w
+        .call(
+            Method::GET,
+            "/v1/applications?assignee=none&phase=submitted",
+            Some(&w.clerk),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["data"].as_array().unwrap().len(), 3);
+    // overdue and due-date order (none is overdue yet), filters checked
+    let overdue: Value = w
+        .call(
+            Method::GET,
+            "/v1/applications?overdue=true&sort=due_at",
+            Some(&w.clerk),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overdue["data"], json!([]));
+    for bad in [
+        "phase=done",
+        "sort=name",
+        "overdue=maybe",
+        "submitted_after=yesterday",
+        "service=nope",
+        "colour=red",
+    ] {
+        let res = w
+            .call(Method::GET, &format!("/v1/applications?{bad}"), Some(&w.clerk), None)
+            .await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn who_sees_and_changes_what() {
+    let w = World::new().await;
+    async fn create(w: &World, token: &str, body: Value) -> reqwest::Response {
+        w.call(Method::POST, "/v1/applications", Some(token), Some(body)).await
+    }
+    let svc = "wohnsitzbestaetigung";
+    let a_draft: Value = create(&w, &w.a, json!({"service": svc})).await.json().await.unwrap();
+    let a_sub: Value = create(&w, &w.a, json!({"service": svc, "data": valid_data(), "submit": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let x_sub: Value = create(
+        &w,
+        &w.member,
+        json!({"service": svc, "data": valid_data(), "submit": true, "applicant": {"organisation": w.org_x}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let y_sub: Value = create(
+        &w,
+        &w.partner,
+        json!({"service": svc, "data": valid_data(), "submit": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    // applying for someone else's organisation
+    let res = create(
+        &w,
+        &w.a,
+        json!({"service": svc, "applicant": {"organisation": w.org_x}}),
+    )
+    .await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = create(
+        &w,
+        &w.partner,
+        json!({"service": svc, "applicant": {"organisation": w.org_x}}),
+    )
+    .await;
+    assert_problem(res, 403, "forbidden").await;
+    // staff and anonymous callers do not apply; external services are not applied for here
+    assert_problem(create(&w, &w.clerk, json!({"service": svc})).await, 403, "forbidden").await;
+    let res = w
+        .call(Method::POST, "/v1/applications", None, Some(json!({"service": svc})))
+        .await;
+    assert_problem(res, 401, "unauthorized").await;
+
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    let apps = [
+        ("a_draft", id(&a_draft)),
+        ("a_sub", id(&a_sub)),
+        ("x_sub", id(&x_sub)),
+        ("y_sub", id(&y_sub)),
+    ];
+    // who reads which (200) — everyone else gets 404
+    let readers: [(&str, &str, [bool; 4]); 7] = [
+        ("a", &w.a, [true, true, false, false]),
+        ("b", &w.b, [false, false, false, false]),
+        ("member", &w.member, [false, false, true, false]),
+        ("partner", &w.partner, [false, false, false, true]),
+        ("clerk", &w.clerk, [false, true, true, true]),
+        ("other clerk", &w.other_clerk, [false, false, false, false]),
+        ("admin", &w.admin, [false, true, true, true]),
+    ];
+    for (name, token, sees) in readers {
+        for ((label, app_id), expect) in apps.iter().zip(sees) {
+            for suffix in ["", "/history"] {
+                let res = w
+                    .call(
+                        Method::GET,
+                        &format!("/v1/applications/{app_id}{suffix}"),
+                        Some(token),
+                        None,
+                    )
+                    .await;
+                let want = if expect { 200 } else { 404 };
+                assert_eq!(res.status().as_u16(), want, "{name} GET {label}{suffix}");
+            }
+        }
+        let list: Value = w
+            .call(Method::GET, "/v1/applications", Some(token), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let listed: Vec<String> = list["data"].as_array().unwrap().iter().map(id).collect();
+        for ((label, app_id), expect) in apps.iter().zip(sees) {
+            assert_eq!(listed.contains(app_id), expect, "{name} lists {label}");
+        }
+    }
+    for suffix in ["", "/history"] {
+        let res = w
+            .call(
+                Method::GET,
+                &format!("/v1/applications/{}{suffix}", apps[1].1),
+                None,
+                None,
+            )
+            .await;
+        assert_problem(res, 401, "unauthorized").await;
+    }
+
+    // changes: (caller, method, path suffix, body, application, expected status)
+    let stale = "\"r999-0\"";
+    let cases: Vec<(&str, &str, Method, &str, Value, usize, u16)> = vec![
+        // a resident cannot touch another's application: not found
+        ("b", &w.b, Method::PATCH, "", json!({"data": {}}), 0, 404),
+        ("b", &w.b, Method::POST, "/submit", json!({}), 0, 404),
+        ("b", &w.b, Method::POST, "/withdraw", json!({}), 1, 404),
+        ("b", &w.b, Method::DELETE, "", json!({}), 0, 404),
+        (
+            "other clerk",
+            &w.other_clerk,
+            Method::POST,
+            "/transitions",
+            json!({"to": "in_review"}),
+            1,
+            404,
+        ),
+        (
+            "other clerk",
+            &w.other_clerk,
+            Method::POST,
+            "/assignment",
+            json!({"assignee": null}),
+            1,
+            404,
+        ),
+        ("partner", &w.partner, Method::POST, "/withdraw", json!({}), 2, 404),
+        ("member", &w.member, Method::POST, "/withdraw", json!({}), 3, 404),
+        // clerks see drafts of nobody
+        ("clerk", &w.clerk, Method::POST, "/submit", json!({}), 0, 404),
+        // visible, but not theirs to do: 403
+        ("clerk", &w.clerk, Method::POST, "/withdraw", json!({}), 1, 403),
+        ("clerk", &w.clerk, Method::PATCH, "", json!({"data": {}}), 1, 403),
+        (
+            "a",
+            &w.a,
+            Method::POST,
+            "/assignment",
+            json!({"assignee": null}),
+            1,
+            403,
+        ),
+        (
+            "a",
+            &w.a,
+            Method::POST,
+            "/transitions",
+            json!({"to": "in_review"}),
+            1,
+            412,
+        ),
+        ("admin", &w.admin, Method::POST, "/withdraw", json!({}), 2, 403),
+        // allowed callers reach the revision check with a stale ETag: 412
+        (
+            "clerk",
+            &w.clerk,
+            Method::POST,
+            "/transitions",
+            json!({"to": "in_review"}),
+            2,
+            412,
+        ),
+        (
+            "admin",
+            &w.admin,
+            Method::POST,
+            "/transitions",
+            json!({"to": "in_review"}),
+            3,
+            412,
+        ),
+        (
+            "member",
+            &w.member,
+            Method::POST,
+            "/transitions",
+            json!({"to": "withdrawn"}),
+            2,
+            412,
+        ),
+        (
+            "partner",
+            &w.partner,
+            Method::POST,
+            "/transitions",
+            json!({"to": "withdrawn"}),
+            3,
+            412,
+        ),
+        ("a", &w.a, Method::PATCH, "", json!({"data": {}}), 0, 412),
+        ("a", &w.a, Method::DELETE, "", json!({}), 0, 412),
+    ];
+    for (name, token, m, suffix, body, which, want) in cases {
+        let path = format!("/v1/applications/{}{suffix}", apps[which].1);
+        let body = if m == Method::DELETE { None } else { Some(body) };
+        let res = w.send(m.clone(), &path, Some(token), body, Some(stale)).await;
+        assert_eq!(res.status().as_u16(), want, "{name} {m} {}{suffix}", apps[which].0);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+    }
+    // a token without applications scopes: 403 before any lookup, known or unknown id
+    let catalogue_only = client_token(&w.app, "catalogue:read", None).await;
+    for app_id in [apps[1].1.clone(), uuid::Uuid::now_v7().to_string()] {
+        let res = w
+            .call(
+                Method::GET,
+                &format!("/v1/applications/{app_id}"),
+                Some(&catalogue_only),
+                None,
+            )
+            .await;
+        assert_problem(res, 403, "forbidden").await;
+    }
+    // none of the refused calls changed anything
+    let revs: Vec<i64> = w.app.with_conn(|c| {
+        use diesel::prelude::*;
+        guichet::db::schema::applications::table
+            .order(guichet::db::schema::applications::created_at)
+            .select(guichet::db::schema::applications::revision)
+            .load(c)
+            .unwrap()
+    });
+    assert_eq!(revs, [1, 2, 2, 2]);
+    // and the allowed ones work: the member withdraws X's, the applicant deletes the draft
+    let res = w
+        .call(
+            Method::POST,
+            &format!("/v1/applications/{}/withdraw", apps[2].1),
+            Some(&w.member),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = w
+        .call(
+            Method::DELETE,
+            &format!("/v1/applications/{}", apps[0].1),
+            Some(&w.a),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let res = w
+        .call(
+            Method::DELETE,
+            &format!("/v1/applications/{}", apps[1].1),
+            Some(&w.a),
+            None,
+        )
+        .await;
+    assert_problem(res, 409, "conflict").await;
+}
+
+#[tokio::test]
+async fn concurrent_changes_across_two_instances() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(first.db.share(), &[]).await;
+    let w = World::on(first).await;
+    let created: Value = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let res = w
+        .call(Method::GET, &format!("/v1/applications/{id}"), Some(&w.clerk), None)
+        .await;
+    let tag = etag(&res);
+    // 50 transitions with the same If-Match, split across the instances: one wins
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let base = if i % 2 == 0 {
+            w.app.address.clone()
+        } else {
+            second.address.clone()
+        };
+        let (client, token, tag, id) = (w.app.client.clone(), w.clerk.clone(), tag.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/v1/applications/{id}/transitions"))
+                .bearer_auth(token)
+                .header("if-match", tag)
+                .json(&json!({"to": "in_review"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 412).count(), 49, "{codes:?}");
+
+    // 50 POSTs with one Idempotency-Key: one application
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let base = if i % 2 == 0 {
+            w.app.address.clone()
+        } else {
+            second.address.clone()
+        };
+        let (client, token) = (w.app.client.clone(), w.b.clone());
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(format!("{base}/v1/applications"))
+                .bearer_auth(token)
+                .header("idempotency-key", "one-key")
+                .json(&json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true}))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap();
+            (status, body["id"].as_str().map(str::to_string))
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert!(results.iter().all(|(s, _)| *s == 201 || *s == 409), "{results:?}");
+    let ids: std::collections::HashSet<&String> = results.iter().filter_map(|(_, id)| id.as_ref()).collect();
+    assert_eq!(ids.len(), 1, "{results:?}");
+    let of_b: i64 = w.app.with_conn(|c| {
+        use diesel::prelude::*;
+        guichet::db::schema::applications::table
+            .filter(guichet::db::schema::applications::created_by.ne(""))
+            .count()
+            .get_result(c)
+            .unwrap()
+    });
+    assert_eq!(of_b, 2, "the first application and exactly one of the 50");
+    second.stop().await;
+}
