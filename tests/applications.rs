@@ -445,6 +445,7 @@ async fn an_application_from_draft_to_decision() {
         use diesel::prelude::*;
         let events: Vec<(Option<i64>, String)> = guichet::db::schema::events::table
             .filter(guichet::db::schema::events::subject_id.eq(&id))
+            .order(guichet::db::schema::events::occurred_at)
             .select((
                 guichet::db::schema::events::position,
                 guichet::db::schema::events::type_,
@@ -466,21 +467,27 @@ async fn an_application_from_draft_to_decision() {
     );
     assert!(types.contains(&"application.created") && types.contains(&"application.submitted"));
     assert_eq!(audits, 9);
-    assert!(
-        common::eventually(|| async {
-            w.app.with_conn(|c| {
-                use diesel::prelude::*;
-                let unnumbered: i64 = guichet::db::schema::events::table
-                    .filter(guichet::db::schema::events::position.is_null())
-                    .count()
-                    .get_result(c)
-                    .unwrap();
-                unnumbered == 0
-            })
+    // every event gets its feed position, in the order the changes committed
+    let by_position = || {
+        w.app.with_conn(|c| {
+            use diesel::prelude::*;
+            use guichet::db::schema::events as e;
+            e::table
+                .filter(e::subject_id.eq(&id))
+                .order(e::position)
+                .select((e::position, e::type_))
+                .load::<(Option<i64>, String)>(c)
+                .unwrap()
         })
-        .await,
+    };
+    assert!(
+        common::eventually(|| async { by_position().iter().all(|(p, _)| p.is_some()) }).await,
         "every event gets its position"
     );
+    let numbered = by_position();
+    let in_feed: Vec<&str> = numbered.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(in_feed, types, "feed order is the order of the changes");
+    assert!(numbered.windows(2).all(|p| p[0].0 < p[1].0));
 }
 
 #[tokio::test]
@@ -1042,14 +1049,264 @@ async fn concurrent_changes_across_two_instances() {
     assert!(results.iter().all(|(s, _)| *s == 201 || *s == 409), "{results:?}");
     let ids: std::collections::HashSet<&String> = results.iter().filter_map(|(_, id)| id.as_ref()).collect();
     assert_eq!(ids.len(), 1, "{results:?}");
-    let of_b: i64 = w.app.with_conn(|c| {
+    let applications: i64 = w.app.with_conn(|c| {
         use diesel::prelude::*;
-        guichet::db::schema::applications::table
-            .filter(guichet::db::schema::applications::created_by.ne(""))
-            .count()
-            .get_result(c)
-            .unwrap()
+        guichet::db::schema::applications::table.count().get_result(c).unwrap()
     });
-    assert_eq!(of_b, 2, "the first application and exactly one of the 50");
+    assert_eq!(applications, 2, "the first application and exactly one of the 50");
     second.stop().await;
+}
+
+fn stepped_service() -> Value {
+    let label = |de: &str, en: &str| json!({"de": de, "en": en});
+    json!({
+        "slug": "grabstelle-reservieren", "department": "einwohnerdienste", "category": "residence",
+        "content": {
+            "name": {"de": "Grabstelle reservieren"}, "summary": {"de": "Eine Grabstelle reservieren."},
+            "audience": ["resident"],
+            "fee": {"amount": null, "currency": "CHF", "basis": "varies", "verified": false},
+            "processing_time": {"days": null, "verified": false},
+            "channel": "guichet", "requires_login": true,
+            "status_steps": [
+                {"key": "intake-check", "phase": "submitted", "label": label("Eingangsprüfung", "Intake check"), "expected_days": 5},
+                {"key": "publication", "phase": "in_review", "label": label("Publikation", "Publication"), "expected_days": 14},
+                {"key": "objection-period", "phase": "in_review", "label": label("Einsprachefrist", "Objection period"), "expected_days": 30},
+                {"key": "expert-reports", "phase": "in_review", "label": label("Fachberichte", "Expert reports"), "expected_days": 20, "public": false}
+            ]
+        },
+        "form": {"schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"name": {"type": "string", "minLength": 1}}, "required": ["name"]}}
+    })
+}
+
+/// The clerk creates the service and publishes it; returns once the catalogue serves it.
+async fn publish(w: &World, service: Value) {
+    let slug = service["slug"].as_str().unwrap().to_string();
+    let res = w
+        .call(Method::POST, "/v1/services", Some(&w.clerk), Some(service))
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = w
+        .send(
+            Method::POST,
+            &format!("/v1/services/{slug}/versions/1/publish"),
+            Some(&w.clerk),
+            None,
+            Some(&etag(&res)),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let path = format!("/v1/services/{slug}");
+    assert!(common::eventually(|| async { w.app.get(&path).await.status() == 200 }).await);
+}
+
+fn days_between(a: &Value, b: &Value) -> i64 {
+    let t = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    (t(b) - t(a)).num_days()
+}
+
+#[tokio::test]
+async fn a_service_s_own_steps_timeline_and_tracking_limits() {
+    let app = TestApp::spawn_with(&[("GUICHET_RATE_LIMIT_TRACKING_IP", "4")]).await;
+    let w = World::on(app).await;
+    // the clerk publishes a service with its own steps, one of them private
+    publish(&w, stepped_service()).await;
+
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(json!({"service": "grabstelle-reservieren", "data": {"name": "Muster"}, "submit": true})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let app: Value = res.json().await.unwrap();
+    let path = format!("/v1/applications/{}", app["id"].as_str().unwrap());
+    assert_eq!(app["step"]["key"], "intake-check");
+    assert_eq!(app["step"]["label"], "Eingangsprüfung");
+    // no processing time: the expected decision is the sum of the steps' durations
+    assert_eq!(days_between(&app["submitted_at"], &app["due_at"]), 5 + 14 + 30 + 20);
+    // the timeline: past steps with dates, public steps ahead with expected dates
+    let steps: Vec<(&str, bool, Option<i64>)> = app["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let expected = t.get("expected_at").map(|e| days_between(&app["status_changed_at"], e));
+            (t["step"].as_str().unwrap(), t.get("entered_at").is_some(), expected)
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("draft", true, None),
+            ("intake-check", true, None),
+            ("publication", false, Some(5)),
+            ("objection-period", false, Some(19)),
+            ("approved", false, Some(69)),
+            ("completed", false, None),
+        ]
+    );
+
+    // the clerk moves into the review phase (its first step), forward and back within it
+    let mv = |to: &'static str, step: Option<&'static str>| {
+        let path = path.clone();
+        let w = &w;
+        async move {
+            let tag = etag(&w.call(Method::GET, &path, Some(&w.clerk), None).await);
+            let mut body = json!({"to": to});
+            if let Some(s) = step {
+                body["step"] = json!(s);
+            }
+            w.send(
+                Method::POST,
+                &format!("{path}/transitions"),
+                Some(&w.clerk),
+                Some(body),
+                Some(&tag),
+            )
+            .await
+        }
+    };
+    let res = mv("in_review", None).await;
+    assert_eq!(res.status(), 200);
+    let moved: Value = res.json().await.unwrap();
+    assert_eq!(moved["step"]["key"], "publication");
+    assert_eq!(
+        moved["allowed_moves"][0], "in_review",
+        "other steps of the phase are open to the clerk"
+    );
+    assert_eq!(mv("in_review", Some("objection-period")).await.status(), 200);
+    assert_eq!(
+        mv("in_review", Some("publication")).await.status(),
+        200,
+        "back to an earlier step"
+    );
+    assert_problem(mv("in_review", Some("publication")).await, 409, "conflict").await;
+    let p = assert_problem(mv("in_review", Some("intake-check")).await, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], "/step");
+    assert_problem(mv("in_review", Some("no-such-step")).await, 422, "validation-failed").await;
+    assert_eq!(mv("in_review", Some("expert-reports")).await.status(), 200);
+
+    // a private step: staff see it, the applicant and the tracking page see the phase
+    let staff: Value = w
+        .call(Method::GET, &path, Some(&w.clerk), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(staff["step"]["key"], "expert-reports");
+    let mine: Value = w
+        .call(Method::GET, &format!("{path}?lang=en"), Some(&w.a), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["step"]["key"], "in_review");
+    assert_eq!(mine["step"]["label"], "In review");
+    assert!(!mine.to_string().contains("expert-reports"), "{mine}");
+    let history: Value = w
+        .call(Method::GET, &format!("{path}/history"), Some(&w.a), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!history.to_string().contains("expert-reports"), "{history}");
+    let staff_history: Value = w
+        .call(Method::GET, &format!("{path}/history"), Some(&w.clerk), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(staff_history.to_string().contains("expert-reports"));
+    let unknown_param = w
+        .call(Method::GET, &format!("{path}?colour=red"), Some(&w.a), None)
+        .await;
+    assert_problem(unknown_param, 400, "unknown-parameter").await;
+
+    // tracking: the same view without login, and limited per address (4 a minute here)
+    let reference = mine["reference"].as_str().unwrap();
+    let code = mine["tracking_code"].as_str().unwrap();
+    let track = |code: String| {
+        let url = w.app.url(&format!("/v1/status/{reference}"));
+        let client = w.app.client.clone();
+        async move { client.get(url).header("x-tracking-code", code).send().await.unwrap() }
+    };
+    let res = track(code.to_string()).await;
+    assert_eq!(res.status(), 200);
+    let t: Value = res.json().await.unwrap();
+    assert_eq!(t["step"]["key"], "in_review");
+    for _ in 0..3 {
+        assert_eq!(track("WRON-GCOD-E000".into()).await.status(), 404);
+    }
+    let limited = track(code.to_string()).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_problem(limited, 429, "rate-limited").await;
+}
+
+#[tokio::test]
+async fn swiss_formats_are_checked_with_their_check_digits() {
+    let w = World::new().await;
+    let mut service = stepped_service();
+    service["slug"] = json!("formate");
+    service["form"]["schema"]["properties"] = json!({
+        "ahv": {"type": "string", "format": "ahv-number", "pattern": "^756\\.[0-9]{4}\\.[0-9]{4}\\.[0-9]{2}$"},
+        "uid": {"type": "string", "format": "che-uid", "pattern": "^CHE-[0-9]{3}\\.[0-9]{3}\\.[0-9]{3}$"},
+        "zip": {"type": "string", "format": "ch-postal-code", "pattern": "^[0-9]{4}$"},
+        "iban": {"type": "string", "format": "iban", "pattern": "^[A-Z]{2}[0-9A-Z ]+$"},
+        "phone": {"type": "string", "format": "phone", "pattern": "^\\+?[0-9 ()/.-]{7,20}$"},
+        "born": {"type": "string", "format": "date"},
+        "mail": {"type": "string", "format": "email"}
+    });
+    service["form"]["schema"]["required"] = json!(["ahv", "uid", "zip", "iban", "phone", "born", "mail"]);
+    publish(&w, service).await;
+    let submit = |data: Value| {
+        w.call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(json!({"service": "formate", "data": data, "submit": true})),
+        )
+    };
+    // broken check digits (and a Swiss-looking postal code that is not one), each reported
+    let res = submit(json!({
+        "ahv": "756.1234.5678.90", "uid": "CHE-116.281.711", "zip": "9700",
+        "iban": "CH93 0076 2011 6238 5295 8", "phone": "033 225 84", "born": "2026-02-30", "mail": "anna"
+    }))
+    .await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    let mut pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    pointers.sort();
+    assert_eq!(
+        pointers,
+        [
+            "/data/ahv",
+            "/data/born",
+            "/data/iban",
+            "/data/mail",
+            "/data/phone",
+            "/data/uid",
+            "/data/zip"
+        ]
+    );
+    assert!(
+        p["errors"].as_array().unwrap().iter().all(|e| e["code"] == "format"),
+        "{p}"
+    );
+    // real ones pass; Liechtenstein's postal codes count; the phone is stored as E.164
+    let res = submit(json!({
+        "ahv": "756.1234.5678.97", "uid": "CHE-116.281.710", "zip": "9490",
+        "iban": "LI21 0881 0000 2324 013A A", "phone": "033 225 84 98", "born": "1990-02-28", "mail": "anna@example.ch"
+    }))
+    .await;
+    assert_eq!(res.status(), 201);
+    let app: Value = res.json().await.unwrap();
+    assert_eq!(app["phase"], "submitted");
+    assert_eq!(app["data"]["phone"], "+41332258498");
 }

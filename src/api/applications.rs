@@ -15,10 +15,11 @@ use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::{CatalogueCache, Render};
 use crate::db::applications::{self as store, ApplicationRow};
 use crate::db::types::SqlUuid;
+use crate::db::DbConnection;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
-use crate::http::extract::{json_body, render_for};
+use crate::http::extract::{json_body, render_for, StrictQuery};
 use crate::http::middleware::RequestId;
 
 pub mod list;
@@ -45,11 +46,22 @@ pub struct ApplicationSettings {
     pub reference_prefix: String,
 }
 
-pub(crate) fn lang_of(req: &HttpRequest) -> Lang {
-    match render_for(req, None) {
-        Ok(Render::One(l)) => l,
-        _ => Lang::De,
+/// The language of labels: `?lang=` (de, fr, it, en; `all` reads as the negotiated one) or
+/// else `Accept-Language`.
+pub(crate) fn lang_of(req: &HttpRequest, param: Option<&str>) -> Result<Lang, ApiError> {
+    match render_for(req, param)? {
+        Render::One(l) => Ok(l),
+        Render::All => lang_of(req, None),
     }
+}
+
+/// The query of `GET /v1/applications/{id}`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationQuery {
+    #[param(value_type = Option<crate::api::LangParam>)]
+    lang: Option<String>,
 }
 
 pub(crate) fn app_id(raw: &str) -> Result<SqlUuid, ApiError> {
@@ -57,7 +69,7 @@ pub(crate) fn app_id(raw: &str) -> Result<SqlUuid, ApiError> {
         .ok()
         .filter(|_| raw.len() == 36)
         .map(SqlUuid)
-        .ok_or_else(|| ApiError::not_found("No such application."))
+        .ok_or_else(process::unknown)
 }
 
 /// The revision `If-Match` asks for: None for `*` (any current representation) and, when
@@ -76,16 +88,51 @@ pub(crate) fn if_match(req: &HttpRequest, required: bool) -> Result<Option<i64>,
     }
 }
 
-fn ctx(req: &HttpRequest, caller: &Caller, cache: &CatalogueCache, settings: &ApplicationSettings) -> Ctx {
-    Ctx {
-        caller: caller.clone(),
-        actor: Actor::of(
-            caller,
-            crate::http::middleware::client_ip(req),
-            req.extensions().get::<RequestId>().map(|r| r.0.clone()),
-        ),
-        snap: cache.get(),
-        prefix: settings.reference_prefix.clone(),
+/// What the application handlers share: the database, the published catalogue and settings.
+pub struct Apps {
+    auth: Data<AuthService>,
+    cache: Data<CatalogueCache>,
+    settings: Data<ApplicationSettings>,
+}
+
+impl actix_web::FromRequest for Apps {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Apps, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let apps = (|| {
+            Some(Apps {
+                auth: req.app_data::<Data<AuthService>>()?.clone(),
+                cache: req.app_data::<Data<CatalogueCache>>()?.clone(),
+                settings: req.app_data::<Data<ApplicationSettings>>()?.clone(),
+            })
+        })();
+        std::future::ready(apps.ok_or_else(|| ApiError::internal("application services missing from app data")))
+    }
+}
+
+impl Apps {
+    fn ctx(&self, req: &HttpRequest, caller: &Caller) -> Ctx {
+        Ctx {
+            caller: caller.clone(),
+            actor: Actor::of(
+                caller,
+                crate::http::middleware::client_ip(req),
+                req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+            ),
+            snap: self.cache.get(),
+            prefix: self.settings.reference_prefix.clone(),
+        }
+    }
+
+    /// Runs one change in a write transaction and answers with the application as it is now.
+    async fn change<F>(&self, req: &HttpRequest, caller: &Caller, created: bool, f: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut DbConnection, &Ctx) -> Result<ApplicationRow, ApiError> + Send + 'static,
+    {
+        let c = self.ctx(req, caller);
+        let row = self.auth.db.write(move |conn| f(conn, &c)).await?;
+        respond(caller, &self.cache, &row, created, lang_of(req, None)?)
     }
 }
 
@@ -99,11 +146,11 @@ fn body_or_default<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]
 
 /// Renders an application for the caller, with its ETag.
 pub(crate) fn respond(
-    req: &HttpRequest,
     caller: &Caller,
     cache: &CatalogueCache,
     row: &ApplicationRow,
     created: bool,
+    lang: Lang,
 ) -> Result<HttpResponse, ApiError> {
     let snap = cache.get();
     let mut res = if created {
@@ -111,7 +158,6 @@ pub(crate) fn respond(
     } else {
         HttpResponse::Ok()
     };
-    let lang = lang_of(req);
     let view = views::application(
         &snap,
         row,
@@ -134,17 +180,6 @@ pub(crate) fn respond(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")
         .body(r.body))
-}
-
-fn require_write(caller: &Caller) -> Result<(), ApiError> {
-    use crate::auth::policy::Scope;
-    if caller.has(Scope::ApplicationsWrite) || caller.has(Scope::ApplicationsProcess) {
-        access::reader(caller).map(|_| ())
-    } else {
-        Err(access::forbidden(
-            "changing applications (needs applications:write or applications:process)",
-        ))
-    }
 }
 
 /// Create an application
@@ -173,18 +208,12 @@ pub async fn create_application(
     req: HttpRequest,
     caller: Caller,
     body: Bytes,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
-    settings: Data<ApplicationSettings>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::auth::policy::Scope;
-    if !caller.has(Scope::ApplicationsWrite) {
-        return Err(access::forbidden("applying (needs the applications:write scope)"));
-    }
+    access::may_apply(&caller)?;
     let input: NewApplication = json_body(&req, &body)?;
-    let c = ctx(&req, &caller, &cache, &settings);
-    let row = auth.db.write(move |conn| process::create(conn, &c, input)).await?;
-    respond(&req, &caller, &cache, &row, true)
+    apps.change(&req, &caller, true, move |conn, c| process::create(conn, c, input))
+        .await
 }
 
 /// Read an application
@@ -195,9 +224,10 @@ pub async fn create_application(
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:read"])),
-    params(("id" = uuid::Uuid, Path, description = "Application id"), ("Accept-Language" = Option<String>, Header, description = "Language of labels")),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ApplicationQuery, ("Accept-Language" = Option<String>, Header, description = "Language of labels")),
     responses(
         (status = 200, description = "The application", body = Application, headers(("ETag" = String))),
+        (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token has no applications:read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application, or not one the caller may see", body = Problem, content_type = "application/problem+json"),
@@ -208,17 +238,15 @@ pub async fn get_application(
     req: HttpRequest,
     caller: Caller,
     path: Path<String>,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
+    q: StrictQuery<ApplicationQuery>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    let reader = access::reader(&caller)?;
+    access::reader(&caller)?;
     let id = app_id(&path)?;
-    let row = auth
-        .db
-        .run(move |c| Ok(store::get(c, id, reader)?))
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such application."))?;
-    respond(&req, &caller, &cache, &row, false)
+    let lang = lang_of(&req, q.0.lang.as_deref())?;
+    let who = caller.clone();
+    let row = apps.auth.db.run(move |c| process::find(c, &who, id)).await?;
+    respond(&caller, &apps.cache, &row, false, lang)
 }
 
 /// Edit a draft's data
@@ -250,27 +278,16 @@ pub async fn update_application(
     caller: Caller,
     path: Path<String>,
     body: Bytes,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
-    settings: Data<ApplicationSettings>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    require_write(&caller)?;
+    access::may_change(&caller)?;
     let id = app_id(&path)?;
     let input: ApplicationPatch = json_body(&req, &body)?;
-    if !input.data.is_object() {
-        return Err(ApiError::validation(vec![crate::domain::FieldError::new(
-            "/data",
-            "type",
-            "a merge patch of the form data is an object",
-        )]));
-    }
     let expected = if_match(&req, true)?;
-    let c = ctx(&req, &caller, &cache, &settings);
-    let row = auth
-        .db
-        .write(move |conn| process::patch(conn, &c, id, expected, input))
-        .await?;
-    respond(&req, &caller, &cache, &row, false)
+    apps.change(&req, &caller, false, move |conn, c| {
+        process::patch(conn, c, id, expected, input)
+    })
+    .await
 }
 
 /// Delete a draft
@@ -295,15 +312,14 @@ pub async fn delete_application(
     req: HttpRequest,
     caller: Caller,
     path: Path<String>,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
-    settings: Data<ApplicationSettings>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    require_write(&caller)?;
+    access::may_change(&caller)?;
     let id = app_id(&path)?;
     let expected = if_match(&req, false)?;
-    let c = ctx(&req, &caller, &cache, &settings);
-    auth.db
+    let c = apps.ctx(&req, &caller);
+    apps.auth
+        .db
         .write(move |conn| process::delete(conn, &c, id, expected))
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -338,20 +354,16 @@ pub async fn submit_application(
     caller: Caller,
     path: Path<String>,
     body: Bytes,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
-    settings: Data<ApplicationSettings>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    require_write(&caller)?;
+    access::may_change(&caller)?;
     let id = app_id(&path)?;
     let input: CommentInput = body_or_default(&req, &body)?;
     let expected = if_match(&req, false)?;
-    let c = ctx(&req, &caller, &cache, &settings);
-    let row = auth
-        .db
-        .write(move |conn| process::submit(conn, &c, id, expected, input))
-        .await?;
-    respond(&req, &caller, &cache, &row, false)
+    apps.change(&req, &caller, false, move |conn, c| {
+        process::submit(conn, c, id, expected, input)
+    })
+    .await
 }
 
 /// Withdraw an application
@@ -381,20 +393,16 @@ pub async fn withdraw_application(
     caller: Caller,
     path: Path<String>,
     body: Bytes,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
-    settings: Data<ApplicationSettings>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    require_write(&caller)?;
+    access::may_change(&caller)?;
     let id = app_id(&path)?;
     let input: CommentInput = body_or_default(&req, &body)?;
     let expected = if_match(&req, false)?;
-    let c = ctx(&req, &caller, &cache, &settings);
-    let row = auth
-        .db
-        .write(move |conn| process::withdraw(conn, &c, id, expected, input))
-        .await?;
-    respond(&req, &caller, &cache, &row, false)
+    apps.change(&req, &caller, false, move |conn, c| {
+        process::withdraw(conn, c, id, expected, input)
+    })
+    .await
 }
 
 /// Move an application
@@ -428,20 +436,16 @@ pub async fn transition_application(
     caller: Caller,
     path: Path<String>,
     body: Bytes,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
-    settings: Data<ApplicationSettings>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    require_write(&caller)?;
+    access::may_change(&caller)?;
     let id = app_id(&path)?;
     let input: TransitionInput = json_body(&req, &body)?;
     let expected = if_match(&req, true)?;
-    let c = ctx(&req, &caller, &cache, &settings);
-    let row = auth
-        .db
-        .write(move |conn| process::transition(conn, &c, id, expected, input))
-        .await?;
-    respond(&req, &caller, &cache, &row, false)
+    apps.change(&req, &caller, false, move |conn, c| {
+        process::transition(conn, c, id, expected, input)
+    })
+    .await
 }
 
 /// Assign an application
@@ -469,20 +473,16 @@ pub async fn assign_application(
     caller: Caller,
     path: Path<String>,
     body: Bytes,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
-    settings: Data<ApplicationSettings>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    require_write(&caller)?;
+    access::may_change(&caller)?;
     let id = app_id(&path)?;
     let input: AssignmentInput = json_body(&req, &body)?;
     let expected = if_match(&req, false)?;
-    let c = ctx(&req, &caller, &cache, &settings);
-    let row = auth
-        .db
-        .write(move |conn| process::assign(conn, &c, id, expected, input))
-        .await?;
-    respond(&req, &caller, &cache, &row, false)
+    apps.change(&req, &caller, false, move |conn, c| {
+        process::assign(conn, c, id, expected, input)
+    })
+    .await
 }
 
 /// An application's history
@@ -504,20 +504,20 @@ pub async fn assign_application(
 pub async fn list_application_history(
     caller: Caller,
     path: Path<String>,
-    auth: Data<AuthService>,
-    cache: Data<CatalogueCache>,
+    apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
-    let reader = access::reader(&caller)?;
+    access::reader(&caller)?;
     let id = app_id(&path)?;
-    let (row, rows) = auth
+    let who = caller.clone();
+    let (row, rows) = apps
+        .auth
         .db
         .run(move |c| {
-            let row = store::get(c, id, reader)?.ok_or_else(|| ApiError::not_found("No such application."))?;
-            let rows = store::history(c, id)?;
-            Ok((row, rows))
+            let row = process::find(c, &who, id)?;
+            Ok((row, store::history(c, id)?))
         })
         .await?;
-    let entries = views::history(&cache.get(), &row, rows, access::is_staff_view(&caller));
+    let entries = views::history(&apps.cache.get(), &row, rows, access::is_staff_view(&caller));
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({ "data": entries })))

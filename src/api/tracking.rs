@@ -4,14 +4,13 @@ use actix_web::http::header;
 use actix_web::web::{Data, Path};
 use actix_web::{get, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 use utoipa::IntoParams;
 
 use super::applications::lang_of;
+use crate::applications::process;
 use crate::applications::views::{self, Tracking};
 use crate::auth::AuthService;
 use crate::catalogue::CatalogueCache;
-use crate::db::applications as store;
 use crate::domain::application::Reference;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::StrictQuery;
@@ -67,10 +66,7 @@ pub async fn get_application_status(
         Ok(r) => r,
         Err(state) => return Err(state.problem("Too many status lookups from this address; retry later.")),
     };
-    let lang = match crate::http::extract::render_for(&req, q.0.lang.as_deref())? {
-        crate::catalogue::Render::One(l) => l,
-        crate::catalogue::Render::All => lang_of(&req),
-    };
+    let lang = lang_of(&req, q.0.lang.as_deref())?;
     let code = req
         .headers()
         .get("x-tracking-code")
@@ -82,13 +78,9 @@ pub async fn get_application_status(
     let reference = Reference::parse(&path).ok_or_else(unknown)?;
     let row = auth
         .db
-        .run(move |c| Ok(store::by_reference(c, reference.as_str())?))
+        .run(move |c| process::tracked(c, &reference, &code))
         .await?
         .ok_or_else(unknown)?;
-    let stored = row.tracking_code.clone().unwrap_or_default();
-    if !bool::from(stored.as_bytes().ct_eq(code.as_bytes())) || stored.is_empty() {
-        return Err(unknown());
-    }
     let view = views::tracking(&cache.get(), &row, lang)?;
     let mut res = HttpResponse::Ok();
     res.insert_header((header::CACHE_CONTROL, "no-store"))

@@ -35,6 +35,28 @@ pub fn reader(caller: &Caller) -> Result<Reader, ApiError> {
     })
 }
 
+/// 403 unless the caller may apply (`applications:write`); who it applies for is decided
+/// when the application is created.
+pub fn may_apply(caller: &Caller) -> Result<(), ApiError> {
+    if caller.has(Scope::ApplicationsWrite) {
+        Ok(())
+    } else {
+        Err(forbidden("applying (needs the applications:write scope)"))
+    }
+}
+
+/// 403 unless the caller may change some applications: applicants (`applications:write`) and
+/// processors (`applications:process`), who also need to read them.
+pub fn may_change(caller: &Caller) -> Result<(), ApiError> {
+    if caller.has(Scope::ApplicationsWrite) || caller.has(Scope::ApplicationsProcess) {
+        reader(caller).map(|_| ())
+    } else {
+        Err(forbidden(
+            "changing applications (needs applications:write or applications:process)",
+        ))
+    }
+}
+
 pub fn forbidden(what: &str) -> ApiError {
     ApiError::new(ProblemKind::Forbidden, format!("This token does not allow {what}."))
 }

@@ -12,7 +12,7 @@ use super::access::{self, mover};
 use crate::auth::Caller;
 use crate::catalogue::admin::Actor;
 use crate::catalogue::snapshot::{ServiceEntry, Snapshot, VersionEntry};
-use crate::db::applications::{self as store, ApplicationRow, HistoryRow, Reader};
+use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
 use crate::db::events::{self, NewEvent};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
@@ -41,7 +41,7 @@ pub struct NewApplication {
     /// The form data (an object); checked against the form on submission.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    pub data: Option<Value>,
+    pub data: Option<serde_json::Map<String, Value>>,
     /// Apply for an organisation (a member, or the organisation's own client).
     #[serde(default)]
     pub applicant: Option<ApplicantInput>,
@@ -61,7 +61,7 @@ pub struct ApplicantInput {
 #[serde(deny_unknown_fields)]
 pub struct ApplicationPatch {
     #[schema(value_type = Object)]
-    pub data: Value,
+    pub data: serde_json::Map<String, Value>,
 }
 
 /// `POST /v1/applications/{id}/transitions`.
@@ -123,14 +123,16 @@ pub fn version_of<'s>(
     snap: &'s Snapshot,
     row: &ApplicationRow,
 ) -> Result<(&'s ServiceEntry, &'s VersionEntry), ApiError> {
-    let s = snap
-        .service(&row.service_id.0.to_string())
-        .ok_or_else(|| ApiError::internal("the application's service is not in the catalogue"))?;
+    // Published versions are never removed, so a miss means this instance's copy of the
+    // catalogue has not caught up with a version published moments ago (at most ~2 s).
+    let behind =
+        || ApiError::unavailable("This instance's catalogue is catching up with a new service version; retry shortly.");
+    let s = snap.service(&row.service_id.0.to_string()).ok_or_else(behind)?;
     let v = s
         .versions
         .iter()
         .find(|v| v.version == row.service_version)
-        .ok_or_else(|| ApiError::internal("the application's service version is not in the catalogue"))?;
+        .ok_or_else(behind)?;
     Ok((s, v))
 }
 
@@ -196,33 +198,85 @@ fn new_reference(conn: &mut DbConnection, prefix: &str) -> Result<String, ApiErr
     Err(ApiError::internal("no free reference after 10 attempts"))
 }
 
+/// The kinds of change, each with its history action and its domain event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Created,
+    DataChanged,
+    Submitted,
+    StatusChanged,
+    Withdrawn,
+    Assigned,
+}
+
+impl Change {
+    fn action(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::DataChanged => "data_changed",
+            Change::Submitted => "submitted",
+            Change::StatusChanged => "status_changed",
+            Change::Withdrawn => "withdrawn",
+            Change::Assigned => "assigned",
+        }
+    }
+
+    /// The domain event; editing a draft's data is not one.
+    fn event(self) -> Option<&'static str> {
+        match self {
+            Change::Created => Some("application.created"),
+            Change::DataChanged => None,
+            Change::Submitted => Some("application.submitted"),
+            Change::StatusChanged => Some("application.status_changed"),
+            Change::Withdrawn => Some("application.withdrawn"),
+            Change::Assigned => Some("application.assigned"),
+        }
+    }
+
+    /// The change a move to `to` is.
+    fn of_move(to: Phase) -> Change {
+        match to {
+            Phase::Submitted => Change::Submitted,
+            Phase::Withdrawn => Change::Withdrawn,
+            _ => Change::StatusChanged,
+        }
+    }
+}
+
+/// What a change records besides the application itself.
+#[derive(Debug, Default)]
+struct Note {
+    /// (phase, step) before a move.
+    from: Option<(String, String)>,
+    public_comment: Option<String>,
+    internal_note: Option<String>,
+    /// Extra fields for the history entry and the event.
+    details: serde_json::Map<String, Value>,
+}
+
 /// Records one change: history entry, audit entry, domain event.
-#[allow(clippy::too_many_arguments)]
 fn record(
     conn: &mut DbConnection,
     ctx: &Ctx,
     row: &ApplicationRow,
-    action: &str,
-    event: Option<&'static str>,
-    from: Option<(&str, &str)>,
-    comments: (Option<String>, Option<String>),
-    details: Value,
+    change: Change,
+    note: Note,
 ) -> Result<(), ApiError> {
-    let moved = from.is_some();
+    let from = note.from.as_ref();
     let h = HistoryRow {
         id: SqlUuid(uuid::Uuid::now_v7()),
         application_id: row.id,
         occurred_at: row.updated_at,
         actor_kind: ctx.actor.kind.to_string(),
         actor_id: Some(ctx.actor.id.clone()),
-        action: action.to_string(),
-        from_phase: from.map(|f| f.0.to_string()),
-        to_phase: moved.then(|| row.phase.clone()),
-        from_step: from.map(|f| f.1.to_string()),
-        to_step: moved.then(|| row.step.clone()),
-        public_comment: comments.0.clone(),
-        internal_note: comments.1,
-        details: SqlJson(details.clone()),
+        action: change.action().to_string(),
+        from_phase: from.map(|f| f.0.clone()),
+        to_phase: from.map(|_| row.phase.clone()),
+        from_step: from.map(|f| f.1.clone()),
+        to_step: from.map(|_| row.step.clone()),
+        public_comment: note.public_comment.clone(),
+        internal_note: note.internal_note.clone(),
+        details: SqlJson(Value::Object(note.details.clone())),
     };
     store::add_history(conn, &h)?;
     let mut audit_details = json!({"phase": row.phase, "step": row.step, "revision": row.revision});
@@ -231,47 +285,46 @@ fn record(
     }
     ctx.actor.audit(
         conn,
-        &format!("application.{action}"),
+        &format!("application.{}", change.action()),
         "application",
         row.id.0.to_string(),
         audit_details,
     )?;
-    if let Some(type_) = event {
-        let mut data = json!({
-            "application": row.id.0,
-            "service": row.service_id.0,
-            "service_version": row.service_version,
-            "phase": row.phase,
-            "step": row.step,
-            "revision": row.revision,
-        });
-        if let Some(r) = &row.reference {
-            data["reference"] = json!(r);
-        }
-        if let Some(f) = from {
-            data["from_phase"] = json!(f.0);
-            data["from_step"] = json!(f.1);
-        }
-        if let Some(c) = &comments.0 {
-            data["public_comment"] = json!(c);
-        }
-        if let Value::Object(extra) = details {
-            for (k, v) in extra {
-                data[k] = v;
-            }
-        }
-        events::insert(
-            conn,
-            &NewEvent {
-                type_,
-                subject_id: row.id,
-                department_id: row.department_id,
-                applicant_account: row.applicant_account,
-                applicant_organisation: row.applicant_organisation,
-                data,
-            },
-        )?;
+    let Some(type_) = change.event() else {
+        return Ok(());
+    };
+    let mut data = json!({
+        "application": row.id.0,
+        "service": row.service_id.0,
+        "service_version": row.service_version,
+        "phase": row.phase,
+        "step": row.step,
+        "revision": row.revision,
+    });
+    if let Some(r) = &row.reference {
+        data["reference"] = json!(r);
     }
+    if let Some(f) = from {
+        data["from_phase"] = json!(f.0);
+        data["from_step"] = json!(f.1);
+    }
+    if let Some(c) = &note.public_comment {
+        data["public_comment"] = json!(c);
+    }
+    for (k, v) in note.details {
+        data[k] = v;
+    }
+    events::insert(
+        conn,
+        &NewEvent {
+            type_,
+            subject_id: row.id,
+            department_id: row.department_id,
+            applicant_account: row.applicant_account,
+            applicant_organisation: row.applicant_organisation,
+            data,
+        },
+    )?;
     Ok(())
 }
 
@@ -346,10 +399,7 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
             ),
         ));
     }
-    let data = input.data.unwrap_or_else(|| json!({}));
-    if !data.is_object() {
-        return Err(field("/data", "type", "the form data is an object"));
-    }
+    let data = Value::Object(input.data.unwrap_or_default());
     let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
     let now = SqlTime::now();
     let mut row = ApplicationRow {
@@ -376,26 +426,39 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
     };
     log_step(&mut row, now);
     store::insert(conn, &row)?;
-    record(
-        conn,
-        ctx,
-        &row,
-        "created",
-        Some("application.created"),
-        None,
-        (None, None),
-        json!({}),
-    )?;
+    record(conn, ctx, &row, Change::Created, Note::default())?;
     if input.submit {
         return submit(conn, ctx, row.id, None, CommentInput::default());
     }
     Ok(row)
 }
 
+/// The answer for an application that does not exist or that the caller may not see.
+pub fn unknown() -> ApiError {
+    ApiError::not_found("No such application.")
+}
+
+/// An application the caller may see (or 404).
+pub fn find(conn: &mut DbConnection, caller: &Caller, id: SqlUuid) -> Result<ApplicationRow, ApiError> {
+    let reader = access::reader(caller)?;
+    store::get(conn, id, reader)?.ok_or_else(unknown)
+}
+
+/// The application behind a reference, if `code` is its tracking code (compared in constant
+/// time); None for an unknown reference and a wrong code alike.
+pub fn tracked(conn: &mut DbConnection, reference: &Reference, code: &str) -> Result<Option<ApplicationRow>, ApiError> {
+    use subtle::ConstantTimeEq;
+    let row = store::by_reference(conn, reference.as_str())?;
+    Ok(row.filter(|r| {
+        let stored = r.tracking_code.as_deref().unwrap_or("");
+        !stored.is_empty() && bool::from(stored.as_bytes().ct_eq(code.as_bytes()))
+    }))
+}
+
 /// Loads an application the caller may see, locked for this transaction.
 fn load(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid) -> Result<ApplicationRow, ApiError> {
     let reader = access::reader(&ctx.caller)?;
-    store::get_for_update(conn, id, reader)?.ok_or_else(|| ApiError::not_found("No such application."))
+    store::get_for_update(conn, id, reader)?.ok_or_else(unknown)
 }
 
 /// `If-Match`, checked once the caller is known to be allowed (412 when stale).
@@ -451,13 +514,10 @@ pub fn patch(
             phase.as_str()
         )));
     }
-    if !patch.data.is_object() {
-        return Err(field("/data", "type", "a merge patch of the form data is an object"));
-    }
-    submission::merge_patch(&mut row.data.0, &patch.data);
+    submission::merge_patch(&mut row.data.0, &Value::Object(patch.data));
     row.updated_at = SqlTime::now();
     save(conn, &mut row)?;
-    record(conn, ctx, &row, "data_changed", None, None, (None, None), json!({}))?;
+    record(conn, ctx, &row, Change::DataChanged, Note::default())?;
     Ok(row)
 }
 
@@ -495,7 +555,6 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
 }
 
 /// Moves to `to` at `step` (already checked against the table), with its records.
-#[allow(clippy::too_many_arguments)]
 fn apply_move(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -503,11 +562,9 @@ fn apply_move(
     v: &VersionEntry,
     to: Phase,
     step: &str,
-    comments: (Option<String>, Option<String>),
-    event: &'static str,
+    mut note: Note,
 ) -> Result<ApplicationRow, ApiError> {
-    let from_phase = row.phase.clone();
-    let from_step = row.step.clone();
+    note.from = Some((row.phase.clone(), row.step.clone()));
     let now = SqlTime::now();
     let first_submission = row.submitted_at.is_none() && to == Phase::Submitted;
     if first_submission {
@@ -525,21 +582,7 @@ fn apply_move(
     row.updated_at = now;
     log_step(&mut row, now);
     save(conn, &mut row)?;
-    let action = match event {
-        "application.submitted" => "submitted",
-        "application.withdrawn" => "withdrawn",
-        _ => "status_changed",
-    };
-    record(
-        conn,
-        ctx,
-        &row,
-        action,
-        Some(event),
-        Some((&from_phase, &from_step)),
-        comments,
-        json!({}),
-    )?;
+    record(conn, ctx, &row, Change::of_move(to), note)?;
     Ok(row)
 }
 
@@ -582,15 +625,14 @@ fn applicant_move(
     let step = first_step(&steps, to)
         .map(|s| s.key.clone())
         .unwrap_or_else(|| to.as_str().into());
-    let event = match to {
-        Phase::Submitted => "application.submitted",
-        Phase::Withdrawn => "application.withdrawn",
-        _ => "application.status_changed",
-    };
     if matches!(to, Phase::Submitted | Phase::InReview) {
         validate(conn, v, &mut row)?;
     }
-    apply_move(conn, ctx, row, v, to, &step, (comment, None), event)
+    let note = Note {
+        public_comment: comment,
+        ..Note::default()
+    };
+    apply_move(conn, ctx, row, v, to, &step, note)
 }
 
 /// Withdraws an application (the applicant, while it is not decided).
@@ -686,16 +728,12 @@ pub fn transition(
             "say what the applicant needs to do",
         ));
     }
-    apply_move(
-        conn,
-        ctx,
-        row,
-        v,
-        input.to,
-        &step,
-        (public_comment, internal_note),
-        "application.status_changed",
-    )
+    let note = Note {
+        public_comment,
+        internal_note,
+        ..Note::default()
+    };
+    apply_move(conn, ctx, row, v, input.to, &step, note)
 }
 
 /// Assigns an application to a clerk of its department (or an administrator), or unassigns it.
@@ -735,21 +773,14 @@ pub fn assign(
     row.assignee_id = new;
     row.updated_at = SqlTime::now();
     save(conn, &mut row)?;
-    record(
-        conn,
-        ctx,
-        &row,
-        "assigned",
-        Some("application.assigned"),
-        None,
-        (None, None),
-        json!({"assignee": input.assignee}),
-    )?;
+    let mut note = Note::default();
+    note.details.insert("assignee".into(), json!(input.assignee));
+    record(conn, ctx, &row, Change::Assigned, note)?;
     Ok(row)
 }
 
-/// Deletes a draft; returns the storage keys of its documents.
-pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<i64>) -> Result<Vec<String>, ApiError> {
+/// Deletes a draft (its history goes with it; the audit log keeps the deletion).
+pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<i64>) -> Result<(), ApiError> {
     let row = load(conn, ctx, id)?;
     if mover(&ctx.caller, &row) != Some(Mover::Applicant) {
         return Err(access::forbidden("deleting this application (only its applicant may)"));
@@ -760,10 +791,6 @@ pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<
             "Only a draft can be deleted; withdraw a submitted application instead.",
         ));
     }
-    let keys = store::documents(conn, row.id)?
-        .into_iter()
-        .map(|d| d.storage_key)
-        .collect();
     if !store::delete(conn, row.id, row.revision)? {
         return Err(stale());
     }
@@ -774,10 +801,5 @@ pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<
         row.id.0.to_string(),
         json!({}),
     )?;
-    Ok(keys)
-}
-
-/// The reader of a caller, for read-only queries.
-pub fn reader(caller: &Caller) -> Result<Reader, ApiError> {
-    access::reader(caller)
+    Ok(())
 }

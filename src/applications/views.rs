@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::process::{phase_of, steps_of, version_of};
 use crate::catalogue::snapshot::Snapshot;
-use crate::db::applications::{ApplicationRow, DocumentRow, HistoryRow};
+use crate::db::applications::{ApplicationRow, HistoryRow};
 use crate::domain::application::{Mover, Phase};
 use crate::domain::lang::Lang;
 use crate::domain::status::StatusStep;
@@ -97,6 +97,16 @@ pub struct Application {
     pub revision: i64,
 }
 
+/// A phase shown as a step: for private steps, and phases without a step of their own.
+fn phase_view(phase: Phase, lang: Lang) -> StatusStepView {
+    StatusStepView {
+        key: phase.as_str().to_string(),
+        phase,
+        label: crate::domain::status::phase_label(phase).text(lang).to_string(),
+        public: true,
+    }
+}
+
 fn step_view(steps: &[StatusStep], key: &str, phase: Phase, lang: Lang) -> StatusStepView {
     match crate::domain::status::step(steps, key) {
         Some(s) => StatusStepView {
@@ -105,12 +115,7 @@ fn step_view(steps: &[StatusStep], key: &str, phase: Phase, lang: Lang) -> Statu
             label: s.label.text(lang).to_string(),
             public: s.public,
         },
-        None => StatusStepView {
-            key: key.to_string(),
-            phase,
-            label: phase.as_str().to_string(),
-            public: true,
-        },
+        None => phase_view(phase, lang),
     }
 }
 
@@ -196,17 +201,8 @@ pub fn application(
     let applicant = mover == Some(Mover::Applicant);
     let mut step = step_view(&steps, &row.step, phase, lang);
     if !staff && !step.public {
-        // a private step shows as the first public step of its phase, or the phase itself
-        step = steps
-            .iter()
-            .find(|x| x.phase == phase && x.public)
-            .map(|x| step_view(&steps, &x.key, phase, lang))
-            .unwrap_or(StatusStepView {
-                key: phase.as_str().into(),
-                phase,
-                label: phase.as_str().into(),
-                public: true,
-            });
+        // the applicant is not told about this step: it shows as its phase
+        step = phase_view(phase, lang);
     }
     let mut allowed: Vec<Phase> = mover.map(|m| phase.moves(m).to_vec()).unwrap_or_default();
     if mover == Some(Mover::Processor) && steps.iter().filter(|s| s.phase == phase).count() > 1 && !phase.is_final() {
@@ -299,30 +295,6 @@ pub fn history(snap: &Snapshot, app: &ApplicationRow, rows: Vec<HistoryRow>, sta
             }
         })
         .collect()
-}
-
-/// A document attached to an application.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Document {
-    pub id: Uuid,
-    pub filename: String,
-    #[schema(example = "application/pdf")]
-    pub media_type: String,
-    pub size: i64,
-    /// Hex SHA-256 of the content.
-    pub sha256: String,
-    pub created_at: DateTime<Utc>,
-}
-
-pub fn document(d: &DocumentRow) -> Document {
-    Document {
-        id: d.id.0,
-        filename: d.filename.clone(),
-        media_type: d.media_type.clone(),
-        size: d.size_bytes,
-        sha256: d.sha256.clone(),
-        created_at: d.created_at.0,
-    }
 }
 
 /// The public tracking page: no personal data.

@@ -83,6 +83,16 @@ pub enum CallerKind {
     Client,
 }
 
+impl CallerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallerKind::Resident => "resident",
+            CallerKind::Staff => "staff",
+            CallerKind::Client => "client",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StaffRole {

@@ -30,13 +30,8 @@ pub struct Actor {
 
 impl Actor {
     pub fn of(caller: &Caller, ip: Option<String>, request_id: Option<String>) -> Actor {
-        let kind = match caller.kind {
-            crate::auth::policy::CallerKind::Staff => "staff",
-            crate::auth::policy::CallerKind::Client => "client",
-            crate::auth::policy::CallerKind::Resident => "resident",
-        };
         Actor {
-            kind,
+            kind: caller.kind.as_str(),
             id: caller.subject.clone(),
             ip,
             request_id,

@@ -140,11 +140,6 @@ impl VersionEntry {
             .get_or_init(|| crate::domain::forms::compile(&self.form_schema).map(Arc::new))
             .clone()
     }
-
-    /// Which documents applications of this version take.
-    pub fn document_limits(&self) -> crate::domain::status::DocumentLimits {
-        self.content.document_limits.clone().unwrap_or_default()
-    }
 }
 
 pub struct ServiceEntry {

@@ -50,20 +50,6 @@ pub struct HistoryRow {
     pub details: SqlJson,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = d)]
-pub struct DocumentRow {
-    pub id: SqlUuid,
-    pub application_id: SqlUuid,
-    pub filename: String,
-    pub media_type: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub storage_key: String,
-    pub created_at: SqlTime,
-    pub created_by: String,
-}
-
 /// Whose applications a caller reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reader {
@@ -266,46 +252,6 @@ pub fn history(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Vec<HistoryR
         .order((h::occurred_at.asc(), h::id.asc()))
         .select(HistoryRow::as_select())
         .load(conn)
-}
-
-/// When each step was last entered: (step, time), oldest first.
-pub fn step_entries(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Vec<(Option<String>, SqlTime)>> {
-    h::table
-        .filter(h::application_id.eq(id))
-        .filter(h::to_step.is_not_null())
-        .order((h::occurred_at.asc(), h::id.asc()))
-        .select((h::to_step, h::occurred_at))
-        .load(conn)
-}
-
-pub fn documents(conn: &mut DbConnection, app: SqlUuid) -> QueryResult<Vec<DocumentRow>> {
-    d::table
-        .filter(d::application_id.eq(app))
-        .order((d::created_at.asc(), d::id.asc()))
-        .select(DocumentRow::as_select())
-        .load(conn)
-}
-
-pub fn document(conn: &mut DbConnection, app: SqlUuid, id: SqlUuid) -> QueryResult<Option<DocumentRow>> {
-    d::table
-        .filter(d::application_id.eq(app))
-        .filter(d::id.eq(id))
-        .select(DocumentRow::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn count_documents(conn: &mut DbConnection, app: SqlUuid) -> QueryResult<i64> {
-    d::table.filter(d::application_id.eq(app)).count().get_result(conn)
-}
-
-pub fn insert_document(conn: &mut DbConnection, row: &DocumentRow) -> QueryResult<()> {
-    diesel::insert_into(d::table).values(row).execute(conn)?;
-    Ok(())
-}
-
-pub fn delete_document(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<usize> {
-    diesel::delete(d::table.filter(d::id.eq(id))).execute(conn)
 }
 
 /// The ids among `ids` that are documents of the application.

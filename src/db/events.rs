@@ -9,27 +9,11 @@
 //! inserting transaction numbers its own events.
 use diesel::prelude::*;
 
-use super::schema::events as e;
 use super::types::{DbJson, DbTime, DbUuid, SqlJson, SqlTime, SqlUuid};
 use super::DbConnection;
 
 /// Key of the advisory lock that lets one instance at a time number events.
 const SEQUENCER_LOCK_KEY: i64 = 0x6775_6963_6865_7402;
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = e)]
-pub struct EventRow {
-    pub id: SqlUuid,
-    pub position: Option<i64>,
-    pub type_: String,
-    pub occurred_at: SqlTime,
-    pub subject_type: String,
-    pub subject_id: String,
-    pub department_id: Option<SqlUuid>,
-    pub applicant_account: Option<SqlUuid>,
-    pub applicant_organisation: Option<SqlUuid>,
-    pub data: SqlJson,
-}
 
 /// A new event about an application.
 #[derive(Debug, Clone)]
@@ -95,13 +79,4 @@ pub fn assign_positions(conn: &mut DbConnection, batch: i64) -> QueryResult<usiz
         .bind::<diesel::sql_types::BigInt, _>(batch)
         .execute(c)
     })
-}
-
-/// Events of one application, in feed order (numbered ones first).
-pub fn of_subject(conn: &mut DbConnection, subject: &str) -> QueryResult<Vec<EventRow>> {
-    e::table
-        .filter(e::subject_id.eq(subject))
-        .order((e::position.asc(), e::occurred_at.asc()))
-        .select(EventRow::as_select())
-        .load(conn)
 }

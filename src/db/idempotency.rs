@@ -131,17 +131,7 @@ pub fn release(conn: &mut DbConnection, owner: &str, endpoint: &str, key: &str) 
     Ok(())
 }
 
-/// Deletes up to `batch` expired keys; returns how many.
-pub fn purge(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
-    let now = SqlTime::now();
-    let expired: Vec<(String, String, String)> = k::table
-        .filter(k::expires_at.lt(now))
-        .select((k::owner, k::endpoint, k::key))
-        .limit(batch)
-        .load(conn)?;
-    let mut n = 0;
-    for (o, e, key) in expired {
-        n += diesel::delete(k::table.find((o, e, key))).execute(conn)?;
-    }
-    Ok(n)
+/// Deletes the expired keys; returns how many.
+pub fn purge(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::delete(k::table.filter(k::expires_at.lt(SqlTime::now()))).execute(conn)
 }

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::documents::DocumentLimits;
 use super::forms;
 use super::lang::{Lang, Localized};
-use super::status::{DocumentLimits, StatusStep};
+use super::status::StatusStep;
 use super::FieldError;
 
 pub const FORMAT: &str = "guichet-catalogue/1";

@@ -160,13 +160,9 @@ pub fn is_uid(s: &str) -> bool {
     check != 10 && check == digits[8]
 }
 
+/// A phone number that [`phone_e164`] can store: what is accepted is what gets normalised.
 pub fn is_phone(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    (7..=20).contains(&s.len())
-        && (7..=15).contains(&digits)
-        && s.chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || " ()/.-".contains(c) || (i == 0 && c == '+'))
+    phone_e164(s).is_some()
 }
 
 pub fn is_document_id(s: &str) -> bool {

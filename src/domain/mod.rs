@@ -3,6 +3,7 @@
 pub mod account;
 pub mod application;
 pub mod catalogue;
+pub mod documents;
 pub mod forms;
 pub mod lang;
 pub mod search;

@@ -33,41 +33,63 @@ pub fn check(validator: &jsonschema::Validator, data: &Value) -> Result<(), Vec<
     Err(errors)
 }
 
-/// Walks `data` beside its `schema` (through `properties`, `items` and `prefixItems`) and calls
-/// `f` with the JSON pointer and value of every string whose schema has the given `format`.
-fn visit_format(schema: &Value, data: &mut Value, at: &str, format: &str, f: &mut dyn FnMut(&str, &mut Value)) {
-    if schema.get("format").and_then(Value::as_str) == Some(format) && data.is_string() {
-        f(at, data);
-        return;
-    }
-    match data {
-        Value::Object(map) => {
-            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                for (k, v) in map.iter_mut() {
-                    if let Some(s) = props.get(k) {
-                        visit_format(s, v, &format!("{at}/{}", escape_pointer(k)), format, f);
+/// Walks `data` beside its `schema` (through `properties`, `items`, `prefixItems` and local
+/// `$ref`s into `root`) and calls `f` with the JSON pointer and value of every string whose
+/// schema has the given `format`.
+struct Walk<'r> {
+    root: &'r Value,
+    format: &'r str,
+}
+
+impl Walk<'_> {
+    fn visit(&self, schema: &Value, data: &mut Value, at: &str, depth: u8, f: &mut dyn FnMut(&str, &mut Value)) {
+        if depth > 64 {
+            return;
+        }
+        if let Some(target) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| self.root.pointer(p))
+        {
+            self.visit(target, data, at, depth + 1, f);
+        }
+        if schema.get("format").and_then(Value::as_str) == Some(self.format) && data.is_string() {
+            f(at, data);
+            return;
+        }
+        match data {
+            Value::Object(map) => {
+                if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                    for (k, v) in map.iter_mut() {
+                        if let Some(s) = props.get(k) {
+                            self.visit(s, v, &format!("{at}/{}", escape_pointer(k)), depth + 1, f);
+                        }
                     }
                 }
             }
-        }
-        Value::Array(items) => {
-            let prefix = schema.get("prefixItems").and_then(Value::as_array);
-            let rest = schema.get("items");
-            for (i, v) in items.iter_mut().enumerate() {
-                let s = prefix.and_then(|p| p.get(i)).or(rest);
-                if let Some(s) = s {
-                    visit_format(s, v, &format!("{at}/{i}"), format, f);
+            Value::Array(items) => {
+                let prefix = schema.get("prefixItems").and_then(Value::as_array);
+                let rest = schema.get("items");
+                for (i, v) in items.iter_mut().enumerate() {
+                    if let Some(s) = prefix.and_then(|p| p.get(i)).or(rest) {
+                        self.visit(s, v, &format!("{at}/{i}"), depth + 1, f);
+                    }
                 }
             }
+            _ => {}
         }
-        _ => {}
     }
+}
+
+fn visit_format(schema: &Value, data: &mut Value, format: &str, f: &mut dyn FnMut(&str, &mut Value)) {
+    Walk { root: schema, format }.visit(schema, data, "", 0, f);
 }
 
 /// Rewrites every `phone` field to E.164 (`033 225 84 98` → `+41332258498`); call after
 /// [`check`], which has accepted them.
 pub fn normalise(schema: &Value, data: &mut Value) {
-    visit_format(schema, data, "", "phone", &mut |_, v| {
+    visit_format(schema, data, "phone", &mut |_, v| {
         if let Some(e164) = v.as_str().and_then(phone_e164) {
             *v = Value::String(e164);
         }
@@ -79,7 +101,7 @@ pub fn normalise(schema: &Value, data: &mut Value) {
 pub fn document_ids(schema: &Value, data: &Value) -> Vec<(String, String)> {
     let mut copy = data.clone();
     let mut out = Vec::new();
-    visit_format(schema, &mut copy, "", "document-id", &mut |at, v| {
+    visit_format(schema, &mut copy, "document-id", &mut |at, v| {
         if let Some(s) = v.as_str() {
             out.push((at.to_string(), s.to_ascii_lowercase()));
         }
@@ -117,6 +139,11 @@ mod tests {
         json!({
             "type": "object",
             "required": ["name", "ahv", "contact"],
+            "$defs": {"contact": {
+                "type": "object",
+                "required": ["phone"],
+                "properties": {"phone": {"type": "string", "format": "phone"}}
+            }},
             "properties": {
                 "name": {"type": "string", "minLength": 1},
                 "ahv": {"type": "string", "format": "ahv-number"},
@@ -125,11 +152,7 @@ mod tests {
                 "iban": {"type": "string", "format": "iban"},
                 "born": {"type": "string", "format": "date"},
                 "mail": {"type": "string", "format": "email"},
-                "contact": {
-                    "type": "object",
-                    "required": ["phone"],
-                    "properties": {"phone": {"type": "string", "format": "phone"}}
-                },
+                "contact": {"$ref": "#/$defs/contact"},
                 "attachments": {"type": "array", "items": {"type": "string", "format": "document-id"}}
             }
         })

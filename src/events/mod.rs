@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use crate::db::Db;
 
+/// Events numbered per transaction of the sequencer.
+const BATCH: usize = 1000;
+
 /// Starts the event sequencer and the idempotency-key purge on this instance.
 pub fn spawn_housekeeping(db: Db) {
     let seq_db = db.clone();
@@ -16,9 +19,11 @@ pub fn spawn_housekeeping(db: Db) {
         loop {
             tick.tick().await;
             loop {
-                let n = seq_db.run(|c| Ok(crate::db::events::assign_positions(c, 1000)?)).await;
+                let n = seq_db
+                    .run(|c| Ok(crate::db::events::assign_positions(c, BATCH as i64)?))
+                    .await;
                 match n {
-                    Ok(1000) => continue,
+                    Ok(BATCH) => continue,
                     Ok(_) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "numbering events failed");
@@ -32,7 +37,7 @@ pub fn spawn_housekeeping(db: Db) {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
-            let purged = db.write(|c| Ok(crate::db::idempotency::purge(c, 10_000)?)).await;
+            let purged = db.write(|c| Ok(crate::db::idempotency::purge(c)?)).await;
             match purged {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(purged = n, "expired idempotency keys purged"),

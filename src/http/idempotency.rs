@@ -41,7 +41,7 @@ async fn owner(req: &ServiceRequest, auth: &AuthService) -> Option<String> {
         Some(v) => {
             let token = v.to_str().ok()?.split_once(' ')?.1.trim().to_string();
             let claims = auth.verify(&token).await.ok()?;
-            Some(format!("{:?}:{}", claims.kind, claims.sub).to_lowercase())
+            Some(format!("{}:{}", claims.kind.as_str(), claims.sub))
         }
         None => {
             let ip = crate::http::middleware::client_ip(req.request()).unwrap_or_default();
@@ -166,45 +166,56 @@ pub async fn handle(
                 return Ok(res);
             }
             let (http_req, res) = res.into_parts();
-            let error = res.error().map(|e| e.to_string());
             let (mut head, body) = res.into_parts();
-            let bytes = to_bytes(body).await.unwrap_or_default();
-            let text = String::from_utf8(bytes.to_vec());
-            match text {
-                Ok(text) => {
-                    let mut kept = serde_json::Map::new();
-                    for name in KEPT {
-                        if let Some(v) = head.headers().get(&name).and_then(|v| v.to_str().ok()) {
-                            kept.insert(name.as_str().to_string(), serde_json::Value::String(v.to_string()));
-                        }
-                    }
-                    let stored = auth
-                        .db
-                        .run(move |c| {
-                            Ok(idempotency::complete(
-                                c,
-                                &owner,
-                                &endpoint,
-                                &key,
-                                status.as_u16(),
-                                serde_json::Value::Object(kept),
-                                text,
-                            )?)
-                        })
-                        .await;
-                    if let Err(e) = stored {
-                        tracing::error!(error = %e, "could not store an idempotent answer");
-                    }
-                }
-                Err(_) => release(&auth, owner, endpoint, key).await,
-            }
-            if let Some(e) = error {
-                tracing::debug!(error = %e, "answered with an error");
-            }
+            let Ok(bytes) = to_bytes(body).await else {
+                release(&auth, owner, endpoint, key).await;
+                let e = ApiError::internal("the answer's body could not be read");
+                return Ok(ServiceResponse::from_err(e, http_req));
+            };
+            remember(&auth, (owner, endpoint, key), status, head.headers(), &bytes).await;
             head.headers_mut().remove(header::CONTENT_LENGTH);
             let res = head.set_body(BoxBody::new(bytes));
             Ok(ServiceResponse::new(http_req, res))
         }
+    }
+}
+
+/// Stores the final answer of a claimed key (a body that is not text is not kept: the key is
+/// released instead).
+async fn remember(
+    auth: &AuthService,
+    (owner, endpoint, key): (String, String, String),
+    status: StatusCode,
+    headers: &actix_web::http::header::HeaderMap,
+    body: &Bytes,
+) {
+    let Ok(text) = std::str::from_utf8(body).map(str::to_string) else {
+        return release(auth, owner, endpoint, key).await;
+    };
+    let kept: serde_json::Map<String, serde_json::Value> = KEPT
+        .iter()
+        .filter_map(|name| {
+            let v = headers.get(name)?.to_str().ok()?;
+            Some((name.as_str().to_string(), serde_json::Value::String(v.to_string())))
+        })
+        .collect();
+    let stored = auth
+        .db
+        .run(move |c| {
+            let headers = serde_json::Value::Object(kept);
+            Ok(idempotency::complete(
+                c,
+                &owner,
+                &endpoint,
+                &key,
+                status.as_u16(),
+                headers,
+                text,
+            )?)
+        })
+        .await;
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "could not store an idempotent answer");
     }
 }
 

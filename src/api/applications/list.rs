@@ -183,9 +183,7 @@ pub async fn list_applications(
     let reader = access::reader(&caller)?;
     let p = q.0;
     let limit = pagination::limit(p.limit.as_deref())?;
-    if let Some(l) = &p.lang {
-        crate::http::extract::render_for(&req, Some(l))?;
-    }
+    let lang = lang_of(&req, p.lang.as_deref())?;
     let (f, order) = filter(&p, &caller, &cache)?;
     let scope = format!("applications:{order:?}");
     let after: Option<(DateTime<Utc>, uuid::Uuid)> = pagination::decode(&scope, p.cursor.as_deref())?;
@@ -209,10 +207,6 @@ pub async fn list_applications(
         None
     };
     let snap = cache.get();
-    let lang = match p.lang.as_deref() {
-        Some(l) => crate::domain::lang::Lang::parse(l).unwrap_or(lang_of(&req)),
-        None => lang_of(&req),
-    };
     let staff = access::is_staff_view(&caller);
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
