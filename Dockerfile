@@ -26,7 +26,8 @@ RUN useradd --system --uid 10001 --user-group \
       --home-dir /var/lib/guichet --create-home --shell /usr/sbin/nologin guichet
 COPY --from=builder /usr/local/bin/guichet /usr/local/bin/guichet
 USER guichet
-# The default SQLite database (DATABASE_URL=guichet.db) lands here.
+# The default SQLite database (DATABASE_URL=guichet.db) and documents (GUICHET_DOCUMENTS_DIR)
+# land here.
 WORKDIR /var/lib/guichet
 ENV GUICHET_LISTEN=0.0.0.0:8080
 EXPOSE 8080

@@ -113,6 +113,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let app_settings = web::Data::new(api::applications::ApplicationSettings {
         reference_prefix: config.reference_prefix.clone(),
     });
+    let documents = web::Data::new(crate::storage::DocumentStore::local(&config.documents_dir)?);
     crate::events::spawn_housekeeping(db.clone());
     let db_data = web::Data::new(db.clone());
     let cache_data = web::Data::new(cache.clone());
@@ -161,6 +162,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(metrics.clone())
             .app_data(settings.clone())
             .app_data(app_settings.clone())
+            .app_data(documents.clone())
             .app_data(web::JsonConfig::default().limit(body_limit).error_handler(json_error))
             .app_data(web::PayloadConfig::default().limit(body_limit))
             .configure(api::configure)

@@ -50,6 +50,8 @@ pub struct Config {
     pub rate_limit_tracking_ip: u32,
     /// Prefix of application references (`THU` in `THU-2026-7Q4KM2XD-J`).
     pub reference_prefix: String,
+    /// Directory of the document store (shared storage when several instances run).
+    pub documents_dir: std::path::PathBuf,
 }
 
 /// A configuration error names the variable and what is wrong with it, in one line.
@@ -121,6 +123,10 @@ impl Config {
         if !(2..=5).contains(&reference_prefix.len()) || !reference_prefix.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(err("GUICHET_REFERENCE_PREFIX", "2 to 5 capital letters A-Z"));
         }
+        let documents_dir = var("GUICHET_DOCUMENTS_DIR")
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| "guichet-documents".into())
+            .into();
         let idp = match (
             var("GUICHET_OIDC_ISSUER"),
             var("GUICHET_OIDC_AUDIENCE"),
@@ -242,6 +248,7 @@ impl Config {
             mail,
             rate_limit_tracking_ip,
             reference_prefix,
+            documents_dir,
         })
     }
 }

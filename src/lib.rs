@@ -20,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod mail;
+pub mod storage;
 pub mod telemetry;
 
 pub use app::{build, Application};

@@ -21,7 +21,9 @@ use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
 use crate::http::extract::{json_body, render_for, StrictQuery};
 use crate::http::middleware::RequestId;
+use crate::storage::DocumentStore;
 
+pub mod documents;
 pub mod list;
 
 /// The `Idempotency-Key` request header.
@@ -93,6 +95,7 @@ pub struct Apps {
     auth: Data<AuthService>,
     cache: Data<CatalogueCache>,
     settings: Data<ApplicationSettings>,
+    documents: Data<DocumentStore>,
 }
 
 impl actix_web::FromRequest for Apps {
@@ -105,6 +108,7 @@ impl actix_web::FromRequest for Apps {
                 auth: req.app_data::<Data<AuthService>>()?.clone(),
                 cache: req.app_data::<Data<CatalogueCache>>()?.clone(),
                 settings: req.app_data::<Data<ApplicationSettings>>()?.clone(),
+                documents: req.app_data::<Data<DocumentStore>>()?.clone(),
             })
         })();
         std::future::ready(apps.ok_or_else(|| ApiError::internal("application services missing from app data")))
@@ -318,10 +322,12 @@ pub async fn delete_application(
     let id = app_id(&path)?;
     let expected = if_match(&req, false)?;
     let c = apps.ctx(&req, &caller);
-    apps.auth
+    let stored = apps
+        .auth
         .db
         .write(move |conn| process::delete(conn, &c, id, expected))
         .await?;
+    apps.documents.remove(stored).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -195,6 +195,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(applications::transition_application)
             .service(applications::assign_application)
             .service(applications::list_application_history)
+            .service(applications::documents::list_documents)
+            .service(applications::documents::upload_document)
+            .service(applications::documents::get_document)
+            .service(applications::documents::download_document)
+            .service(applications::documents::delete_document)
             .service(tracking::get_application_status),
     )
     .service(wellknown::get_jwks)

@@ -99,7 +99,7 @@ pub struct AssignmentInput {
 
 const COMMENT_MAX: usize = 5000;
 
-fn conflict(detail: impl Into<String>) -> ApiError {
+pub(super) fn conflict(detail: impl Into<String>) -> ApiError {
     ApiError::new(ProblemKind::Conflict, detail)
 }
 
@@ -200,13 +200,15 @@ fn new_reference(conn: &mut DbConnection, prefix: &str) -> Result<String, ApiErr
 
 /// The kinds of change, each with its history action and its domain event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
+pub(super) enum Change {
     Created,
     DataChanged,
     Submitted,
     StatusChanged,
     Withdrawn,
     Assigned,
+    DocumentAdded,
+    DocumentRemoved,
 }
 
 impl Change {
@@ -218,6 +220,8 @@ impl Change {
             Change::StatusChanged => "status_changed",
             Change::Withdrawn => "withdrawn",
             Change::Assigned => "assigned",
+            Change::DocumentAdded => "document_added",
+            Change::DocumentRemoved => "document_removed",
         }
     }
 
@@ -230,6 +234,8 @@ impl Change {
             Change::StatusChanged => Some("application.status_changed"),
             Change::Withdrawn => Some("application.withdrawn"),
             Change::Assigned => Some("application.assigned"),
+            Change::DocumentAdded => Some("application.document_added"),
+            Change::DocumentRemoved => Some("application.document_removed"),
         }
     }
 
@@ -245,17 +251,20 @@ impl Change {
 
 /// What a change records besides the application itself.
 #[derive(Debug, Default)]
-struct Note {
+pub(super) struct Note {
+    /// When the change happened, for changes that leave the application row as it is
+    /// (documents); otherwise its `updated_at`.
+    pub at: Option<SqlTime>,
     /// (phase, step) before a move.
-    from: Option<(String, String)>,
-    public_comment: Option<String>,
-    internal_note: Option<String>,
+    pub from: Option<(String, String)>,
+    pub public_comment: Option<String>,
+    pub internal_note: Option<String>,
     /// Extra fields for the history entry and the event.
-    details: serde_json::Map<String, Value>,
+    pub details: serde_json::Map<String, Value>,
 }
 
 /// Records one change: history entry, audit entry, domain event.
-fn record(
+pub(super) fn record(
     conn: &mut DbConnection,
     ctx: &Ctx,
     row: &ApplicationRow,
@@ -266,7 +275,7 @@ fn record(
     let h = HistoryRow {
         id: SqlUuid(uuid::Uuid::now_v7()),
         application_id: row.id,
-        occurred_at: row.updated_at,
+        occurred_at: note.at.unwrap_or(row.updated_at),
         actor_kind: ctx.actor.kind.to_string(),
         actor_id: Some(ctx.actor.id.clone()),
         action: change.action().to_string(),
@@ -456,7 +465,7 @@ pub fn tracked(conn: &mut DbConnection, reference: &Reference, code: &str) -> Re
 }
 
 /// Loads an application the caller may see, locked for this transaction.
-fn load(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid) -> Result<ApplicationRow, ApiError> {
+pub(super) fn load(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid) -> Result<ApplicationRow, ApiError> {
     let reader = access::reader(&ctx.caller)?;
     store::get_for_update(conn, id, reader)?.ok_or_else(unknown)
 }
@@ -535,7 +544,7 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
         .iter()
         .filter_map(|(_, id)| uuid::Uuid::parse_str(id).ok().map(SqlUuid))
         .collect();
-    let found = store::existing_documents(conn, row.id, ids)?;
+    let found = crate::db::documents::existing(conn, row.id, ids)?;
     let missing: Vec<FieldError> = named
         .into_iter()
         .filter(|(_, id)| !found.iter().any(|f| f.0.to_string() == *id))
@@ -779,8 +788,9 @@ pub fn assign(
     Ok(row)
 }
 
-/// Deletes a draft (its history goes with it; the audit log keeps the deletion).
-pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<i64>) -> Result<(), ApiError> {
+/// Deletes a draft (its history and documents go with it; the audit log keeps the deletion).
+/// Answers the storage keys of its documents, for the caller to remove once this committed.
+pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<i64>) -> Result<Vec<String>, ApiError> {
     let row = load(conn, ctx, id)?;
     if mover(&ctx.caller, &row) != Some(Mover::Applicant) {
         return Err(access::forbidden("deleting this application (only its applicant may)"));
@@ -791,6 +801,7 @@ pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<
             "Only a draft can be deleted; withdraw a submitted application instead.",
         ));
     }
+    let keys = crate::db::documents::storage_keys(conn, row.id)?;
     if !store::delete(conn, row.id, row.revision)? {
         return Err(stale());
     }
@@ -801,5 +812,5 @@ pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<
         row.id.0.to_string(),
         json!({}),
     )?;
-    Ok(())
+    Ok(keys)
 }

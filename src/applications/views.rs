@@ -325,3 +325,41 @@ pub fn tracking(snap: &Snapshot, row: &ApplicationRow, lang: Lang) -> Result<Tra
         timeline: a.timeline,
     })
 }
+
+/// A document on an application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Document {
+    pub id: Uuid,
+    pub application: Uuid,
+    /// The name it was uploaded under (without any folder).
+    #[schema(example = "Grundriss EG.pdf")]
+    pub filename: String,
+    /// The type its bytes were recognised as.
+    #[schema(example = "application/pdf")]
+    pub media_type: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the bytes, lower-case hex.
+    #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+    /// Where the bytes are downloaded.
+    pub content_url: String,
+}
+
+pub fn document(snap: &Snapshot, d: crate::db::documents::DocumentRow) -> Document {
+    Document {
+        content_url: format!(
+            "{}/v1/applications/{}/documents/{}/content",
+            snap.public_url(),
+            d.application_id.0,
+            d.id.0
+        ),
+        id: d.id.0,
+        application: d.application_id.0,
+        filename: d.filename,
+        media_type: d.media_type,
+        size_bytes: d.size_bytes,
+        sha256: d.sha256,
+        created_at: d.created_at.0,
+    }
+}

@@ -3,7 +3,7 @@
 //! found, it is never loaded and filtered out afterwards.
 use diesel::prelude::*;
 
-use super::schema::{application_history as h, applications as a, documents as d, memberships as m};
+use super::schema::{application_history as h, applications as a, memberships as m};
 use super::types::{SqlJson, SqlTime, SqlUuid};
 use super::DbConnection;
 
@@ -251,15 +251,6 @@ pub fn history(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Vec<HistoryR
         .filter(h::application_id.eq(id))
         .order((h::occurred_at.asc(), h::id.asc()))
         .select(HistoryRow::as_select())
-        .load(conn)
-}
-
-/// The ids among `ids` that are documents of the application.
-pub fn existing_documents(conn: &mut DbConnection, app: SqlUuid, ids: Vec<SqlUuid>) -> QueryResult<Vec<SqlUuid>> {
-    d::table
-        .filter(d::application_id.eq(app))
-        .filter(d::id.eq_any(ids))
-        .select(d::id)
         .load(conn)
 }
 

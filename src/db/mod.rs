@@ -4,6 +4,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod documents;
 pub mod events;
 pub mod idempotency;
 pub mod models;

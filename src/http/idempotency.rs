@@ -90,7 +90,12 @@ pub async fn handle(
         // a bad token: the handler answers 401, nothing to remember
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let body = match read_body(&mut req, MAX_BODY).await {
+    let limit = if req.path().ends_with("/documents") {
+        DOCUMENT_BODY
+    } else {
+        MAX_BODY
+    };
+    let body = match read_body(&mut req, limit).await {
         Ok(b) => b,
         Err(e) => return Ok(problem(req, e)),
     };
@@ -221,6 +226,9 @@ async fn remember(
 
 /// Largest body an idempotent request may have.
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
+/// Largest upload an idempotent request may carry (the largest document a service may
+/// allow, and its multipart envelope). Such a body is held in memory while it runs.
+const DOCUMENT_BODY: usize = crate::domain::documents::MAX_BYTES_CEILING as usize + 1024 * 1024;
 
 async fn release(auth: &AuthService, owner: String, endpoint: String, key: String) {
     let r = auth

@@ -5,3 +5,4 @@ pub mod idempotency;
 pub mod middleware;
 pub mod pagination;
 pub mod ratelimit;
+pub mod upload;

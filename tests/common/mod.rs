@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use guichet::config::Config;
 
+pub mod world;
+
 pub const PUBLIC_URL: &str = "http://guichet.test";
 
 pub struct TestDb {
@@ -58,9 +60,24 @@ impl TestDb {
     }
 }
 
+/// Where an instance on this database keeps documents: beside the SQLite file, or a
+/// directory named after the PostgreSQL database; instances sharing a database share it.
+pub fn documents_dir(db_url: &str) -> std::path::PathBuf {
+    match db_url.strip_prefix("postgres://") {
+        Some(rest) => std::env::temp_dir()
+            .join("guichet-test-documents")
+            .join(rest.rsplit('/').next().unwrap_or("db")),
+        None => std::path::Path::new(db_url)
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("documents"),
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.pg_admin {
+            let _ = std::fs::remove_dir_all(documents_dir(&self.url));
             if let Ok(mut admin) = PgConnection::establish(&format!("{base}/postgres")) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
             }
@@ -77,6 +94,10 @@ pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
         ("GUICHET_WORKERS".into(), "2".into()),
         ("GUICHET_DB_POOL_SIZE".into(), "4".into()),
         ("GUICHET_LOG".into(), "warn".into()),
+        (
+            "GUICHET_DOCUMENTS_DIR".into(),
+            documents_dir(db_url).to_string_lossy().into_owned(),
+        ),
     ]);
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());

@@ -1,0 +1,269 @@
+//! `/v1/applications/{id}/documents`: the documents of an application.
+use actix_multipart::Multipart;
+use actix_web::http::header::{self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
+use actix_web::web::{Path, Payload};
+use actix_web::{delete, get, post, HttpRequest, HttpResponse};
+
+use super::{app_id, Apps, IdempotencyKey};
+use crate::applications::documents as docs;
+use crate::applications::{access, views};
+use crate::auth::Caller;
+use crate::db::documents::DocumentRow;
+use crate::db::types::{SqlTime, SqlUuid};
+use crate::domain::documents::ascii_filename;
+use crate::error::{ApiError, Problem, ProblemKind};
+use crate::http::upload::{self, too_big};
+use crate::storage::DocumentStore;
+
+/// Room for the multipart envelope (boundaries, part headers) around the file itself.
+const ENVELOPE: u64 = 64 * 1024;
+
+fn doc_id(raw: &str) -> Result<SqlUuid, ApiError> {
+    app_id(raw).map_err(|_| docs::unknown())
+}
+
+/// The body of an upload.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DocumentUpload {
+    /// The file, with its file name and its media type (`application/pdf`, `image/png`,
+    /// `image/jpeg`, as the service allows) in the part's headers.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// The bytes of a document.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct DocumentBytes(Vec<u8>);
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DocumentList {
+    data: Vec<views::Document>,
+}
+
+/// Add a document
+///
+/// Uploads one file as `multipart/form-data`, in a part named `file`. The applicant adds
+/// documents while the application is a draft or waits for them (`action_required`). The
+/// service decides which types it takes and how large they may be (by default PDF, PNG and
+/// JPEG, 20 MB each, 20 files); the type the part declares must be what its bytes are. A
+/// form's file fields then hold the returned `id`.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:write"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), IdempotencyKey),
+    request_body(content = DocumentUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = views::Document, headers(("Location" = String))),
+        (status = 400, description = "The multipart body cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not in a phase that takes documents, or as many documents as the service takes", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the service allows", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not multipart/form-data, or a type the service does not take", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No file part, no file name, an empty file, or bytes that are not the declared type", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/applications/{id}/documents")]
+pub async fn upload_document(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    payload: Payload,
+    apps: Apps,
+) -> Result<HttpResponse, ApiError> {
+    access::may_change(&caller)?;
+    let id = app_id(&path)?;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !multipart {
+        return Err(ApiError::new(
+            ProblemKind::UnsupportedMediaType,
+            "Send the document as multipart/form-data, in a part named file.",
+        ));
+    }
+    let (who, snap) = (caller.clone(), apps.cache.get());
+    let limits = apps.auth.db.run(move |c| docs::may_add(c, &who, &snap, id)).await?;
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > limits.max_bytes + ENVELOPE) {
+        return Err(too_big(&limits));
+    }
+    let doc = uuid::Uuid::now_v7();
+    let key = DocumentStore::key(id.0, doc);
+    let body = Multipart::new(req.headers(), payload.into_inner());
+    let got = upload::receive(body, &limits, &apps.documents, &key).await?;
+    let row = DocumentRow {
+        id: SqlUuid(doc),
+        application_id: id,
+        filename: got.filename,
+        media_type: got.media_type.to_string(),
+        size_bytes: i64::try_from(got.size).unwrap_or(i64::MAX),
+        sha256: got.sha256,
+        storage_key: key.clone(),
+        created_at: SqlTime::now(),
+        created_by: caller.subject.clone(),
+    };
+    let c = apps.ctx(&req, &caller);
+    let saved = match apps.auth.db.write(move |conn| docs::add(conn, &c, row)).await {
+        Ok(d) => d,
+        Err(e) => {
+            apps.documents.remove(vec![key]).await;
+            return Err(e);
+        }
+    };
+    let view = views::document(&apps.cache.get(), saved);
+    let location = format!(
+        "{}/v1/applications/{}/documents/{}",
+        apps.cache.get().public_url(),
+        id.0,
+        doc
+    );
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(view))
+}
+
+/// List an application's documents
+///
+/// Every document of the application, oldest first (at most the 100 a service can allow,
+/// so there is no paging). Whoever may read the application may read its documents.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:read"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The documents", body = DocumentList),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/applications/{id}/documents")]
+pub async fn list_documents(caller: Caller, path: Path<String>, apps: Apps) -> Result<HttpResponse, ApiError> {
+    access::reader(&caller)?;
+    let id = app_id(&path)?;
+    let who = caller.clone();
+    let rows = apps.auth.db.run(move |c| docs::list(c, &who, id)).await?;
+    let snap = apps.cache.get();
+    let data: Vec<views::Document> = rows.into_iter().map(|d| views::document(&snap, d)).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "data": data })))
+}
+
+/// Read a document's description
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:read"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("document_id" = uuid::Uuid, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The document", body = views::Document),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/applications/{id}/documents/{document_id}")]
+pub async fn get_document(caller: Caller, path: Path<(String, String)>, apps: Apps) -> Result<HttpResponse, ApiError> {
+    access::reader(&caller)?;
+    let (id, d) = (app_id(&path.0)?, doc_id(&path.1)?);
+    let who = caller.clone();
+    let row = apps.auth.db.run(move |c| docs::get(c, &who, id, d)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(views::document(&apps.cache.get(), row)))
+}
+
+/// Download a document
+///
+/// The bytes, streamed, as an attachment under the name they were uploaded with; the
+/// `ETag` is their SHA-256.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:read"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("document_id" = uuid::Uuid, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The file", headers(("Content-Disposition" = String), ("ETag" = String)),
+            content(
+                (DocumentBytes = "application/pdf"),
+                (DocumentBytes = "image/png"),
+                (DocumentBytes = "image/jpeg"),
+            )),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/applications/{id}/documents/{document_id}/content")]
+pub async fn download_document(
+    caller: Caller,
+    path: Path<(String, String)>,
+    apps: Apps,
+) -> Result<HttpResponse, ApiError> {
+    access::reader(&caller)?;
+    let (id, d) = (app_id(&path.0)?, doc_id(&path.1)?);
+    let who = caller.clone();
+    let row = apps.auth.db.run(move |c| docs::get(c, &who, id, d)).await?;
+    let stream = apps.documents.open(&row.storage_key).await?;
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(ascii_filename(&row.filename)),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: row.filename.clone().into_bytes(),
+            }),
+        ],
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, row.media_type.as_str()))
+        .insert_header(disposition)
+        .insert_header((header::ETAG, format!("\"{}\"", row.sha256)))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"))
+        .no_chunking(u64::try_from(row.size_bytes).unwrap_or(0))
+        .streaming(stream))
+}
+
+/// Remove a document
+///
+/// The applicant removes a document while the application is a draft or waits for them.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = []), ("oauth2" = ["applications:write"])),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("document_id" = uuid::Uuid, Path, description = "Document id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not in a phase where documents change", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/applications/{id}/documents/{document_id}")]
+pub async fn delete_document(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<(String, String)>,
+    apps: Apps,
+) -> Result<HttpResponse, ApiError> {
+    access::may_change(&caller)?;
+    let (id, d) = (app_id(&path.0)?, doc_id(&path.1)?);
+    let c = apps.ctx(&req, &caller);
+    let gone = apps.auth.db.write(move |conn| docs::remove(conn, &c, id, d)).await?;
+    apps.documents.remove(vec![gone.storage_key]).await;
+    Ok(HttpResponse::NoContent().finish())
+}

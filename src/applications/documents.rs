@@ -1,0 +1,117 @@
+//! Documents on an application: the applicant adds and removes them while the application is
+//! a draft or waits for them; whoever may read the application may read its documents.
+use serde_json::json;
+
+use super::access::{self, mover};
+use super::process::{conflict, find, load, phase_of, record, version_of, Change, Note};
+use super::Ctx;
+use crate::auth::Caller;
+use crate::catalogue::snapshot::Snapshot;
+use crate::db::applications::ApplicationRow;
+use crate::db::documents::{self as store, DocumentRow};
+use crate::db::types::{SqlTime, SqlUuid};
+use crate::db::DbConnection;
+use crate::domain::application::Mover;
+use crate::domain::documents::DocumentLimits;
+use crate::error::ApiError;
+
+/// The answer for a document that does not exist on an application the caller may see.
+pub fn unknown() -> ApiError {
+    ApiError::not_found("No such document on this application.")
+}
+
+/// Whether the caller may change the application's documents now; its limits if so.
+fn editable(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    snap: &Snapshot,
+    row: &ApplicationRow,
+    adding: bool,
+) -> Result<DocumentLimits, ApiError> {
+    if mover(caller, row) != Some(Mover::Applicant) {
+        return Err(access::forbidden(
+            "changing the documents of this application (only its applicant may)",
+        ));
+    }
+    let phase = phase_of(row)?;
+    if !phase.editable_by_applicant() {
+        return Err(conflict(format!(
+            "Documents can be added and removed while the application is a draft or waits for the applicant, not in phase '{}'.",
+            phase.as_str()
+        )));
+    }
+    let limits = version_of(snap, row)?
+        .1
+        .content
+        .document_limits
+        .clone()
+        .unwrap_or_default();
+    if adding && store::count(conn, row.id)? >= i64::from(limits.max_files) {
+        return Err(conflict(format!(
+            "This application has its {} documents already, the most this service takes; remove one first.",
+            limits.max_files
+        )));
+    }
+    Ok(limits)
+}
+
+/// Checked before an upload is read: the application, the caller's right and the room left.
+pub fn may_add(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    snap: &Snapshot,
+    id: SqlUuid,
+) -> Result<DocumentLimits, ApiError> {
+    let row = find(conn, caller, id)?;
+    editable(conn, caller, snap, &row, true)
+}
+
+/// Records a stored document, checking everything again under the application's lock (two
+/// uploads racing for the last free place: one gets it).
+pub fn add(conn: &mut DbConnection, ctx: &Ctx, doc: DocumentRow) -> Result<DocumentRow, ApiError> {
+    let row = load(conn, ctx, doc.application_id)?;
+    editable(conn, &ctx.caller, &ctx.snap, &row, true)?;
+    store::insert(conn, &doc)?;
+    record(conn, ctx, &row, Change::DocumentAdded, note(&doc))?;
+    Ok(doc)
+}
+
+/// Removes a document's record; the caller removes the bytes once this has committed.
+pub fn remove(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, doc_id: SqlUuid) -> Result<DocumentRow, ApiError> {
+    let row = load(conn, ctx, id)?;
+    let doc = store::get(conn, id, doc_id)?.ok_or_else(unknown)?;
+    editable(conn, &ctx.caller, &ctx.snap, &row, false)?;
+    store::delete(conn, id, doc_id)?;
+    record(conn, ctx, &row, Change::DocumentRemoved, note(&doc))?;
+    Ok(doc)
+}
+
+fn note(doc: &DocumentRow) -> Note {
+    let mut note = Note {
+        at: Some(SqlTime::now()),
+        ..Note::default()
+    };
+    note.details.insert(
+        "document".into(),
+        json!({
+            "id": doc.id.0,
+            "filename": doc.filename,
+            "media_type": doc.media_type,
+            "size_bytes": doc.size_bytes,
+            "sha256": doc.sha256,
+        }),
+    );
+    note
+}
+
+/// The documents of an application the caller may see.
+pub fn list(conn: &mut DbConnection, caller: &Caller, id: SqlUuid) -> Result<Vec<DocumentRow>, ApiError> {
+    find(conn, caller, id)?;
+    Ok(store::list(conn, id)?)
+}
+
+/// One document of an application the caller may see.
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: SqlUuid, doc_id: SqlUuid) -> Result<DocumentRow, ApiError> {
+    find(conn, caller, id)?;
+    store::get(conn, id, doc_id)?.ok_or_else(unknown)
+}

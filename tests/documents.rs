@@ -1,0 +1,512 @@
+//! Documents on applications over HTTP: upload (multipart), the limits a service sets, type
+//! sniffing, download, removal, who may see them, and what is left in the store.
+mod common;
+
+use common::world::{etag, publish, World};
+use common::{assert_problem, documents_dir};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+fn pdf(len: usize) -> Vec<u8> {
+    let mut b = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    b.resize(len, b'x');
+    b
+}
+
+fn png(len: usize) -> Vec<u8> {
+    let mut b = vec![
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R',
+    ];
+    b.resize(len, 0);
+    b
+}
+
+fn jpeg(len: usize) -> Vec<u8> {
+    let mut b = vec![0xff, 0xd8, 0xff, 0xe0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
+    b.resize(len, 0);
+    b
+}
+
+/// One part of a multipart body: name, file name, declared type, bytes.
+type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
+    let boundary = "guichet-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, filename, ctype, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        if let Some(f) = filename {
+            body.extend_from_slice(format!("; filename=\"{f}\"").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        if let Some(t) = ctype {
+            body.extend_from_slice(format!("Content-Type: {t}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(w: &World, app: &str, token: &str, parts: &[Part<'_>]) -> reqwest::Response {
+    upload_with(w, app, token, parts, None).await
+}
+
+async fn upload_with(w: &World, app: &str, token: &str, parts: &[Part<'_>], key: Option<&str>) -> reqwest::Response {
+    let (ct, body) = multipart(parts);
+    let mut r = w
+        .app
+        .client
+        .post(w.app.url(&format!("/v1/applications/{app}/documents")))
+        .bearer_auth(token)
+        .header("content-type", ct)
+        .body(body);
+    if let Some(k) = key {
+        r = r.header("idempotency-key", k);
+    }
+    r.send().await.unwrap()
+}
+
+/// Uploads a PDF of `len` bytes.
+async fn upload_pdf(w: &World, app: &str, token: &str, len: usize) -> reqwest::Response {
+    upload(
+        w,
+        app,
+        token,
+        &[("file", Some("x.pdf"), Some("application/pdf"), &pdf(len))],
+    )
+    .await
+}
+
+fn sha256(b: &[u8]) -> String {
+    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Files in the document store under `applications/{app}`.
+fn stored_files(w: &World, app: &str) -> usize {
+    fn count(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    count(&documents_dir(&w.app.db.url).join("applications").join(app))
+}
+
+fn document_rows(w: &World, app: &str) -> i64 {
+    use diesel::prelude::*;
+    use guichet::db::schema::documents::dsl as d;
+    let id = guichet::db::types::SqlUuid(uuid::Uuid::parse_str(app).unwrap());
+    w.app.with_conn(|c| {
+        d::documents
+            .filter(d::application_id.eq(id))
+            .count()
+            .get_result(c)
+            .unwrap()
+    })
+}
+
+/// A service that takes PDF and PNG up to 4 KiB, two files, and names a plan in its form.
+fn permit_service() -> Value {
+    json!({
+        "slug": "kleinbaugesuch", "department": "einwohnerdienste", "category": "residence",
+        "content": {
+            "name": {"de": "Kleinbaugesuch"}, "summary": {"de": "Ein kleines Bauvorhaben melden."},
+            "audience": ["resident"],
+            "fee": {"amount": null, "currency": "CHF", "basis": "varies", "verified": false},
+            "processing_time": {"days": null, "verified": false},
+            "channel": "guichet", "requires_login": true,
+            "document_limits": {"types": ["application/pdf", "image/png"], "max_bytes": 4096, "max_files": 2}
+        },
+        "form": {"schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"plan": {"type": "string", "format": "document-id", "pattern": "^[0-9a-fA-F-]{36}$"}}, "required": ["plan"]}}
+    })
+}
+
+async fn draft(w: &World, token: &str, service: &str) -> String {
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(token),
+            Some(json!({"service": service})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    body["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn documents_from_upload_to_download() {
+    let w = World::new().await;
+    publish(&w, permit_service()).await;
+    let app = draft(&w, &w.a, "kleinbaugesuch").await;
+    let plan = pdf(3000);
+
+    // the applicant uploads a plan; the name keeps its accents, loses its folder
+    let res = upload(
+        &w,
+        &app,
+        &w.a,
+        &[("file", Some("plans/Grundriss Süd.pdf"), Some("application/pdf"), &plan)],
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let doc: Value = res.json().await.unwrap();
+    let doc_id = doc["id"].as_str().unwrap().to_string();
+    assert!(location.ends_with(&format!("/v1/applications/{app}/documents/{doc_id}")));
+    assert_eq!(doc["filename"], "Grundriss Süd.pdf");
+    assert_eq!(doc["media_type"], "application/pdf");
+    assert_eq!(doc["size_bytes"], 3000);
+    assert_eq!(doc["sha256"], sha256(&plan));
+    assert_eq!(stored_files(&w, &app), 1);
+
+    // the same upload retried with its Idempotency-Key is answered again, not stored twice
+    let (ct, body) = multipart(&[("file", Some("photo.png"), Some("image/png"), &png(500))]);
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let res = w
+            .app
+            .client
+            .post(w.app.url(&format!("/v1/applications/{app}/documents")))
+            .bearer_auth(&w.a)
+            .header("content-type", &ct)
+            .header("idempotency-key", "upload-photo-1")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let replayed = res.headers().contains_key("idempotent-replayed");
+        answers.push((replayed, res.json::<Value>().await.unwrap()["id"].clone()));
+    }
+    assert_eq!(answers[0].1, answers[1].1);
+    assert!(!answers[0].0 && answers[1].0, "{answers:?}");
+    assert_eq!(document_rows(&w, &app), 2);
+    let photo = answers[0].1.as_str().unwrap().to_string();
+
+    // the form's file field must name a document of this application
+    let path = format!("/v1/applications/{app}");
+    let tag = etag(&w.call(Method::GET, &path, Some(&w.a), None).await);
+    let res = w
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&w.a),
+            Some(json!({"data": {"plan": uuid::Uuid::now_v7()}})),
+            Some(&tag),
+        )
+        .await;
+    let tag = etag(&res);
+    let res = w.call(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], "/data/plan");
+    assert_eq!(p["errors"][0]["code"], "document");
+
+    // the applicant removes the photo: record, bytes and a history entry
+    let res = w
+        .call(Method::DELETE, &format!("{path}/documents/{photo}"), Some(&w.a), None)
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(document_rows(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app), 1);
+    let res = w
+        .call(Method::DELETE, &format!("{path}/documents/{photo}"), Some(&w.a), None)
+        .await;
+    assert_problem(res, 404, "not-found").await;
+
+    // B, the other clerk and the partner do not see the draft's documents; clerks not before submission
+    for t in [&w.b, &w.clerk, &w.other_clerk, &w.partner] {
+        let res = w.call(Method::GET, &format!("{path}/documents"), Some(t), None).await;
+        assert_problem(res, 404, "not-found").await;
+        let res = w
+            .call(
+                Method::GET,
+                &format!("{path}/documents/{doc_id}/content"),
+                Some(t),
+                None,
+            )
+            .await;
+        assert_problem(res, 404, "not-found").await;
+        let res = upload_pdf(&w, &app, t, 100).await;
+        assert_eq!(res.status().as_u16(), 404, "{}", res.text().await.unwrap());
+    }
+    let res = w.call(Method::GET, &format!("{path}/documents"), None, None).await;
+    assert_problem(res, 401, "unauthorized").await;
+
+    // with the real id the application is submitted
+    let res = w
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&w.a),
+            Some(json!({"data": {"plan": doc_id}})),
+            Some(&tag),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = w.call(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    // now the clerk of the department reads and downloads it, byte for byte
+    let list: Value = w
+        .call(Method::GET, &format!("{path}/documents"), Some(&w.clerk), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["id"], doc_id.as_str());
+    let res = w
+        .call(
+            Method::GET,
+            &format!("{path}/documents/{doc_id}/content"),
+            Some(&w.clerk),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        res.headers()["etag"].to_str().unwrap(),
+        format!("\"{}\"", sha256(&plan))
+    );
+    let cd = res.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(cd.starts_with("attachment"), "{cd}");
+    assert!(cd.contains("filename=\"Grundriss Sud.pdf\""), "{cd}");
+    assert!(cd.contains("filename*=UTF-8''Grundriss%20S%C3%BCd.pdf"), "{cd}");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), plan.as_slice());
+    let one: Value = w
+        .call(Method::GET, &format!("{path}/documents/{doc_id}"), Some(&w.a), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["sha256"], sha256(&plan));
+    assert!(one["content_url"].as_str().unwrap().ends_with("/content"));
+    // the other clerk still does not; an unknown document is a 404
+    let res = w
+        .call(Method::GET, &format!("{path}/documents"), Some(&w.other_clerk), None)
+        .await;
+    assert_problem(res, 404, "not-found").await;
+    let res = w
+        .call(
+            Method::GET,
+            &format!("{path}/documents/{}", uuid::Uuid::now_v7()),
+            Some(&w.a),
+            None,
+        )
+        .await;
+    assert_problem(res, 404, "not-found").await;
+
+    // once submitted, documents no longer change; the clerk may see but not add
+    let res = upload_pdf(&w, &app, &w.a, 100).await;
+    assert_problem(res, 409, "conflict").await;
+    let res = w
+        .call(Method::DELETE, &format!("{path}/documents/{doc_id}"), Some(&w.a), None)
+        .await;
+    assert_problem(res, 409, "conflict").await;
+    let res = upload_pdf(&w, &app, &w.clerk, 100).await;
+    assert_problem(res, 403, "forbidden").await;
+    assert_eq!(document_rows(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app), 1);
+
+    // history and events record the additions and the removal
+    let history: Value = w
+        .call(Method::GET, &format!("{path}/history"), Some(&w.a), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "document_added").count(),
+        2,
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"document_removed"), "{actions:?}");
+    let events: Vec<String> = w.app.with_conn(|c| {
+        use diesel::prelude::*;
+        use guichet::db::schema::events::dsl as e;
+        e::events.select(e::type_).order(e::occurred_at.asc()).load(c).unwrap()
+    });
+    assert_eq!(events.iter().filter(|t| *t == "application.document_added").count(), 2);
+    assert_eq!(
+        events.iter().filter(|t| *t == "application.document_removed").count(),
+        1
+    );
+
+    // deleting a draft deletes its documents' bytes too
+    let other = draft(&w, &w.a, "kleinbaugesuch").await;
+    let res = upload_pdf(&w, &other, &w.a, 200).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(stored_files(&w, &other), 1);
+    let res = w
+        .call(Method::DELETE, &format!("/v1/applications/{other}"), Some(&w.a), None)
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(stored_files(&w, &other), 0);
+    assert_eq!(document_rows(&w, &other), 0);
+}
+
+#[tokio::test]
+async fn every_document_limit_is_enforced() {
+    let w = World::new().await;
+    publish(&w, permit_service()).await;
+    let app = draft(&w, &w.a, "kleinbaugesuch").await;
+    let f = |name| Some(name);
+
+    // too big: caught while streaming (4097 bytes) and from Content-Length (200 KiB)
+    let res = upload_pdf(&w, &app, &w.a, 4097).await;
+    let p = assert_problem(res, 413, "payload-too-large").await;
+    assert!(p["detail"].as_str().unwrap().contains("4096"), "{p}");
+    let res = upload_pdf(&w, &app, &w.a, 200 * 1024).await;
+    assert_problem(res, 413, "payload-too-large").await;
+    // exactly the limit is fine (and then removed again)
+    let res = upload_pdf(&w, &app, &w.a, 4096).await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let res = w
+        .call(
+            Method::DELETE,
+            &format!("/v1/applications/{app}/documents/{id}"),
+            Some(&w.a),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+
+    // a type guichet does not take, and one this service does not take
+    let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec();
+    let res = upload(&w, &app, &w.a, &[("file", f("a.gif"), f("image/gif"), &gif)]).await;
+    assert_problem(res, 415, "unsupported-media-type").await;
+    let res = upload(&w, &app, &w.a, &[("file", f("a.jpg"), f("image/jpeg"), &jpeg(300))]).await;
+    let p = assert_problem(res, 415, "unsupported-media-type").await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("application/pdf, image/png"),
+        "{p}"
+    );
+    let res = upload(&w, &app, &w.a, &[("file", f("a.bin"), None, &pdf(300))]).await;
+    assert_problem(res, 415, "unsupported-media-type").await;
+
+    // declared one type, bytes of another (or of none)
+    for (bytes, declared) in [
+        (png(300), "application/pdf"),
+        (pdf(300), "image/png"),
+        (b"<html><script>alert(1)</script></html>".to_vec(), "application/pdf"),
+    ] {
+        let res = upload(&w, &app, &w.a, &[("file", f("x"), f(declared), &bytes)]).await;
+        let p = assert_problem(res, 422, "validation-failed").await;
+        assert_eq!(p["errors"][0]["pointer"], "/file");
+        assert_eq!(p["errors"][0]["code"], "type_mismatch");
+    }
+
+    // malformed uploads
+    let res = upload(&w, &app, &w.a, &[("file", f("empty.pdf"), f("application/pdf"), b"")]).await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["code"], "empty");
+    let res = upload(&w, &app, &w.a, &[("file", None, f("application/pdf"), &pdf(100))]).await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["code"], "filename");
+    let res = upload(&w, &app, &w.a, &[("note", None, None, b"hello")]).await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], "/note");
+    let res = upload(&w, &app, &w.a, &[]).await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["code"], "required");
+    let res = upload(
+        &w,
+        &app,
+        &w.a,
+        &[
+            ("file", f("1.pdf"), f("application/pdf"), &pdf(100)),
+            ("file", f("2.pdf"), f("application/pdf"), &pdf(100)),
+        ],
+    )
+    .await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["code"], "one_file");
+    let res = w
+        .call(
+            Method::POST,
+            &format!("/v1/applications/{app}/documents"),
+            Some(&w.a),
+            Some(json!({"file": "x"})),
+        )
+        .await;
+    assert_problem(res, 415, "unsupported-media-type").await;
+    let res = w
+        .app
+        .client
+        .post(w.app.url(&format!("/v1/applications/{app}/documents")))
+        .bearer_auth(&w.a)
+        .header("content-type", "multipart/form-data; boundary=xyz")
+        .body("--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7 truncated")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "bad-request").await;
+    // none of these left anything behind
+    assert_eq!(document_rows(&w, &app), 0);
+    assert_eq!(stored_files(&w, &app), 0);
+
+    // too many: the service takes two
+    for name in ["1.pdf", "2.png"] {
+        let (t, b) = if name.ends_with("pdf") {
+            ("application/pdf", pdf(100))
+        } else {
+            ("image/png", png(100))
+        };
+        let res = upload(&w, &app, &w.a, &[("file", f(name), f(t), &b)]).await;
+        assert_eq!(res.status(), 201);
+    }
+    let res = upload_pdf(&w, &app, &w.a, 100).await;
+    let p = assert_problem(res, 409, "conflict").await;
+    assert!(p["detail"].as_str().unwrap().contains("2 documents"), "{p}");
+    assert_eq!(document_rows(&w, &app), 2);
+    assert_eq!(stored_files(&w, &app), 2);
+
+    // the defaults of a service without limits: 20 MB, PDF, PNG and JPEG
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(json!({"service": "wohnsitzbestaetigung"})),
+        )
+        .await;
+    let plain = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let res = upload(
+        &w,
+        &plain,
+        &w.a,
+        &[("file", f("scan.jpg"), f("image/jpg"), &jpeg(10_000))],
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["media_type"], "image/jpeg");
+    let res = upload(
+        &w,
+        &plain,
+        &w.a,
+        &[("file", f("big.pdf"), f("application/pdf"), &pdf(20 * 1024 * 1024 + 1))],
+    )
+    .await;
+    assert_problem(res, 413, "payload-too-large").await;
+    assert_eq!(document_rows(&w, &plain), 1);
+}
