@@ -25,7 +25,11 @@ local function now_ms()
   return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
 end
 
--- opts (optional): { method = "POST", headers = {...}, body = "..." } for every request.
+-- paths: request paths, or tables { path =, method =, headers =, body = } for requests
+-- that differ in more than their path.
+-- opts (optional): { method = "POST", headers = {...}, body = "..." } for every request;
+-- partition = true gives each thread only its share of the requests (for requests that
+-- must not be sent twice, such as moving an application).
 function M.install(paths, opts)
   opts = opts or {}
   local rate = tonumber(os.getenv("BENCH_RATE") or "") or 0
@@ -40,9 +44,15 @@ function M.install(paths, opts)
   local requests, i = {}, 0
   function init(args)
     for k, p in ipairs(paths) do
-      requests[k] = wrk.format(opts.method, p, opts.headers, opts.body)
+      if not opts.partition or (k - 1) % nthreads == (id or 0) then
+        if type(p) == "table" then
+          table.insert(requests, wrk.format(p.method, p.path, p.headers, p.body))
+        else
+          table.insert(requests, wrk.format(opts.method, p, opts.headers, opts.body))
+        end
+      end
     end
-    i = (id or 0) % #requests -- threads start at different paths
+    i = opts.partition and 0 or (id or 0) % #requests -- threads start at different paths
     non2xx = 0 -- global: read by done() through thread:get
   end
 

@@ -68,27 +68,51 @@ pub enum Reader {
 
 type Boxed<'a> = a::BoxedQuery<'a, super::MultiBackend, diesel::dsl::AsSelect<ApplicationRow, super::MultiBackend>>;
 
-fn visible(q: Boxed<'_>, r: Reader) -> Boxed<'_> {
+/// What a list may show the reader. A resident's organisations are read first (in the same
+/// request, so a removed member loses access at once) and named in the filter: with a
+/// sub-select there, PostgreSQL cannot use the applicant indexes and scans the table.
+fn visible<'q>(conn: &mut DbConnection, q: Boxed<'q>, r: Reader) -> QueryResult<Boxed<'q>> {
+    Ok(match r {
+        Reader::Account(acc) => {
+            let orgs: Vec<SqlUuid> = m::table
+                .filter(m::account_id.eq(acc))
+                .select(m::organisation_id)
+                .load(conn)?;
+            if orgs.is_empty() {
+                q.filter(a::applicant_account.eq(acc))
+            } else {
+                q.filter(a::applicant_account.eq(acc).or(a::applicant_organisation.eq_any(orgs)))
+            }
+        }
+        Reader::Organisation(org) => q.filter(a::applicant_organisation.eq(org)),
+        Reader::Department(dep) => q.filter(a::department_id.eq(dep)).filter(a::submitted_at.is_not_null()),
+        Reader::Staff => q.filter(a::submitted_at.is_not_null()),
+        Reader::Nobody => q.filter(a::id.ne(a::id)),
+    })
+}
+
+/// One application, if the reader may see it. One query per kind of reader, each of a fixed
+/// shape, so that its prepared statement is cached (a boxed query is planned anew each time).
+pub fn get(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
+    let q = a::table.filter(a::id.eq(id)).select(ApplicationRow::as_select());
     match r {
         Reader::Account(acc) => {
             let orgs = m::table
                 .filter(m::account_id.eq(acc))
                 .select(m::organisation_id.nullable());
             q.filter(a::applicant_account.eq(acc).or(a::applicant_organisation.eq_any(orgs)))
+                .first(conn)
+                .optional()
         }
-        Reader::Organisation(org) => q.filter(a::applicant_organisation.eq(org)),
-        Reader::Department(dep) => q.filter(a::department_id.eq(dep)).filter(a::submitted_at.is_not_null()),
-        Reader::Staff => q.filter(a::submitted_at.is_not_null()),
-        Reader::Nobody => q.filter(a::id.ne(a::id)),
+        Reader::Organisation(org) => q.filter(a::applicant_organisation.eq(org)).first(conn).optional(),
+        Reader::Department(dep) => q
+            .filter(a::department_id.eq(dep))
+            .filter(a::submitted_at.is_not_null())
+            .first(conn)
+            .optional(),
+        Reader::Staff => q.filter(a::submitted_at.is_not_null()).first(conn).optional(),
+        Reader::Nobody => Ok(None),
     }
-}
-
-/// One application, if the reader may see it.
-pub fn get(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
-    visible(a::table.select(ApplicationRow::as_select()).into_boxed(), r)
-        .filter(a::id.eq(id))
-        .first(conn)
-        .optional()
 }
 
 /// The same, locked for the rest of the transaction on PostgreSQL (SQLite's write
@@ -178,7 +202,7 @@ pub fn list(
     after: Option<(SqlTime, SqlUuid)>,
     limit: i64,
 ) -> QueryResult<Vec<ApplicationRow>> {
-    let mut q = visible(a::table.select(ApplicationRow::as_select()).into_boxed(), r);
+    let mut q = visible(conn, a::table.select(ApplicationRow::as_select()).into_boxed(), r)?;
     match f.phases.as_slice() {
         [] => {}
         [one] => q = q.filter(a::phase.eq(one.clone())),

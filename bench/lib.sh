@@ -1,0 +1,58 @@
+# Shared by bench/run and bench/applications (sourced): the server and wrk helpers.
+# Expects BIN (the guichet binary), THREADS, and sets SERVER_PID, URL, r_* results.
+SERVER_PID=""
+
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  kill "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+# start_guichet DATABASE_URL LOG [VAR=value...]: the release binary on a free loopback port,
+# seeded, without the abuse limits (one client address sends everything); waits until ready.
+start_guichet() {
+  local db=$1 log=$2 port
+  shift 2
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  URL="http://127.0.0.1:$port"
+  env DATABASE_URL="$db" GUICHET_LISTEN="127.0.0.1:$port" GUICHET_PUBLIC_URL="$URL" \
+    GUICHET_SEED=thun GUICHET_LOG=warn GUICHET_RATE_LIMIT_TOKEN_IP=0 GUICHET_RATE_LIMIT_TOKEN_ACCOUNT=0 \
+    GUICHET_RATE_LIMIT_SIGNUP_IP=0 "$@" "$BIN" serve >>"$log" 2>&1 &
+  SERVER_PID=$!
+  for ((i = 0; ; i++)); do
+    curl -fsS -o /dev/null "$URL/health/ready" 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "bench: server exited, see $log" >&2; exit 1; }
+    ((i < 120)) || { echo "bench: server not ready after 60 s, see $log" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+
+r_rps="" r_p50_ms="" r_p99_ms="" r_non2xx=0 r_socket_errors=0 r_errors=0
+# run_wrk LOG RATE WRK-ARGS...: runs wrk (paced when RATE > 0, see bench/lua/common.lua)
+# and sets r_rps r_p50_ms r_p99_ms r_errors from the BENCH line its done() prints.
+run_wrk() {
+  local log=$1 rate=$2 line kv
+  shift 2
+  BENCH_RATE=$rate BENCH_THREADS=$THREADS "$@" >"$log" 2>&1
+  line=$(sed -n 's/^BENCH //p' "$log")
+  [[ -n "$line" ]] || { echo "bench: no BENCH line in $log" >&2; cat "$log" >&2; exit 1; }
+  for kv in $line; do printf -v "r_${kv%%=*}" '%s' "${kv#*=}"; done
+  r_errors=$((r_non2xx + r_socket_errors))
+}
+
+# rate_of RPS: the fixed rate at BENCH_RATE_PERCENT of a peak.
+rate_of() {
+  awk -v r="$1" -v p="$PERCENT" 'BEGIN { x = int(r * p / 100); print (x < 1 ? 1 : x) }'
+}
+
+# print_table ROWS HEADER: the tab-separated rows as an aligned table.
+print_table() {
+  { printf '%s\n' "$2"; cat "$1"; } | awk -F'\t' '{
+    line = ""
+    for (i = 1; i <= NF; i++) line = line (i > 1 ? " | " : "") sprintf(i <= 3 ? "%-22s" : "%9s", $i)
+    print line
+  }'
+}
