@@ -81,5 +81,5 @@ SELECT md5('guichet-bench-app-' || n)::uuid,
        CASE WHEN phase IN ('submitted', 'in_review', 'action_required') THEN created + interval '14 days' END
 FROM shaped;
 
-ANALYZE accounts;
-ANALYZE applications;
+VACUUM ANALYZE accounts;
+VACUUM ANALYZE applications;
