@@ -510,3 +510,64 @@ async fn every_document_limit_is_enforced() {
     assert_problem(res, 413, "payload-too-large").await;
     assert_eq!(document_rows(&w, &plain), 1);
 }
+
+#[tokio::test]
+async fn organisation_documents_follow_who_acts_for_it() {
+    let w = World::new().await;
+    // a draft of organisation X, made by its member
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.member),
+            Some(json!({"service": "wohnsitzbestaetigung", "applicant": {"organisation": w.org_x}})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let app = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let res = upload_pdf(&w, &app, &w.member, 300).await;
+    assert_eq!(res.status(), 201);
+    let doc = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let content = format!("/v1/applications/{app}/documents/{doc}/content");
+
+    // the partner client of Y, residents and the administrator do not see a draft's documents
+    for t in [&w.partner, &w.a, &w.admin] {
+        let res = w.call(Method::GET, &content, Some(t), None).await;
+        assert_problem(res, 404, "not-found").await;
+        let res = upload_pdf(&w, &app, t, 100).await;
+        assert_problem(res, 404, "not-found").await;
+    }
+
+    // submitted, the administrator reads but does not add; the member still reads
+    let data = json!({
+        "last_name": "Muster", "first_name": "Anna", "birth_date": "1990-02-28",
+        "address": {"street": "Hofstettenstrasse", "house_number": "14", "postal_code": "3600", "city": "Thun"},
+        "purpose": "employer", "copies": 1, "delivery": "post", "email": "anna@example.ch"
+    });
+    let path = format!("/v1/applications/{app}");
+    let tag = etag(&w.call(Method::GET, &path, Some(&w.member), None).await);
+    let res = w
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&w.member),
+            Some(json!({"data": data})),
+            Some(&tag),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = w
+        .call(Method::POST, &format!("{path}/submit"), Some(&w.member), None)
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    for t in [&w.admin, &w.member, &w.clerk] {
+        let res = w.call(Method::GET, &content, Some(t), None).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.bytes().await.unwrap().len(), 300);
+    }
+    let res = upload_pdf(&w, &app, &w.admin, 100).await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = w.call(Method::GET, &content, Some(&w.partner), None).await;
+    assert_problem(res, 404, "not-found").await;
+    assert_eq!(document_rows(&w, &app), 1);
+}
