@@ -346,14 +346,17 @@ pub struct Document {
     pub content_url: String,
 }
 
+/// Where a document is described; its bytes are at `…/content`.
+pub fn document_url(snap: &Snapshot, application: Uuid, document: Uuid) -> String {
+    format!(
+        "{}/v1/applications/{application}/documents/{document}",
+        snap.public_url()
+    )
+}
+
 pub fn document(snap: &Snapshot, d: crate::db::documents::DocumentRow) -> Document {
     Document {
-        content_url: format!(
-            "{}/v1/applications/{}/documents/{}/content",
-            snap.public_url(),
-            d.application_id.0,
-            d.id.0
-        ),
+        content_url: format!("{}/content", document_url(snap, d.application_id.0, d.id.0)),
         id: d.id.0,
         application: d.application_id.0,
         filename: d.filename,

@@ -69,16 +69,21 @@ pub fn path_key(raw: &str) -> Result<&str, ApiError> {
     Ok(raw)
 }
 
-/// Parses a JSON request body after the handler has authorized the caller (so that a caller
-/// without the right learns nothing from validation): 415 for another content type, 400 for
-/// malformed JSON, 422 when the JSON does not fit the documented shape.
-pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+/// The request's media type without parameters, in lower case (`""` when there is none).
+pub fn media_type(req: &HttpRequest) -> String {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+/// Parses a JSON request body after the handler has authorized the caller (so that a caller
+/// without the right learns nothing from validation): 415 for another content type, 400 for
+/// malformed JSON, 422 when the JSON does not fit the documented shape.
+pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    let mime = media_type(req);
     if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
         return Err(ApiError::new(
             ProblemKind::UnsupportedMediaType,

@@ -129,6 +129,13 @@ impl World {
         self.send(m, path, token, body, None).await
     }
 
+    /// GET as the caller, expecting 200 and a JSON body.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let res = self.call(Method::GET, path, Some(token), None).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.unwrap()
+    }
+
     pub async fn send(
         &self,
         m: Method,

@@ -12,6 +12,7 @@ use crate::db::documents::DocumentRow;
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::domain::documents::ascii_filename;
 use crate::error::{ApiError, Problem, ProblemKind};
+use crate::http::extract::media_type;
 use crate::http::upload::{self, too_big};
 use crate::storage::DocumentStore;
 
@@ -78,12 +79,7 @@ pub async fn upload_document(
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
     let id = app_id(&path)?;
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !multipart {
+    if media_type(&req) != "multipart/form-data" {
         return Err(ApiError::new(
             ProblemKind::UnsupportedMediaType,
             "Send the document as multipart/form-data, in a part named file.",
@@ -121,13 +117,9 @@ pub async fn upload_document(
             return Err(e);
         }
     };
-    let view = views::document(&apps.cache.get(), saved);
-    let location = format!(
-        "{}/v1/applications/{}/documents/{}",
-        apps.cache.get().public_url(),
-        id.0,
-        doc
-    );
+    let snap = apps.cache.get();
+    let location = views::document_url(&snap, id.0, doc);
+    let view = views::document(&snap, saved);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
