@@ -3,7 +3,8 @@
 use serde_json::json;
 
 use super::access::{self, mover};
-use super::process::{conflict, find, load, phase_of, record, version_of, Change, Note};
+use super::process::{conflict, find, load, phase_of, version_of};
+use super::records::{record, Change, Note};
 use super::Ctx;
 use crate::auth::Caller;
 use crate::catalogue::snapshot::Snapshot;

@@ -9,11 +9,11 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::access::{self, mover};
+use super::records::{self, record, Change, Note};
 use crate::auth::Caller;
 use crate::catalogue::admin::Actor;
 use crate::catalogue::snapshot::{ServiceEntry, Snapshot, VersionEntry};
-use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
-use crate::db::events::{self, NewEvent};
+use crate::db::applications::{self as store, ApplicationRow};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase, Reference};
@@ -186,155 +186,22 @@ fn tracking_code() -> Result<String, ApiError> {
     Ok(format!("{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12]))
 }
 
+fn random_reference(prefix: &str) -> Result<String, ApiError> {
+    let random = crate::auth::secrets::random_bytes::<5>().map_err(ApiError::internal)?;
+    Ok(Reference::generate(prefix, Utc::now().year(), random)
+        .as_str()
+        .to_string())
+}
+
+/// A reference no application has yet (retried on collision).
 fn new_reference(conn: &mut DbConnection, prefix: &str) -> Result<String, ApiError> {
-    let year = Utc::now().year();
     for _ in 0..10 {
-        let random = crate::auth::secrets::random_bytes::<5>().map_err(ApiError::internal)?;
-        let r = Reference::generate(prefix, year, random);
-        if !store::reference_taken(conn, r.as_str())? {
-            return Ok(r.as_str().to_string());
+        let r = random_reference(prefix)?;
+        if !store::reference_taken(conn, &r)? {
+            return Ok(r);
         }
     }
     Err(ApiError::internal("no free reference after 10 attempts"))
-}
-
-/// The kinds of change, each with its history action and its domain event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Change {
-    Created,
-    DataChanged,
-    Submitted,
-    StatusChanged,
-    Withdrawn,
-    Assigned,
-    DocumentAdded,
-    DocumentRemoved,
-}
-
-impl Change {
-    fn action(self) -> &'static str {
-        match self {
-            Change::Created => "created",
-            Change::DataChanged => "data_changed",
-            Change::Submitted => "submitted",
-            Change::StatusChanged => "status_changed",
-            Change::Withdrawn => "withdrawn",
-            Change::Assigned => "assigned",
-            Change::DocumentAdded => "document_added",
-            Change::DocumentRemoved => "document_removed",
-        }
-    }
-
-    /// The domain event; editing a draft's data is not one.
-    fn event(self) -> Option<&'static str> {
-        match self {
-            Change::Created => Some("application.created"),
-            Change::DataChanged => None,
-            Change::Submitted => Some("application.submitted"),
-            Change::StatusChanged => Some("application.status_changed"),
-            Change::Withdrawn => Some("application.withdrawn"),
-            Change::Assigned => Some("application.assigned"),
-            Change::DocumentAdded => Some("application.document_added"),
-            Change::DocumentRemoved => Some("application.document_removed"),
-        }
-    }
-
-    /// The change a move to `to` is.
-    fn of_move(to: Phase) -> Change {
-        match to {
-            Phase::Submitted => Change::Submitted,
-            Phase::Withdrawn => Change::Withdrawn,
-            _ => Change::StatusChanged,
-        }
-    }
-}
-
-/// What a change records besides the application itself.
-#[derive(Debug, Default)]
-pub(super) struct Note {
-    /// When the change happened, for changes that leave the application row as it is
-    /// (documents); otherwise its `updated_at`.
-    pub at: Option<SqlTime>,
-    /// (phase, step) before a move.
-    pub from: Option<(String, String)>,
-    pub public_comment: Option<String>,
-    pub internal_note: Option<String>,
-    /// Extra fields for the history entry and the event.
-    pub details: serde_json::Map<String, Value>,
-}
-
-/// Records one change: history entry, audit entry, domain event.
-pub(super) fn record(
-    conn: &mut DbConnection,
-    ctx: &Ctx,
-    row: &ApplicationRow,
-    change: Change,
-    note: Note,
-) -> Result<(), ApiError> {
-    let from = note.from.as_ref();
-    let h = HistoryRow {
-        id: SqlUuid(uuid::Uuid::now_v7()),
-        application_id: row.id,
-        occurred_at: note.at.unwrap_or(row.updated_at),
-        actor_kind: ctx.actor.kind.to_string(),
-        actor_id: Some(ctx.actor.id.clone()),
-        action: change.action().to_string(),
-        from_phase: from.map(|f| f.0.clone()),
-        to_phase: from.map(|_| row.phase.clone()),
-        from_step: from.map(|f| f.1.clone()),
-        to_step: from.map(|_| row.step.clone()),
-        public_comment: note.public_comment.clone(),
-        internal_note: note.internal_note.clone(),
-        details: SqlJson(Value::Object(note.details.clone())),
-    };
-    store::add_history(conn, &h)?;
-    let mut audit_details = json!({"phase": row.phase, "step": row.step, "revision": row.revision});
-    if let Some(f) = from {
-        audit_details["from_phase"] = json!(f.0);
-    }
-    ctx.actor.audit(
-        conn,
-        &format!("application.{}", change.action()),
-        "application",
-        row.id.0.to_string(),
-        audit_details,
-    )?;
-    let Some(type_) = change.event() else {
-        return Ok(());
-    };
-    let mut data = json!({
-        "application": row.id.0,
-        "service": row.service_id.0,
-        "service_version": row.service_version,
-        "phase": row.phase,
-        "step": row.step,
-        "revision": row.revision,
-    });
-    if let Some(r) = &row.reference {
-        data["reference"] = json!(r);
-    }
-    if let Some(f) = from {
-        data["from_phase"] = json!(f.0);
-        data["from_step"] = json!(f.1);
-    }
-    if let Some(c) = &note.public_comment {
-        data["public_comment"] = json!(c);
-    }
-    for (k, v) in note.details {
-        data[k] = v;
-    }
-    events::insert(
-        conn,
-        &NewEvent {
-            type_,
-            subject_id: row.id,
-            department_id: row.department_id,
-            applicant_account: row.applicant_account,
-            applicant_organisation: row.applicant_organisation,
-            data,
-        },
-    )?;
-    Ok(())
 }
 
 fn log_step(row: &mut ApplicationRow, at: SqlTime) {
@@ -434,11 +301,55 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
         due_at: None,
     };
     log_step(&mut row, now);
+    if input.submit {
+        return create_submitted(conn, ctx, v, row);
+    }
     store::insert(conn, &row)?;
     record(conn, ctx, &row, Change::Created, Note::default())?;
-    if input.submit {
-        return submit(conn, ctx, row.id, None, CommentInput::default());
+    Ok(row)
+}
+
+/// Create and submit in one: nobody can see the draft in between, so the application is
+/// written once, already submitted, with the records of both changes (the same rows as a
+/// create followed by a submit, in fewer round trips).
+fn create_submitted(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    v: &VersionEntry,
+    draft: ApplicationRow,
+) -> Result<ApplicationRow, ApiError> {
+    let steps = steps_of(v);
+    let step = first_step(&steps, Phase::Submitted)
+        .map(|s| s.key.clone())
+        .unwrap_or_else(|| Phase::Submitted.as_str().into());
+    let mut row = draft.clone();
+    validate(conn, v, &mut row)?;
+    row.tracking_code = Some(tracking_code()?);
+    move_to(&mut row, v, Phase::Submitted, &step);
+    row.revision += 1;
+    // the reference is checked by the insert itself (its unique index), retried on collision
+    let mut attempts = 0;
+    loop {
+        row.reference = Some(random_reference(&ctx.prefix)?);
+        if store::insert_unless_taken(conn, &row)? {
+            break;
+        }
+        attempts += 1;
+        if attempts == 10 {
+            return Err(ApiError::internal("no free reference after 10 attempts"));
+        }
     }
+    let note = Note {
+        from: Some((draft.phase.clone(), draft.step.clone())),
+        ..Note::default()
+    };
+    records::write(
+        conn,
+        vec![
+            records::of(ctx, &draft, Change::Created, Note::default()),
+            records::of(ctx, &row, Change::Submitted, note),
+        ],
+    )?;
     Ok(row)
 }
 
@@ -563,6 +474,24 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
     }
 }
 
+/// Sets the phase and step of a move (already checked against the table) and the dates that
+/// go with it.
+fn move_to(row: &mut ApplicationRow, v: &VersionEntry, to: Phase, step: &str) {
+    let now = SqlTime::now();
+    if row.submitted_at.is_none() && to == Phase::Submitted {
+        row.submitted_at = Some(now);
+        row.due_at = due_date(v, now.0).map(SqlTime);
+    }
+    if to.is_final() {
+        row.due_at = None;
+    }
+    row.phase = to.as_str().into();
+    row.step = step.into();
+    row.status_changed_at = now;
+    row.updated_at = now;
+    log_step(row, now);
+}
+
 /// Moves to `to` at `step` (already checked against the table), with its records.
 fn apply_move(
     conn: &mut DbConnection,
@@ -574,24 +503,13 @@ fn apply_move(
     mut note: Note,
 ) -> Result<ApplicationRow, ApiError> {
     note.from = Some((row.phase.clone(), row.step.clone()));
-    let now = SqlTime::now();
-    let first_submission = row.submitted_at.is_none() && to == Phase::Submitted;
-    if first_submission {
+    if row.submitted_at.is_none() && to == Phase::Submitted {
         row.reference = Some(new_reference(conn, &ctx.prefix)?);
         row.tracking_code = Some(tracking_code()?);
-        row.submitted_at = Some(now);
-        row.due_at = due_date(v, now.0).map(SqlTime);
     }
-    if to.is_final() {
-        row.due_at = None;
-    }
-    row.phase = to.as_str().into();
-    row.step = step.into();
-    row.status_changed_at = now;
-    row.updated_at = now;
-    log_step(&mut row, now);
+    move_to(&mut row, v, to, step);
     save(conn, &mut row)?;
-    record(conn, ctx, &row, Change::of_move(to), note)?;
+    record(conn, ctx, &row, records::of_move(to), note)?;
     Ok(row)
 }
 

@@ -38,6 +38,13 @@ impl Actor {
         }
     }
 
+    /// An audit entry of this actor about a target.
+    pub(crate) fn entry(&self, action: &str, target: &str, id: String) -> AuditEntry {
+        AuditEntry::new(action, self.kind, Some(self.id.clone()))
+            .target(target, id)
+            .from(self.ip.clone(), self.request_id.clone())
+    }
+
     pub(crate) fn audit(
         &self,
         conn: &mut DbConnection,
@@ -46,11 +53,7 @@ impl Actor {
         id: String,
         details: serde_json::Value,
     ) -> QueryResult<()> {
-        let e = AuditEntry::new(action, self.kind, Some(self.id.clone()))
-            .target(target, id)
-            .from(self.ip.clone(), self.request_id.clone())
-            .details(details);
-        audit::record(conn, &e)
+        audit::record(conn, &self.entry(action, target, id).details(details))
     }
 }
 

@@ -91,39 +91,55 @@ fn visible<'q>(conn: &mut DbConnection, q: Boxed<'q>, r: Reader) -> QueryResult<
     })
 }
 
-/// One application, if the reader may see it. One query per kind of reader, each of a fixed
-/// shape, so that its prepared statement is cached (a boxed query is planned anew each time).
-pub fn get(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
-    let q = a::table.filter(a::id.eq(id)).select(ApplicationRow::as_select());
-    match r {
-        Reader::Account(acc) => {
-            let orgs = m::table
-                .filter(m::account_id.eq(acc))
-                .select(m::organisation_id.nullable());
-            q.filter(a::applicant_account.eq(acc).or(a::applicant_organisation.eq_any(orgs)))
-                .first(conn)
-                .optional()
+/// Narrows the one-application query `$q` to what the reader `$r` may see and runs `$run` on
+/// it (bound to `$v`); none for a reader that sees nothing. One query per kind of reader, each
+/// of a fixed shape, so that its prepared statement is cached (a boxed query is planned anew
+/// each time).
+macro_rules! for_reader {
+    ($q:expr, $r:expr, |$v:ident| $run:expr) => {
+        match $r {
+            Reader::Account(acc) => {
+                let orgs = m::table
+                    .filter(m::account_id.eq(acc))
+                    .select(m::organisation_id.nullable());
+                let $v = $q.filter(a::applicant_account.eq(acc).or(a::applicant_organisation.eq_any(orgs)));
+                $run
+            }
+            Reader::Organisation(org) => {
+                let $v = $q.filter(a::applicant_organisation.eq(org));
+                $run
+            }
+            Reader::Department(dep) => {
+                let $v = $q
+                    .filter(a::department_id.eq(dep))
+                    .filter(a::submitted_at.is_not_null());
+                $run
+            }
+            Reader::Staff => {
+                let $v = $q.filter(a::submitted_at.is_not_null());
+                $run
+            }
+            Reader::Nobody => Ok(None),
         }
-        Reader::Organisation(org) => q.filter(a::applicant_organisation.eq(org)).first(conn).optional(),
-        Reader::Department(dep) => q
-            .filter(a::department_id.eq(dep))
-            .filter(a::submitted_at.is_not_null())
-            .first(conn)
-            .optional(),
-        Reader::Staff => q.filter(a::submitted_at.is_not_null()).first(conn).optional(),
-        Reader::Nobody => Ok(None),
-    }
+    };
 }
 
-/// The same, locked for the rest of the transaction on PostgreSQL (SQLite's write
-/// transaction already holds the only write lock).
+/// One application, if the reader may see it.
+pub fn get(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
+    let q = a::table.filter(a::id.eq(id)).select(ApplicationRow::as_select());
+    for_reader!(q, r, |q| q.first(conn).optional())
+}
+
+/// The same, locked for the rest of the transaction on PostgreSQL (`FOR UPDATE`, in the same
+/// statement); SQLite's write transaction already holds the only write lock.
 pub fn get_for_update(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
-    if let DbConnection::Pg(_) = conn {
-        diesel::sql_query("SELECT 1 FROM applications WHERE id = $1 FOR UPDATE")
-            .bind::<super::types::DbUuid, _>(id)
-            .execute(conn)?;
+    match conn {
+        DbConnection::Pg(pg) => {
+            let q = a::table.filter(a::id.eq(id)).select(ApplicationRow::as_select());
+            for_reader!(q, r, |q| q.for_update().first(pg).optional())
+        }
+        DbConnection::Sqlite(_) => get(conn, id, r),
     }
-    get(conn, id, r)
 }
 
 pub fn by_reference(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<ApplicationRow>> {
@@ -137,6 +153,20 @@ pub fn by_reference(conn: &mut DbConnection, reference: &str) -> QueryResult<Opt
 pub fn insert(conn: &mut DbConnection, row: &ApplicationRow) -> QueryResult<()> {
     diesel::insert_into(a::table).values(row).execute(conn)?;
     Ok(())
+}
+
+/// Inserts a new application unless its reference is taken (`ON CONFLICT DO NOTHING` on the
+/// reference's unique index); false when it is, for the caller to try another.
+pub fn insert_unless_taken(conn: &mut DbConnection, row: &ApplicationRow) -> QueryResult<bool> {
+    let q = diesel::insert_into(a::table)
+        .values(row)
+        .on_conflict(a::reference)
+        .do_nothing();
+    let n = match conn {
+        DbConnection::Pg(pg) => q.execute(pg)?,
+        DbConnection::Sqlite(sq) => q.execute(sq)?,
+    };
+    Ok(n == 1)
 }
 
 pub fn reference_taken(conn: &mut DbConnection, reference: &str) -> QueryResult<bool> {
@@ -264,8 +294,19 @@ pub fn list(
     q.limit(limit).load(conn)
 }
 
-pub fn add_history(conn: &mut DbConnection, row: &HistoryRow) -> QueryResult<()> {
-    diesel::insert_into(h::table).values(row).execute(conn)?;
+/// History entries, in one statement on PostgreSQL (one round trip); one by one on SQLite,
+/// which runs in the process.
+pub fn add_history(conn: &mut DbConnection, rows: &[HistoryRow]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::insert_into(h::table).values(rows).execute(pg)?;
+        }
+        DbConnection::Sqlite(_) => {
+            for row in rows {
+                diesel::insert_into(h::table).values(row).execute(conn)?;
+            }
+        }
+    }
     Ok(())
 }
 

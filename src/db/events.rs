@@ -26,30 +26,68 @@ pub struct NewEvent {
     pub data: serde_json::Value,
 }
 
-pub fn insert(conn: &mut DbConnection, ev: &NewEvent) -> QueryResult<SqlUuid> {
-    let id = SqlUuid(uuid::Uuid::now_v7());
-    let sql = match conn {
-        DbConnection::Pg(_) => {
-            "INSERT INTO events (id, position, type, occurred_at, subject_type, subject_id, department_id, \
-             applicant_account, applicant_organisation, data) VALUES ($1, NULL, $2, $3, 'application', $4, $5, $6, $7, $8)"
+/// An event row as PostgreSQL takes it: without a position (see the module's note).
+#[derive(Insertable)]
+#[diesel(table_name = super::schema::events)]
+struct PgEvent<'a> {
+    id: SqlUuid,
+    type_: &'a str,
+    occurred_at: SqlTime,
+    subject_type: &'a str,
+    subject_id: String,
+    department_id: SqlUuid,
+    applicant_account: Option<SqlUuid>,
+    applicant_organisation: Option<SqlUuid>,
+    data: SqlJson,
+}
+
+/// Inserts events in the caller's transaction, in the order given: in one statement on
+/// PostgreSQL (one round trip); on SQLite one by one, each numbered as it is inserted.
+pub fn insert_all(conn: &mut DbConnection, evs: &[NewEvent]) -> QueryResult<()> {
+    let now = SqlTime::now();
+    match conn {
+        DbConnection::Pg(pg) => {
+            if evs.is_empty() {
+                return Ok(());
+            }
+            let rows: Vec<PgEvent> = evs
+                .iter()
+                .map(|ev| PgEvent {
+                    id: SqlUuid(uuid::Uuid::now_v7()),
+                    type_: ev.type_,
+                    occurred_at: now,
+                    subject_type: "application",
+                    subject_id: ev.subject_id.0.to_string(),
+                    department_id: ev.department_id,
+                    applicant_account: ev.applicant_account,
+                    applicant_organisation: ev.applicant_organisation,
+                    data: SqlJson(ev.data.clone()),
+                })
+                .collect();
+            diesel::insert_into(super::schema::events::table)
+                .values(&rows)
+                .execute(pg)?;
         }
         DbConnection::Sqlite(_) => {
-            "INSERT INTO events (id, position, type, occurred_at, subject_type, subject_id, department_id, \
-             applicant_account, applicant_organisation, data) VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM events), \
-             ?, ?, 'application', ?, ?, ?, ?, ?)"
+            for ev in evs {
+                diesel::sql_query(
+                    "INSERT INTO events (id, position, type, occurred_at, subject_type, subject_id, department_id, \
+                     applicant_account, applicant_organisation, data) VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM events), \
+                     ?, ?, 'application', ?, ?, ?, ?, ?)",
+                )
+                .bind::<DbUuid, _>(SqlUuid(uuid::Uuid::now_v7()))
+                .bind::<diesel::sql_types::Text, _>(ev.type_)
+                .bind::<DbTime, _>(now)
+                .bind::<diesel::sql_types::Text, _>(ev.subject_id.0.to_string())
+                .bind::<DbUuid, _>(ev.department_id)
+                .bind::<diesel::sql_types::Nullable<DbUuid>, _>(ev.applicant_account)
+                .bind::<diesel::sql_types::Nullable<DbUuid>, _>(ev.applicant_organisation)
+                .bind::<DbJson, _>(SqlJson(ev.data.clone()))
+                .execute(conn)?;
+            }
         }
-    };
-    diesel::sql_query(sql)
-        .bind::<DbUuid, _>(id)
-        .bind::<diesel::sql_types::Text, _>(ev.type_)
-        .bind::<DbTime, _>(SqlTime::now())
-        .bind::<diesel::sql_types::Text, _>(ev.subject_id.0.to_string())
-        .bind::<DbUuid, _>(ev.department_id)
-        .bind::<diesel::sql_types::Nullable<DbUuid>, _>(ev.applicant_account)
-        .bind::<diesel::sql_types::Nullable<DbUuid>, _>(ev.applicant_organisation)
-        .bind::<DbJson, _>(SqlJson(ev.data.clone()))
-        .execute(conn)?;
-    Ok(id)
+    }
+    Ok(())
 }
 
 /// Numbers up to `batch` committed events that have no position yet, in the order they

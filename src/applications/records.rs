@@ -1,0 +1,176 @@
+//! What every change of an application writes besides the application row, in the same
+//! transaction: a history entry, an audit entry and (for most kinds) a domain event. Changes
+//! made in one call (create and submit) are written together, one statement per table.
+use serde_json::{json, Value};
+
+use super::process::Ctx;
+use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
+use crate::db::audit::{self, AuditEntry};
+use crate::db::events::{self, NewEvent};
+use crate::db::types::{SqlJson, SqlTime, SqlUuid};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+/// The kinds of change, each with its history action and its domain event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Created,
+    DataChanged,
+    Submitted,
+    StatusChanged,
+    Withdrawn,
+    Assigned,
+    DocumentAdded,
+    DocumentRemoved,
+}
+
+impl Change {
+    fn action(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::DataChanged => "data_changed",
+            Change::Submitted => "submitted",
+            Change::StatusChanged => "status_changed",
+            Change::Withdrawn => "withdrawn",
+            Change::Assigned => "assigned",
+            Change::DocumentAdded => "document_added",
+            Change::DocumentRemoved => "document_removed",
+        }
+    }
+
+    /// The domain event; editing a draft's data is not one.
+    fn event(self) -> Option<&'static str> {
+        match self {
+            Change::Created => Some("application.created"),
+            Change::DataChanged => None,
+            Change::Submitted => Some("application.submitted"),
+            Change::StatusChanged => Some("application.status_changed"),
+            Change::Withdrawn => Some("application.withdrawn"),
+            Change::Assigned => Some("application.assigned"),
+            Change::DocumentAdded => Some("application.document_added"),
+            Change::DocumentRemoved => Some("application.document_removed"),
+        }
+    }
+}
+
+/// What a change records besides the application itself.
+#[derive(Debug, Default)]
+pub(crate) struct Note {
+    /// When the change happened, for changes that leave the application row as it is
+    /// (documents); otherwise its `updated_at`.
+    pub at: Option<SqlTime>,
+    /// (phase, step) before a move.
+    pub from: Option<(String, String)>,
+    pub public_comment: Option<String>,
+    pub internal_note: Option<String>,
+    /// Extra fields for the history entry and the event.
+    pub details: serde_json::Map<String, Value>,
+}
+
+/// The rows one change writes.
+pub(crate) struct Records {
+    history: HistoryRow,
+    audit: AuditEntry,
+    event: Option<NewEvent>,
+}
+
+/// The rows for one change of `row` (as it is after the change).
+pub(crate) fn of(ctx: &Ctx, row: &ApplicationRow, change: Change, note: Note) -> Records {
+    let from = note.from.as_ref();
+    let history = HistoryRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        application_id: row.id,
+        occurred_at: note.at.unwrap_or(row.updated_at),
+        actor_kind: ctx.actor.kind.to_string(),
+        actor_id: Some(ctx.actor.id.clone()),
+        action: change.action().to_string(),
+        from_phase: from.map(|f| f.0.clone()),
+        to_phase: from.map(|_| row.phase.clone()),
+        from_step: from.map(|f| f.1.clone()),
+        to_step: from.map(|_| row.step.clone()),
+        public_comment: note.public_comment.clone(),
+        internal_note: note.internal_note.clone(),
+        details: SqlJson(Value::Object(note.details.clone())),
+    };
+    let mut audit_details = json!({"phase": row.phase, "step": row.step, "revision": row.revision});
+    if let Some(f) = from {
+        audit_details["from_phase"] = json!(f.0);
+    }
+    let audit = ctx
+        .actor
+        .entry(
+            &format!("application.{}", change.action()),
+            "application",
+            row.id.0.to_string(),
+        )
+        .details(audit_details);
+    let event = change.event().map(|type_| {
+        let mut data = json!({
+            "application": row.id.0,
+            "service": row.service_id.0,
+            "service_version": row.service_version,
+            "phase": row.phase,
+            "step": row.step,
+            "revision": row.revision,
+        });
+        if let Some(r) = &row.reference {
+            data["reference"] = json!(r);
+        }
+        if let Some(f) = from {
+            data["from_phase"] = json!(f.0);
+            data["from_step"] = json!(f.1);
+        }
+        if let Some(c) = &note.public_comment {
+            data["public_comment"] = json!(c);
+        }
+        for (k, v) in note.details {
+            data[k] = v;
+        }
+        NewEvent {
+            type_,
+            subject_id: row.id,
+            department_id: row.department_id,
+            applicant_account: row.applicant_account,
+            applicant_organisation: row.applicant_organisation,
+            data,
+        }
+    });
+    Records { history, audit, event }
+}
+
+/// Writes the rows of several changes, in the order given: one statement per table.
+pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), ApiError> {
+    let mut history = Vec::with_capacity(all.len());
+    let mut audits = Vec::with_capacity(all.len());
+    let mut evs = Vec::with_capacity(all.len());
+    for r in all {
+        history.push(r.history);
+        audits.push(r.audit);
+        evs.extend(r.event);
+    }
+    store::add_history(conn, &history)?;
+    audit::record_all(conn, &audits)?;
+    events::insert_all(conn, &evs)?;
+    Ok(())
+}
+
+/// Records one change: history entry, audit entry, domain event.
+pub(crate) fn record(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    row: &ApplicationRow,
+    change: Change,
+    note: Note,
+) -> Result<(), ApiError> {
+    write(conn, vec![of(ctx, row, change, note)])
+}
+
+/// The change a move to `to` is.
+pub(crate) fn of_move(to: crate::domain::application::Phase) -> Change {
+    use crate::domain::application::Phase;
+    match to {
+        Phase::Submitted => Change::Submitted,
+        Phase::Withdrawn => Change::Withdrawn,
+        _ => Change::StatusChanged,
+    }
+}
