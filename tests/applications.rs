@@ -306,23 +306,7 @@ async fn an_application_from_draft_to_decision() {
     assert!(types.contains(&"application.created") && types.contains(&"application.submitted"));
     assert_eq!(audits, 9);
     // every event gets its feed position, in the order the changes committed
-    let by_position = || {
-        w.app.with_conn(|c| {
-            use diesel::prelude::*;
-            use guichet::db::schema::events as e;
-            e::table
-                .filter(e::subject_id.eq(&id))
-                .order(e::position)
-                .select((e::position, e::type_))
-                .load::<(Option<i64>, String)>(c)
-                .unwrap()
-        })
-    };
-    assert!(
-        common::eventually(|| async { by_position().iter().all(|(p, _)| p.is_some()) }).await,
-        "every event gets its position"
-    );
-    let numbered = by_position();
+    let numbered = w.events_in_feed(&id).await;
     let in_feed: Vec<&str> = numbered.iter().map(|(_, t)| t.as_str()).collect();
     assert_eq!(in_feed, types, "feed order is the order of the changes");
     assert!(numbered.windows(2).all(|p| p[0].0 < p[1].0));
@@ -1104,4 +1088,71 @@ async fn swiss_formats_are_checked_with_their_check_digits() {
     let app: Value = res.json().await.unwrap();
     assert_eq!(app["phase"], "submitted");
     assert_eq!(app["data"]["phone"], "+41332258498");
+}
+
+/// Create-and-submit writes the application once, already submitted, with the same records as
+/// a create followed by a submit: two history entries, two audit entries, two events in order.
+#[tokio::test]
+async fn create_and_submit_records_both_changes() {
+    let w = World::new().await;
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let app: Value = res.json().await.unwrap();
+    let id = app["id"].as_str().unwrap().to_string();
+    assert_eq!(app["phase"], "submitted");
+    assert_eq!(app["revision"], 2, "{app}");
+    assert_eq!(app["data"]["phone"], "+41332258498", "normalised on submission");
+    let reference = app["reference"].as_str().unwrap();
+    assert!(reference.starts_with("THU-") && reference.len() == "THU-2026-7Q4KM2XD-J".len());
+    assert!(app["tracking_code"].is_string() && app["due_at"].is_string());
+
+    let history = w.get_json(&format!("/v1/applications/{id}/history"), &w.clerk).await;
+    let moves: Vec<(Value, Value, Value)> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["action"].clone(), h["from_phase"].clone(), h["to_phase"].clone()))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (json!("created"), Value::Null, Value::Null),
+            (json!("submitted"), json!("draft"), json!("submitted"))
+        ],
+        "{history}"
+    );
+
+    let (audits, events) = w.app.with_conn(|c| {
+        use diesel::prelude::*;
+        use guichet::db::schema::{audit_events as au, events as e};
+        let audits: Vec<String> = au::table
+            .filter(au::target_id.eq(&id))
+            .order(au::seq)
+            .select(au::action)
+            .load(c)
+            .unwrap();
+        let events: Vec<String> = e::table
+            .filter(e::subject_id.eq(&id))
+            .order((e::occurred_at, e::id))
+            .select(e::type_)
+            .load(c)
+            .unwrap();
+        (audits, events)
+    });
+    assert_eq!(audits, ["application.created", "application.submitted"]);
+    assert_eq!(events, ["application.created", "application.submitted"]);
+    // numbered in that order in the feed
+    let numbered: Vec<String> = w.events_in_feed(&id).await.into_iter().map(|(_, t)| t).collect();
+    assert_eq!(numbered, events);
+    // the stored row is the one answered
+    let stored = w.get_json(&format!("/v1/applications/{id}"), &w.a).await;
+    assert_eq!(stored["reference"], app["reference"]);
+    assert_eq!(stored["revision"], 2);
 }

@@ -136,6 +136,28 @@ impl World {
         res.json().await.unwrap()
     }
 
+    /// The events of an application by feed position, once every one has its position
+    /// (PostgreSQL numbers committed events in the background).
+    pub async fn events_in_feed(&self, id: &str) -> Vec<(Option<i64>, String)> {
+        let by_position = || {
+            self.app.with_conn(|c| {
+                use diesel::prelude::*;
+                use guichet::db::schema::events as e;
+                e::table
+                    .filter(e::subject_id.eq(id))
+                    .order(e::position)
+                    .select((e::position, e::type_))
+                    .load::<(Option<i64>, String)>(c)
+                    .unwrap()
+            })
+        };
+        assert!(
+            super::eventually(|| async { by_position().iter().all(|(p, _)| p.is_some()) }).await,
+            "every event gets its position"
+        );
+        by_position()
+    }
+
     pub async fn send(
         &self,
         m: Method,
