@@ -3,6 +3,7 @@
 //! object alike); objects a caller may not see are 404.
 mod common;
 
+use common::world::client_token;
 use common::TestApp;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -21,20 +22,6 @@ async fn password_token(app: &TestApp, email: &str) -> String {
         .unwrap();
     let body: Value = res.json().await.unwrap();
     body["access_token"].as_str().expect("token").to_string()
-}
-
-async fn client_token(app: &TestApp, scopes: &str) -> String {
-    let c = app.with_conn(|conn| guichet::admin::create_client(conn, "matrix", scopes, None).unwrap());
-    let res = app
-        .client
-        .post(app.url("/v1/oauth/token"))
-        .basic_auth(c["client_id"].as_str().unwrap(), c["client_secret"].as_str())
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -60,9 +47,12 @@ async fn every_protected_operation_against_every_kind_of_caller() {
         ("admin", Some(password_token(&app, "admin@thun.ch").await)),
         (
             "client",
-            Some(client_token(&app, "applications:read applications:write").await),
+            Some(client_token(&app, "applications:read applications:write", None).await),
         ),
-        ("admin client", Some(client_token(&app, "admin catalogue:write").await)),
+        (
+            "admin client",
+            Some(client_token(&app, "admin catalogue:write", None).await),
+        ),
     ];
     let draft = json!({
         "content": {"name": {"de": "X"}, "summary": {"de": "Y"}, "audience": ["resident"],
