@@ -78,7 +78,8 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpReq
 pub async fn build(config: Config) -> anyhow::Result<Application> {
     let prep = config.clone();
     tokio::task::spawn_blocking(move || prepare_database(&prep)).await??;
-    let db = Db::new(&config.database_url, config.pool_size).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    let mut db = Db::new(&config.database_url, config.pool_size).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+    db.check_async().await;
 
     let cache = CatalogueCache::new(db.clone(), &config.public_url);
     cache
@@ -116,9 +117,11 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let documents = web::Data::new(crate::storage::DocumentStore::local(&config.documents_dir)?);
     crate::events::spawn_housekeeping(db.clone());
     let db_data = web::Data::new(db.clone());
+    let worker_db = db.clone();
     let cache_data = web::Data::new(cache.clone());
     let cors_origins = config.cors_origins.clone();
     let body_limit = config.body_limit;
+    let read_pool_size = config.read_pool_size;
 
     let listener =
         TcpListener::bind(config.listen).map_err(|e| anyhow::anyhow!("GUICHET_LISTEN {}: {e}", config.listen))?;
@@ -153,6 +156,8 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         let (app, _) = App::new()
             .into_utoipa_app()
             .app_data(db_data.clone())
+            // each worker its own pool: its connections are driven by the worker's runtime
+            .app_data(web::Data::new(db::reads::Reads::for_worker(&worker_db, read_pool_size)))
             .app_data(cache_data.clone())
             .app_data(auth_data.clone())
             .app_data(limits.clone())
@@ -181,7 +186,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         server = server.workers(w);
     }
     let server = server.run();
-    tracing::info!(listen = %config.listen, port, public_url = %config.public_url, database = db.backend().name(), "guichet is listening");
+    tracing::info!(listen = %config.listen, port, public_url = %config.public_url, database = db.backend().name(), async_reads = db.async_pg().is_some(), "guichet is listening");
     Ok(Application {
         port,
         server,

@@ -24,6 +24,8 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub pool_size: u32,
+    /// PostgreSQL connections of each worker's asynchronous read pool.
+    pub read_pool_size: usize,
     pub cors_origins: Vec<String>,
     pub seed: Seed,
     pub workers: Option<usize>,
@@ -105,6 +107,7 @@ impl Config {
         };
 
         let pool_size = parse_num::<u32>(&var, "GUICHET_DB_POOL_SIZE", 10, 1, 1000)?;
+        let read_pool_size = parse_num::<usize>(&var, "GUICHET_DB_READ_POOL_SIZE", 8, 1, 1000)?;
         let workers = match var("GUICHET_WORKERS") {
             None => None,
             Some(_) => Some(parse_num::<usize>(&var, "GUICHET_WORKERS", 0, 1, 256)?),
@@ -231,6 +234,7 @@ impl Config {
             log_filter,
             log_format,
             pool_size,
+            read_pool_size,
             cors_origins,
             seed,
             workers,

@@ -241,6 +241,10 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::unavailable("A concurrent change got in the way; retry.")
             }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                tracing::error!("database connection closed");
+                ApiError::unavailable("The database is not reachable right now.")
+            }
             other => ApiError::internal(format!("database: {other}")),
         }
     }

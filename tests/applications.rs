@@ -1156,3 +1156,43 @@ async fn create_and_submit_records_both_changes() {
     assert_eq!(stored["reference"], app["reference"]);
     assert_eq!(stored["revision"], 2);
 }
+
+/// On PostgreSQL the reads go through each worker's asynchronous pool; a `DATABASE_URL` with
+/// an option only libpq knows (here `passfile`) sends them down the blocking path instead,
+/// with the same answers.
+#[tokio::test]
+async fn reads_answer_the_same_on_either_path() {
+    let plain = TestApp::spawn().await;
+    let expected = if common::backend() == "postgres" {
+        "async"
+    } else {
+        "blocking"
+    };
+    assert_eq!(plain.get_json("/health/ready").await["reads"], expected);
+    plain.stop().await;
+    if common::backend() != "postgres" {
+        return;
+    }
+    let db = common::TestDb::new();
+    let mut libpq_only = db.share();
+    libpq_only.url = format!("{}?passfile=/nonexistent/pgpass", db.url);
+    let w = World::on(TestApp::spawn_on(libpq_only, &[]).await).await;
+    assert_eq!(w.app.get_json("/health/ready").await["reads"], "blocking");
+    let body = json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true});
+    let res = w.call(Method::POST, "/v1/applications", Some(&w.a), Some(body)).await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let one = w.get_json(&format!("/v1/applications/{id}"), &w.a).await;
+    assert_eq!(one["phase"], "submitted");
+    let res = w
+        .call(Method::GET, &format!("/v1/applications/{id}"), Some(&w.b), None)
+        .await;
+    assert_problem(res, 404, "not-found").await;
+    let page = w.get_json("/v1/applications", &w.a).await;
+    assert_eq!(page["data"][0]["id"], id.as_str());
+    assert_eq!(w.get_json("/v1/applications", &w.b).await["data"], json!([]));
+    let queue = w.get_json("/v1/applications?phase=submitted", &w.clerk).await;
+    assert_eq!(queue["data"].as_array().unwrap().len(), 1);
+    w.app.stop().await;
+    drop(db);
+}

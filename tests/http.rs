@@ -77,6 +77,12 @@ async fn health_metrics_and_problem_pages() {
     let ready = app.get_json("/health/ready").await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["database"], common::backend());
+    let reads = if common::backend() == "postgres" {
+        "async"
+    } else {
+        "blocking"
+    };
+    assert_eq!(ready["reads"], reads);
     assert!(ready["catalogue_revision"].as_i64().unwrap() >= 1);
     assert_problem(app.get("/health/ready?verbose=1").await, 400, "unknown-parameter").await;
 

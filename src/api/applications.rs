@@ -14,6 +14,7 @@ use crate::catalogue::admin::Actor;
 use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::{CatalogueCache, Render};
 use crate::db::applications::{self as store, ApplicationRow};
+use crate::db::reads::Reads;
 use crate::db::types::SqlUuid;
 use crate::db::DbConnection;
 use crate::domain::lang::Lang;
@@ -244,12 +245,12 @@ pub async fn get_application(
     path: Path<String>,
     q: StrictQuery<ApplicationQuery>,
     apps: Apps,
+    reads: Data<Reads>,
 ) -> Result<HttpResponse, ApiError> {
-    access::reader(&caller)?;
+    let reader = access::reader(&caller)?;
     let id = app_id(&path)?;
     let lang = lang_of(&req, q.0.lang.as_deref())?;
-    let who = caller.clone();
-    let row = apps.auth.db.run(move |c| process::find(c, &who, id)).await?;
+    let row = reads.application(id, reader).await?.ok_or_else(process::unknown)?;
     respond(&caller, &apps.cache, &row, false, lang)
 }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::catalogue::CatalogueCache;
+use crate::db::reads::Reads;
 use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::StrictQuery;
@@ -17,6 +18,10 @@ pub struct Health {
     /// Database backend in use (`sqlite` or `postgres`); only on readiness.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// How this worker reads applications: `async` (PostgreSQL through its own asynchronous
+    /// pool) or `blocking` (SQLite, or a `DATABASE_URL` only libpq can use); only on readiness.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads: Option<String>,
     /// Revision of the catalogue this instance serves; only on readiness.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalogue_revision: Option<i64>,
@@ -37,6 +42,7 @@ pub async fn get_liveness(_q: StrictQuery<NoParams>) -> HttpResponse {
         .json(Health {
             status: "ok".into(),
             database: None,
+            reads: None,
             catalogue_revision: None,
         })
 }
@@ -56,6 +62,7 @@ pub async fn get_liveness(_q: StrictQuery<NoParams>) -> HttpResponse {
 pub async fn get_readiness(
     _q: StrictQuery<NoParams>,
     db: Data<Db>,
+    reads: Data<Reads>,
     cache: Data<CatalogueCache>,
 ) -> Result<HttpResponse, ApiError> {
     let current = db
@@ -67,6 +74,7 @@ pub async fn get_readiness(
     if !current {
         return Err(ApiError::unavailable("Database migrations are pending."));
     }
+    reads.ping().await?;
     let revision = cache.get().revision;
     if revision < 0 {
         return Err(ApiError::unavailable("The catalogue is not loaded yet."));
@@ -76,6 +84,7 @@ pub async fn get_readiness(
         .json(Health {
             status: "ready".into(),
             database: Some(db.backend().name().into()),
+            reads: Some(reads.mode().into()),
             catalogue_revision: Some(revision),
         }))
 }

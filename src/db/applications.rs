@@ -66,37 +66,20 @@ pub enum Reader {
     Nobody,
 }
 
-type Boxed<'a> = a::BoxedQuery<'a, super::MultiBackend, diesel::dsl::AsSelect<ApplicationRow, super::MultiBackend>>;
-
-/// What a list may show the reader. A resident's organisations are read first (in the same
-/// request, so a removed member loses access at once) and named in the filter: with a
-/// sub-select there, PostgreSQL cannot use the applicant indexes and scans the table.
-fn visible<'q>(conn: &mut DbConnection, q: Boxed<'q>, r: Reader) -> QueryResult<Boxed<'q>> {
-    Ok(match r {
-        Reader::Account(acc) => {
-            let orgs: Vec<SqlUuid> = m::table
-                .filter(m::account_id.eq(acc))
-                .select(m::organisation_id)
-                .load(conn)?;
-            if orgs.is_empty() {
-                q.filter(a::applicant_account.eq(acc))
-            } else {
-                q.filter(a::applicant_account.eq(acc).or(a::applicant_organisation.eq_any(orgs)))
-            }
-        }
-        Reader::Organisation(org) => q.filter(a::applicant_organisation.eq(org)),
-        Reader::Department(dep) => q.filter(a::department_id.eq(dep)).filter(a::submitted_at.is_not_null()),
-        Reader::Staff => q.filter(a::submitted_at.is_not_null()),
-        Reader::Nobody => q.filter(a::id.ne(a::id)),
-    })
+/// The organisations whose applications a resident also reads (their memberships).
+#[diesel::dsl::auto_type]
+pub fn organisations_of(acc: SqlUuid) -> _ {
+    m::table.filter(m::account_id.eq(acc)).select(m::organisation_id)
 }
 
 /// Narrows the one-application query `$q` to what the reader `$r` may see and runs `$run` on
 /// it (bound to `$v`); none for a reader that sees nothing. One query per kind of reader, each
 /// of a fixed shape, so that its prepared statement is cached (a boxed query is planned anew
-/// each time).
+/// each time). A macro, so that the blocking and the asynchronous connection share it.
 macro_rules! for_reader {
-    ($q:expr, $r:expr, |$v:ident| $run:expr) => {
+    ($q:expr, $r:expr, |$v:ident| $run:expr) => {{
+        use $crate::db::applications::Reader;
+        use $crate::db::schema::{applications as a, memberships as m};
         match $r {
             Reader::Account(acc) => {
                 let orgs = m::table
@@ -121,8 +104,90 @@ macro_rules! for_reader {
             }
             Reader::Nobody => Ok(None),
         }
-    };
+    }};
 }
+pub(crate) use for_reader;
+
+/// The boxed query of one list page: what reader `$r` may see (`$orgs`: the resident's
+/// organisations, read first in the same request, so that a removed member loses access at
+/// once; with a sub-select there PostgreSQL cannot use the applicant indexes), the filters
+/// `$f` and the keyset `$order` after `$after`. A macro, because the boxed query is built for
+/// the backend of the connection that runs it.
+macro_rules! list_query {
+    ($r:expr, $orgs:expr, $f:expr, $order:expr, $after:expr) => {{
+        use $crate::db::applications::{ApplicationRow, Order, Reader};
+        use $crate::db::schema::applications as a;
+        let (r, orgs, f, after) = ($r, $orgs, $f, $after);
+        let mut q = a::table.select(ApplicationRow::as_select()).into_boxed();
+        q = match r {
+            Reader::Account(acc) if orgs.is_empty() => q.filter(a::applicant_account.eq(acc)),
+            Reader::Account(acc) => q.filter(a::applicant_account.eq(acc).or(a::applicant_organisation.eq_any(orgs))),
+            Reader::Organisation(org) => q.filter(a::applicant_organisation.eq(org)),
+            Reader::Department(dep) => q.filter(a::department_id.eq(dep)).filter(a::submitted_at.is_not_null()),
+            Reader::Staff => q.filter(a::submitted_at.is_not_null()),
+            Reader::Nobody => q.filter(a::id.ne(a::id)),
+        };
+        match f.phases.as_slice() {
+            [] => {}
+            [one] => q = q.filter(a::phase.eq(one.clone())),
+            many => q = q.filter(a::phase.eq_any(many.to_vec())),
+        }
+        if let Some(s) = &f.step {
+            q = q.filter(a::step.eq(s.clone()));
+        }
+        if let Some(s) = f.service {
+            q = q.filter(a::service_id.eq(s));
+        }
+        if let Some(dep) = f.department {
+            q = q.filter(a::department_id.eq(dep));
+        }
+        if let Some(x) = f.assignee {
+            q = q.filter(a::assignee_id.eq(x));
+        }
+        if f.unassigned {
+            q = q.filter(a::assignee_id.is_null());
+        }
+        if let Some(t) = f.submitted_after {
+            q = q.filter(a::submitted_at.ge(t));
+        }
+        if let Some(t) = f.submitted_before {
+            q = q.filter(a::submitted_at.lt(t));
+        }
+        if let Some(t) = f.overdue_at {
+            q = q.filter(a::due_at.lt(t));
+        }
+        match $order {
+            Order::CreatedDesc => {
+                if let Some((t, id)) = after {
+                    q = q.filter(a::created_at.lt(t).or(a::created_at.eq(t).and(a::id.lt(id))));
+                }
+                q.order((a::created_at.desc(), a::id.desc()))
+            }
+            Order::SubmittedAsc => {
+                q = q.filter(a::submitted_at.is_not_null());
+                if let Some((t, id)) = after {
+                    q = q.filter(a::submitted_at.gt(t).or(a::submitted_at.eq(t).and(a::id.gt(id))));
+                }
+                q.order((a::submitted_at.asc(), a::id.asc()))
+            }
+            Order::SubmittedDesc => {
+                q = q.filter(a::submitted_at.is_not_null());
+                if let Some((t, id)) = after {
+                    q = q.filter(a::submitted_at.lt(t).or(a::submitted_at.eq(t).and(a::id.lt(id))));
+                }
+                q.order((a::submitted_at.desc(), a::id.desc()))
+            }
+            Order::DueAsc => {
+                q = q.filter(a::due_at.is_not_null());
+                if let Some((t, id)) = after {
+                    q = q.filter(a::due_at.gt(t).or(a::due_at.eq(t).and(a::id.gt(id))));
+                }
+                q.order((a::due_at.asc(), a::id.asc()))
+            }
+        }
+    }};
+}
+pub(crate) use list_query;
 
 /// One application, if the reader may see it.
 pub fn get(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
@@ -232,66 +297,11 @@ pub fn list(
     after: Option<(SqlTime, SqlUuid)>,
     limit: i64,
 ) -> QueryResult<Vec<ApplicationRow>> {
-    let mut q = visible(conn, a::table.select(ApplicationRow::as_select()).into_boxed(), r)?;
-    match f.phases.as_slice() {
-        [] => {}
-        [one] => q = q.filter(a::phase.eq(one.clone())),
-        many => q = q.filter(a::phase.eq_any(many.to_vec())),
-    }
-    if let Some(s) = &f.step {
-        q = q.filter(a::step.eq(s.clone()));
-    }
-    if let Some(s) = f.service {
-        q = q.filter(a::service_id.eq(s));
-    }
-    if let Some(dep) = f.department {
-        q = q.filter(a::department_id.eq(dep));
-    }
-    if let Some(x) = f.assignee {
-        q = q.filter(a::assignee_id.eq(x));
-    }
-    if f.unassigned {
-        q = q.filter(a::assignee_id.is_null());
-    }
-    if let Some(t) = f.submitted_after {
-        q = q.filter(a::submitted_at.ge(t));
-    }
-    if let Some(t) = f.submitted_before {
-        q = q.filter(a::submitted_at.lt(t));
-    }
-    if let Some(t) = f.overdue_at {
-        q = q.filter(a::due_at.lt(t));
-    }
-    q = match order {
-        Order::CreatedDesc => {
-            if let Some((t, id)) = after {
-                q = q.filter(a::created_at.lt(t).or(a::created_at.eq(t).and(a::id.lt(id))));
-            }
-            q.order((a::created_at.desc(), a::id.desc()))
-        }
-        Order::SubmittedAsc => {
-            q = q.filter(a::submitted_at.is_not_null());
-            if let Some((t, id)) = after {
-                q = q.filter(a::submitted_at.gt(t).or(a::submitted_at.eq(t).and(a::id.gt(id))));
-            }
-            q.order((a::submitted_at.asc(), a::id.asc()))
-        }
-        Order::SubmittedDesc => {
-            q = q.filter(a::submitted_at.is_not_null());
-            if let Some((t, id)) = after {
-                q = q.filter(a::submitted_at.lt(t).or(a::submitted_at.eq(t).and(a::id.lt(id))));
-            }
-            q.order((a::submitted_at.desc(), a::id.desc()))
-        }
-        Order::DueAsc => {
-            q = q.filter(a::due_at.is_not_null());
-            if let Some((t, id)) = after {
-                q = q.filter(a::due_at.gt(t).or(a::due_at.eq(t).and(a::id.gt(id))));
-            }
-            q.order((a::due_at.asc(), a::id.asc()))
-        }
+    let orgs: Vec<SqlUuid> = match r {
+        Reader::Account(acc) => organisations_of(acc).load(conn)?,
+        _ => Vec::new(),
     };
-    q.limit(limit).load(conn)
+    list_query!(r, orgs, f, order, after).limit(limit).load(conn)
 }
 
 /// History entries, in one statement on PostgreSQL (one round trip); one by one on SQLite,

@@ -9,6 +9,8 @@ pub mod events;
 pub mod idempotency;
 pub mod models;
 pub mod organisations;
+pub mod pg_async;
+pub mod reads;
 pub mod schema;
 pub mod types;
 
@@ -155,6 +157,8 @@ pub struct Db {
     /// SQLite has one writer at a time: writers of this process queue here instead of
     /// polling the file lock (which adds sleeps of up to the busy timeout under load).
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// How the hot reads connect asynchronously (PostgreSQL, when the URL allows it).
+    async_pg: Option<std::sync::Arc<pg_async::AsyncPg>>,
 }
 
 impl Db {
@@ -168,11 +172,38 @@ impl Db {
             .connection_timeout(Duration::from_secs(5))
             .test_on_check_out(false)
             .build_unchecked(Manager { url: url.to_string() });
+        let async_pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => match pg_async::AsyncPg::from_url(url) {
+                Ok(pg) => Some(std::sync::Arc::new(pg)),
+                Err(e) => {
+                    tracing::warn!(reason = %e, "DATABASE_URL cannot be used asynchronously; reads take the blocking path");
+                    None
+                }
+            },
+        };
         Ok(Db {
             pool,
             backend,
             sqlite_writer: Default::default(),
+            async_pg,
         })
+    }
+
+    pub fn async_pg(&self) -> Option<&pg_async::AsyncPg> {
+        self.async_pg.as_deref()
+    }
+
+    /// Checks once that the asynchronous connection works where the blocking one does (libpq
+    /// also reads ~/.pgpass and PG* variables, tokio-postgres does not); if it does not, the
+    /// reads take the blocking path. A database that is down for both keeps the setting.
+    pub async fn check_async(&mut self) {
+        let Some(pg) = self.async_pg.clone() else { return };
+        let Err(e) = pg.connect().await else { return };
+        if self.run(|c| Ok(c.batch_execute("SELECT 1")?)).await.is_ok() {
+            tracing::warn!(error = %e, "the asynchronous connection fails where the blocking one works; reads take the blocking path");
+            self.async_pg = None;
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -93,6 +93,7 @@ pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
         ("GUICHET_CATALOGUE_REFRESH_MS".into(), "100".into()),
         ("GUICHET_WORKERS".into(), "2".into()),
         ("GUICHET_DB_POOL_SIZE".into(), "4".into()),
+        ("GUICHET_DB_READ_POOL_SIZE".into(), "2".into()),
         ("GUICHET_LOG".into(), "warn".into()),
         (
             "GUICHET_DOCUMENTS_DIR".into(),

@@ -8,9 +8,10 @@ use utoipa::IntoParams;
 use super::lang_of;
 use crate::api::{invalid, json_page};
 use crate::applications::{access, views};
-use crate::auth::{AuthService, Caller};
+use crate::auth::Caller;
 use crate::catalogue::{CatalogueCache, Render};
-use crate::db::applications::{self as store, ListFilter, Order};
+use crate::db::applications::{ListFilter, Order};
+use crate::db::reads::Reads;
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::domain::application::Phase;
 use crate::error::{ApiError, Problem};
@@ -177,7 +178,7 @@ pub async fn list_applications(
     req: HttpRequest,
     caller: Caller,
     q: StrictQuery<ApplicationParams>,
-    auth: Data<AuthService>,
+    reads: Data<Reads>,
     cache: Data<CatalogueCache>,
 ) -> Result<HttpResponse, ApiError> {
     let reader = access::reader(&caller)?;
@@ -188,10 +189,7 @@ pub async fn list_applications(
     let scope = format!("applications:{order:?}");
     let after: Option<(DateTime<Utc>, uuid::Uuid)> = pagination::decode(&scope, p.cursor.as_deref())?;
     let after = after.map(|(t, id)| (SqlTime(t), SqlUuid(id)));
-    let rows = auth
-        .db
-        .run(move |c| Ok(store::list(c, reader, &f, order, after, limit as i64 + 1)?))
-        .await?;
+    let rows = reads.applications(reader, f, order, after, limit as i64 + 1).await?;
     let more = rows.len() > limit;
     let rows = &rows[..rows.len().min(limit)];
     let next = if more {
