@@ -159,6 +159,10 @@ pub struct Db {
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// How the hot reads connect asynchronously (PostgreSQL, when the URL allows it).
     async_pg: Option<std::sync::Arc<pg_async::AsyncPg>>,
+    /// One permit per pooled connection: work waits for its turn here, asynchronously and
+    /// first come first served, instead of in a blocking thread on the pool's lock (where
+    /// the wake-ups are not in arrival order, and every waiter holds a thread).
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Db {
@@ -187,6 +191,7 @@ impl Db {
             backend,
             sqlite_writer: Default::default(),
             async_pg,
+            turns: std::sync::Arc::new(tokio::sync::Semaphore::new(pool_size as usize)),
         })
     }
 
@@ -229,8 +234,15 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let turn = self
+            .turns
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::unavailable("The database pool is closed."))?;
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || {
+            let _turn = turn;
             let mut conn = db.get()?;
             f(&mut conn)
         })
