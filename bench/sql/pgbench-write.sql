@@ -6,7 +6,7 @@
 BEGIN;
 INSERT INTO applications (id, reference, tracking_code, service_id, service_version, department_id, applicant_account,
   created_by, phase, step, step_log, data, revision, created_at, updated_at, submitted_at, status_changed_at, due_at)
-VALUES (gen_random_uuid(), 'THU-2026-' || :r::text, md5(:r::text), :service::uuid, 1, :department::uuid, :account::uuid,
+VALUES (gen_random_uuid(), 'THU-2026-' || gen_random_uuid()::text, md5(:r::text), :service::uuid, 1, :department::uuid, :account::uuid,
   :account, 'submitted', 'submitted',
   jsonb_build_array(jsonb_build_object('step', 'draft', 'at', now()), jsonb_build_object('step', 'submitted', 'at', now())),
   '{"last_name": "Muster", "first_name": "Anna", "birth_date": "1990-02-28", "address": {"street": "Hofstettenstrasse", "house_number": "14", "postal_code": "3600", "city": "Thun"}, "purpose": "employer", "copies": 1, "delivery": "post", "email": "anna@example.ch", "phone": "+41332258498"}',
