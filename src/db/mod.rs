@@ -204,7 +204,13 @@ impl Db {
     /// reads take the blocking path. A database that is down for both keeps the setting.
     pub async fn check_async(&mut self) {
         let Some(pg) = self.async_pg.clone() else { return };
-        let Err(e) = pg.connect().await else { return };
+        // bounded like the blocking pool's checkout, so that an unreachable server does not
+        // stall start-up
+        let e = match tokio::time::timeout(Duration::from_secs(5), pg.connect()).await {
+            Ok(Ok(_)) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no connection within 5 s".to_string(),
+        };
         if self.run(|c| Ok(c.batch_execute("SELECT 1")?)).await.is_ok() {
             tracing::warn!(error = %e, "the asynchronous connection fails where the blocking one works; reads take the blocking path");
             self.async_pg = None;

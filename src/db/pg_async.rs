@@ -20,21 +20,23 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres::config::SslMode;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub type AsyncPool = Pool<AsyncPgConnection>;
 
 /// How to open asynchronous connections: the URL in tokio-postgres' terms and the TLS setup.
 #[derive(Clone)]
 pub struct AsyncPg {
+    /// The translated URL (the pool's manager wants one; connections use `config`).
     url: String,
-    ssl_mode: SslMode,
-    tls: Arc<ClientConfig>,
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
 }
 
 impl std::fmt::Debug for AsyncPg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncPg")
-            .field("ssl_mode", &self.ssl_mode)
+            .field("ssl_mode", &self.config.get_ssl_mode())
             .finish_non_exhaustive()
     }
 }
@@ -88,21 +90,22 @@ impl AsyncPg {
             format!("{base}?{q}")
         };
         // tokio-postgres refuses what it does not know (sslcert, sslkey, passfile, ...)
-        url.parse::<tokio_postgres::Config>().map_err(|e| e.to_string())?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| e.to_string())?;
+        config.ssl_mode(ssl_mode);
         Ok(AsyncPg {
             url,
-            ssl_mode,
-            tls: Arc::new(tls_config(verify, roots)?),
+            config,
+            tls: MakeRustlsConnect::new(tls_config(verify, roots)?),
         })
     }
 
     /// Opens one connection.
     pub async fn connect(&self) -> ConnectionResult<AsyncPgConnection> {
-        let bad = |e: tokio_postgres::Error| diesel::ConnectionError::BadConnection(e.to_string());
-        let mut config: tokio_postgres::Config = self.url.parse().map_err(bad)?;
-        config.ssl_mode(self.ssl_mode);
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new((*self.tls).clone());
-        let (client, conn) = config.connect(tls).await.map_err(bad)?;
+        let (client, conn) = self
+            .config
+            .connect(self.tls.clone())
+            .await
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
         AsyncPgConnection::try_from_client_and_connection(client, conn).await
     }
 
@@ -234,12 +237,13 @@ mod tests {
     #[test]
     fn libpq_modes_translate() {
         let a = AsyncPg::from_url("postgres://u@h/db").unwrap();
-        assert!(matches!(a.ssl_mode, SslMode::Prefer));
+        assert!(matches!(a.config.get_ssl_mode(), SslMode::Prefer));
         let a = AsyncPg::from_url("postgres://u@h/db?sslmode=disable&application_name=x").unwrap();
-        assert!(matches!(a.ssl_mode, SslMode::Disable));
+        assert!(matches!(a.config.get_ssl_mode(), SslMode::Disable));
         assert_eq!(a.url, "postgres://u@h/db?application_name=x");
+        assert_eq!(a.config.get_application_name(), Some("x"));
         let a = AsyncPg::from_url("postgresql://u@h:5433/db?sslmode=require").unwrap();
-        assert!(matches!(a.ssl_mode, SslMode::Require));
+        assert!(matches!(a.config.get_ssl_mode(), SslMode::Require));
     }
 
     #[test]
