@@ -97,6 +97,9 @@ async fn health_metrics_and_problem_pages() {
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("route=\"/v1/services\""));
     assert!(text.contains("catalogue_services"));
+    // readiness pinged the blocking pool: its wait and hold were measured
+    assert!(text.contains("db_connection_wait_seconds_count"), "{text}");
+    assert!(text.contains("db_connection_hold_seconds_count"), "{text}");
 
     let all: Value = app.get_json("/problems").await;
     let kinds = all.as_array().unwrap();

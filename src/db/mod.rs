@@ -235,11 +235,14 @@ impl Db {
     }
 
     /// Runs blocking database work on the blocking thread pool, never on an async worker.
+    /// Metrics: `db_connection_wait_seconds` (from the call until a connection is in hand:
+    /// the turn, the blocking thread, the checkout) and `db_connection_hold_seconds` (the work).
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let asked = std::time::Instant::now();
         let turn = self
             .turns
             .clone()
@@ -250,7 +253,11 @@ impl Db {
         actix_web::rt::task::spawn_blocking(move || {
             let _turn = turn;
             let mut conn = db.get()?;
-            f(&mut conn)
+            let got = std::time::Instant::now();
+            metrics::histogram!("db_connection_wait_seconds").record(got - asked);
+            let out = f(&mut conn);
+            metrics::histogram!("db_connection_hold_seconds").record(got.elapsed());
+            out
         })
         .await
         .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
