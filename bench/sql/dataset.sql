@@ -4,14 +4,14 @@
 -- a share of the bench clerk's department assigned to the clerk (:clerk).
 --   psql -v apps=1000000 -v accounts=100000 -v clerk=<uuid> -v template=<email> -f bench/sql/dataset.sql
 -- Ids are md5-derived (guichet-bench-app-N), so pgbench can look up the same rows by key.
--- Residents 1..64 get the password of the :template account (for tokens); the rest none.
+-- Residents 1..128 get the password of the :template account (for tokens); the rest none.
 \set ON_ERROR_STOP on
 SET synchronous_commit = off;
 
 INSERT INTO accounts (id, email, password_hash, kind, email_verified_at, created_at, updated_at)
 SELECT md5('guichet-bench-account-' || k)::uuid,
        'bench-' || k || '@bench.invalid',
-       CASE WHEN k <= 64 THEN (SELECT password_hash FROM accounts WHERE email = :'template') END,
+       CASE WHEN k <= 128 THEN (SELECT password_hash FROM accounts WHERE email = :'template') END,
        'resident', now(), now() - interval '800 days', now() - interval '800 days'
 FROM generate_series(1, :accounts) AS k;
 
