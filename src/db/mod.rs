@@ -252,9 +252,12 @@ impl Db {
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || {
             let _turn = turn;
-            let mut conn = db.get()?;
+            // the wait is recorded whether or not a connection came: a checkout that timed
+            // out is the longest wait there is
+            let conn = db.get();
             let got = std::time::Instant::now();
             metrics::histogram!("db_connection_wait_seconds").record(got - asked);
+            let mut conn = conn?;
             let out = f(&mut conn);
             metrics::histogram!("db_connection_hold_seconds").record(got.elapsed());
             out
