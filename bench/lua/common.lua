@@ -1,7 +1,8 @@
 -- Shared by the wrk scenario scripts (loaded with dofile by each of them).
 --
 --   * cycles over a list of request paths (one pre-built request per path);
---   * counts non-2xx responses per thread (wrk itself only counts status > 399);
+--   * counts non-2xx responses per thread (wrk itself only counts status > 399), and keeps
+--     the first few of them (status and body) to print with the results;
 --   * paces requests when BENCH_RATE (total req/s) is set: wrk has no rate option,
 --     so delay() hands each request of a thread the next slot of a thread-wide
 --     schedule, one slot every BENCH_THREADS*1000/BENCH_RATE ms. Slots missed
@@ -53,17 +54,25 @@ function M.install(paths, opts)
       end
     end
     i = opts.partition and 0 or (id or 0) % #requests -- threads start at different paths
-    non2xx = 0 -- global: read by done() through thread:get
+    non2xx = 0 -- globals: read by done() through thread:get
+    samples = ""
+    wrapped = 0
   end
 
   function request()
     i = i % #requests + 1
+    if opts.partition and i == #requests then
+      wrapped = 1 -- the next request repeats this thread's first one
+    end
     return requests[i]
   end
 
   function response(status, headers, body)
     if status < 200 or status > 299 then
       non2xx = non2xx + 1
+      if non2xx <= 3 then
+        samples = samples .. string.format("non-2xx sample: %d %s\n", status, (body or ""):sub(1, 300))
+      end
     end
   end
 
@@ -90,6 +99,10 @@ function M.install(paths, opts)
     local non = 0
     for _, t in ipairs(threads) do
       non = non + (t:get("non2xx") or 0)
+      io.write(t:get("samples") or "")
+      if (t:get("wrapped") or 0) > 0 then
+        io.write("warning: a thread sent all its share of the requests; the rest were repeats\n")
+      end
     end
     local e = summary.errors
     local secs = summary.duration / 1e6

@@ -221,6 +221,14 @@ impl Db {
         self.backend
     }
 
+    /// How many handles share this pool (this one included). The pool closes its
+    /// connections when the last one is dropped; an orderly shutdown waits for 1 so that
+    /// the closing happens on its own thread, not in a server worker still tearing down
+    /// while the process exits (libpq's TLS state is freed at exit).
+    pub fn holders(&self) -> usize {
+        std::sync::Arc::strong_count(&self.turns)
+    }
+
     /// (connections, idle connections) of the pool.
     pub fn pool_state(&self) -> (u32, u32) {
         let s = self.pool.state();

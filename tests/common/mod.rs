@@ -112,6 +112,9 @@ pub struct TestApp {
     pub db: TestDb,
     pub app_db: guichet::db::Db,
     handle: actix_web::dev::ServerHandle,
+    /// The app's own runtime (its background work: event numbering, catalogue refresh, mail)
+    /// runs on this thread, so that dropping the TestApp can stop and wait for all of it.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -125,21 +128,42 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
-        let app = guichet::build(config(&db.url, extra)).await.expect("app builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let handle = app.handle();
-        let app_db = app.db.clone();
-        tokio::spawn(app.run_until_stopped());
+        let config = config(&db.url, extra);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("test-app".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("app runtime");
+                rt.block_on(async move {
+                    match guichet::build(config).await {
+                        Ok(app) => {
+                            let _ = tx.send(Ok((app.port(), app.handle(), app.db.clone())));
+                            let _ = app.run_until_stopped().await;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e.to_string()));
+                        }
+                    }
+                });
+                // dropping the runtime cancels the background tasks and waits for the
+                // blocking work in flight
+            })
+            .expect("app thread");
+        let (port, handle, app_db) = rx.await.expect("app thread answers").expect("app builds");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
         TestApp {
-            address,
+            address: format!("http://127.0.0.1:{port}"),
             client,
             db,
             app_db,
             handle,
+            thread: Some(thread),
         }
     }
 
@@ -166,6 +190,23 @@ impl TestApp {
 
     pub async fn stop(&self) {
         self.handle.stop(true).await;
+    }
+}
+
+impl Drop for TestApp {
+    /// Stops the app and waits until its threads have let go of the database, so that no
+    /// server thread is still closing connections when the test process exits (a SIGSEGV at
+    /// exit was seen once on PostgreSQL) or when the test database is dropped.
+    fn drop(&mut self) {
+        drop(self.handle.stop(false)); // the stop command is sent at once
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        // the server's worker threads drop their handles after the server has stopped
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.app_db.holders() > 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }
 
