@@ -358,6 +358,60 @@ async fn documents_from_upload_to_download() {
     assert_eq!(document_rows(&w, &other), 0);
 }
 
+/// An upload larger than what the idempotency layer keeps in memory (256 KiB) goes through a
+/// temporary file: the handler gets the same bytes, a retry is answered again, and another
+/// body under the same key is refused.
+#[tokio::test]
+async fn a_large_idempotent_upload_is_spooled_and_answered_again() {
+    let w = World::new().await;
+    let mut service = permit_service();
+    service["content"]["document_limits"]["max_bytes"] = json!(2 * 1024 * 1024);
+    publish(&w, service).await;
+    let app = draft(&w, &w.a, "kleinbaugesuch").await;
+    let mut plan = pdf(1024 * 1024 + 7);
+    let tail = plan.len() - 1;
+    plan[tail] = b'!'; // the last byte arrives last: a lost chunk would change the hash
+    let send = |bytes: Vec<u8>| {
+        let (w, app) = (&w, &app);
+        async move {
+            let parts: [Part; 1] = [("file", Some("plan.pdf"), Some("application/pdf"), &bytes)];
+            upload_with(w, app, &w.a, &parts, Some("large-plan-1")).await
+        }
+    };
+
+    let first = send(plan.clone()).await;
+    assert_eq!(first.status(), 201);
+    assert!(!first.headers().contains_key("idempotent-replayed"));
+    let doc: Value = first.json().await.unwrap();
+    assert_eq!(doc["size_bytes"], plan.len());
+    assert_eq!(doc["sha256"], sha256(&plan));
+    let id = doc["id"].as_str().unwrap().to_string();
+    let res = w
+        .call(
+            Method::GET,
+            &format!("/v1/applications/{app}/documents/{id}/content"),
+            Some(&w.a),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), plan.as_slice());
+
+    let again = send(plan.clone()).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], id.as_str());
+    assert_eq!(document_rows(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app), 1);
+
+    let mut other = plan.clone();
+    other[tail] = b'?';
+    let res = send(other).await;
+    assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(document_rows(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app), 1);
+}
+
 #[tokio::test]
 async fn every_document_limit_is_enforced() {
     let w = World::new().await;

@@ -50,20 +50,87 @@ async fn owner(req: &ServiceRequest, auth: &AuthService) -> Option<String> {
     }
 }
 
-async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, ApiError> {
+/// A request body read in full before its handler runs: small ones in memory, larger ones
+/// (uploads) in an anonymous temporary file in the system's temp directory (`TMPDIR`), which
+/// disappears when the request is done. So a 100 MB upload costs disk, not memory.
+enum Spooled {
+    Memory(Bytes),
+    File(tokio::fs::File),
+}
+
+/// Bodies up to this size stay in memory.
+const IN_MEMORY: usize = 256 * 1024;
+
+/// Reads the body (at most `limit` bytes) into `hash` and a [`Spooled`] copy.
+async fn read_body(req: &mut ServiceRequest, limit: usize, hash: &mut Sha256) -> Result<Spooled, ApiError> {
+    use tokio::io::AsyncWriteExt;
+    let spool_error = |e: std::io::Error| {
+        tracing::error!(error = %e, "spooling a request body to a temporary file failed");
+        ApiError::unavailable("The request body could not be buffered; retry later.")
+    };
     let mut payload = req.take_payload();
     let mut buf = BytesMut::new();
+    let mut file: Option<tokio::fs::File> = None;
+    let mut len = 0usize;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::new(ProblemKind::BadRequest, format!("reading the body: {e}")))?;
-        if buf.len() + chunk.len() > limit {
+        len += chunk.len();
+        if len > limit {
             return Err(ApiError::new(
                 ProblemKind::PayloadTooLarge,
                 format!("The body is larger than {limit} bytes."),
             ));
         }
-        buf.extend_from_slice(&chunk);
+        hash.update(&chunk);
+        if file.is_none() && buf.len() + chunk.len() > IN_MEMORY {
+            let std_file = actix_web::rt::task::spawn_blocking(tempfile::tempfile)
+                .await
+                .map_err(|e| ApiError::internal(format!("spool task failed: {e}")))?
+                .map_err(spool_error)?;
+            let mut f = tokio::fs::File::from_std(std_file);
+            f.write_all(&buf).await.map_err(spool_error)?;
+            buf = BytesMut::new();
+            file = Some(f);
+        }
+        match file.as_mut() {
+            Some(f) => f.write_all(&chunk).await.map_err(spool_error)?,
+            None => buf.extend_from_slice(&chunk),
+        }
     }
-    Ok(buf.freeze())
+    match file {
+        None => Ok(Spooled::Memory(buf.freeze())),
+        Some(mut f) => {
+            use tokio::io::AsyncSeekExt;
+            f.flush().await.map_err(spool_error)?;
+            f.seek(std::io::SeekFrom::Start(0)).await.map_err(spool_error)?;
+            Ok(Spooled::File(f))
+        }
+    }
+}
+
+impl Spooled {
+    /// The body again, as the handler's payload.
+    fn into_payload(self) -> Payload {
+        match self {
+            Spooled::Memory(bytes) => Payload::from(bytes),
+            Spooled::File(f) => {
+                use tokio::io::AsyncReadExt;
+                let chunks = futures_util::stream::unfold(Some(f), |f| async move {
+                    let mut f = f?;
+                    let mut buf = BytesMut::with_capacity(64 * 1024);
+                    match f.read_buf(&mut buf).await {
+                        Ok(0) => None,
+                        Ok(_) => Some((Ok(buf.freeze()), Some(f))),
+                        Err(e) => Some((Err(actix_web::error::PayloadError::Io(e)), None)),
+                    }
+                });
+                let stream: std::pin::Pin<
+                    Box<dyn futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
+                > = Box::pin(chunks.fuse()); // the multipart reader may poll again after the end
+                Payload::from(stream)
+            }
+        }
+    }
 }
 
 fn problem(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
@@ -95,10 +162,6 @@ pub async fn handle(
     } else {
         MAX_BODY
     };
-    let body = match read_body(&mut req, limit).await {
-        Ok(b) => b,
-        Err(e) => return Ok(problem(req, e)),
-    };
     let mut h = Sha256::new();
     if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
         h.update(ct.as_bytes());
@@ -110,7 +173,10 @@ pub async fn handle(
         h.update(m.as_bytes());
     }
     h.update(b"\n");
-    h.update(&body);
+    let body = match read_body(&mut req, limit, &mut h).await {
+        Ok(b) => b,
+        Err(e) => return Ok(problem(req, e)),
+    };
     let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let endpoint = req.path().to_string();
     let claim = {
@@ -156,7 +222,7 @@ pub async fn handle(
             Ok(req.into_response(res))
         }
         Ok(Claim::Mine) => {
-            req.set_payload(Payload::from(body));
+            req.set_payload(body.into_payload());
             let res = next.call(req).await;
             let res = match res {
                 Ok(r) => r.map_into_boxed_body(),
@@ -227,7 +293,7 @@ async fn remember(
 /// Largest body an idempotent request may have.
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
 /// Largest upload an idempotent request may carry (the largest document a service may
-/// allow, and its multipart envelope). Such a body is held in memory while it runs.
+/// allow, and its multipart envelope). Such a body is spooled to a temporary file while it runs.
 const DOCUMENT_BODY: usize = crate::domain::documents::MAX_BYTES_CEILING as usize + 1024 * 1024;
 
 async fn release(auth: &AuthService, owner: String, endpoint: String, key: String) {
