@@ -81,6 +81,12 @@ async fn upload_pdf(w: &World, app: &str, token: &str, len: usize) -> reqwest::R
     .await
 }
 
+/// `GET .../documents/{doc}/content` of an application, as `token`.
+async fn download(w: &World, app: &str, doc: &str, token: &str) -> reqwest::Response {
+    let path = format!("/v1/applications/{app}/documents/{doc}/content");
+    w.call(Method::GET, &path, Some(token), None).await
+}
+
 fn sha256(b: &[u8]) -> String {
     Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -228,14 +234,7 @@ async fn documents_from_upload_to_download() {
     for t in [&w.b, &w.clerk, &w.other_clerk, &w.partner] {
         let res = w.call(Method::GET, &format!("{path}/documents"), Some(t), None).await;
         assert_problem(res, 404, "not-found").await;
-        let res = w
-            .call(
-                Method::GET,
-                &format!("{path}/documents/{doc_id}/content"),
-                Some(t),
-                None,
-            )
-            .await;
+        let res = download(&w, &app, &doc_id, t).await;
         assert_problem(res, 404, "not-found").await;
         let res = upload_pdf(&w, &app, t, 100).await;
         assert_eq!(res.status().as_u16(), 404, "{}", res.text().await.unwrap());
@@ -261,14 +260,7 @@ async fn documents_from_upload_to_download() {
     let list: Value = w.get_json(&format!("{path}/documents"), &w.clerk).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(list["data"][0]["id"], doc_id.as_str());
-    let res = w
-        .call(
-            Method::GET,
-            &format!("{path}/documents/{doc_id}/content"),
-            Some(&w.clerk),
-            None,
-        )
-        .await;
+    let res = download(&w, &app, &doc_id, &w.clerk).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pdf");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
@@ -386,14 +378,7 @@ async fn a_large_idempotent_upload_is_spooled_and_answered_again() {
     assert_eq!(doc["size_bytes"], plan.len());
     assert_eq!(doc["sha256"], sha256(&plan));
     let id = doc["id"].as_str().unwrap().to_string();
-    let res = w
-        .call(
-            Method::GET,
-            &format!("/v1/applications/{app}/documents/{id}/content"),
-            Some(&w.a),
-            None,
-        )
-        .await;
+    let res = download(&w, &app, &id, &w.a).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap().as_ref(), plan.as_slice());
 
