@@ -32,7 +32,8 @@ start_guichet() {
 
 r_rps="" r_p50_ms="" r_p99_ms="" r_non2xx=0 r_socket_errors=0 r_errors=0
 # run_wrk LOG RATE WRK-ARGS...: runs wrk (paced when RATE > 0, see bench/lua/common.lua)
-# and sets r_rps r_p50_ms r_p99_ms r_errors from the BENCH line its done() prints.
+# and sets r_rps r_p50_ms r_p99_ms r_errors from the BENCH line its done() prints. Warm-ups
+# run with BENCH_SAMPLES=1: their failed answers are printed (the measured runs count them).
 run_wrk() {
   local log=$1 rate=$2 line kv
   shift 2
@@ -40,6 +41,8 @@ run_wrk() {
   line=$(sed -n 's/^BENCH //p' "$log")
   [[ -n "$line" ]] || { echo "bench: no BENCH line in $log" >&2; cat "$log" >&2; exit 1; }
   for kv in $line; do printf -v "r_${kv%%=*}" '%s' "${kv#*=}"; done
+  # what bench/lua/common.lua noticed: non-2xx samples (with BENCH_SAMPLES=1), repeats
+  grep -E '^(non-2xx sample|warning:)' "$log" | sed "s|^|bench: $(basename "$log"): |" >&2 || true
   r_errors=$((r_non2xx + r_socket_errors))
 }
 
