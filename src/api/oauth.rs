@@ -546,7 +546,11 @@ async fn password_grant(
             Ok(Ok((token, claims, refresh)))
         })
         .await
-        .map_err(from_api)??;
+        .map_err(from_api)?;
+    if outcome.is_err() {
+        auth.apply_own_change().await; // a reused refresh token has ended its session
+    }
+    let outcome = outcome?;
     Ok(token_response(
         outcome.0,
         &outcome.1,
@@ -704,6 +708,7 @@ pub async fn revoke_token(req: HttpRequest, body: Bytes, auth: Data<AuthService>
             })
             .await
             .map_err(from_api)??;
+        auth.apply_own_change().await;
         Ok(no_store(HttpResponse::Ok().finish()))
     }
     .await;

@@ -275,5 +275,6 @@ pub async fn disable_organisation_client(
             Ok(())
         })
         .await?;
+    auth.apply_own_change().await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -136,6 +136,15 @@ impl AuthService {
         Ok(())
     }
 
+    /// After this instance changed the security state (revoked a token or session, disabled
+    /// a client): applies the change here at once, so the caller's next request to this
+    /// instance already sees it. Other instances follow with their next refresh.
+    pub async fn apply_own_change(&self) {
+        if let Err(e) = self.refresh().await {
+            tracing::warn!(error = %e, "security state refresh after a change failed");
+        }
+    }
+
     pub fn issue(&self, grant: &Grant) -> Result<(String, Claims), ApiError> {
         tokens::issue(
             &self.keys(),
