@@ -16,6 +16,7 @@ use crate::http::middleware::{self, HttpSettings, RouteTable};
 
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     pub db: Db,
     pub cache: CatalogueCache,
@@ -76,6 +77,12 @@ fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpReq
 /// Builds the server: migrates and seeds the database, loads the catalogue, binds the
 /// listener (port 0 picks a free port) and returns without serving yet.
 pub async fn build(config: Config) -> anyhow::Result<Application> {
+    if !config.public_url_set && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            public_url = %config.public_url,
+            "GUICHET_PUBLIC_URL is not set: tokens are issued for (and only accepted from) this instance's own address; set one shared public URL on every instance behind a load balancer"
+        );
+    }
     let prep = config.clone();
     tokio::task::spawn_blocking(move || prepare_database(&prep)).await??;
     let mut db = Db::new(&config.database_url, config.pool_size).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
@@ -107,16 +114,26 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let openapi_json = web::Data::new(api::docs::OpenApiJson(serde_json::to_string(&openapi)?));
     let routes = web::Data::new(RouteTable::from_openapi(&openapi));
     let metrics = web::Data::new(crate::telemetry::metrics_handle());
+    let metrics_access = web::Data::new(api::health::MetricsAccess {
+        token: config.metrics_token.clone(),
+    });
     let settings = web::Data::new(HttpSettings {
         hsts: config.public_url.starts_with("https://"),
         trusted_proxies: config.trusted_proxies.clone(),
     });
     let app_settings = web::Data::new(api::applications::ApplicationSettings {
         reference_prefix: config.reference_prefix.clone(),
+        drafts: crate::applications::process::DraftLimits {
+            max_bytes: config.draft_max_bytes,
+            max_open: config.max_open_drafts,
+        },
     });
     let documents = web::Data::new(crate::storage::DocumentStore::local(&config.documents_dir)?);
     crate::events::spawn_housekeeping(db.clone());
     let db_data = web::Data::new(db.clone());
+    let db_data_for_metrics = db_data.clone();
+    let metrics_for_listener = metrics.clone();
+    let cache_for_metrics = web::Data::new(cache.clone());
     let worker_db = db.clone();
     let cache_data = web::Data::new(cache.clone());
     let cors_origins = config.cors_origins.clone();
@@ -165,6 +182,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(openapi_json.clone())
             .app_data(routes.clone())
             .app_data(metrics.clone())
+            .app_data(metrics_access.clone())
             .app_data(settings.clone())
             .app_data(app_settings.clone())
             .app_data(documents.clone())
@@ -176,6 +194,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(middleware::not_matched))
             .wrap(from_fn(crate::http::idempotency::handle))
+            .wrap(from_fn(middleware::refuse_nul))
             .wrap(Compress::default())
             .wrap(cors)
             .wrap(from_fn(middleware::handle))
@@ -186,18 +205,59 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         server = server.workers(w);
     }
     let server = server.run();
+    let metrics_port = match config.metrics_listen {
+        None => None,
+        Some(addr) => Some(serve_metrics(
+            addr,
+            metrics_for_listener,
+            db_data_for_metrics,
+            cache_for_metrics,
+        )?),
+    };
     tracing::info!(listen = %config.listen, port, public_url = %config.public_url, database = db.backend().name(), async_reads = db.async_pg().is_some(), "guichet is listening");
     Ok(Application {
         port,
+        metrics_port,
         server,
         db,
         cache,
     })
 }
 
+/// Serves `GET /metrics`, and nothing else, on the operators' own address
+/// (`GUICHET_METRICS_LISTEN`), for Prometheus on the internal network. Returns its port.
+fn serve_metrics(
+    addr: std::net::SocketAddr,
+    handle: web::Data<metrics_exporter_prometheus::PrometheusHandle>,
+    db: web::Data<Db>,
+    cache: web::Data<CatalogueCache>,
+) -> anyhow::Result<u16> {
+    let listener = TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("GUICHET_METRICS_LISTEN {addr}: {e}"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(handle.clone())
+            .app_data(db.clone())
+            .app_data(cache.clone())
+            .route("/metrics", web::get().to(api::health::get_metrics_private))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    tokio::spawn(server);
+    tracing::info!(listen = %addr, port, "metrics are served here");
+    Ok(port)
+}
+
 impl Application {
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `GUICHET_METRICS_LISTEN`'s listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     pub fn handle(&self) -> ServerHandle {

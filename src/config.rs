@@ -21,6 +21,16 @@ pub struct Config {
     pub listen: SocketAddr,
     /// External base URL without a trailing slash, e.g. `https://guichet.thun.ch`.
     pub public_url: String,
+    /// True when `GUICHET_PUBLIC_URL` was set (not derived from the listen address).
+    pub public_url_set: bool,
+    /// `GUICHET_METRICS_LISTEN`: an address of its own where `/metrics` is served openly.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `GUICHET_METRICS_TOKEN`: bearers of this token may read `/metrics` on the public listener.
+    pub metrics_token: Option<String>,
+    /// `GUICHET_DRAFT_MAX_BYTES`: the form data one draft may hold, as JSON.
+    pub draft_max_bytes: usize,
+    /// `GUICHET_MAX_OPEN_DRAFTS`: open drafts per applicant.
+    pub max_open_drafts: i64,
     pub log_filter: String,
     pub log_format: LogFormat,
     pub pool_size: u32,
@@ -91,6 +101,7 @@ impl Config {
             )
         })?;
 
+        let public_url_set = var("GUICHET_PUBLIC_URL").is_some();
         let public_url = match var("GUICHET_PUBLIC_URL") {
             Some(u) => parse_public_url(&u).map_err(|m| err("GUICHET_PUBLIC_URL", m))?,
             None => format!("http://{listen}"),
@@ -221,6 +232,28 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
+        let draft_max_bytes = parse_num::<usize>(&var, "GUICHET_DRAFT_MAX_BYTES", 262_144, 1024, 16 << 20)?;
+        let max_open_drafts = parse_num::<i64>(&var, "GUICHET_MAX_OPEN_DRAFTS", 20, 1, 100_000)?;
+        let metrics_listen = match var("GUICHET_METRICS_LISTEN").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(raw) => Some(raw.trim().parse::<SocketAddr>().map_err(|_| {
+                err(
+                    "GUICHET_METRICS_LISTEN",
+                    format!("'{raw}' is not a socket address (expected host:port, e.g. 10.0.0.5:9090)"),
+                )
+            })?),
+        };
+        let metrics_token = match var("GUICHET_METRICS_TOKEN").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(t) if t.len() >= 32 && t.bytes().all(|b| b.is_ascii_graphic()) => Some(t),
+            Some(_) => {
+                return Err(err(
+                    "GUICHET_METRICS_TOKEN",
+                    "at least 32 visible ASCII characters (e.g. `openssl rand -hex 32`)",
+                ))
+            }
+        };
+
         let seed = match var("GUICHET_SEED").as_deref() {
             None | Some("thun") => Seed::Thun,
             Some("none") => Seed::None,
@@ -231,6 +264,11 @@ impl Config {
             database_url,
             listen,
             public_url,
+            public_url_set,
+            metrics_listen,
+            metrics_token,
+            draft_max_bytes,
+            max_open_drafts,
             log_filter,
             log_format,
             pool_size,

@@ -241,13 +241,33 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::unavailable("A concurrent change got in the way; retry.")
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                tracing::error!("database connection closed");
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                tracing::warn!(error = %info.message(), "database connection lost");
+                ApiError::unavailable("The database is not reachable right now.")
+            }
+            lost @ (Error::BrokenTransactionManager | Error::RollbackErrorOnCommit { .. }) => {
+                tracing::warn!(error = %lost, "database connection lost in a transaction");
+                ApiError::unavailable("The database is not reachable right now.")
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info) if server_going_away(info.message()) => {
+                tracing::warn!(error = %info.message(), "database connection lost");
                 ApiError::unavailable("The database is not reachable right now.")
             }
             other => ApiError::internal(format!("database: {other}")),
         }
     }
+}
+
+/// The server's messages when it ends a session or refuses one: shutting down (SQLSTATE
+/// 57P01, 57P02), starting up or in recovery (57P03). diesel reports them without their code.
+fn server_going_away(message: &str) -> bool {
+    message.starts_with("terminating connection")
+        || message.contains("the database system is")
+        || message.contains("server closed the connection")
+        || message.contains("connection closed")
 }
 
 impl From<r2d2::Error> for ApiError {

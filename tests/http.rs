@@ -72,7 +72,12 @@ async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
 
 #[tokio::test]
 async fn health_metrics_and_problem_pages() {
-    let app = TestApp::spawn().await;
+    const METRICS_TOKEN: &str = "metrics-token-0123456789abcdef0123456789";
+    let app = TestApp::spawn_with(&[
+        ("GUICHET_METRICS_TOKEN", METRICS_TOKEN),
+        ("GUICHET_METRICS_LISTEN", "127.0.0.1:0"),
+    ])
+    .await;
     assert_eq!(app.get_json("/health/live").await["status"], "ok");
     let ready = app.get_json("/health/ready").await;
     assert_eq!(ready["status"], "ready");
@@ -87,8 +92,28 @@ async fn health_metrics_and_problem_pages() {
     assert_problem(app.get("/health/ready?verbose=1").await, 400, "unknown-parameter").await;
 
     app.get("/v1/services").await;
-    let res = app.get("/metrics").await;
+    // on the public listener only for bearers of the metrics token
+    assert_problem(app.get("/metrics").await, 401, "unauthorized").await;
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-token-0123456789abcdef0123456788");
+    assert_problem(wrong.send().await.unwrap(), 401, "unauthorized").await;
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
+    // openly on the operators' own listener, which serves nothing else
+    let private = app.metrics_address.clone().expect("metrics listener");
+    let open = app.client.get(format!("{private}/metrics")).send().await.unwrap();
+    assert_eq!(open.status(), 200);
+    assert!(open.text().await.unwrap().contains("http_requests_total"));
+    let other = app.client.get(format!("{private}/v1/services")).send().await.unwrap();
+    assert_eq!(other.status(), 404);
     assert!(res.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -111,6 +136,22 @@ async fn health_metrics_and_problem_pages() {
         assert!(page["description"].as_str().unwrap().len() > 10);
     }
     assert_problem(app.get("/problems/no-such-kind").await, 404, "not-found").await;
+}
+
+/// Without configuration `/metrics` is not served to the public at all.
+#[tokio::test]
+async fn metrics_are_not_public_by_default() {
+    let app = TestApp::spawn().await;
+    assert_problem(app.get("/metrics").await, 404, "not-found").await;
+    let with_token = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("anything")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(with_token, 404, "not-found").await;
+    assert!(app.metrics_address.is_none());
 }
 
 #[tokio::test]

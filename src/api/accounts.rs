@@ -97,11 +97,11 @@ pub async fn create_account(
     };
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
     let password = body.password;
+    // Hash first, whether or not the address exists: same work, same time (and not while
+    // the write transaction is open).
+    let hash = hash_blocking(password).await?;
     auth.db
-        .run(move |conn| {
-            // Hash first, whether or not the address exists: same work, same time.
-            let hash = hash_password(&password).map_err(ApiError::internal)?;
-            crate::db::write_tx(conn, |c| {
+        .write(move |c| {
                 let now = SqlTime::now();
                 if q::account_by_email(c, email.as_str())?.is_some() {
                     if verify {
@@ -146,7 +146,6 @@ pub async fn create_account(
                     .from(ip, request_id);
                 audit::record(c, &entry)?;
                 Ok(())
-            })
         })
         .await?;
     let mut res = HttpResponse::Accepted();
@@ -169,6 +168,14 @@ pub async fn create_account(
 pub struct MailToken {
     #[schema(max_length = 200)]
     pub token: String,
+}
+
+/// Hashes a password on a blocking thread (argon2 takes tens of milliseconds).
+async fn hash_blocking(password: String) -> Result<String, ApiError> {
+    actix_web::rt::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
 }
 
 fn bad_token() -> ApiError {
@@ -313,22 +320,20 @@ pub async fn confirm_password_reset(
     }
     let hash = sha256_hex(&r.token);
     let ttl = auth.access_ttl;
+    let new_hash = hash_blocking(r.password).await?;
     auth.db
-        .run(move |conn| {
-            let new_hash = hash_password(&r.password).map_err(ApiError::internal)?;
-            crate::db::write_tx(conn, |c| {
-                let account = crate::mail::use_token(c, &hash, "reset")?.ok_or_else(bad_token)?;
-                let row = q::account_by_id(c, account.0)?.ok_or_else(bad_token)?;
-                q::update_profile(c, account.0, row.revision + 1, None, Some(new_hash.clone()))?;
-                q::mark_email_verified(c, account)?;
-                crate::api::oauth::end_all_sessions(c, account.0, ttl)?;
-                audit::record(
-                    c,
-                    &AuditEntry::new("account.reset_password", "resident", Some(account.0.to_string()))
-                        .target("account", account.0.to_string()),
-                )?;
-                Ok(())
-            })
+        .write(move |c| {
+            let account = crate::mail::use_token(c, &hash, "reset")?.ok_or_else(bad_token)?;
+            let row = q::account_by_id(c, account.0)?.ok_or_else(bad_token)?;
+            q::update_profile(c, account.0, row.revision + 1, None, Some(new_hash.clone()))?;
+            q::mark_email_verified(c, account)?;
+            crate::api::oauth::end_all_sessions(c, account.0, ttl)?;
+            audit::record(
+                c,
+                &AuditEntry::new("account.reset_password", "resident", Some(account.0.to_string()))
+                    .target("account", account.0.to_string()),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

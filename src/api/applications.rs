@@ -47,6 +47,7 @@ pub struct IdempotencyKey {
 #[derive(Debug, Clone)]
 pub struct ApplicationSettings {
     pub reference_prefix: String,
+    pub drafts: crate::applications::process::DraftLimits,
 }
 
 /// The language of labels: `?lang=` (de, fr, it, en; `all` reads as the negotiated one) or
@@ -127,6 +128,7 @@ impl Apps {
             ),
             snap: self.cache.get(),
             prefix: self.settings.reference_prefix.clone(),
+            drafts: self.settings.drafts,
         }
     }
 
@@ -203,9 +205,9 @@ pub(crate) fn respond(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not apply (or not for this organisation)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A request with this Idempotency-Key is in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The applicant keeps GUICHET_MAX_OPEN_DRAFTS open drafts already", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or form data that fails the form on submission (every error, each with its JSON pointer)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: a draft's types, lengths, enum values, unknown keys and size (GUICHET_DRAFT_MAX_BYTES), or on submission the whole form (every error, each with its JSON pointer)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/applications")]

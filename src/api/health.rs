@@ -89,21 +89,74 @@ pub async fn get_readiness(
         }))
 }
 
+/// Who may read `/metrics` on the public listener: bearers of `GUICHET_METRICS_TOKEN`, or
+/// nobody when it is not set (then it is served only on `GUICHET_METRICS_LISTEN`, if at all).
+#[derive(Clone, Default)]
+pub struct MetricsAccess {
+    pub token: Option<String>,
+}
+
 /// Metrics
 ///
 /// Prometheus text format: request counts and latencies per route and status, database pool
-/// use, catalogue revision.
+/// use, catalogue revision. Not public: on this listener only for bearers of the metrics token
+/// (`GUICHET_METRICS_TOKEN`; 404 when none is configured), and openly on the operators' own
+/// address (`GUICHET_METRICS_LISTEN`).
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain; version=0.0.4", body = String))
+    security(("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "No or wrong metrics token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Metrics are not served on this listener", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/metrics")]
 pub async fn get_metrics(
+    req: actix_web::HttpRequest,
     _q: StrictQuery<NoParams>,
+    access: Data<MetricsAccess>,
+    handle: Data<PrometheusHandle>,
+    db: Data<Db>,
+    cache: Data<CatalogueCache>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(token) = access.token.as_deref() else {
+        return Err(ApiError::not_found("No such resource."));
+    };
+    let sent = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    let ok = sent.is_some_and(|t| {
+        use subtle::ConstantTimeEq;
+        t.len() == token.len() && bool::from(t.as_bytes().ct_eq(token.as_bytes()))
+    });
+    if !ok {
+        return Err(ApiError::new(
+            crate::error::ProblemKind::Unauthorized,
+            "Send the metrics token as a bearer token.",
+        )
+        .with_header(
+            actix_web::http::header::WWW_AUTHENTICATE,
+            actix_web::http::header::HeaderValue::from_static("Bearer realm=\"metrics\""),
+        ));
+    }
+    Ok(render_metrics(&handle, &db, &cache))
+}
+
+/// `/metrics` on the operators' own listener (`GUICHET_METRICS_LISTEN`): no token.
+pub async fn get_metrics_private(
     handle: Data<PrometheusHandle>,
     db: Data<Db>,
     cache: Data<CatalogueCache>,
 ) -> HttpResponse {
+    render_metrics(&handle, &db, &cache)
+}
+
+fn render_metrics(handle: &PrometheusHandle, db: &Db, cache: &CatalogueCache) -> HttpResponse {
     let state = db.pool_state();
     metrics::gauge!("db_pool_connections").set(state.0 as f64);
     metrics::gauge!("db_pool_idle_connections").set(state.1 as f64);

@@ -110,6 +110,11 @@ impl Modify for SecurityAddon {
         );
         let flow = Flow::ClientCredentials(ClientCredentials::new("/v1/oauth/token", scopes));
         components.add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([flow])));
+        let metrics = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("The operators' GUICHET_METRICS_TOKEN (not an OAuth token)"))
+            .build();
+        components.add_security_scheme("metrics_token", SecurityScheme::Http(metrics));
     }
 }
 

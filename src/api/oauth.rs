@@ -137,6 +137,9 @@ fn error_response(e: OAuthError) -> HttpResponse {
     if e.error == "invalid_client" {
         res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"guichet\""));
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.insert_header((header::RETRY_AFTER, "5"));
+    }
     no_store(res.json(e))
 }
 
@@ -161,6 +164,8 @@ fn origin(req: &HttpRequest) -> Origin {
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
     }
 }
+
+use crate::http::storable::has_nul;
 
 fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     let ct = req
@@ -191,6 +196,12 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<HashMap<String, String>,
         "subject_token_type",
         "requested_token_type",
     ];
+    if pairs.iter().any(|(k, v)| has_nul(k) || has_nul(v)) {
+        return Err(oauth_error(
+            "invalid_request",
+            "A parameter contains the NUL character (%00).",
+        ));
+    }
     let mut map = HashMap::new();
     for (k, v) in pairs {
         if !KNOWN.contains(&k.as_str()) {

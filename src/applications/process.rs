@@ -29,6 +29,16 @@ pub struct Ctx {
     pub actor: Actor,
     pub snap: Arc<Snapshot>,
     pub prefix: String,
+    pub drafts: DraftLimits,
+}
+
+/// What one applicant may keep in drafts.
+#[derive(Debug, Clone, Copy)]
+pub struct DraftLimits {
+    /// `GUICHET_DRAFT_MAX_BYTES`: the form data of one draft, as JSON.
+    pub max_bytes: usize,
+    /// `GUICHET_MAX_OPEN_DRAFTS`: open drafts per applicant (account or organisation).
+    pub max_open: i64,
 }
 
 /// `POST /v1/applications`.
@@ -304,6 +314,13 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
     if input.submit {
         return create_submitted(conn, ctx, v, row);
     }
+    check_draft(ctx, v, &row.data.0)?;
+    let open = store::open_drafts(conn, row.applicant_account, row.applicant_organisation)?;
+    if open >= ctx.drafts.max_open {
+        return Err(conflict(format!(
+            "There are {open} open drafts already, the most one applicant may keep: submit or delete one first."
+        )));
+    }
     store::insert(conn, &row)?;
     record(conn, ctx, &row, Change::Created, Note::default())?;
     Ok(row)
@@ -435,10 +452,32 @@ pub fn patch(
         )));
     }
     submission::merge_patch(&mut row.data.0, &Value::Object(patch.data));
+    let (_, v) = version_of(&ctx.snap, &row)?;
+    check_draft(ctx, v, &row.data.0)?;
     row.updated_at = SqlTime::now();
     save(conn, &mut row)?;
     record(conn, ctx, &row, Change::DataChanged, Note::default())?;
     Ok(row)
+}
+
+/// What every write of a draft must satisfy: at most [`DraftLimits::max_bytes`] of data, and
+/// the form's types, lengths, enum values and closed objects (not completeness, formats or
+/// patterns: those wait for submission, so half-typed data still saves).
+fn check_draft(ctx: &Ctx, v: &VersionEntry, data: &Value) -> Result<(), ApiError> {
+    let validator = v.draft_validator().map_err(ApiError::internal)?;
+    submission::check(&validator, data).map_err(ApiError::validation)?;
+    let size = serde_json::to_vec(data).map(|b| b.len()).unwrap_or(usize::MAX);
+    if size > ctx.drafts.max_bytes {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "/data",
+            "max_bytes",
+            format!(
+                "the form data is {size} bytes as JSON; a draft may hold at most {}",
+                ctx.drafts.max_bytes
+            ),
+        )]));
+    }
+    Ok(())
 }
 
 /// Checks the data against the version's form and the documents its file fields name, and

@@ -76,17 +76,30 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req);
-        let auth = req.app_data::<Data<AuthService>>().cloned();
-        Box::pin(async move {
-            let token = token?.ok_or_else(|| unauthorized("This operation needs a bearer token.", None))?;
-            let auth = auth.ok_or_else(|| ApiError::internal("AuthService missing from app data"))?;
-            let claims = auth
-                .verify(&token)
-                .await
-                .map_err(|e| unauthorized(&e.to_string(), Some("invalid_token")))?;
-            Ok(Caller::from_claims(claims))
-        })
+        Box::pin(authenticate(req, true))
+    }
+}
+
+/// The caller of a request with a bearer token. With `current`, the instance's security state
+/// must be current (see [`AuthService::state_is_current`]): otherwise a 503, since a token
+/// revoked or an account disabled meanwhile could not be told apart. Public reads pass
+/// `false`: their token is still checked for signature and expiry.
+fn authenticate(req: &HttpRequest, current: bool) -> impl Future<Output = Result<Caller, ApiError>> + 'static {
+    let token = bearer(req);
+    let auth = req.app_data::<Data<AuthService>>().cloned();
+    async move {
+        let token = token?.ok_or_else(|| unauthorized("This operation needs a bearer token.", None))?;
+        let auth = auth.ok_or_else(|| ApiError::internal("AuthService missing from app data"))?;
+        let claims = auth
+            .verify(&token)
+            .await
+            .map_err(|e| unauthorized(&e.to_string(), Some("invalid_token")))?;
+        if current && !auth.state_is_current() {
+            return Err(ApiError::unavailable(
+                "Revocations cannot be checked right now (the database is not reachable); retry later.",
+            ));
+        }
+        Ok(Caller::from_claims(claims))
     }
 }
 
@@ -99,11 +112,11 @@ impl FromRequest for MaybeCaller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<MaybeCaller, ApiError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         if req.headers().get(header::AUTHORIZATION).is_none() {
             return Box::pin(async { Ok(MaybeCaller(None)) });
         }
-        let fut = Caller::from_request(req, payload);
+        let fut = authenticate(req, false);
         Box::pin(async move { fut.await.map(|c| MaybeCaller(Some(c))) })
     }
 }

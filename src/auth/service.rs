@@ -11,6 +11,9 @@ use crate::db::Db;
 use crate::error::ApiError;
 
 const VERIFIED_CACHE_MAX: usize = 50_000;
+/// The documented bound within which a revocation or a disabled account takes effect on every
+/// instance; an instance whose security state is older than this fails closed.
+const STATE_BOUND: Duration = Duration::from_secs(2);
 
 pub struct AuthService {
     pub db: Db,
@@ -27,6 +30,10 @@ pub struct AuthService {
     state: RwLock<Arc<SecurityState>>,
     verified: RwLock<HashMap<String, Arc<Claims>>>,
     last_key_reload: Mutex<Instant>,
+    /// When the security state was last confirmed current (a successful refresh).
+    confirmed_at: Mutex<Instant>,
+    /// How old that confirmation may be before the state is no longer trusted.
+    stale_after: Duration,
 }
 
 fn read<T: Clone>(l: &RwLock<T>) -> T {
@@ -65,6 +72,8 @@ impl AuthService {
             })),
             verified: RwLock::new(HashMap::new()),
             last_key_reload: Mutex::new(Instant::now()),
+            confirmed_at: Mutex::new(Instant::now()),
+            stale_after: STATE_BOUND.max(config.catalogue_refresh * 2),
         });
         svc.reload_keys().await?;
         svc.refresh().await?;
@@ -133,7 +142,21 @@ impl AuthService {
             write(&self.verified, HashMap::new());
             self.reload_keys().await?;
         }
+        if let Ok(mut t) = self.confirmed_at.lock() {
+            *t = Instant::now();
+        }
         Ok(())
+    }
+
+    /// Whether the security state (revocations, disabled accounts and clients) was confirmed
+    /// current within the documented bound. When it was not (the database is unreachable),
+    /// operations that need an authenticated caller are refused with 503 rather than decided
+    /// on a list that may miss a revocation.
+    pub fn state_is_current(&self) -> bool {
+        match self.confirmed_at.lock() {
+            Ok(t) => t.elapsed() <= self.stale_after,
+            Err(_) => false,
+        }
     }
 
     /// After this instance changed the security state (revoked a token or session, disabled

@@ -131,6 +131,8 @@ pub struct VersionEntry {
     pub search: [(String, String); 4],
     /// The compiled form, built on first use (submissions) and then shared.
     validator: std::sync::OnceLock<Result<Arc<jsonschema::Validator>, String>>,
+    /// The same form for drafts ([`crate::domain::forms::draft_schema`]), built on first use.
+    draft_validator: std::sync::OnceLock<Result<Arc<jsonschema::Validator>, String>>,
 }
 
 impl VersionEntry {
@@ -138,6 +140,13 @@ impl VersionEntry {
     pub fn validator(&self) -> Result<Arc<jsonschema::Validator>, String> {
         self.validator
             .get_or_init(|| crate::domain::forms::compile(&self.form_schema).map(Arc::new))
+            .clone()
+    }
+
+    /// What a draft of this version is checked against on every write.
+    pub fn draft_validator(&self) -> Result<Arc<jsonschema::Validator>, String> {
+        self.draft_validator
+            .get_or_init(|| crate::domain::forms::compile_draft(&self.form_schema).map(Arc::new))
             .clone()
     }
 }
@@ -256,6 +265,7 @@ impl Snapshot {
                 ui_schema: v.ui_schema.map(|u| u.0),
                 search: Lang::ALL.map(|l| (s(l, "name"), s(l, "text"))),
                 validator: Default::default(),
+                draft_validator: Default::default(),
             });
         }
         for s in p.services {

@@ -215,6 +215,20 @@ pub fn by_reference(conn: &mut DbConnection, reference: &str) -> QueryResult<Opt
         .optional()
 }
 
+/// How many drafts an applicant (an account, or an organisation) keeps open.
+pub fn open_drafts(
+    conn: &mut DbConnection,
+    account: Option<SqlUuid>,
+    organisation: Option<SqlUuid>,
+) -> QueryResult<i64> {
+    let q = a::table.filter(a::phase.eq("draft")).count();
+    match (organisation, account) {
+        (Some(org), _) => q.filter(a::applicant_organisation.eq(org)).get_result(conn),
+        (None, Some(acc)) => q.filter(a::applicant_account.eq(acc)).get_result(conn),
+        (None, None) => Ok(0),
+    }
+}
+
 pub fn insert(conn: &mut DbConnection, row: &ApplicationRow) -> QueryResult<()> {
     diesel::insert_into(a::table).values(row).execute(conn)?;
     Ok(())

@@ -129,25 +129,106 @@ pub struct Manager {
     url: String,
 }
 
+/// A pooled connection and whether it is known to be unusable (a query on it failed and a
+/// check after the failure failed too). Such a connection is discarded on return, never
+/// handed out again.
+pub struct PoolConn {
+    conn: DbConnection,
+    broken: bool,
+}
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = PoolConn;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
-        establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolConn, Self::Error> {
+        establish(&self.url)
+            .map(|conn| PoolConn { conn, broken: false })
+            .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), Self::Error> {
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// Called when a connection goes back to the pool: no round trip, only what is known.
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        conn.broken
+            || <<DbConnection as Connection>::TransactionManager as TransactionManager<DbConnection>>::is_broken_transaction_manager(
+                &mut conn.conn,
+            )
     }
 }
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// How long a request waits for a new connection when none is idle. Connecting takes a few
+/// milliseconds; a database that does not answer within this is treated as down.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(800);
+/// While the database is down, one request in this interval tries it again (the others are
+/// answered 503 at once instead of each waiting for a connection that will not come).
+const PROBE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Whether the database answered lately: a circuit breaker, so that an outage costs each
+/// request a prompt 503 rather than a wait, and the first request after the database is back
+/// (or the pool's own reconnection) closes it again.
+#[derive(Debug, Default)]
+struct Health {
+    /// Milliseconds since `epoch` when the database was found down; 0 while it is up.
+    down_since: std::sync::atomic::AtomicU64,
+    /// Milliseconds since `epoch` of the last try while down.
+    last_probe: std::sync::atomic::AtomicU64,
+    epoch: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl Health {
+    fn now_ms(&self) -> u64 {
+        let epoch = *self.epoch.get_or_init(std::time::Instant::now);
+        epoch.elapsed().as_millis() as u64 + 1
+    }
+
+    /// May this request try the database? Always while it is up; while it is down, one
+    /// request per probe interval.
+    fn may_try(&self) -> bool {
+        use std::sync::atomic::Ordering::*;
+        if self.down_since.load(Relaxed) == 0 {
+            return true;
+        }
+        let now = self.now_ms();
+        let last = self.last_probe.load(Relaxed);
+        now.saturating_sub(last) >= PROBE_INTERVAL.as_millis() as u64
+            && self.last_probe.compare_exchange(last, now, Relaxed, Relaxed).is_ok()
+    }
+
+    fn down(&self) {
+        use std::sync::atomic::Ordering::*;
+        let now = self.now_ms();
+        if self.down_since.compare_exchange(0, now, Relaxed, Relaxed).is_ok() {
+            tracing::error!("the database is not reachable; answering 503 until it is back");
+        }
+        self.last_probe.store(now, Relaxed);
+    }
+
+    fn up(&self) {
+        use std::sync::atomic::Ordering::*;
+        let since = self.down_since.swap(0, Relaxed);
+        if since != 0 {
+            let ms = self.now_ms().saturating_sub(since);
+            tracing::warn!(down_ms = ms, "the database is reachable again");
+        }
+    }
+
+    fn is_down(&self) -> bool {
+        self.down_since.load(std::sync::atomic::Ordering::Relaxed) != 0
+    }
+}
+
+fn unreachable() -> ApiError {
+    ApiError::unavailable("The database is not reachable right now.")
+}
 
 /// The database handle the application shares: a pool plus the backend in use.
 #[derive(Clone)]
@@ -163,6 +244,7 @@ pub struct Db {
     /// first come first served, instead of in a blocking thread on the pool's lock (where
     /// the wake-ups are not in arrival order, and every waiter holds a thread).
     turns: std::sync::Arc<tokio::sync::Semaphore>,
+    health: std::sync::Arc<Health>,
 }
 
 impl Db {
@@ -173,8 +255,9 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(CHECKOUT_TIMEOUT)
             .test_on_check_out(false)
+            .error_handler(Box::new(PoolErrors::default()))
             .build_unchecked(Manager { url: url.to_string() });
         let async_pg = match backend {
             Backend::Sqlite => None,
@@ -192,6 +275,7 @@ impl Db {
             sqlite_writer: Default::default(),
             async_pg,
             turns: std::sync::Arc::new(tokio::sync::Semaphore::new(pool_size as usize)),
+            health: Default::default(),
         })
     }
 
@@ -235,21 +319,50 @@ impl Db {
         (s.connections, s.idle_connections)
     }
 
-    pub fn get(&self) -> Result<PooledConn, ApiError> {
+    /// True while the last try found the database unreachable.
+    pub fn is_down(&self) -> bool {
+        self.health.is_down()
+    }
+
+    fn get(&self) -> Result<PooledConn, ApiError> {
         self.pool.get().map_err(|e| {
-            tracing::error!(error = %e, "no database connection");
-            ApiError::unavailable("The database is not reachable right now.")
+            tracing::warn!(error = %e, "no database connection");
+            self.health.down();
+            unreachable()
         })
     }
 
     /// Runs blocking database work on the blocking thread pool, never on an async worker.
     /// Metrics: `db_connection_wait_seconds` (from the call until a connection is in hand:
     /// the turn, the blocking thread, the checkout) and `db_connection_hold_seconds` (the work).
+    ///
+    /// While the database is down the answer is a prompt 503 (see [`Health`]). When the work
+    /// fails and the connection then fails a check too, the connection is discarded and the
+    /// failure answered as a 503: a dead connection is an outage, not a bug.
+    ///
+    /// After the first write of a request with an `Idempotency-Key`, the work runs in that
+    /// write's held transaction instead (see [`idempotency`]).
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        if let idempotency::Route::Held(to_tx) = idempotency::route(false) {
+            return idempotency::in_held(to_tx, f).await;
+        }
+        self.run_direct(f).await
+    }
+
+    async fn run_direct<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !self.health.may_try() {
+            return Err(unreachable());
+        }
+        // while the database is down, the one request let through is the probe
+        let probe = self.health.is_down();
         let asked = std::time::Instant::now();
         let turn = self
             .turns
@@ -260,32 +373,94 @@ impl Db {
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || {
             let _turn = turn;
+            if !probe && db.health.is_down() {
+                return Err(unreachable()); // found down while this request waited for its turn
+            }
             // the wait is recorded whether or not a connection came: a checkout that timed
             // out is the longest wait there is
             let conn = db.get();
             let got = std::time::Instant::now();
             metrics::histogram!("db_connection_wait_seconds").record(got - asked);
             let mut conn = conn?;
-            let out = f(&mut conn);
+            let out = f(&mut conn.conn);
             metrics::histogram!("db_connection_hold_seconds").record(got.elapsed());
-            out
+            match out {
+                Ok(v) => {
+                    db.health.up();
+                    Ok(v)
+                }
+                Err(e) => Err(db.after_failure(&mut conn, e)),
+            }
         })
         .await
         .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
     }
 
+    /// After failed work: a connection that cannot run `SELECT 1` any more is discarded and
+    /// the failure becomes a 503. Only on this path, so a healthy request pays no round trip.
+    fn after_failure(&self, conn: &mut PoolConn, e: ApiError) -> ApiError {
+        use crate::error::ProblemKind;
+        if !matches!(e.kind, ProblemKind::Internal | ProblemKind::Unavailable) {
+            return e;
+        }
+        let broken_tm = <<DbConnection as Connection>::TransactionManager as TransactionManager<
+            DbConnection,
+        >>::is_broken_transaction_manager(&mut conn.conn);
+        if broken_tm || conn.conn.batch_execute("SELECT 1").is_err() {
+            conn.broken = true;
+            tracing::warn!(error = %e, "discarding a database connection that failed");
+            return unreachable();
+        }
+        e
+    }
+
     /// Like [`Db::run`], inside one write transaction (`BEGIN IMMEDIATE` on SQLite).
+    ///
+    /// Inside a request that carries an `Idempotency-Key` (see [`idempotency`]), the
+    /// first write of the request also claims the key, and its transaction stays open until
+    /// the request's answer is known and stored with it: the change and its stored answer
+    /// commit together or not at all.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        match idempotency::route(true) {
+            idempotency::Route::Plain => self.write_plain(f).await,
+            idempotency::Route::Claim(scope) => idempotency::write_held(self, scope, f).await,
+            // a later write of the same request: a savepoint in its held transaction
+            idempotency::Route::Held(to_tx) => idempotency::in_held(to_tx, move |c| write_tx(c, f)).await,
+        }
+    }
+
+    pub(crate) async fn write_plain<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
         let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
-        self.run(move |conn| {
+        self.run_direct(move |conn| {
             let _turn = writer.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
             write_tx(conn, f)
         })
         .await
+    }
+}
+
+/// Logs the pool's failed connection attempts at most once a second (during an outage the
+/// pool retries continuously).
+#[derive(Debug, Default)]
+struct PoolErrors {
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl r2d2::HandleError<diesel::r2d2::Error> for PoolErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        let Ok(mut last) = self.last.lock() else { return };
+        if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            *last = Some(std::time::Instant::now());
+            tracing::warn!(error = %error, "database connection attempt failed");
+        }
     }
 }
 

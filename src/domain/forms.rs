@@ -185,6 +185,15 @@ pub fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Compiles the schema drafts are checked against ([`draft_schema`] of the form).
+pub fn compile_draft(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(false)
+        .build(&draft_schema(schema))
+        .map_err(|e| e.to_string())
+}
+
 /// Checks a form definition: a draft 2020-12 object schema that compiles, whose custom
 /// formats all carry a pattern, and a UI schema that is an object.
 pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldError>) {
@@ -280,6 +289,64 @@ pub fn localize(schema: &Value, lang: Lang) -> Value {
         Value::Array(a) => Value::Array(a.iter().map(|v| localize(v, lang)).collect()),
         other => other.clone(),
     }
+}
+
+/// The most characters a string of a draft may have where the form sets no `maxLength`.
+pub const DRAFT_MAX_STRING: u64 = 10_000;
+
+/// The schema a draft is checked against on every write: the form's types, lengths, enum
+/// values and closed objects, without what only a complete application must satisfy
+/// (`required`, formats, patterns, minimums, conditionals), so a half-typed AHV number still
+/// saves; every string without a `maxLength` gets [`DRAFT_MAX_STRING`].
+pub fn draft_schema(schema: &Value) -> Value {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut out = serde_json::Map::new();
+                for (k, val) in map {
+                    match k.as_str() {
+                        // completeness and exact shape: checked on submission
+                        "required" | "dependentRequired" | "dependentSchemas" | "format" | "pattern" | "minLength"
+                        | "minItems" | "minProperties" | "minimum" | "maximum" | "exclusiveMinimum"
+                        | "exclusiveMaximum" | "multipleOf" | "if" | "then" | "else" | "not" | "uniqueItems"
+                        | "minContains" | "contains" => {}
+                        // a partly filled object may match several branches
+                        "oneOf" => {
+                            out.insert("anyOf".into(), strip(val));
+                        }
+                        // maps of names to schemas: the names are not keywords
+                        "properties" | "$defs" | "definitions" | "patternProperties" => {
+                            let inner = val
+                                .as_object()
+                                .map(|m| m.iter().map(|(n, s)| (n.clone(), strip(s))).collect())
+                                .unwrap_or_default();
+                            out.insert(k.clone(), Value::Object(inner));
+                        }
+                        // annotations and values are kept as they are
+                        "enum" | "const" | "default" | "examples" | "title" | "description" | "x-title"
+                        | "x-enum-titles" => {
+                            out.insert(k.clone(), val.clone());
+                        }
+                        _ => {
+                            out.insert(k.clone(), strip(val));
+                        }
+                    }
+                }
+                let is_string = match out.get("type") {
+                    Some(Value::String(t)) => t == "string",
+                    Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                    _ => false,
+                };
+                if is_string && !out.contains_key("maxLength") {
+                    out.insert("maxLength".into(), Value::from(DRAFT_MAX_STRING));
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    strip(schema)
 }
 
 #[cfg(test)]

@@ -90,6 +90,13 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<
             "Send the body as application/json.",
         ));
     }
+    // A value that a database could not keep exactly is refused, with its pointer (when the
+    // body is JSON at all; otherwise the parser below says what is wrong).
+    if let Some(e) = super::storable::check_json(body) {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+            return Err(ApiError::validation(vec![e]));
+        }
+    }
     // Every body of this API is an object (serde would also take a struct as an array).
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde_json::Value>(body).is_ok() {

@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::auth::AuthService;
-use crate::db::idempotency::{self, Claim};
+use crate::db::idempotency::{self, Answer, Found, KeyId, Outcome, Scope};
 use crate::error::{ApiError, ProblemKind};
 
 const HEADER: &str = "idempotency-key";
@@ -178,31 +178,107 @@ pub async fn handle(
         Err(e) => return Ok(problem(req, e)),
     };
     let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let endpoint = req.path().to_string();
-    let claim = {
-        let (o, e, k, hsh) = (owner.clone(), endpoint.clone(), key.clone(), hash);
-        auth.db
-            .run(move |c| Ok(idempotency::claim(c, &o, &e, &k, &hsh, chrono::Duration::seconds(60))?))
-            .await
+    let id = KeyId {
+        owner,
+        endpoint: req.path().to_string(),
+        key,
+        hash,
     };
-    match claim {
-        Err(e) => Ok(problem(req, e)),
-        Ok(Claim::Mismatch) => Ok(problem(
-            req,
-            ApiError::new(
-                ProblemKind::ValidationFailed,
-                "This Idempotency-Key was already used with another request body; use a new key for a new request.",
-            ),
-        )),
-        Ok(Claim::InProgress) => Ok(problem(
-            req,
-            ApiError::new(
-                ProblemKind::Conflict,
-                "A request with this Idempotency-Key is still being processed; retry after a moment.",
-            )
-            .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")),
-        )),
-        Ok(Claim::Done(row)) => {
+    let found = {
+        let id = id.clone();
+        auth.db.run(move |c| Ok(idempotency::lookup(c, &id)?)).await
+    };
+    match found {
+        Err(e) => return Ok(problem(req, e)),
+        Ok(Found::Nothing) => {}
+        Ok(found) => return Ok(replay(req, found)),
+    }
+    req.set_payload(body.into_payload());
+    let scope = Scope::new(id);
+    let res = scope.run(next.call(req)).await;
+    let outcome = scope.outcome();
+    let res = match res {
+        Ok(r) => r.map_into_boxed_body(),
+        Err(e) => {
+            if let Outcome::Held(held) = outcome {
+                let _ = held.finish(None).await;
+            }
+            return Err(e);
+        }
+    };
+    let status = res.status();
+    let (http_req, res) = res.into_parts();
+    if let Outcome::Replay = outcome {
+        return Ok(replay_stored(&auth, &scope.id, http_req).await);
+    }
+    if status.is_server_error() {
+        // not kept: a retry runs again (a held change is rolled back)
+        if let Outcome::Held(held) = outcome {
+            let _ = held.finish(None).await;
+        }
+        return Ok(ServiceResponse::new(http_req, res));
+    }
+    let (mut head, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body).await else {
+        if let Outcome::Held(held) = outcome {
+            let _ = held.finish(None).await;
+        }
+        let e = ApiError::internal("the answer's body could not be read");
+        return Ok(ServiceResponse::from_err(e, http_req));
+    };
+    let Some(answer) = answer(status, head.headers(), &bytes) else {
+        if let Outcome::Held(held) = outcome {
+            let _ = held.finish(None).await;
+        }
+        let e = ApiError::internal("an answer to an idempotent request is not text");
+        return Ok(ServiceResponse::from_err(e, http_req));
+    };
+    match outcome {
+        Outcome::Held(held) => {
+            if let Err(e) = held.finish(Some(answer)).await {
+                // the change did not commit: the client must not see it acknowledged
+                return Ok(ServiceResponse::from_err(e, http_req));
+            }
+        }
+        Outcome::Unchanged => {
+            let id = scope.id.clone();
+            match auth.db.run(move |c| Ok(idempotency::store(c, &id, &answer)?)).await {
+                Ok(None) => {}
+                // another request with this key answered first: its answer holds
+                Ok(Some(found)) => return Ok(respond(http_req, replayed(found))),
+                Err(e) => tracing::error!(error = %e, "could not store an idempotent answer"),
+            }
+        }
+        Outcome::Replay => unreachable!("handled above"),
+    }
+    head.headers_mut().remove(header::CONTENT_LENGTH);
+    let res = head.set_body(BoxBody::new(bytes));
+    Ok(ServiceResponse::new(http_req, res))
+}
+
+/// The answer to keep: status, the kept headers and the body (a body that is not text is
+/// not kept).
+fn answer(status: StatusCode, headers: &actix_web::http::header::HeaderMap, body: &Bytes) -> Option<Answer> {
+    let text = std::str::from_utf8(body).ok()?.to_string();
+    let kept: serde_json::Map<String, serde_json::Value> = KEPT
+        .iter()
+        .filter_map(|name| {
+            let v = headers.get(name)?.to_str().ok()?;
+            Some((name.as_str().to_string(), serde_json::Value::String(v.to_string())))
+        })
+        .collect();
+    Some(Answer {
+        status: status.as_u16(),
+        headers: serde_json::Value::Object(kept),
+        body: text,
+    })
+}
+
+/// The answer to a request whose key an earlier request used: its stored answer, or a
+/// problem.
+fn replayed(found: Found) -> Result<HttpResponse, ApiError> {
+    match found {
+        Found::Done(row) => {
             let status = u16::try_from(row.status.unwrap_or(500))
                 .ok()
                 .and_then(|s| StatusCode::from_u16(s).ok())
@@ -218,75 +294,38 @@ pub async fn handle(
                 }
             }
             res.insert_header(("idempotent-replayed", "true"));
-            let res = res.body(row.body.unwrap_or_default());
-            Ok(req.into_response(res))
+            Ok(res.body(row.body.unwrap_or_default()))
         }
-        Ok(Claim::Mine) => {
-            req.set_payload(body.into_payload());
-            let res = next.call(req).await;
-            let res = match res {
-                Ok(r) => r.map_into_boxed_body(),
-                Err(e) => {
-                    release(&auth, owner, endpoint, key).await;
-                    return Err(e);
-                }
-            };
-            let status = res.status();
-            if status.is_server_error() {
-                release(&auth, owner, endpoint, key).await;
-                return Ok(res);
-            }
-            let (http_req, res) = res.into_parts();
-            let (mut head, body) = res.into_parts();
-            let Ok(bytes) = to_bytes(body).await else {
-                release(&auth, owner, endpoint, key).await;
-                let e = ApiError::internal("the answer's body could not be read");
-                return Ok(ServiceResponse::from_err(e, http_req));
-            };
-            remember(&auth, (owner, endpoint, key), status, head.headers(), &bytes).await;
-            head.headers_mut().remove(header::CONTENT_LENGTH);
-            let res = head.set_body(BoxBody::new(bytes));
-            Ok(ServiceResponse::new(http_req, res))
-        }
+        Found::Mismatch => Err(ApiError::new(
+            ProblemKind::ValidationFailed,
+            "This Idempotency-Key was already used with another request body; use a new key for a new request.",
+        )),
+        Found::InProgress | Found::Nothing => Err(ApiError::new(
+            ProblemKind::Conflict,
+            "A request with this Idempotency-Key is still being processed; retry after a moment.",
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))),
     }
 }
 
-/// Stores the final answer of a claimed key (a body that is not text is not kept: the key is
-/// released instead).
-async fn remember(
-    auth: &AuthService,
-    (owner, endpoint, key): (String, String, String),
-    status: StatusCode,
-    headers: &actix_web::http::header::HeaderMap,
-    body: &Bytes,
-) {
-    let Ok(text) = std::str::from_utf8(body).map(str::to_string) else {
-        return release(auth, owner, endpoint, key).await;
-    };
-    let kept: serde_json::Map<String, serde_json::Value> = KEPT
-        .iter()
-        .filter_map(|name| {
-            let v = headers.get(name)?.to_str().ok()?;
-            Some((name.as_str().to_string(), serde_json::Value::String(v.to_string())))
-        })
-        .collect();
-    let stored = auth
-        .db
-        .run(move |c| {
-            let headers = serde_json::Value::Object(kept);
-            Ok(idempotency::complete(
-                c,
-                &owner,
-                &endpoint,
-                &key,
-                status.as_u16(),
-                headers,
-                text,
-            )?)
-        })
-        .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, "could not store an idempotent answer");
+fn respond(http_req: actix_web::HttpRequest, r: Result<HttpResponse, ApiError>) -> ServiceResponse<BoxBody> {
+    match r {
+        Ok(res) => ServiceResponse::new(http_req, res),
+        Err(e) => ServiceResponse::from_err(e, http_req),
+    }
+}
+
+fn replay(req: ServiceRequest, found: Found) -> ServiceResponse<BoxBody> {
+    let (http_req, _) = req.into_parts();
+    respond(http_req, replayed(found))
+}
+
+/// The answer another request with the same key stored (after this one found the key taken).
+async fn replay_stored(auth: &AuthService, id: &KeyId, http_req: actix_web::HttpRequest) -> ServiceResponse<BoxBody> {
+    let id2 = id.clone();
+    match auth.db.run(move |c| Ok(idempotency::lookup(c, &id2)?)).await {
+        Ok(found) => respond(http_req, replayed(found)),
+        Err(e) => ServiceResponse::from_err(e, http_req),
     }
 }
 
@@ -295,13 +334,3 @@ pub const MAX_BODY: usize = 32 * 1024 * 1024;
 /// Largest upload an idempotent request may carry (the largest document a service may
 /// allow, and its multipart envelope). Such a body is spooled to a temporary file while it runs.
 const DOCUMENT_BODY: usize = crate::domain::documents::MAX_BYTES_CEILING as usize + 1024 * 1024;
-
-async fn release(auth: &AuthService, owner: String, endpoint: String, key: String) {
-    let r = auth
-        .db
-        .run(move |c| Ok(idempotency::release(c, &owner, &endpoint, &key)?))
-        .await;
-    if let Err(e) = r {
-        tracing::error!(error = %e, "could not release an idempotency key");
-    }
-}

@@ -62,6 +62,32 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                         script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
+/// Refuses a path or query string that encodes NUL (`%00`): no resource has such a name and no
+/// parameter such a value, and PostgreSQL could not even compare it.
+pub async fn refuse_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    use super::storable::url_has_nul;
+    let e = if url_has_nul(req.uri().path()) {
+        Some(ApiError::new(
+            ProblemKind::BadRequest,
+            "The path must not contain the NUL character (%00).",
+        ))
+    } else if url_has_nul(req.query_string()) {
+        Some(ApiError::invalid_parameter(
+            "query",
+            "must not contain the NUL character (%00)",
+        ))
+    } else {
+        None
+    };
+    match e {
+        Some(e) => Ok(req.error_response(e)),
+        None => Ok(next.call(req).await?.map_into_boxed_body()),
+    }
+}
+
 pub async fn handle(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

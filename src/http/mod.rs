@@ -5,4 +5,5 @@ pub mod idempotency;
 pub mod middleware;
 pub mod pagination;
 pub mod ratelimit;
+pub mod storable;
 pub mod upload;

@@ -108,6 +108,8 @@ pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
 
 pub struct TestApp {
     pub address: String,
+    /// The `GUICHET_METRICS_LISTEN` listener, when configured.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub db: TestDb,
     pub app_db: guichet::db::Db,
@@ -140,7 +142,7 @@ impl TestApp {
                 rt.block_on(async move {
                     match guichet::build(config).await {
                         Ok(app) => {
-                            let _ = tx.send(Ok((app.port(), app.handle(), app.db.clone())));
+                            let _ = tx.send(Ok((app.port(), app.metrics_port(), app.handle(), app.db.clone())));
                             let _ = app.run_until_stopped().await;
                         }
                         Err(e) => {
@@ -152,13 +154,14 @@ impl TestApp {
                 // blocking work in flight
             })
             .expect("app thread");
-        let (port, handle, app_db) = rx.await.expect("app thread answers").expect("app builds");
+        let (port, metrics_port, handle, app_db) = rx.await.expect("app thread answers").expect("app builds");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
+            metrics_address: metrics_port.map(|p| format!("http://127.0.0.1:{p}")),
             client,
             db,
             app_db,

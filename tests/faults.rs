@@ -1,0 +1,782 @@
+//! Fault tests: guichet's own binary against a private PostgreSQL cluster (a temporary
+//! directory and a free port, never the machine's shared server), with the database stopped
+//! under load and the server killed under load.
+//!
+//! They run in the PostgreSQL pass of `scripts/test` only (once per run), and need the
+//! PostgreSQL server binaries (`initdb`, `pg_ctl`); as root the cluster runs as `postgres`.
+#![allow(dead_code)]
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+mod common;
+
+const PW: &str = "a long enough password";
+
+/// The fault tests load the machine and time the answers: one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Whether the fault tests run in this pass; while the guard lives no other one runs.
+fn enabled() -> Option<std::sync::MutexGuard<'static, ()>> {
+    if common::backend() == "postgres" {
+        return Some(ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+    eprintln!("fault tests run in the PostgreSQL pass only");
+    None
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{cmd:?} failed: {text}");
+    text
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// A PostgreSQL cluster of this test's own.
+struct Cluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server binaries under /usr/lib/postgresql")
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("initdb").exists())
+            .max()
+            .expect("initdb");
+        let dir = tempfile::tempdir().unwrap();
+        let as_postgres = is_root();
+        if as_postgres {
+            run(Command::new("chown").arg("postgres").arg(dir.path()));
+        }
+        let c = Cluster {
+            dir,
+            bin,
+            port: free_port(),
+            as_postgres,
+        };
+        c.pg(
+            "initdb",
+            &[
+                "-D",
+                &c.data(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        c.start_server();
+        c.pg(
+            "psql",
+            &[
+                "-X",
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &c.port.to_string(),
+                "-U",
+                "postgres",
+                "-c",
+                "CREATE DATABASE guichet",
+            ],
+        );
+        c
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").to_string_lossy().into_owned()
+    }
+
+    fn pg(&self, tool: &str, args: &[&str]) -> String {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        cmd.args(args).current_dir(self.dir.path());
+        run(&mut cmd)
+    }
+
+    fn start_server(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("postgres.log").to_string_lossy().into_owned();
+        self.pg("pg_ctl", &["-D", &self.data(), "-o", &opts, "-l", &log, "-w", "start"]);
+    }
+
+    fn stop_server(&self) {
+        self.pg("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/guichet", self.port)
+    }
+
+    fn query_i64(&self, sql: &str) -> i64 {
+        let out = self.pg(
+            "psql",
+            &[
+                "-X",
+                "-q",
+                "-At",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "guichet",
+                "-c",
+                sql,
+            ],
+        );
+        out.trim().parse().unwrap_or_else(|_| panic!("{sql}: {out}"))
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let exe = self.bin.join("pg_ctl");
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let _ = cmd
+            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// guichet's own binary, serving on a fixed port of loopback.
+struct Server {
+    child: Option<Child>,
+    port: u16,
+    db_url: String,
+    dir: PathBuf,
+    starts: u32,
+}
+
+impl Server {
+    fn start(db_url: &str, dir: &Path) -> Server {
+        let mut s = Server {
+            child: None,
+            port: free_port(),
+            db_url: db_url.to_string(),
+            dir: dir.to_path_buf(),
+            starts: 0,
+        };
+        s.spawn();
+        s
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_guichet"));
+        cmd.env("DATABASE_URL", &self.db_url)
+            .env("GUICHET_LISTEN", format!("127.0.0.1:{}", self.port))
+            .env("GUICHET_PUBLIC_URL", "http://guichet.test")
+            .env("GUICHET_DOCUMENTS_DIR", self.dir.join("documents"))
+            .env("GUICHET_WORKERS", "2")
+            .env("GUICHET_LOG", "warn")
+            .env("GUICHET_RATE_LIMIT_TOKEN_IP", "0")
+            .env("GUICHET_RATE_LIMIT_TOKEN_ACCOUNT", "0")
+            .env("GUICHET_RATE_LIMIT_SIGNUP_IP", "0")
+            .env_remove("GUICHET_SMTP_URL");
+        cmd
+    }
+
+    fn spawn(&mut self) {
+        self.starts += 1;
+        let log = std::fs::File::create(self.dir.join(format!("guichet-{}.log", self.starts))).unwrap();
+        let child = self
+            .command()
+            .arg("serve")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("guichet binary");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let client = reqwest::blocking::Client::new();
+        while Instant::now() < deadline {
+            if client
+                .get(self.url("/health/ready"))
+                .timeout(Duration::from_secs(1))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("guichet did not become ready: {}", self.log());
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("guichet-{}.log", self.starts))).unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the process to end; its exit status.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        run(Command::new("kill").args(["-TERM", &c.id().to_string()]));
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "guichet did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs a command of the binary (`user disable ...`) on the same database.
+    fn cli(&self, args: &[&str]) -> String {
+        run(self.command().args(args))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// At most ten of them, for a failure message.
+fn some<T: std::fmt::Debug>(items: &[T]) -> String {
+    format!("{} in all, first: {:?}", items.len(), &items[..items.len().min(10)])
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+async fn resident(c: &reqwest::Client, base: &str, email: &str) -> String {
+    let res = c
+        .post(format!("{base}/v1/accounts"))
+        .json(&json!({"email": email, "password": PW}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202, "register {email}");
+    token(c, base, email).await.expect("token")
+}
+
+async fn token(c: &reqwest::Client, base: &str, email: &str) -> Result<String, u16> {
+    let res = c
+        .post(format!("{base}/v1/oauth/token"))
+        .form(&[("grant_type", "password"), ("username", email), ("password", PW)])
+        .send()
+        .await
+        .map_err(|_| 0u16)?;
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.map_err(|_| status)?;
+    body["access_token"].as_str().map(str::to_string).ok_or(status)
+}
+
+fn application() -> Value {
+    json!({"service": "wohnsitzbestaetigung", "submit": true, "data": common::world::valid_data()})
+}
+
+/// One answer seen under load.
+#[derive(Debug, Clone)]
+struct Seen {
+    kind: &'static str,
+    sent: Duration,
+    took: Duration,
+    /// 0 when no answer came (connection refused or reset).
+    status: u16,
+    retry_after: bool,
+}
+
+async fn probe(c: &reqwest::Client, kind: &'static str, start: Instant, req: reqwest::RequestBuilder) -> Seen {
+    let sent = start.elapsed();
+    let t = Instant::now();
+    let res = req.send().await;
+    let _ = c;
+    let (status, retry_after) = match res {
+        Ok(r) => {
+            let s = r.status().as_u16();
+            let ra = r.headers().contains_key("retry-after");
+            let _ = r.bytes().await;
+            (s, ra)
+        }
+        Err(_) => (0, false),
+    };
+    Seen {
+        kind,
+        sent,
+        took: t.elapsed(),
+        status,
+        retry_after,
+    }
+}
+
+/// PostgreSQL stopped for 10 s under a mixed load: every answer meanwhile is a 503 with
+/// Retry-After within a second, nothing is a 500, everything works again within 5 s of the
+/// database's return, and a disabled account is refused throughout.
+#[test]
+fn a_database_outage_is_answered_503_and_recovered_from_without_a_restart() {
+    let Some(_one) = enabled() else {
+        return;
+    };
+    let cluster = Cluster::start();
+    let server = Server::start(&cluster.url(), cluster.dir.path());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = client();
+        let base = server.url("");
+        let tok = resident(&c, &base, "load@example.ch").await;
+        let off = resident(&c, &base, "disabled@example.ch").await;
+        let res = c
+            .post(format!("{base}/v1/applications"))
+            .bearer_auth(&tok)
+            .json(&application())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let app: Value = res.json().await.unwrap();
+        let id = app["id"].as_str().unwrap().to_string();
+        server.cli(&["user", "disable", "disabled@example.ch"]);
+        let refused = async {
+            for _ in 0..60 {
+                let r = c.get(format!("{base}/v1/me")).bearer_auth(&off).send().await.unwrap();
+                if r.status() == 401 {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        };
+        assert!(refused.await, "the disabled account's token is refused before the outage");
+
+        let start = Instant::now();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let stop_at = Duration::from_secs(26);
+        let mut tasks = Vec::new();
+        for worker in 0..9 {
+            let (c, base, tok, off, id, seen) = (
+                c.clone(),
+                base.clone(),
+                tok.clone(),
+                off.clone(),
+                id.clone(),
+                seen.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut n = 0u32;
+                while start.elapsed() < stop_at {
+                    n += 1;
+                    let s = match worker {
+                        0..=2 => {
+                            let req = c
+                                .post(format!("{base}/v1/applications"))
+                                .bearer_auth(&tok)
+                                .header("idempotency-key", format!("outage-{worker}-{n}"))
+                                .json(&application());
+                            probe(&c, "create", start, req).await
+                        }
+                        3..=5 => {
+                            let req = c.get(format!("{base}/v1/applications/{id}")).bearer_auth(&tok);
+                            probe(&c, "read", start, req).await
+                        }
+                        6 | 7 => {
+                            let req = c.post(format!("{base}/v1/oauth/token")).form(&[
+                                ("grant_type", "password"),
+                                ("username", "load@example.ch"),
+                                ("password", PW),
+                            ]);
+                            probe(&c, "token", start, req).await
+                        }
+                        _ => {
+                            let req = c.get(format!("{base}/v1/me")).bearer_auth(&off);
+                            probe(&c, "disabled", start, req).await
+                        }
+                    };
+                    seen.lock().unwrap().push(s);
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+            }));
+        }
+        let ready: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        {
+            let (c, base, ready) = (c.clone(), base.clone(), ready.clone());
+            tasks.push(tokio::spawn(async move {
+                while start.elapsed() < stop_at {
+                    let s = probe(&c, "ready", start, c.get(format!("{base}/health/ready"))).await;
+                    ready.lock().unwrap().push(s);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let down_from = start.elapsed();
+        let cl = &cluster;
+        tokio::task::block_in_place(|| cl.stop_server());
+        let down = start.elapsed();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let up_from = start.elapsed();
+        tokio::task::block_in_place(|| cl.start_server());
+        let up = start.elapsed();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let seen = seen.lock().unwrap().clone();
+        let ready = ready.lock().unwrap().clone();
+        eprintln!(
+            "outage: stopping {:?}..{:?}, down until {:?}..{:?}; {} answers",
+            down_from,
+            down,
+            up_from,
+            up,
+            seen.len()
+        );
+
+        // no 500 ever, and every 5xx is a 503 with Retry-After
+        let bad: Vec<&Seen> = seen
+            .iter()
+            .filter(|s| s.status >= 500 && (s.status != 503 || !s.retry_after))
+            .collect();
+        assert!(bad.is_empty(), "5xx other than 503 + Retry-After: {}\n{}", some(&bad), server.log());
+        // no answer missing: the server stays up
+        let lost: Vec<&Seen> = seen.iter().filter(|s| s.status == 0).collect();
+        assert!(lost.is_empty(), "requests without an answer: {}", some(&lost));
+        // while the database is down, every answer comes within a second
+        let during: Vec<&Seen> = seen.iter().filter(|s| s.sent >= down && s.sent < up_from).collect();
+        assert!(during.len() > 100, "load during the outage: {}", during.len());
+        let slow: Vec<&Seen> = during.iter().copied().filter(|s| s.took > Duration::from_secs(1)).collect();
+        assert!(slow.is_empty(), "answers slower than 1 s during the outage: {}", some(&slow));
+        for kind in ["create", "read", "token"] {
+            let unavailable = during.iter().filter(|s| s.kind == kind && s.status == 503).count();
+            assert!(unavailable > 0, "{kind}: no 503 during the outage");
+        }
+        // the disabled account is refused throughout: before, during and after
+        let admitted: Vec<&Seen> = seen
+            .iter()
+            .filter(|s| s.kind == "disabled" && (200..300).contains(&s.status))
+            .collect();
+        assert!(admitted.is_empty(), "a disabled account's token was accepted: {}", some(&admitted));
+        // recovery within 5 s of the database's return, without a restart
+        let recovered_by = up + Duration::from_secs(5);
+        for kind in ["create", "read", "token", "disabled"] {
+            let after: Vec<&Seen> = seen.iter().filter(|s| s.kind == kind && s.sent >= recovered_by).collect();
+            assert!(!after.is_empty(), "{kind}: no requests after recovery");
+            let expected = if kind == "disabled" { 401 } else { 0 };
+            let failing: Vec<&&Seen> = after
+                .iter()
+                .filter(|s| {
+                    if expected == 0 {
+                        !(200..300).contains(&s.status)
+                    } else {
+                        s.status != expected
+                    }
+                })
+                .collect();
+            assert!(failing.is_empty(), "{kind}: not recovered 5 s after the database: {}", some(&failing));
+        }
+        let first_ok = |kind: &str| {
+            seen.iter()
+                .filter(|s| s.kind == kind && s.sent >= up && (200..300).contains(&s.status))
+                .map(|s| s.sent + s.took)
+                .min()
+        };
+        let ready_again = ready
+            .iter()
+            .filter(|s| s.sent >= up && s.status == 200)
+            .map(|s| s.sent + s.took)
+            .min()
+            .expect("ready again");
+        assert!(ready_again <= recovered_by, "ready again at {ready_again:?}");
+        let max_503 = during.iter().map(|s| s.took).max().unwrap_or_default();
+        eprintln!(
+            "outage figures: {} answers during the outage, slowest {:?}; recovered after the database's return: create {:?}, read {:?}, token {:?}, ready {:?}",
+            during.len(),
+            max_503,
+            first_ok("create").map(|t| t - up),
+            first_ok("read").map(|t| t - up),
+            first_ok("token").map(|t| t - up),
+            ready_again - up,
+        );
+    });
+}
+
+/// Writers with their own Idempotency-Key per application; a failed request is retried with
+/// its key until it is answered.
+async fn keyed_writers(
+    base: Arc<Mutex<String>>,
+    tok: String,
+    writers: usize,
+    run_for: Duration,
+) -> (HashMap<String, String>, Vec<String>) {
+    let acknowledged: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (base, tok, ack, errors) = (base.clone(), tok.clone(), acknowledged.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            let mut n = 0;
+            while start.elapsed() < run_for {
+                n += 1;
+                let key = format!("writer-{w}-{n}");
+                let deadline = Instant::now() + Duration::from_secs(90);
+                loop {
+                    assert!(Instant::now() < deadline, "{key} never acknowledged");
+                    let url = format!("{}/v1/applications", base.lock().unwrap());
+                    let res = c
+                        .post(url)
+                        .bearer_auth(&tok)
+                        .header("idempotency-key", &key)
+                        .json(&application())
+                        .send()
+                        .await;
+                    match res {
+                        Ok(r) if r.status() == 201 => {
+                            let body: Value = r.json().await.unwrap();
+                            ack.lock()
+                                .unwrap()
+                                .insert(key.clone(), body["id"].as_str().unwrap().to_string());
+                            break;
+                        }
+                        Ok(r) => {
+                            let s = r.status().as_u16();
+                            let text = r.text().await.unwrap_or_default();
+                            errors.lock().unwrap().push(format!("{key}: {s} {text}"));
+                        }
+                        Err(e) => errors.lock().unwrap().push(format!("{key}: {e}")),
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let ack = acknowledged.lock().unwrap().clone();
+    let errors = errors.lock().unwrap().clone();
+    (ack, errors)
+}
+
+/// Every acknowledged application is there once, whole: submitted, with its two history
+/// entries and two events; and there are no others.
+fn assert_whole(cluster: &Cluster, ack: &HashMap<String, String>, before: i64) {
+    let ids: HashSet<&String> = ack.values().collect();
+    assert_eq!(ids.len(), ack.len(), "two keys answered with one application");
+    let total = cluster.query_i64("SELECT count(*) FROM applications");
+    assert_eq!(
+        total - before,
+        ack.len() as i64,
+        "applications in the database against acknowledged keys (a duplicate or a lost one)"
+    );
+    for id in &ids {
+        let n = cluster.query_i64(&format!(
+            "SELECT count(*) FROM applications WHERE id = '{id}' AND phase = 'submitted'"
+        ));
+        assert_eq!(n, 1, "application {id} missing or not submitted");
+    }
+    let half = cluster.query_i64(
+        "SELECT count(*) FROM applications a WHERE (SELECT count(*) FROM application_history h WHERE h.application_id = a.id) <> 2 \
+         OR (SELECT count(*) FROM events e WHERE e.subject_id = a.id::text) <> 2",
+    );
+    assert_eq!(half, 0, "applications without their history or events");
+    let open = cluster.query_i64("SELECT count(*) FROM idempotency_keys WHERE status IS NULL");
+    assert_eq!(open, 0, "claims left without an answer");
+}
+
+/// SIGKILL under 16 writers, twice: every acknowledged application is there once, every
+/// failed request retried with its key is answered, nothing is doubled or half-written.
+#[test]
+fn killed_under_load_every_acknowledged_write_is_there_once() {
+    let Some(_one) = enabled() else {
+        return;
+    };
+    let cluster = Cluster::start();
+    let mut server = Server::start(&cluster.url(), cluster.dir.path());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let base = Arc::new(Mutex::new(server.url("")));
+    let tok = rt.block_on(resident(&client(), &server.url(""), "writer@example.ch"));
+    let before = cluster.query_i64("SELECT count(*) FROM applications");
+    let load = rt.spawn(keyed_writers(base.clone(), tok, 16, Duration::from_secs(9)));
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_secs(3));
+        server.kill();
+        std::thread::sleep(Duration::from_millis(300));
+        server.spawn();
+    }
+    let (ack, errors) = rt.block_on(load).unwrap();
+    eprintln!(
+        "kill: {} applications acknowledged, {} failed attempts retried (first: {:?})",
+        ack.len(),
+        errors.len(),
+        errors.first()
+    );
+    assert!(ack.len() > 50, "too little load: {}", ack.len());
+    assert!(!errors.is_empty(), "the kills interrupted nothing");
+    let server_errors: Vec<&String> = errors.iter().filter(|e| e.contains(": 500 ")).collect();
+    assert!(server_errors.is_empty(), "500s: {}", some(&server_errors));
+    assert_whole(&cluster, &ack, before);
+}
+
+/// A request's key and its status, or why none came.
+type Attempt = (String, Result<u16, String>);
+
+/// SIGTERM under load: the requests in flight finish, the process exits cleanly, nothing
+/// acknowledged is lost; new connections are refused once it stops listening.
+#[test]
+fn terminated_under_load_requests_in_flight_finish() {
+    let Some(_one) = enabled() else {
+        return;
+    };
+    let cluster = Cluster::start();
+    let mut server = Server::start(&cluster.url(), cluster.dir.path());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let tok = rt.block_on(resident(&client(), &server.url(""), "term@example.ch"));
+    let before = cluster.query_i64("SELECT count(*) FROM applications");
+    let seen: Arc<Mutex<Vec<Attempt>>> = Arc::default();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..16 {
+        let (base, tok, seen) = (server.url(""), tok.clone(), seen.clone());
+        tasks.push(rt.spawn(async move {
+            let c = client();
+            let mut ids = Vec::new();
+            for n in 0.. {
+                if start.elapsed() > Duration::from_secs(6) {
+                    break;
+                }
+                let key = format!("term-{w}-{n}");
+                let res = c
+                    .post(format!("{base}/v1/applications"))
+                    .bearer_auth(&tok)
+                    .header("idempotency-key", &key)
+                    .json(&application())
+                    .send()
+                    .await;
+                let at = key;
+                match res {
+                    Ok(r) => {
+                        let s = r.status().as_u16();
+                        if s == 201 {
+                            let body: Value = r.json().await.unwrap();
+                            ids.push(body["id"].as_str().unwrap().to_string());
+                        }
+                        seen.lock().unwrap().push((at, Ok(s)));
+                    }
+                    Err(e) if e.is_connect() => {
+                        // the listener is closed: nothing was sent
+                        seen.lock().unwrap().push((at, Err("refused".into())));
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => seen.lock().unwrap().push((at, Err(format!("{e:?}")))),
+                }
+            }
+            ids
+        }));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let term_at = start.elapsed();
+    let status = server.terminate();
+    let stopped_at = start.elapsed();
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.extend(rt.block_on(t).unwrap());
+    }
+    let seen = seen.lock().unwrap().clone();
+    let answered = seen.iter().filter(|(_, r)| r.is_ok()).count();
+    // a request cut off without an answer must not have been processed: the server stopped
+    // taking it (connections still in the listen queue are reset), it did not drop it
+    // halfway; a key with a stored answer and no answer to the client would be that
+    let cut: Vec<&String> = seen
+        .iter()
+        .filter(|(_, r)| matches!(r, Err(e) if e != "refused"))
+        .map(|(k, _)| k)
+        .collect();
+    let broken: Vec<&&String> = cut
+        .iter()
+        .filter(|k| cluster.query_i64(&format!("SELECT count(*) FROM idempotency_keys WHERE key = '{k}'")) > 0)
+        .collect();
+    let failed: Vec<_> = seen.iter().filter(|(_, r)| matches!(r, Ok(s) if *s != 201)).collect();
+    eprintln!(
+        "sigterm at {term_at:?}, exited at {stopped_at:?} ({status}); {answered} answered, {} acknowledged, {} reset before the server took them",
+        ids.len(),
+        cut.len()
+    );
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    assert!(
+        broken.is_empty(),
+        "requests processed but cut off by the shutdown: {}",
+        some(&broken)
+    );
+    assert!(
+        failed.is_empty(),
+        "requests that failed during the shutdown: {}",
+        some(&failed)
+    );
+    assert!(ids.len() > 20, "too little load: {}", ids.len());
+    let ack: HashMap<String, String> = ids.iter().map(|i| (i.clone(), i.clone())).collect();
+    assert_whole(&cluster, &ack, before);
+}
