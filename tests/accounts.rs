@@ -385,3 +385,69 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_counts() {
         .unwrap();
     assert_eq!(res.status(), 429);
 }
+
+/// Guesses at an account from one address lock that address out of the account, not the owner
+/// at theirs: the limit counts per account and client address together.
+#[tokio::test]
+async fn a_brute_force_attack_does_not_lock_the_owner_out() {
+    let app = TestApp::spawn_with(&[
+        ("GUICHET_RATE_LIMIT_TOKEN_ACCOUNT", "5"),
+        ("GUICHET_TRUSTED_PROXIES", "127.0.0.1/32"),
+    ])
+    .await;
+    let res = register(
+        &app,
+        json!({"email": "owner@example.ch", "password": "correct horse battery"}),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    let login = |from: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/v1/oauth/token"))
+            .header("x-forwarded-for", from)
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "owner@example.ch"),
+                ("password", password),
+            ])
+            .send()
+    };
+    // the attacker's address: refused after 5 guesses, even with the right password
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(login("203.0.113.9", "wrong password").await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [400, 400, 400, 400, 400, 429, 429, 429]);
+    assert_eq!(
+        login("203.0.113.9", "correct horse battery").await.unwrap().status(),
+        429
+    );
+    // the owner, elsewhere, signs in meanwhile
+    let res = login("198.51.100.7", "correct horse battery").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["access_token"].is_string());
+}
+
+/// Passwords are checked for strength (zxcvbn): common ones, repeats, keyboard runs and the
+/// address itself are refused at registration, reset and change, each with a hint.
+#[tokio::test]
+async fn weak_passwords_are_refused() {
+    let app = TestApp::spawn().await;
+    for weak in ["aaaaaaaaaa", "password123", "qwertyuiop", "1234567890", "anna.muster"] {
+        let res = register(&app, json!({"email": "anna.muster@example.ch", "password": weak})).await;
+        assert_eq!(res.status(), 422, "{weak}");
+        let body = assert_problem(res, 422, "validation-failed").await;
+        assert_eq!(body["errors"][0]["pointer"], "/password", "{weak}: {body}");
+        assert_eq!(body["errors"][0]["code"], "weak", "{weak}: {body}");
+    }
+    assert_eq!(count_accounts(&app), 0);
+    for strong in ["correct horse battery", "Thun liegt am See 1290"] {
+        let res = register(
+            &app,
+            json!({"email": format!("{}@example.ch", strong.len()), "password": strong}),
+        )
+        .await;
+        assert_eq!(res.status(), 202, "{strong}");
+    }
+}

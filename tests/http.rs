@@ -142,7 +142,7 @@ async fn health_metrics_and_problem_pages() {
 #[tokio::test]
 async fn metrics_are_not_public_by_default() {
     let app = TestApp::spawn().await;
-    assert_problem(app.get("/metrics").await, 404, "not-found").await;
+    assert_problem(app.get("/metrics").await, 401, "unauthorized").await;
     let with_token = app
         .client
         .get(app.url("/metrics"))
@@ -150,7 +150,7 @@ async fn metrics_are_not_public_by_default() {
         .send()
         .await
         .unwrap();
-    assert_problem(with_token, 404, "not-found").await;
+    assert_problem(with_token, 401, "unauthorized").await;
     assert!(app.metrics_address.is_none());
 }
 

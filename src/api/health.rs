@@ -100,15 +100,14 @@ pub struct MetricsAccess {
 ///
 /// Prometheus text format: request counts and latencies per route and status, database pool
 /// use, catalogue revision. Not public: on this listener only for bearers of the metrics token
-/// (`GUICHET_METRICS_TOKEN`; 404 when none is configured), and openly on the operators' own
+/// (`GUICHET_METRICS_TOKEN`; without one configured, never), and openly on the operators' own
 /// address (`GUICHET_METRICS_LISTEN`).
 #[utoipa::path(
     tag = "operations",
     security(("metrics_token" = [])),
     responses(
         (status = 200, description = "Prometheus text exposition", content_type = "text/plain; version=0.0.4", body = String),
-        (status = 401, description = "No or wrong metrics token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Metrics are not served on this listener", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or wrong metrics token (always, when GUICHET_METRICS_TOKEN is not set)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/metrics")]
@@ -120,9 +119,7 @@ pub async fn get_metrics(
     db: Data<Db>,
     cache: Data<CatalogueCache>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(token) = access.token.as_deref() else {
-        return Err(ApiError::not_found("No such resource."));
-    };
+    let token = access.token.as_deref().unwrap_or_default();
     let sent = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -130,10 +127,11 @@ pub async fn get_metrics(
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim());
-    let ok = sent.is_some_and(|t| {
-        use subtle::ConstantTimeEq;
-        t.len() == token.len() && bool::from(t.as_bytes().ct_eq(token.as_bytes()))
-    });
+    let ok = !token.is_empty()
+        && sent.is_some_and(|t| {
+            use subtle::ConstantTimeEq;
+            t.len() == token.len() && bool::from(t.as_bytes().ct_eq(token.as_bytes()))
+        });
     if !ok {
         return Err(ApiError::new(
             crate::error::ProblemKind::Unauthorized,

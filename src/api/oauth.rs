@@ -354,7 +354,10 @@ pub async fn issue_token(req: HttpRequest, body: Bytes, auth: Data<AuthService>,
             .as_ref()
             .map(|c| c.0.clone())
             .or_else(|| form.get("username").map(|u| u.to_lowercase()));
-        if let Some(key) = account {
+        // per account *and* client address: guesses from elsewhere cannot lock the owner out
+        // (each address is also held to the per-address limit above)
+        if let Some(account) = account {
+            let key = format!("{account}|{ip}");
             limits.token_account.check(&key).map_err(rate_limited)?;
         }
         match form.get("grant_type").map(String::as_str) {

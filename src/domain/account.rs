@@ -74,7 +74,36 @@ pub fn check_password(password: &str, email: Option<&Email>, pointer: &str, erro
             "weak",
             "the password must not be the e-mail address",
         ));
+    } else if let Some(why) = weak(password, email) {
+        errors.push(FieldError::new(pointer, "weak", why));
     }
+}
+
+/// The least zxcvbn score a password needs: 3, "safely unguessable" (about 10^10 guesses),
+/// what Dropbox, who wrote zxcvbn, ask for. Common passwords, keyboard runs, repeats
+/// (`aaaaaaaaaa`), dates and the user's own address score lower.
+const PASSWORD_MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// Why a password is too easy to guess, or `None`.
+fn weak(password: &str, email: Option<&Email>) -> Option<String> {
+    let mut inputs: Vec<&str> = vec!["guichet", "thun"];
+    if let Some(e) = email {
+        inputs.extend(e.as_str().split(['@', '.', '-', '_']).filter(|p| p.len() > 2));
+    }
+    // zxcvbn looks at the first 100 characters; longer passwords are not weaker for it
+    let head: String = password.chars().take(100).collect();
+    let estimate = zxcvbn::zxcvbn(&head, &inputs);
+    if estimate.score() >= PASSWORD_MIN_SCORE {
+        return None;
+    }
+    let hint = estimate
+        .feedback()
+        .and_then(|f| f.warning())
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
+    Some(format!(
+        "the password is too easy to guess{hint}; a few unrelated words make a strong one"
+    ))
 }
 
 #[cfg(test)]
