@@ -54,16 +54,23 @@ async fn call(
     rb.send().await.unwrap()
 }
 
+/// An administrator's token, and those of the residents Anna and Beat.
+async fn admin_anna_and_beat(app: &TestApp) -> (String, String, String) {
+    app.with_conn(|c| {
+        guichet::admin::create_user(c, "admin@thun.ch", "admin", None, Some("a long enough password".into())).unwrap()
+    });
+    (
+        token(app, "admin@thun.ch").await,
+        resident(app, "anna@example.ch").await,
+        resident(app, "beat@example.ch").await,
+    )
+}
+
 #[tokio::test]
 async fn an_organisation_is_registered_verified_and_managed_by_its_owners() {
     use reqwest::Method;
     let app = TestApp::spawn().await;
-    app.with_conn(|c| {
-        guichet::admin::create_user(c, "admin@thun.ch", "admin", None, Some("a long enough password".into())).unwrap()
-    });
-    let admin = token(&app, "admin@thun.ch").await;
-    let anna = resident(&app, "anna@example.ch").await;
-    let beat = resident(&app, "beat@example.ch").await;
+    let (admin, anna, beat) = admin_anna_and_beat(&app).await;
 
     assert_problem(
         call(
@@ -109,20 +116,6 @@ async fn an_organisation_is_registered_verified_and_managed_by_its_owners() {
     assert_eq!(org["role"], "owner");
     let id = org["id"].as_str().unwrap().to_string();
     let path = format!("/v1/organisations/{id}");
-    assert_problem(
-        call(
-            &app,
-            Method::POST,
-            "/v1/organisations",
-            Some(&beat),
-            Some(json!({"uid": UID, "name": "Squatter"})),
-            None,
-        )
-        .await,
-        409,
-        "conflict",
-    )
-    .await;
 
     // others do not see it; its owner does
     assert_problem(
@@ -512,4 +505,94 @@ async fn owners_manage_their_organisations_clients() {
         "unauthorized",
     )
     .await;
+}
+
+async fn register(app: &TestApp, who: &str, uid: &str, name: &str) -> reqwest::Response {
+    call(
+        app,
+        reqwest::Method::POST,
+        "/v1/organisations",
+        Some(who),
+        Some(json!({"uid": uid, "name": name})),
+        None,
+    )
+    .await
+}
+
+/// A pending registration reserves no UID: several may wait, verifying one rejects the others
+/// (each registering resident is told by mail), a verified UID takes no new registration, and
+/// a resident keeps at most 3 registrations waiting.
+#[tokio::test]
+async fn pending_registrations_reserve_no_uid_and_are_bounded() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let (admin, anna, beat) = admin_anna_and_beat(&app).await;
+    let carl = resident(&app, "carl@example.ch").await;
+    // a squatter first, then the real company: both wait
+    let res = register(&app, &beat, UID, "Squatter").await;
+    assert_eq!(res.status(), 201);
+    let squat: Value = res.json().await.unwrap();
+    let res = register(&app, &anna, UID, "Muster AG").await;
+    assert_eq!(res.status(), 201);
+    let real: Value = res.json().await.unwrap();
+    assert_problem(register(&app, &beat, UID, "Squatter again").await, 409, "conflict").await;
+    // at most 3 waiting per resident
+    for uid in ["CHE-300.000.007", "CHE-300.000.013"] {
+        assert_eq!(register(&app, &beat, uid, "Another").await.status(), 201);
+    }
+    let body = assert_problem(
+        register(&app, &beat, "CHE-300.000.036", "A fourth").await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("3 registrations"), "{body}");
+
+    // the administrator verifies the real one: the squatter's is rejected, both are told
+    let path = format!("/v1/organisations/{}", real["id"].as_str().unwrap());
+    let etag = call(&app, Method::GET, &path, Some(&admin), None, None).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let res = call(
+        &app,
+        Method::POST,
+        &format!("{path}/verification"),
+        Some(&admin),
+        Some(json!({"status": "verified"})),
+        Some(&etag),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let squat_path = format!("/v1/organisations/{}", squat["id"].as_str().unwrap());
+    let now: Value = call(&app, Method::GET, &squat_path, Some(&admin), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["status"], "rejected");
+    let mails: Vec<(String, String)> = app.with_conn(|c| {
+        use diesel::prelude::*;
+        use guichet::db::schema::mail_outbox as m;
+        m::table.select((m::recipient, m::subject)).load(c).unwrap()
+    });
+    assert!(
+        mails.contains(&("anna@example.ch".into(), "Your organisation is verified".into())),
+        "{mails:?}"
+    );
+    assert!(
+        mails.contains(&(
+            "beat@example.ch".into(),
+            "Your organisation registration was not accepted".into()
+        )),
+        "{mails:?}"
+    );
+    // a verified UID takes no new registration
+    let body = assert_problem(register(&app, &carl, UID, "Muster AG").await, 409, "conflict").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("registered already"),
+        "{body}"
+    );
+    // the rejection freed one of the squatter's 3 places
+    assert_eq!(register(&app, &beat, "CHE-300.000.036", "A fourth").await.status(), 201);
 }

@@ -220,7 +220,7 @@ pub(super) fn owned(conn: &mut DbConnection, c: &Caller, id: &str) -> Result<Org
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a resident", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "This UID is registered already", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This UID is verified for an organisation already, the caller registered it already, or has 3 registrations waiting", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid UID or name", body = Problem, content_type = "application/problem+json"),
     )
@@ -260,10 +260,27 @@ pub async fn create_organisation(
     let org = auth
         .db
         .write(move |conn| {
-            if q::by_uid(conn, &uid)?.is_some() {
+            if q::verified_by_uid(conn, &uid)?.is_some() {
                 return Err(ApiError::new(
                     ProblemKind::Conflict,
                     "This UID is registered already; ask its owners to add you.",
+                ));
+            }
+            // a pending registration reserves nothing: several may wait for the same UID
+            // (one of them the real company's); each resident keeps a few at most
+            let mine = q::pending_of(conn, account)?;
+            if mine.iter().any(|o| o.uid == uid) {
+                return Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    "You registered this UID already; an administrator verifies it.",
+                ));
+            }
+            if mine.len() >= MAX_PENDING_PER_RESIDENT {
+                return Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    format!(
+                        "You have {MAX_PENDING_PER_RESIDENT} registrations waiting for verification, the most one resident may have."
+                    ),
                 ));
             }
             let now = SqlTime::now();
@@ -398,9 +415,52 @@ pub async fn get_organisation(
     ))
 }
 
+/// How many registrations one resident may have waiting for verification.
+const MAX_PENDING_PER_RESIDENT: usize = 3;
+
+/// Mails the resident who registered an organisation the decision on it (`instead`: the
+/// registration of the same UID that was verified instead of this one).
+fn tell_creator(
+    conn: &mut DbConnection,
+    org: &OrganisationRow,
+    status: &str,
+    instead: Option<&OrganisationRow>,
+) -> Result<(), ApiError> {
+    let Some(email) = aq::account_by_id(conn, org.created_by.0)?.and_then(|a| a.email) else {
+        return Ok(());
+    };
+    let (subject, body) = match (status, instead) {
+        ("verified", _) => (
+            "Your organisation is verified",
+            format!(
+                "{} ({}) is verified: its members and API clients can now act for it in guichet.",
+                org.name, org.uid
+            ),
+        ),
+        (_, Some(_)) => (
+            "Your organisation registration was not accepted",
+            format!(
+                "Another registration of {} was verified as the organisation; yours ({}) was rejected. Ask its owners to add you as a member.",
+                org.uid, org.name
+            ),
+        ),
+        _ => (
+            "Your organisation registration was not accepted",
+            format!(
+                "The registration of {} ({}) was rejected. Contact the city if you think this is wrong.",
+                org.name, org.uid
+            ),
+        ),
+    };
+    crate::mail::enqueue(conn, &email, subject, &body)?;
+    Ok(())
+}
+
 /// Verify or reject an organisation
 ///
 /// Administrators decide on a pending organisation. `If-Match` must hold its current ETag.
+/// Verifying one rejects the other pending registrations of the same UID; every registering
+/// resident is told by mail.
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = []), ("oauth2" = ["admin"])),
@@ -412,6 +472,7 @@ pub async fn get_organisation(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another organisation with this UID is verified already", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid status", body = Problem, content_type = "application/problem+json"),
@@ -448,11 +509,39 @@ pub async fn decide_organisation(
         .write(move |conn| {
             let (org, _) = visible(conn, &c, &path)?;
             check_revision(expected, org.revision)?;
-            q::decide(conn, &org, &d.status, &c.subject)?;
+            let verify = d.status == "verified";
+            if verify && q::verified_by_uid(conn, &org.uid)?.is_some_and(|v| v.id != org.id) {
+                return Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    "Another organisation with this UID is verified already.",
+                ));
+            }
+            q::decide(conn, &org, &d.status, &c.subject).map_err(|e| match e {
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                    ApiError::new(
+                        ProblemKind::Conflict,
+                        "Another organisation with this UID was verified meanwhile.",
+                    )
+                }
+                other => other.into(),
+            })?;
             audit::record(
                 conn,
                 &audit_entry(&c, "organisation.decide", org.id, &from).details(json!({"status": d.status})),
             )?;
+            tell_creator(conn, &org, &d.status, None)?;
+            if verify {
+                // the other registrations of this UID were not the company's
+                for other in q::pending_by_uid(conn, &org.uid)? {
+                    q::decide(conn, &other, "rejected", &c.subject)?;
+                    audit::record(
+                        conn,
+                        &audit_entry(&c, "organisation.decide", other.id, &from)
+                            .details(json!({"status": "rejected", "reason": "uid verified for another registration"})),
+                    )?;
+                    tell_creator(conn, &other, "rejected", Some(&org))?;
+                }
+            }
             Ok(q::by_id(conn, org.id.0)?.unwrap_or(org))
         })
         .await?;

@@ -37,12 +37,32 @@ pub fn by_id(conn: &mut DbConnection, id: uuid::Uuid) -> QueryResult<Option<Orga
         .optional()
 }
 
-pub fn by_uid(conn: &mut DbConnection, uid: &str) -> QueryResult<Option<OrganisationRow>> {
+/// The verified organisation with this UID, if any (at most one: a unique index).
+pub fn verified_by_uid(conn: &mut DbConnection, uid: &str) -> QueryResult<Option<OrganisationRow>> {
     o::table
         .filter(o::uid.eq(uid))
+        .filter(o::status.eq("verified"))
         .select(OrganisationRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// The pending registrations of a UID.
+pub fn pending_by_uid(conn: &mut DbConnection, uid: &str) -> QueryResult<Vec<OrganisationRow>> {
+    o::table
+        .filter(o::uid.eq(uid))
+        .filter(o::status.eq("pending"))
+        .select(OrganisationRow::as_select())
+        .load(conn)
+}
+
+/// The pending registrations an account made.
+pub fn pending_of(conn: &mut DbConnection, account: SqlUuid) -> QueryResult<Vec<OrganisationRow>> {
+    o::table
+        .filter(o::created_by.eq(account))
+        .filter(o::status.eq("pending"))
+        .select(OrganisationRow::as_select())
+        .load(conn)
 }
 
 pub fn insert(conn: &mut DbConnection, row: &OrganisationRow, owner: SqlUuid) -> QueryResult<()> {
