@@ -217,7 +217,9 @@ impl Server {
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_guichet"));
+        // GUICHET_FAULT_BIN runs the tests against another build (an earlier version, say)
+        let bin = std::env::var("GUICHET_FAULT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_guichet").to_string());
+        let mut cmd = Command::new(bin);
         cmd.env("DATABASE_URL", &self.db_url)
             .env("GUICHET_LISTEN", format!("127.0.0.1:{}", self.port))
             .env("GUICHET_PUBLIC_URL", "http://guichet.test")

@@ -42,10 +42,14 @@ pub struct ClientCredentials {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
-    #[schema(example = "Muster Treuhand booking system", max_length = 200)]
+    /// 1 to 200 characters besides leading and trailing spaces.
+    #[schema(example = "Muster Treuhand booking system", max_length = 200, pattern = r"\S")]
     pub name: String,
     /// Space-separated; at most `applications:read applications:write`.
-    #[schema(example = "applications:read applications:write")]
+    #[schema(
+        example = "applications:read applications:write",
+        pattern = "^ *applications:(read|write)( +applications:(read|write))* *$"
+    )]
     pub scopes: String,
 }
 

@@ -62,11 +62,30 @@ pub struct NewOrganisation {
     pub name: String,
 }
 
+/// The role a member is given (the body keeps it as text and refuses others with a 422 at
+/// `/role`; this type declares the values in the OpenAPI document).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum MemberRoleName {
+    Owner,
+    Member,
+}
+
+/// An administrator's decision on an organisation (declared values of `Decision.status`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum DecisionStatus {
+    Verified,
+    Rejected,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// `verified` or `rejected`.
-    #[schema(example = "verified")]
+    #[schema(example = "verified", value_type = DecisionStatus)]
     pub status: String,
 }
 
@@ -87,7 +106,7 @@ pub struct NewMember {
     #[schema(example = "hans.muster@example.ch", format = Email, max_length = 254)]
     pub email: String,
     /// `owner` or `member`.
-    #[schema(example = "member")]
+    #[schema(example = "member", value_type = MemberRoleName)]
     pub role: String,
 }
 

@@ -115,6 +115,7 @@ pub struct FormDefinition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 64)]
     pub slug: String,
     pub label: Localized,
 }
@@ -130,20 +131,27 @@ pub struct ContactVerified {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentInput {
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 64)]
     pub slug: String,
     pub name: Localized,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub directorate: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 254, pattern = "@")]
     pub email: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub phone: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^https?://\S+$")]
     pub website: Option<String>,
     pub contact_verified: ContactVerified,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^https?://\S+$")]
     pub source: Option<String>,
 }
 
@@ -221,6 +229,7 @@ pub struct ServiceContent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 64)]
     pub slug: String,
     pub department: String,
     pub category: String,
