@@ -33,6 +33,19 @@ pub fn metrics_handle() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed");
             }
+            // Histogram samples pile up in the recorder until they are drained: by a scrape,
+            // or by this upkeep. Without it an instance nobody scrapes grew by ~7 MB a minute
+            // at 3,600 requests/s (bench/soak).
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "the metrics upkeep thread did not start");
+            }
             handle
         })
         .clone()

@@ -333,6 +333,18 @@ async fn a_clerk_drafts_edits_and_publishes_a_service_of_their_department() {
     )
     .await;
     assert_eq!(body["errors"][0]["pointer"], "/form/schema/properties/ahv");
+    // a $ref that leaves the form is named at its place, in words (not the validator's)
+    let mut remote = edited.clone();
+    remote["form"]["schema"]["properties"]["x"] = json!({"$ref": "https://example.org/address.json"});
+    let body = assert_problem(
+        send(&app, Method::PUT, path, &clerk, Some(&v1_etag2), Some(remote)).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["pointer"], "/form/schema/properties/x/$ref", "{body}");
+    assert_eq!(body["errors"][0]["code"], "ref", "{body}");
+    assert!(!body.to_string().contains("resolve-http"), "{body}");
 
     // publish: public within the refresh bound, and the published version never changes
     let publish = "/v1/services/parkplatz/versions/1/publish";

@@ -420,10 +420,11 @@ pub async fn withdraw_application(
 /// clerks of the responsible department and administrators process, the applicant submits,
 /// resubmits and withdraws. Moving to another step of the current phase (also back) is
 /// allowed to processors. `If-Match` is required. An illegal move is a 409 that lists the
-/// moves allowed from the current phase.
+/// moves allowed from the current phase. The applicant's moves (submit, resubmit, withdraw)
+/// need `applications:write`, processing needs `applications:process`.
 #[utoipa::path(
     tag = "applications",
-    security(("bearer" = []), ("oauth2" = ["applications:process"])),
+    security(("bearer" = []), ("oauth2" = ["applications:process"]), ("oauth2" = ["applications:write"])),
     params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = String, Header, description = "Current ETag"), IdempotencyKey),
     request_body = TransitionInput,
     responses(

@@ -214,8 +214,19 @@ pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldEr
             ));
         }
     }
-    if let Err(e) = compile(schema) {
-        errors.push(FieldError::new(format!("{p}/schema"), "invalid_schema", e));
+    let mut remote = Vec::new();
+    find_remote_refs(schema, &format!("{p}/schema"), &mut remote);
+    for ptr in &remote {
+        errors.push(FieldError::new(
+            ptr.clone(),
+            "ref",
+            "a $ref points inside the form (\"#/$defs/...\"); other documents are not fetched",
+        ));
+    }
+    if remote.is_empty() {
+        if let Err(e) = compile(schema) {
+            errors.push(FieldError::new(format!("{p}/schema"), "invalid_schema", e));
+        }
     }
     let mut missing = Vec::new();
     find_unpatterned_formats(schema, &format!("{p}/schema"), &mut missing);
@@ -241,6 +252,27 @@ pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldEr
             "too_long",
             "a form definition is at most 512 KiB",
         ));
+    }
+}
+
+/// The pointers of the `$ref`s that leave the form (anything but `#...`).
+fn find_remote_refs(v: &Value, p: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map {
+                let here = format!("{p}/{}", escape_pointer(k));
+                match (k.as_str(), val) {
+                    ("$ref" | "$dynamicRef", Value::String(r)) if !r.starts_with('#') => out.push(here),
+                    _ => find_remote_refs(val, &here, out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_remote_refs(item, &format!("{p}/{i}"), out);
+            }
+        }
+        _ => {}
     }
 }
 
