@@ -352,11 +352,10 @@ struct Seen {
     retry_after: bool,
 }
 
-async fn probe(c: &reqwest::Client, kind: &'static str, start: Instant, req: reqwest::RequestBuilder) -> Seen {
+async fn probe(kind: &'static str, start: Instant, req: reqwest::RequestBuilder) -> Seen {
     let sent = start.elapsed();
     let t = Instant::now();
     let res = req.send().await;
-    let _ = c;
     let (status, retry_after) = match res {
         Ok(r) => {
             let s = r.status().as_u16();
@@ -438,11 +437,11 @@ fn a_database_outage_is_answered_503_and_recovered_from_without_a_restart() {
                                 .bearer_auth(&tok)
                                 .header("idempotency-key", format!("outage-{worker}-{n}"))
                                 .json(&application());
-                            probe(&c, "create", start, req).await
+                            probe("create", start, req).await
                         }
                         3..=5 => {
                             let req = c.get(format!("{base}/v1/applications/{id}")).bearer_auth(&tok);
-                            probe(&c, "read", start, req).await
+                            probe("read", start, req).await
                         }
                         6 | 7 => {
                             let req = c.post(format!("{base}/v1/oauth/token")).form(&[
@@ -450,11 +449,11 @@ fn a_database_outage_is_answered_503_and_recovered_from_without_a_restart() {
                                 ("username", "load@example.ch"),
                                 ("password", PW),
                             ]);
-                            probe(&c, "token", start, req).await
+                            probe("token", start, req).await
                         }
                         _ => {
                             let req = c.get(format!("{base}/v1/me")).bearer_auth(&off);
-                            probe(&c, "disabled", start, req).await
+                            probe("disabled", start, req).await
                         }
                     };
                     seen.lock().unwrap().push(s);
@@ -467,7 +466,7 @@ fn a_database_outage_is_answered_503_and_recovered_from_without_a_restart() {
             let (c, base, ready) = (c.clone(), base.clone(), ready.clone());
             tasks.push(tokio::spawn(async move {
                 while start.elapsed() < stop_at {
-                    let s = probe(&c, "ready", start, c.get(format!("{base}/health/ready"))).await;
+                    let s = probe("ready", start, c.get(format!("{base}/health/ready"))).await;
                     ready.lock().unwrap().push(s);
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }

@@ -212,6 +212,11 @@ impl Held {
         match self.ended.await {
             Ok(Ok(())) if commit => Ok(()),
             Ok(Ok(())) => Err(ApiError::internal("a rolled back idempotent change reported a commit")),
+            // the transaction gave up before the answer came (it waited too long): not the
+            // caller's conflict, and nothing was changed
+            Ok(Err(e)) if commit && e.kind == ProblemKind::Conflict => Err(ApiError::unavailable(
+                "The change could not be completed in time; retry.",
+            )),
             Ok(Err(e)) if commit => Err(e),
             Ok(Err(_)) => Ok(()), // rolled back, as asked
             Err(_) => Err(ApiError::unavailable("The change could not be completed; retry.")),
