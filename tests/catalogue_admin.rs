@@ -457,6 +457,29 @@ async fn a_clerk_drafts_edits_and_publishes_a_service_of_their_department() {
         "forbidden",
     )
     .await;
+
+    // a draft of a published service: its department's clerk reads it, to another
+    // department's clerk it does not exist (404, as for the public; it was a 403)
+    let res = send(
+        &app,
+        Method::POST,
+        "/v1/services/parkplatz/versions",
+        &clerk,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let draft: Value = res.json().await.unwrap();
+    let path = format!("/v1/services/parkplatz/versions/{}", draft["version"]);
+    assert_eq!(send(&app, Method::GET, &path, &clerk, None, None).await.status(), 200);
+    assert_problem(
+        send(&app, Method::GET, &path, &other, None, None).await,
+        404,
+        "not-found",
+    )
+    .await;
+    assert_problem(app.get(&path).await, 404, "not-found").await;
 }
 
 #[tokio::test]

@@ -32,7 +32,7 @@ pub struct Me {
     tag = "accounts",
     security(("bearer" = []), ("oauth2" = [])),
     responses(
-        (status = 200, description = "The caller", body = Me),
+        (status = 200, description = "The caller", body = Me, headers(("ETag" = String, description = "The profile's revision, for `If-Match` on `PATCH /v1/me` (accounts)"))),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String))),
     )
 )]

@@ -7,6 +7,7 @@ pub mod catalogue_admin;
 pub mod departments;
 pub mod docs;
 pub mod health;
+pub mod links;
 pub mod me;
 pub mod oauth;
 pub mod oauth_exchange;
@@ -224,5 +225,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(configure)
         .split_for_parts();
+    let mut api = api;
+    links::add(&mut api);
     api
 }

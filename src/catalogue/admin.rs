@@ -454,8 +454,12 @@ pub fn create_draft(
     EditorVersion::of(&s, &row)
 }
 
+/// A version that is not published, for those who may edit the service; to anyone else it
+/// does not exist (404, as for the public), whether the service is published or not.
 pub fn read_version(conn: &mut DbConnection, caller: &Caller, key: &str, n: i32) -> Result<EditorVersion, ApiError> {
-    let s = editable_service(conn, caller, key)?;
+    let s = find_service(conn, key)?
+        .filter(|s| may_edit_department(caller, s.department_id.0))
+        .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
     let row = find_version(conn, s.id, n)?
         .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
     EditorVersion::of(&s, &row)
