@@ -4,12 +4,15 @@
 //! - [`api`]: HTTP handlers, one module per resource (thin: parse, call, render).
 //! - [`http`]: cross-cutting HTTP concerns (problem details, request ids, language, pagination).
 //! - [`catalogue`]: the application layer of the service catalogue (snapshot cache, import/export).
+//! - [`applications`], [`organisations`]: application layers (`access`, `process`, `views`).
+//! - [`audit`]: who a change is recorded against.
 //! - [`domain`]: types with `parse` constructors and rules, no I/O.
 //! - [`db`]: diesel schema, models and queries, one code base for SQLite and PostgreSQL.
 pub mod admin;
 pub mod api;
 pub mod app;
 pub mod applications;
+pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;
@@ -20,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod mail;
+pub mod organisations;
 pub mod storage;
 pub mod telemetry;
 

@@ -9,8 +9,8 @@ use crate::applications::process::{
 };
 use crate::applications::views::{self, Application};
 use crate::applications::{access, Ctx};
+use crate::audit::Actor;
 use crate::auth::{AuthService, Caller};
-use crate::catalogue::admin::Actor;
 use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::{CatalogueCache, Render};
 use crate::db::applications::{self as store, ApplicationRow};

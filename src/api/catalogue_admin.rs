@@ -4,9 +4,10 @@ use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{post, put, HttpMessage, HttpRequest, HttpResponse};
 
+use crate::audit::Actor;
 use crate::auth::policy::{authorize, Action};
 use crate::auth::{AuthService, Caller};
-use crate::catalogue::admin::{self, Actor, DraftInput, EditorVersion, NewService};
+use crate::catalogue::admin::{self, DraftInput, EditorVersion, NewService};
 use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::views::DepartmentDetail;
 use crate::catalogue::{CatalogueCache, Render};

@@ -82,6 +82,29 @@ pub(crate) fn json_page<'a>(
     res.body(body)
 }
 
+/// A page of items serialised one by one, not cached (collections of one caller's data).
+pub(crate) fn no_store_page<T: Serialize>(
+    req: &HttpRequest,
+    public_url: &str,
+    items: &[T],
+    next_cursor: Option<String>,
+) -> HttpResponse {
+    let bodies: Vec<Bytes> = items
+        .iter()
+        .map(|o| Bytes::from(serde_json::to_vec(o).unwrap_or_default()))
+        .collect();
+    let mut res = json_page(
+        req,
+        public_url,
+        bodies.iter(),
+        next_cursor,
+        Render::One(crate::domain::lang::Lang::De),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 fn scope_description(s: Scope) -> &'static str {
     match s {
         Scope::CatalogueRead => "Read the catalogue, including drafts one may edit",

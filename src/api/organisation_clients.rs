@@ -1,59 +1,16 @@
 //! `/v1/organisations/{organisation}/clients`: the API clients an organisation's owners
-//! create for its own systems (partner software acting for the organisation).
-use actix_web::http::header;
+//! create for its own systems (partner software acting for the organisation). The rules live
+//! in `src/organisations/`; these handlers parse and render.
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{get, post, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::organisations::{audit_entry, origin, owned, require_person_or_admin};
-use crate::auth::policy::Scope;
-use crate::auth::secrets::{random_token, sha256_hex};
-use crate::auth::{state, AuthService, Caller};
-use crate::db::audit;
-use crate::db::auth::{self as aq, ClientRow};
-use crate::db::types::{SqlTime, SqlUuid};
-use crate::db::DbConnection;
-use crate::domain::FieldError;
+use super::organisations::{ctx, no_store};
+use crate::auth::{AuthService, Caller};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::json_body;
-
-#[derive(Serialize, ToSchema)]
-pub struct OrganisationClient {
-    pub client_id: String,
-    pub name: String,
-    pub scopes: String,
-    pub disabled: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A client's credentials: the secret is shown this once and stored only as a hash.
-#[derive(Serialize, ToSchema)]
-pub struct ClientCredentials {
-    pub client_id: String,
-    pub client_secret: String,
-    pub name: String,
-    pub scopes: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewClient {
-    /// 1 to 200 characters besides leading and trailing spaces.
-    #[schema(example = "Muster Treuhand booking system", max_length = 200, pattern = r"\S")]
-    pub name: String,
-    /// Space-separated; at most `applications:read applications:write`.
-    #[schema(
-        example = "applications:read applications:write",
-        pattern = "^ *applications:(read|write)( +applications:(read|write))* *$"
-    )]
-    pub scopes: String,
-}
-
-const CLIENT_SCOPES: [Scope; 2] = [Scope::ApplicationsRead, Scope::ApplicationsWrite];
+use crate::organisations::access;
+use crate::organisations::process::{self, NewClient};
+use crate::organisations::views::{self, ClientCredentials, OrganisationClient};
 
 /// Create a client of the organisation
 ///
@@ -82,68 +39,14 @@ pub async fn create_organisation_client(
     body: Bytes,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    require_person_or_admin(&caller)?;
-    let input: NewClient = json_body(&req, &body)?;
-    let mut errors = Vec::new();
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new("/name", "length", "1 to 200 characters"));
-    }
-    let scopes = match Scope::parse_list(&input.scopes) {
-        Ok(s) if !s.is_empty() && s.iter().all(|x| CLIENT_SCOPES.contains(x)) => s,
-        _ => {
-            errors.push(FieldError::new(
-                "/scopes",
-                "enum",
-                "applications:read and/or applications:write",
-            ));
-            vec![]
-        }
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let from = origin(&req);
-    let c = caller.clone();
+    access::require_person_or_admin(&caller)?;
+    let (name, scopes) = process::new_client(&json_body::<NewClient>(&req, &body)?)?;
+    let ctx = ctx(&req, &caller);
     let creds = auth
         .db
-        .write(move |conn| {
-            let org = owned(conn, &c, &path)?;
-            let secret = random_token("gcs_").map_err(ApiError::internal)?;
-            let now = SqlTime::now();
-            let row = ClientRow {
-                id: SqlUuid(Uuid::now_v7()),
-                client_id: format!("gc_{}", Uuid::now_v7().simple()),
-                name: name.clone(),
-                secret_hash: sha256_hex(&secret),
-                scopes: Scope::join(&scopes),
-                organisation_id: Some(org.id),
-                disabled_at: None,
-                created_at: now,
-                updated_at: now,
-            };
-            aq::insert_client(conn, &row)?;
-            audit::record(
-                conn,
-                &audit_entry(&c, "client.create", org.id, &from).details(json!({"client_id": row.client_id})),
-            )?;
-            Ok(ClientCredentials {
-                client_id: row.client_id,
-                client_secret: secret,
-                name,
-                scopes: row.scopes,
-            })
-        })
+        .write(move |conn| process::create_client(conn, &ctx, &path, name, &scopes))
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(creds))
-}
-
-fn org_client(conn: &mut DbConnection, org: SqlUuid, client_id: &str) -> Result<ClientRow, ApiError> {
-    aq::client_by_client_id(conn, client_id)?
-        .filter(|c| c.organisation_id == Some(org))
-        .ok_or_else(|| ApiError::not_found("No such client."))
+    Ok(no_store(HttpResponse::Created(), &views::credentials(creds)))
 }
 
 /// List the organisation's clients
@@ -165,28 +68,11 @@ pub async fn list_organisation_clients(
     path: Path<String>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    require_person_or_admin(&caller)?;
+    access::require_person_or_admin(&caller)?;
     let c = caller.clone();
-    let rows: Vec<ClientRow> = auth
-        .db
-        .run(move |conn| {
-            let org = owned(conn, &c, &path)?;
-            Ok(aq::clients_of_organisation(conn, org.id)?)
-        })
-        .await?;
-    let out: Vec<OrganisationClient> = rows
-        .into_iter()
-        .map(|r| OrganisationClient {
-            client_id: r.client_id,
-            name: r.name,
-            scopes: r.scopes,
-            disabled: r.disabled_at.is_some(),
-            created_at: r.created_at.0,
-        })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(out))
+    let rows = auth.db.run(move |conn| process::clients(conn, &c, &path)).await?;
+    let out: Vec<OrganisationClient> = rows.into_iter().map(views::client).collect();
+    Ok(no_store(HttpResponse::Ok(), &out))
 }
 
 /// Rotate a client's secret
@@ -212,32 +98,14 @@ pub async fn rotate_organisation_client_secret(
     path: Path<(String, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    require_person_or_admin(&caller)?;
-    let (org_id, client_id) = path.into_inner();
-    let from = origin(&req);
-    let c = caller.clone();
+    access::require_person_or_admin(&caller)?;
+    let (org, client) = path.into_inner();
+    let ctx = ctx(&req, &caller);
     let creds = auth
         .db
-        .write(move |conn| {
-            let org = owned(conn, &c, &org_id)?;
-            let client = org_client(conn, org.id, &client_id)?;
-            let secret = random_token("gcs_").map_err(ApiError::internal)?;
-            aq::set_client_secret_hash(conn, client.id, &sha256_hex(&secret))?;
-            audit::record(
-                conn,
-                &audit_entry(&c, "client.rotate_secret", org.id, &from).details(json!({"client_id": client.client_id})),
-            )?;
-            Ok(ClientCredentials {
-                client_id: client.client_id,
-                client_secret: secret,
-                name: client.name,
-                scopes: client.scopes,
-            })
-        })
+        .write(move |conn| process::rotate_secret(conn, &ctx, &org, &client))
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(creds))
+    Ok(no_store(HttpResponse::Ok(), &views::credentials(creds)))
 }
 
 /// Disable a client
@@ -262,22 +130,11 @@ pub async fn disable_organisation_client(
     path: Path<(String, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    require_person_or_admin(&caller)?;
-    let (org_id, client_id) = path.into_inner();
-    let from = origin(&req);
-    let c = caller.clone();
+    access::require_person_or_admin(&caller)?;
+    let (org, client) = path.into_inner();
+    let ctx = ctx(&req, &caller);
     auth.db
-        .write(move |conn| {
-            let org = owned(conn, &c, &org_id)?;
-            let client = org_client(conn, org.id, &client_id)?;
-            aq::set_client_disabled(conn, &client.client_id, true)?;
-            state::bump(conn)?;
-            audit::record(
-                conn,
-                &audit_entry(&c, "client.disable", org.id, &from).details(json!({"client_id": client.client_id})),
-            )?;
-            Ok(())
-        })
+        .write(move |conn| process::disable_client(conn, &ctx, &org, &client))
         .await?;
     auth.apply_own_change().await;
     Ok(HttpResponse::NoContent().finish())

@@ -1,5 +1,5 @@
 //! Who may see and move an application: derived from the caller, enforced in the queries.
-use crate::auth::policy::{CallerKind, Scope, StaffRole};
+use crate::auth::policy::{CallerKind, Scope};
 use crate::auth::Caller;
 use crate::db::applications::{ApplicationRow, Reader};
 use crate::db::types::SqlUuid;
@@ -8,14 +8,7 @@ use crate::error::{ApiError, ProblemKind};
 
 /// The caller's account id, when the caller is a person.
 pub fn account_of(caller: &Caller) -> Option<SqlUuid> {
-    if caller.kind == CallerKind::Client {
-        return None;
-    }
-    uuid::Uuid::parse_str(&caller.subject).ok().map(SqlUuid)
-}
-
-pub fn is_admin(caller: &Caller) -> bool {
-    caller.has(Scope::Admin) && (caller.kind == CallerKind::Client || caller.role == Some(StaffRole::Admin))
+    caller.account_id().map(SqlUuid)
 }
 
 /// Whose applications the caller reads; 403 without the `applications:read` scope.
@@ -24,7 +17,7 @@ pub fn reader(caller: &Caller) -> Result<Reader, ApiError> {
         return Err(forbidden("reading applications (needs the applications:read scope)"));
     }
     Ok(match caller.kind {
-        _ if is_admin(caller) => Reader::Staff,
+        _ if caller.is_admin() => Reader::Staff,
         CallerKind::Resident => account_of(caller).map_or(Reader::Nobody, Reader::Account),
         CallerKind::Client => caller
             .organisation
@@ -64,7 +57,7 @@ pub fn forbidden(what: &str) -> ApiError {
 /// The caller's standing towards an application it can see.
 pub fn mover(caller: &Caller, app: &ApplicationRow) -> Option<Mover> {
     let processes = caller.has(Scope::ApplicationsProcess)
-        && (is_admin(caller) || (caller.kind == CallerKind::Staff && caller.department == Some(app.department_id.0)));
+        && (caller.is_admin() || (caller.kind == CallerKind::Staff && caller.department == Some(app.department_id.0)));
     if processes {
         return Some(Mover::Processor);
     }
@@ -84,5 +77,5 @@ pub fn mover(caller: &Caller, app: &ApplicationRow) -> Option<Mover> {
 
 /// Whether the caller sees internal notes, assignees and actor ids (staff, admin clients).
 pub fn is_staff_view(caller: &Caller) -> bool {
-    caller.kind == CallerKind::Staff || is_admin(caller)
+    caller.kind == CallerKind::Staff || caller.is_admin()
 }

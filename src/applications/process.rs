@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::access::{self, mover};
 use super::records::{self, record, Change, Note};
+use crate::audit::Actor;
 use crate::auth::Caller;
-use crate::catalogue::admin::Actor;
 use crate::catalogue::snapshot::{ServiceEntry, Snapshot, VersionEntry};
 use crate::db::applications::{self as store, ApplicationRow};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};

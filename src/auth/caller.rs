@@ -30,6 +30,25 @@ impl Caller {
         self.scopes.contains(&scope)
     }
 
+    /// An administrator: a staff administrator, or a client given the `admin` scope (the
+    /// city's own tooling). The one definition; every layer asks this.
+    pub fn is_admin(&self) -> bool {
+        self.has(Scope::Admin) && (self.kind == CallerKind::Client || self.role == Some(StaffRole::Admin))
+    }
+
+    /// The account of a person (resident or staff); None for a client.
+    pub fn account_id(&self) -> Option<Uuid> {
+        if self.kind == CallerKind::Client {
+            return None;
+        }
+        Uuid::parse_str(&self.subject).ok()
+    }
+
+    /// The account of a resident; None for staff and clients.
+    pub fn resident_account(&self) -> Option<Uuid> {
+        self.account_id().filter(|_| self.kind == CallerKind::Resident)
+    }
+
     fn from_claims(claims: Arc<Claims>) -> Caller {
         Caller {
             kind: claims.kind,

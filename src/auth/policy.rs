@@ -91,6 +91,13 @@ impl CallerKind {
             CallerKind::Client => "client",
         }
     }
+
+    /// The kind a stored text names (accounts keep `resident` or `staff`).
+    pub fn parse(s: &str) -> Option<CallerKind> {
+        [CallerKind::Resident, CallerKind::Staff, CallerKind::Client]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

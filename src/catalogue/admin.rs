@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::audit::Actor;
 use crate::auth::policy::may_edit_department;
 use crate::auth::Caller;
-use crate::db::audit::{self, AuditEntry};
 use crate::db::catalogue::{bump_revision, search_document};
 use crate::db::models::{DepartmentRow, ServiceRow, ServiceVersionRow};
 use crate::db::schema::{categories, departments, service_versions as v, services};
@@ -18,44 +18,6 @@ use crate::domain::catalogue::{DepartmentInput, FormDefinition, ServiceContent, 
 use crate::domain::{forms, FieldError};
 use crate::error::{ApiError, ProblemKind};
 use crate::http::conditional::check_revision;
-
-/// Where a change comes from, for the audit log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub kind: &'static str,
-    pub id: String,
-    pub ip: Option<String>,
-    pub request_id: Option<String>,
-}
-
-impl Actor {
-    pub fn of(caller: &Caller, ip: Option<String>, request_id: Option<String>) -> Actor {
-        Actor {
-            kind: caller.kind.as_str(),
-            id: caller.subject.clone(),
-            ip,
-            request_id,
-        }
-    }
-
-    /// An audit entry of this actor about a target.
-    pub(crate) fn entry(&self, action: &str, target: &str, id: String) -> AuditEntry {
-        AuditEntry::new(action, self.kind, Some(self.id.clone()))
-            .target(target, id)
-            .from(self.ip.clone(), self.request_id.clone())
-    }
-
-    pub(crate) fn audit(
-        &self,
-        conn: &mut DbConnection,
-        action: &str,
-        target: &str,
-        id: String,
-        details: serde_json::Value,
-    ) -> QueryResult<()> {
-        audit::record(conn, &self.entry(action, target, id).details(details))
-    }
-}
 
 /// The body of a draft: everything a version says.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

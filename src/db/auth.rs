@@ -82,6 +82,14 @@ pub fn insert_account(conn: &mut DbConnection, row: &AccountRow) -> QueryResult<
     Ok(())
 }
 
+impl AccountRow {
+    /// A resident's account that is not disabled.
+    pub fn is_active_resident(&self) -> bool {
+        crate::auth::policy::CallerKind::parse(&self.kind) == Some(crate::auth::policy::CallerKind::Resident)
+            && self.disabled_at.is_none()
+    }
+}
+
 pub fn client_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<ClientRow>> {
     clients::table
         .filter(clients::client_id.eq(client_id))

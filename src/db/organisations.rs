@@ -29,6 +29,15 @@ pub struct MembershipRow {
     pub created_at: SqlTime,
 }
 
+impl OrganisationRow {
+    /// Its state. A stored text that is no state (none is written) reads as rejected, which
+    /// grants nothing.
+    pub fn status(&self) -> crate::domain::organisation::OrganisationStatus {
+        use crate::domain::organisation::OrganisationStatus;
+        OrganisationStatus::parse(&self.status).unwrap_or(OrganisationStatus::Rejected)
+    }
+}
+
 pub fn by_id(conn: &mut DbConnection, id: uuid::Uuid) -> QueryResult<Option<OrganisationRow>> {
     o::table
         .find(SqlUuid(id))

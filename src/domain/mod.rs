@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod documents;
 pub mod forms;
 pub mod lang;
+pub mod organisation;
 pub mod search;
 pub mod status;
 pub mod submission;

@@ -26,6 +26,15 @@ pub struct HttpSettings {
 /// The client's address: the TCP peer, or, when the peer is a trusted proxy, the right-most
 /// address of `X-Forwarded-For` that is not itself a trusted proxy (what a proxy appended;
 /// anything left of it could be forged by the client).
+/// Who acts in this request, and from where, for the audit log.
+pub fn actor(req: &HttpRequest, caller: &crate::auth::Caller) -> crate::audit::Actor {
+    crate::audit::Actor::of(
+        caller,
+        client_ip(req),
+        req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+    )
+}
+
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
     let peer = req.peer_addr()?.ip();
     let trusted = req

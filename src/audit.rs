@@ -1,0 +1,44 @@
+//! Who a change is recorded against in the audit log: used by every layer that changes data.
+use diesel::QueryResult;
+
+use crate::auth::Caller;
+use crate::db::audit::{self, AuditEntry};
+use crate::db::DbConnection;
+
+/// Where a change comes from, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: String,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn of(caller: &Caller, ip: Option<String>, request_id: Option<String>) -> Actor {
+        Actor {
+            kind: caller.kind.as_str(),
+            id: caller.subject.clone(),
+            ip,
+            request_id,
+        }
+    }
+
+    /// An audit entry of this actor about a target.
+    pub(crate) fn entry(&self, action: &str, target: &str, id: String) -> AuditEntry {
+        AuditEntry::new(action, self.kind, Some(self.id.clone()))
+            .target(target, id)
+            .from(self.ip.clone(), self.request_id.clone())
+    }
+
+    pub(crate) fn audit(
+        &self,
+        conn: &mut DbConnection,
+        action: &str,
+        target: &str,
+        id: String,
+        details: serde_json::Value,
+    ) -> QueryResult<()> {
+        audit::record(conn, &self.entry(action, target, id).details(details))
+    }
+}
