@@ -33,7 +33,7 @@ pub fn create_client(
     if let Some(org) = organisation {
         let found = crate::db::organisations::by_id(conn, org)?;
         anyhow::ensure!(
-            found.is_some_and(|o| o.status == "verified"),
+            found.is_some_and(|o| o.status() == crate::domain::organisation::OrganisationStatus::Verified),
             "--organisation: no verified organisation {org}"
         );
     }

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::access::{self, mover};
 use super::records::{self, record, Change, Note};
 use crate::audit::Actor;
+use crate::auth::policy::StaffRole;
 use crate::auth::Caller;
 use crate::catalogue::snapshot::{ServiceEntry, Snapshot, VersionEntry};
 use crate::db::applications::{self as store, ApplicationRow};
@@ -253,8 +254,8 @@ fn applicant(
         }
         CallerKind::Staff => return Err(access::forbidden("applying (staff process applications)")),
     };
-    let status = crate::db::organisations::by_id(conn, org.0)?.map(|o| o.status);
-    if status.as_deref() != Some("verified") {
+    let status = crate::db::organisations::by_id(conn, org.0)?.map(|o| o.status());
+    if status != Some(crate::domain::organisation::OrganisationStatus::Verified) {
         return Err(field(
             "/applicant/organisation",
             "not_verified",
@@ -720,9 +721,8 @@ pub fn assign(
     if let Some(a) = input.assignee {
         let acc = crate::db::auth::account_by_id(conn, a)?;
         let ok = acc.is_some_and(|acc| {
-            acc.kind == "staff"
-                && acc.disabled_at.is_none()
-                && (acc.role.as_deref() == Some("admin") || acc.department_id == Some(row.department_id))
+            acc.is_active_staff()
+                && (acc.staff_role() == Some(StaffRole::Admin) || acc.department_id == Some(row.department_id))
         });
         if !ok {
             return Err(field(

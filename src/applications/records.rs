@@ -25,6 +25,27 @@ pub(crate) enum Change {
 }
 
 impl Change {
+    const ALL: [Change; 8] = [
+        Change::Created,
+        Change::DataChanged,
+        Change::Submitted,
+        Change::StatusChanged,
+        Change::Withdrawn,
+        Change::Assigned,
+        Change::DocumentAdded,
+        Change::DocumentRemoved,
+    ];
+
+    /// The change a stored history action names.
+    pub(crate) fn parse(action: &str) -> Option<Change> {
+        Change::ALL.into_iter().find(|c| c.action() == action)
+    }
+
+    /// Seen by staff only (who works on an application is the city's business).
+    pub(crate) fn staff_only(self) -> bool {
+        matches!(self, Change::Assigned)
+    }
+
     fn action(self) -> &'static str {
         match self {
             Change::Created => "created",
@@ -172,5 +193,22 @@ pub(crate) fn of_move(to: crate::domain::application::Phase) -> Change {
         Phase::Submitted => Change::Submitted,
         Phase::Withdrawn => Change::Withdrawn,
         _ => Change::StatusChanged,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Change;
+
+    #[test]
+    fn history_actions_keep_their_stored_text() {
+        for c in Change::ALL {
+            assert_eq!(Change::parse(c.action()), Some(c));
+        }
+        assert_eq!(Change::Assigned.action(), "assigned");
+        assert_eq!(Change::DocumentAdded.action(), "document_added");
+        assert_eq!(Change::parse("unknown"), None);
+        let staff_only: Vec<Change> = Change::ALL.into_iter().filter(|c| c.staff_only()).collect();
+        assert_eq!(staff_only, [Change::Assigned]);
     }
 }

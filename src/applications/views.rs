@@ -1,5 +1,6 @@
 //! How applications look over HTTP: to their applicant, to staff, and on the public tracking
 //! page (which shows no personal data).
+use super::records::Change;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -275,7 +276,7 @@ pub fn history(snap: &Snapshot, app: &ApplicationRow, rows: Vec<HistoryRow>, sta
             .unwrap_or(true)
     };
     rows.into_iter()
-        .filter(|h| staff || h.action != "assigned")
+        .filter(|h| staff || !Change::parse(&h.action).is_some_and(Change::staff_only))
         .map(|h| {
             let shown = public(&h.from_step) && public(&h.to_step);
             let hide_steps = !(staff || shown);

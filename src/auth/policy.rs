@@ -71,57 +71,7 @@ impl Scope {
     }
 }
 
-/// Who is calling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CallerKind {
-    /// A person with a guichet account (a resident, possibly acting for an organisation).
-    Resident,
-    /// City staff: a clerk of a department or an administrator.
-    Staff,
-    /// A partner system calling with client credentials.
-    Client,
-}
-
-impl CallerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallerKind::Resident => "resident",
-            CallerKind::Staff => "staff",
-            CallerKind::Client => "client",
-        }
-    }
-
-    /// The kind a stored text names (accounts keep `resident` or `staff`).
-    pub fn parse(s: &str) -> Option<CallerKind> {
-        [CallerKind::Resident, CallerKind::Staff, CallerKind::Client]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffRole {
-    Clerk,
-    Admin,
-}
-
-impl StaffRole {
-    pub fn parse(s: &str) -> Option<StaffRole> {
-        match s {
-            "clerk" => Some(StaffRole::Clerk),
-            "admin" => Some(StaffRole::Admin),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StaffRole::Clerk => "clerk",
-            StaffRole::Admin => "admin",
-        }
-    }
-}
+pub use crate::domain::account::{CallerKind, StaffRole};
 
 /// The scopes an account of this kind and role gets when it signs in.
 pub fn account_scopes(kind: CallerKind, role: Option<StaffRole>) -> Vec<Scope> {

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use super::schema::{accounts, clients, refresh_tokens};
 use super::types::{SqlTime, SqlUuid};
 use super::DbConnection;
+use crate::domain::account::{CallerKind, StaffRole};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = accounts)]
@@ -83,10 +84,24 @@ pub fn insert_account(conn: &mut DbConnection, row: &AccountRow) -> QueryResult<
 }
 
 impl AccountRow {
+    /// The kind of account (`resident` or `staff`, as stored).
+    pub fn kind(&self) -> Option<CallerKind> {
+        CallerKind::parse(&self.kind)
+    }
+
+    /// A staff account's role (`clerk` or `admin`, as stored).
+    pub fn staff_role(&self) -> Option<StaffRole> {
+        self.role.as_deref().and_then(StaffRole::parse)
+    }
+
     /// A resident's account that is not disabled.
     pub fn is_active_resident(&self) -> bool {
-        crate::auth::policy::CallerKind::parse(&self.kind) == Some(crate::auth::policy::CallerKind::Resident)
-            && self.disabled_at.is_none()
+        self.kind() == Some(CallerKind::Resident) && self.disabled_at.is_none()
+    }
+
+    /// A staff account that is not disabled.
+    pub fn is_active_staff(&self) -> bool {
+        self.kind() == Some(CallerKind::Staff) && self.disabled_at.is_none()
     }
 }
 

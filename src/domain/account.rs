@@ -1,5 +1,60 @@
-//! Account registration input, parsed.
+//! Accounts: their kinds and staff roles (stored as text), and registration input, parsed.
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 use crate::domain::FieldError;
+
+/// Who is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerKind {
+    /// A person with a guichet account (a resident, possibly acting for an organisation).
+    Resident,
+    /// City staff: a clerk of a department or an administrator.
+    Staff,
+    /// A partner system calling with client credentials.
+    Client,
+}
+
+impl CallerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallerKind::Resident => "resident",
+            CallerKind::Staff => "staff",
+            CallerKind::Client => "client",
+        }
+    }
+
+    /// The kind a stored text names (accounts keep `resident` or `staff`).
+    pub fn parse(s: &str) -> Option<CallerKind> {
+        [CallerKind::Resident, CallerKind::Staff, CallerKind::Client]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    Clerk,
+    Admin,
+}
+
+impl StaffRole {
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        match s {
+            "clerk" => Some(StaffRole::Clerk),
+            "admin" => Some(StaffRole::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Clerk => "clerk",
+            StaffRole::Admin => "admin",
+        }
+    }
+}
 
 /// A normalised e-mail address (trimmed, lower case, plausible shape).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,5 +183,27 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::{CallerKind, StaffRole};
+
+    #[test]
+    fn kinds_and_roles_keep_their_stored_text() {
+        for (k, text) in [
+            (CallerKind::Resident, "resident"),
+            (CallerKind::Staff, "staff"),
+            (CallerKind::Client, "client"),
+        ] {
+            assert_eq!(k.as_str(), text);
+            assert_eq!(CallerKind::parse(text), Some(k));
+        }
+        for (r, text) in [(StaffRole::Clerk, "clerk"), (StaffRole::Admin, "admin")] {
+            assert_eq!(r.as_str(), text);
+            assert_eq!(StaffRole::parse(text), Some(r));
+        }
+        assert_eq!(CallerKind::parse("Staff"), None);
     }
 }
