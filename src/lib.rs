@@ -8,6 +8,7 @@
 //! - [`audit`]: who a change is recorded against.
 //! - [`domain`]: types with `parse` constructors and rules, no I/O.
 //! - [`db`]: diesel schema, models and queries, one code base for SQLite and PostgreSQL.
+pub mod accounts;
 pub mod admin;
 pub mod api;
 pub mod app;

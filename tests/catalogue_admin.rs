@@ -532,3 +532,49 @@ async fn retiring_takes_the_current_etag_and_hides_the_service_from_listings() {
     let log: Value = log.json().await.unwrap();
     assert_eq!(log["data"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_staff_member_s_profile_change_is_audited_as_staff() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let admin = login(&app, "admin@thun.ch", "admin", None).await;
+    let me = app
+        .client
+        .get(app.url("/v1/me"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let tag = etag(&me);
+    let id = me.json::<Value>().await.unwrap()["subject"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .client
+        .request(Method::PATCH, app.url("/v1/me"))
+        .bearer_auth(&admin)
+        .header("If-Match", tag)
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"display_name": "Verwaltung"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let log: Value = app
+        .client
+        .get(app.url("/v1/audit-events?action=account.update"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = log["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    // the caller's own kind (it was recorded as "resident" whoever changed their profile)
+    assert_eq!(entries[0]["actor_kind"], "staff", "{log}");
+    assert_eq!(entries[0]["actor_id"], id.as_str());
+    assert_eq!(entries[0]["target_id"], id.as_str());
+}

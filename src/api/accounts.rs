@@ -327,7 +327,7 @@ pub async fn confirm_password_reset(
             let row = q::account_by_id(c, account.0)?.ok_or_else(bad_token)?;
             q::update_profile(c, account.0, row.revision + 1, None, Some(new_hash.clone()))?;
             q::mark_email_verified(c, account)?;
-            crate::api::oauth::end_all_sessions(c, account.0, ttl)?;
+            crate::auth::sessions::end_all_sessions(c, account.0, ttl)?;
             audit::record(
                 c,
                 &AuditEntry::new("account.reset_password", "resident", Some(account.0.to_string()))

@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 
 use crate::auth::policy::{account_scopes, CallerKind, Scope, StaffRole};
 use crate::auth::secrets::{random_token, same_hash, sha256_hex, verify_password};
-use crate::auth::state::{self, SESSION_PREFIX};
+use crate::auth::sessions::revoke_session;
+use crate::auth::state;
 use crate::auth::tokens::{Claims, Grant};
 use crate::auth::AuthService;
 use crate::db::audit::{self, AuditEntry};
@@ -579,26 +580,6 @@ fn kind_name(k: CallerKind) -> &'static str {
         CallerKind::Staff => "staff",
         CallerKind::Client => "client",
     }
-}
-
-/// Ends every sign-in session of an account (after a password change).
-pub fn end_all_sessions(
-    conn: &mut DbConnection,
-    account: uuid::Uuid,
-    access_ttl: std::time::Duration,
-) -> Result<(), ApiError> {
-    for family in q::open_sessions(conn, account)? {
-        revoke_session(conn, family, access_ttl)?;
-    }
-    Ok(())
-}
-
-/// Revokes a whole sign-in session: its refresh tokens and, through `sid`, its access tokens.
-fn revoke_session(conn: &mut DbConnection, family: SqlUuid, access_ttl: std::time::Duration) -> Result<(), ApiError> {
-    q::revoke_family(conn, family)?;
-    let until = SqlTime(SqlTime::now().0 + chrono::Duration::seconds(access_ttl.as_secs() as i64 + 60));
-    state::revoke_jti(conn, &format!("{SESSION_PREFIX}{}", family.0), until)?;
-    Ok(())
 }
 
 async fn refresh_grant(

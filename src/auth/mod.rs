@@ -6,6 +6,7 @@ pub mod keys;
 pub mod policy;
 pub mod secrets;
 pub mod service;
+pub mod sessions;
 pub mod state;
 pub mod tokens;
 
