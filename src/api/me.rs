@@ -7,7 +7,7 @@ use crate::accounts::process::{self, MePatch};
 use crate::accounts::{access, views::Me};
 use crate::auth::{AuthService, Caller};
 use crate::error::{ApiError, Problem};
-use crate::http::conditional::required_revision;
+use crate::http::conditional::{json_with_revision, required_revision};
 use crate::http::extract::{json_body, StrictQuery};
 
 /// Who am I
@@ -35,16 +35,7 @@ pub async fn get_me(
 async fn me_response(caller: &Caller, auth: &AuthService) -> Result<HttpResponse, ApiError> {
     let c = caller.clone();
     let (me, revision) = auth.db.run(move |conn| process::profile(conn, &c)).await?;
-    let body = Bytes::from(serde_json::to_vec(&me).map_err(ApiError::internal)?);
-    let mut rendered = crate::catalogue::snapshot::Rendered::from_bytes(body, "de");
-    if let Some(rev) = revision {
-        rendered = rendered.with_revision(rev);
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("ETag", rendered.etag.clone()))
-        .content_type("application/json")
-        .body(rendered.body))
+    Ok(json_with_revision(HttpResponse::Ok(), &me, revision))
 }
 
 /// Change my profile

@@ -65,15 +65,18 @@ pub fn check_revision(expected: i64, current: i64) -> Result<(), crate::error::A
     }
 }
 
-/// A JSON answer of a resource with a revision: `ETag` `"r<revision>-<digest>"` (for
-/// `If-Match` on its writes), not cached.
+/// A JSON answer of a resource, not cached, with its ETag: `"r<revision>-<digest>"` (for
+/// `If-Match` on its writes) when it has a revision, else the digest alone.
 pub fn json_with_revision<T: serde::Serialize>(
     mut res: actix_web::HttpResponseBuilder,
     v: &T,
-    revision: i64,
+    revision: impl Into<Option<i64>>,
 ) -> HttpResponse {
     let body = actix_web::web::Bytes::from(serde_json::to_vec(v).unwrap_or_default());
-    let r = Rendered::from_bytes(body, "de").with_revision(revision);
+    let mut r = Rendered::from_bytes(body, "de");
+    if let Some(rev) = revision.into() {
+        r = r.with_revision(rev);
+    }
     res.insert_header((header::ETAG, r.etag.clone()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")
