@@ -1,6 +1,5 @@
 //! Operator commands run from the command line (`guichet client|user|keys ...`). Each change
 //! is written with its audit entry in one transaction; the actor is `operator`.
-use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::auth::policy::{Scope, StaffRole};
@@ -8,7 +7,6 @@ use crate::auth::secrets::{hash_password, random_token, sha256_hex};
 use crate::auth::{keys, state};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::auth::{self as q, AccountRow, ClientRow};
-use crate::db::schema::departments;
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::{write_tx, DbConnection};
 
@@ -96,20 +94,7 @@ pub fn create_user(
     let department_id = match department {
         None => None,
         Some(key) => {
-            let by_slug: Option<SqlUuid> = departments::table
-                .filter(departments::slug.eq(key))
-                .select(departments::id)
-                .first(conn)
-                .optional()?;
-            let id = match (by_slug, uuid::Uuid::parse_str(key)) {
-                (Some(id), _) => Some(id),
-                (None, Ok(u)) => departments::table
-                    .find(SqlUuid(u))
-                    .select(departments::id)
-                    .first(conn)
-                    .optional()?,
-                (None, Err(_)) => None,
-            };
+            let id = crate::db::catalogue_admin::find_department(conn, key)?.map(|d| d.id);
             Some(id.ok_or_else(|| anyhow::anyhow!("--department: no department '{key}'"))?)
         }
     };
@@ -126,22 +111,12 @@ pub fn create_user(
         password.chars().count() >= 12,
         "the password needs at least 12 characters"
     );
-    let now = SqlTime::now();
     let row = AccountRow {
-        id: SqlUuid(uuid::Uuid::now_v7()),
-        email: Some(email.clone()),
         password_hash: Some(hash_password(&password).map_err(anyhow::Error::msg)?),
-        kind: "staff".into(),
         role: Some(role.as_str().into()),
         department_id,
-        display_name: None,
-        email_verified_at: Some(now),
-        disabled_at: None,
-        external_issuer: None,
-        external_subject: None,
-        created_at: now,
-        updated_at: now,
-        revision: 1,
+        email_verified_at: Some(SqlTime::now()),
+        ..AccountRow::new(crate::domain::account::CallerKind::Staff, Some(email.clone()))
     };
     write_tx(conn, |c| -> anyhow::Result<()> {
         anyhow::ensure!(

@@ -5,6 +5,21 @@ use crate::auth::Caller;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::DbConnection;
 
+/// Where a request comes from (for a change by no one signed in, the whole of its actor).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Origin {
+    /// An audit entry of an action by `actor_kind` (`anonymous`, or the account acting
+    /// without a token, e.g. through a link sent by mail), from this origin.
+    pub fn entry(&self, action: &str, actor_kind: &str, actor_id: Option<String>) -> AuditEntry {
+        AuditEntry::new(action, actor_kind, actor_id).from(self.ip.clone(), self.request_id.clone())
+    }
+}
+
 /// Where a change comes from, for the audit log.
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -24,6 +24,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod mail;
+pub mod oauth;
 pub mod organisations;
 pub mod storage;
 pub mod telemetry;

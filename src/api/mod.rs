@@ -10,7 +10,6 @@ pub mod health;
 pub mod links;
 pub mod me;
 pub mod oauth;
-pub mod oauth_exchange;
 pub mod organisation_clients;
 pub mod organisations;
 pub mod problems;

@@ -11,31 +11,18 @@ use std::time::Duration;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use chrono::Utc;
-use diesel::prelude::*;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde_json::{json, Value};
 
 use super::secrets::random_bytes;
-use crate::db::schema::signing_keys as k;
+use crate::db::keys as q;
+pub use crate::db::keys::KeyRow;
 use crate::db::types::SqlTime;
 use crate::db::DbConnection;
 
 /// How long clients may cache the JWKS (its `Cache-Control: max-age`).
 pub const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = k)]
-pub struct KeyRow {
-    pub kid: String,
-    pub algorithm: String,
-    pub private_key: String,
-    pub public_key: String,
-    pub created_at: SqlTime,
-    pub sign_from: SqlTime,
-    pub retired_at: Option<SqlTime>,
-    pub publish_until: Option<SqlTime>,
-}
 
 /// The keys one instance uses: the one it signs with, those it accepts, and the JWKS.
 pub struct KeySet {
@@ -65,16 +52,11 @@ fn new_key_row(sign_from: SqlTime) -> Result<KeyRow, String> {
 /// Creates the first key when there is none that can sign now (first start).
 pub fn ensure_signing_key(conn: &mut DbConnection) -> anyhow::Result<bool> {
     let now = SqlTime::now();
-    let usable: i64 = k::table
-        .filter(k::sign_from.le(now))
-        .filter(k::retired_at.is_null().or(k::retired_at.gt(now)))
-        .count()
-        .get_result(conn)?;
-    if usable > 0 {
+    if q::usable_keys(conn, now)? > 0 {
         return Ok(false);
     }
     let row = new_key_row(now).map_err(anyhow::Error::msg)?;
-    diesel::insert_into(k::table).values(&row).execute(conn)?;
+    q::insert_key(conn, &row)?;
     tracing::info!(kid = %row.kid, "created the first token signing key");
     Ok(true)
 }
@@ -86,21 +68,15 @@ pub fn rotate(conn: &mut DbConnection, activate_in: Duration, token_ttl: Duratio
     let sign_from = SqlTime(now + chrono::Duration::from_std(activate_in)?);
     let publish_until = SqlTime(sign_from.0 + chrono::Duration::from_std(token_ttl)? + chrono::Duration::seconds(60));
     let row = new_key_row(sign_from).map_err(anyhow::Error::msg)?;
-    diesel::update(k::table.filter(k::retired_at.is_null()))
-        .set((k::retired_at.eq(sign_from), k::publish_until.eq(publish_until)))
-        .execute(conn)?;
-    diesel::insert_into(k::table).values(&row).execute(conn)?;
+    q::retire_keys(conn, sign_from, publish_until)?;
+    q::insert_key(conn, &row)?;
     Ok(row.kid)
 }
 
 /// Reads the keys in force now.
 pub fn load(conn: &mut DbConnection) -> anyhow::Result<KeySet> {
     let now = SqlTime::now();
-    let rows: Vec<KeyRow> = k::table
-        .filter(k::publish_until.is_null().or(k::publish_until.gt(now)))
-        .order(k::sign_from.desc())
-        .select(KeyRow::as_select())
-        .load(conn)?;
+    let rows = q::published_keys(conn, now)?;
     let mut set = KeySet {
         signing: None,
         verifying: HashMap::new(),

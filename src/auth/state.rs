@@ -4,11 +4,10 @@
 //! every instance within 2 s.
 use std::collections::HashSet;
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
-use crate::db::schema::{accounts, clients, revoked_tokens, security_revision};
-use crate::db::types::{SqlTime, SqlUuid};
-use crate::db::DbConnection;
+pub use crate::db::security::{bump, revision, revoke_jti};
+use crate::db::{security, DbConnection};
 
 /// Prefix of a `revoked_tokens.jti` that revokes a whole sign-in session (refresh family).
 pub const SESSION_PREFIX: &str = "sid:";
@@ -22,67 +21,19 @@ pub struct SecurityState {
     pub disabled_accounts: HashSet<String>,
 }
 
-pub fn revision(conn: &mut DbConnection) -> QueryResult<i64> {
-    security_revision::table.select(security_revision::revision).first(conn)
-}
-
-pub fn bump(conn: &mut DbConnection) -> QueryResult<()> {
-    diesel::update(security_revision::table)
-        .set(security_revision::revision.eq(security_revision::revision + 1))
-        .execute(conn)?;
-    Ok(())
-}
-
 pub fn load(conn: &mut DbConnection) -> QueryResult<SecurityState> {
-    let now = SqlTime::now();
-    let revision = revision(conn)?;
-    let jtis: Vec<String> = revoked_tokens::table
-        .filter(revoked_tokens::expires_at.gt(now))
-        .select(revoked_tokens::jti)
-        .load(conn)?;
-    let disabled_clients: HashSet<String> = clients::table
-        .filter(clients::disabled_at.is_not_null())
-        .select(clients::client_id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
-    let disabled_accounts: HashSet<String> = accounts::table
-        .filter(accounts::disabled_at.is_not_null())
-        .select(accounts::id)
-        .load::<SqlUuid>(conn)?
-        .into_iter()
-        .map(|u| u.0.to_string())
-        .collect();
+    let current = security::current(conn)?;
     let mut state = SecurityState {
-        revision,
-        disabled_clients,
-        disabled_accounts,
+        revision: current.revision,
+        disabled_clients: current.disabled_clients.into_iter().collect(),
+        disabled_accounts: current.disabled_accounts.into_iter().map(|u| u.0.to_string()).collect(),
         ..Default::default()
     };
-    for j in jtis {
+    for j in current.jtis {
         match j.strip_prefix(SESSION_PREFIX) {
             Some(sid) => state.revoked_sessions.insert(sid.to_string()),
             None => state.revoked_jtis.insert(j),
         };
     }
     Ok(state)
-}
-
-/// Records a revoked access token (or session) until `expires_at`, after which the token
-/// could not be used anyway.
-pub fn revoke_jti(conn: &mut DbConnection, jti: &str, expires_at: SqlTime) -> QueryResult<()> {
-    let exists: i64 = revoked_tokens::table
-        .filter(revoked_tokens::jti.eq(jti))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
-        diesel::insert_into(revoked_tokens::table)
-            .values((
-                revoked_tokens::jti.eq(jti),
-                revoked_tokens::expires_at.eq(expires_at),
-                revoked_tokens::revoked_at.eq(SqlTime::now()),
-            ))
-            .execute(conn)?;
-    }
-    bump(conn)
 }

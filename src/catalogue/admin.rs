@@ -1,7 +1,6 @@
 //! Editing the catalogue: departments, services, draft versions, publishing and retiring.
 //! Every change runs in one write transaction with its audit entry and, when it changes what
 //! the public sees, bumps the catalogue revision so that every instance reloads within 2 s.
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -10,11 +9,13 @@ use crate::audit::Actor;
 use crate::auth::policy::may_edit_department;
 use crate::auth::Caller;
 use crate::db::catalogue::{bump_revision, search_document};
+use crate::db::catalogue_admin as q;
 use crate::db::models::{DepartmentRow, ServiceRow, ServiceVersionRow};
-use crate::db::schema::{categories, departments, service_versions as v, services};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
-use crate::domain::catalogue::{DepartmentInput, FormDefinition, ServiceContent, ServiceInput};
+use crate::domain::catalogue::{
+    DepartmentInput, FormDefinition, ServiceContent, ServiceInput, ServiceStatus, VersionState,
+};
 use crate::domain::{forms, FieldError};
 use crate::error::{ApiError, ProblemKind};
 use crate::http::conditional::check_revision;
@@ -82,30 +83,15 @@ fn conflict(detail: impl Into<String>) -> ApiError {
 }
 
 fn find_department(conn: &mut DbConnection, key: &str) -> Result<Option<DepartmentRow>, ApiError> {
-    let mut q = departments::table.select(DepartmentRow::as_select()).into_boxed();
-    q = match uuid::Uuid::parse_str(key) {
-        Ok(id) => q.filter(departments::id.eq(SqlUuid(id))),
-        Err(_) => q.filter(departments::slug.eq(key.to_string())),
-    };
-    Ok(q.first(conn).optional()?)
+    Ok(q::find_department(conn, key)?)
 }
 
 pub fn find_service(conn: &mut DbConnection, key: &str) -> Result<Option<ServiceRow>, ApiError> {
-    let mut q = services::table.select(ServiceRow::as_select()).into_boxed();
-    q = match uuid::Uuid::parse_str(key) {
-        Ok(id) => q.filter(services::id.eq(SqlUuid(id))),
-        Err(_) => q.filter(services::slug.eq(key.to_string())),
-    };
-    Ok(q.first(conn).optional()?)
+    Ok(q::find_service(conn, key)?)
 }
 
 fn find_version(conn: &mut DbConnection, service: SqlUuid, n: i32) -> Result<Option<ServiceVersionRow>, ApiError> {
-    Ok(v::table
-        .filter(v::service_id.eq(service))
-        .filter(v::version.eq(n))
-        .select(ServiceVersionRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(q::find_version(conn, service, n)?)
 }
 
 /// The service, if the caller may edit it; a draft-only service of another department is a
@@ -113,7 +99,7 @@ fn find_version(conn: &mut DbConnection, service: SqlUuid, n: i32) -> Result<Opt
 fn editable_service(conn: &mut DbConnection, caller: &Caller, key: &str) -> Result<ServiceRow, ApiError> {
     let s = find_service(conn, key)?.ok_or_else(|| ApiError::not_found(format!("No service '{key}'.")))?;
     if !may_edit_department(caller, s.department_id.0) {
-        if s.status == "draft" {
+        if s.status() == Some(ServiceStatus::Draft) {
             return Err(ApiError::not_found(format!("No service '{key}'.")));
         }
         return Err(ApiError::new(
@@ -151,6 +137,31 @@ pub fn check_department(d: &mut DepartmentInput) -> Result<(), ApiError> {
     }
 }
 
+/// A department's row as `input` describes it.
+fn department_row(
+    id: SqlUuid,
+    input: DepartmentInput,
+    revision: i64,
+    created_at: SqlTime,
+    now: SqlTime,
+) -> DepartmentRow {
+    DepartmentRow {
+        id,
+        slug: input.slug,
+        name: SqlJson(json!(input.name)),
+        directorate: input.directorate,
+        email: input.email,
+        phone: input.phone,
+        address: input.address,
+        website: input.website,
+        contact_verified: SqlJson(json!(input.contact_verified)),
+        source: input.source,
+        revision,
+        created_at,
+        updated_at: now,
+    }
+}
+
 pub fn create_department(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -165,22 +176,8 @@ pub fn create_department(
         return Err(conflict(format!("A department '{}' exists already.", input.slug)));
     }
     let now = SqlTime::now();
-    let row = DepartmentRow {
-        id: SqlUuid(uuid::Uuid::now_v7()),
-        slug: input.slug.clone(),
-        name: SqlJson(json!(input.name)),
-        directorate: input.directorate,
-        email: input.email,
-        phone: input.phone,
-        address: input.address,
-        website: input.website,
-        contact_verified: SqlJson(json!(input.contact_verified)),
-        source: input.source,
-        revision: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    diesel::insert_into(departments::table).values(&row).execute(conn)?;
+    let row = department_row(SqlUuid(uuid::Uuid::now_v7()), input, 1, now, now);
+    q::insert_department(conn, &row)?;
     bump_revision(conn)?;
     actor.audit(
         conn,
@@ -213,21 +210,8 @@ pub fn update_department(
         return Err(ApiError::validation(errors));
     }
     check_revision(expected, row.revision)?;
-    let now = SqlTime::now();
-    diesel::update(departments::table.find(row.id))
-        .set((
-            departments::name.eq(SqlJson(json!(input.name))),
-            departments::directorate.eq(&input.directorate),
-            departments::email.eq(&input.email),
-            departments::phone.eq(&input.phone),
-            departments::address.eq(&input.address),
-            departments::website.eq(&input.website),
-            departments::contact_verified.eq(SqlJson(json!(input.contact_verified))),
-            departments::source.eq(&input.source),
-            departments::revision.eq(row.revision + 1),
-            departments::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let changed = department_row(row.id, input, row.revision + 1, row.created_at, SqlTime::now());
+    q::update_department(conn, &changed)?;
     bump_revision(conn)?;
     actor.audit(
         conn,
@@ -260,7 +244,7 @@ fn version_row(
         id: SqlUuid(uuid::Uuid::now_v7()),
         service_id: service,
         version: n,
-        state: "draft".into(),
+        state: VersionState::Draft.as_str().into(),
         channel: d.content.channel.as_str().into(),
         content: SqlJson(json!(d.content)),
         form_schema: SqlJson(d.form.schema.clone()),
@@ -304,11 +288,7 @@ pub fn create_service(
             format!("no department '{}'", input.department),
         ));
     }
-    let cat: i64 = categories::table
-        .filter(categories::slug.eq(&input.category))
-        .count()
-        .get_result(conn)?;
-    if cat == 0 {
+    if !q::category_exists(conn, &input.category)? {
         errors.push(FieldError::new(
             "/category",
             "unknown",
@@ -342,16 +322,16 @@ pub fn create_service(
         slug: input.slug.clone(),
         department_id: dept.id,
         category: input.category.clone(),
-        status: "draft".into(),
+        status: ServiceStatus::Draft.as_str().into(),
         current_version: None,
         revision: 1,
         created_at: now,
         updated_at: now,
         retired_at: None,
     };
-    diesel::insert_into(services::table).values(&row).execute(conn)?;
+    q::insert_service(conn, &row)?;
     let version = version_row(row.id, 1, &draft, &row.slug, &dept.slug, &row.category);
-    diesel::insert_into(v::table).values(&version).execute(conn)?;
+    q::insert_version(conn, &version)?;
     actor.audit(
         conn,
         "service.create",
@@ -371,12 +351,7 @@ pub fn create_draft(
     body: Option<DraftInput>,
 ) -> Result<EditorVersion, ApiError> {
     let s = editable_service(conn, caller, key)?;
-    let existing: i64 = v::table
-        .filter(v::service_id.eq(s.id))
-        .filter(v::state.eq("draft"))
-        .count()
-        .get_result(conn)?;
-    if existing > 0 {
+    if q::has_draft(conn, s.id)? {
         return Err(conflict("This service has a draft already: edit or publish it."));
     }
     let mut draft = match body {
@@ -394,18 +369,10 @@ pub fn create_draft(
         }
     };
     check_draft(&mut draft)?;
-    let next: i32 = v::table
-        .filter(v::service_id.eq(s.id))
-        .select(diesel::dsl::max(v::version))
-        .first::<Option<i32>>(conn)?
-        .unwrap_or(0)
-        + 1;
-    let dept_slug: String = departments::table
-        .find(s.department_id)
-        .select(departments::slug)
-        .first(conn)?;
+    let next = q::next_version(conn, s.id)?;
+    let dept_slug = q::department_slug(conn, s.department_id)?;
     let row = version_row(s.id, next, &draft, &s.slug, &dept_slug, &s.category);
-    diesel::insert_into(v::table).values(&row).execute(conn)?;
+    q::insert_version(conn, &row)?;
     actor.audit(
         conn,
         "service.draft",
@@ -439,7 +406,7 @@ pub fn replace_draft(
     let s = editable_service(conn, caller, key)?;
     let row = find_version(conn, s.id, n)?
         .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
-    if row.state != "draft" {
+    if row.state() != Some(VersionState::Draft) {
         return Err(conflict(format!(
             "Version {n} is {}: a published version never changes; create a draft.",
             row.state
@@ -447,21 +414,9 @@ pub fn replace_draft(
     }
     check_draft(&mut d)?;
     check_revision(expected, row.revision)?;
-    let dept_slug: String = departments::table
-        .find(s.department_id)
-        .select(departments::slug)
-        .first(conn)?;
+    let dept_slug = q::department_slug(conn, s.department_id)?;
     let fresh = version_row(s.id, n, &d, &s.slug, &dept_slug, &s.category);
-    diesel::update(v::table.find(row.id))
-        .set((
-            v::channel.eq(&fresh.channel),
-            v::content.eq(&fresh.content),
-            v::form_schema.eq(&fresh.form_schema),
-            v::ui_schema.eq(&fresh.ui_schema),
-            v::search.eq(&fresh.search),
-            v::revision.eq(row.revision + 1),
-        ))
-        .execute(conn)?;
+    q::update_draft(conn, row.id, &fresh, row.revision + 1)?;
     actor.audit(
         conn,
         "service.draft_update",
@@ -484,34 +439,14 @@ pub fn publish(
     let s = editable_service(conn, caller, key)?;
     let row = find_version(conn, s.id, n)?
         .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
-    if row.state != "draft" {
+    if row.state() != Some(VersionState::Draft) {
         return Err(conflict(format!("Version {n} is {} already.", row.state)));
     }
-    if s.status == "retired" {
+    if s.status() == Some(ServiceStatus::Retired) {
         return Err(conflict("The service is retired."));
     }
     check_revision(expected, row.revision)?;
-    let now = SqlTime::now();
-    if let Some(cur) = s.current_version {
-        diesel::update(v::table.filter(v::service_id.eq(s.id)).filter(v::version.eq(cur)))
-            .set((v::state.eq("superseded"), v::superseded_at.eq(now)))
-            .execute(conn)?;
-    }
-    diesel::update(v::table.find(row.id))
-        .set((
-            v::state.eq("published"),
-            v::published_at.eq(now),
-            v::revision.eq(row.revision + 1),
-        ))
-        .execute(conn)?;
-    diesel::update(services::table.find(s.id))
-        .set((
-            services::status.eq("active"),
-            services::current_version.eq(Some(n)),
-            services::revision.eq(s.revision + 1),
-            services::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    q::publish_version(conn, &s, &row, SqlTime::now())?;
     bump_revision(conn)?;
     actor.audit(
         conn,
@@ -532,22 +467,14 @@ pub fn retire(
     expected: i64,
 ) -> Result<String, ApiError> {
     let s = editable_service(conn, caller, key)?;
-    if s.status != "active" {
+    if s.status() != Some(ServiceStatus::Active) {
         return Err(conflict(format!(
             "The service is {}; only an active service can be retired.",
             s.status
         )));
     }
     check_revision(expected, s.revision)?;
-    let now = SqlTime::now();
-    diesel::update(services::table.find(s.id))
-        .set((
-            services::status.eq("retired"),
-            services::retired_at.eq(Some(now)),
-            services::revision.eq(s.revision + 1),
-            services::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    q::retire_service(conn, &s, SqlTime::now())?;
     bump_revision(conn)?;
     actor.audit(conn, "service.retire", "service", s.id.0.to_string(), json!({}))?;
     Ok(s.slug)

@@ -94,7 +94,7 @@ pub fn export(conn: &mut DbConnection) -> anyhow::Result<CatalogueFile> {
                 schema: v.form_schema.0.clone(),
                 ui_schema: v.ui_schema.as_ref().map(|u| u.0.clone()),
             },
-            retired: s.status == "retired",
+            retired: s.status() == Some(crate::domain::catalogue::ServiceStatus::Retired),
         });
     }
     services.sort_by(|a, b| a.slug.cmp(&b.slug));

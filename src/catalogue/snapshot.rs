@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::views::*;
 use crate::db::catalogue::Published;
-use crate::domain::catalogue::{Audience, Channel, ContactVerified, ServiceContent};
+use crate::domain::catalogue::{self as stored, Audience, Channel, ContactVerified, ServiceContent};
 use crate::domain::forms;
 use crate::domain::lang::{Lang, Localized};
 
@@ -249,11 +249,12 @@ impl Snapshot {
 
         let mut versions: HashMap<Uuid, Vec<VersionEntry>> = HashMap::new();
         for v in p.versions {
+            let published = v.state() == Some(stored::VersionState::Published);
             let search: Value = v.search.0;
             let s = |lang: Lang, k: &str| search[lang.code()][k].as_str().unwrap_or("").to_string();
             versions.entry(v.service_id.0).or_default().push(VersionEntry {
                 version: v.version,
-                state: if v.state == "published" {
+                state: if published {
                     VersionState::Published
                 } else {
                     VersionState::Superseded
@@ -276,7 +277,7 @@ impl Snapshot {
             let Some(&department) = snap.department_keys.get(&s.department_id.0.to_string()) else {
                 continue;
             };
-            let status = if s.status == "retired" {
+            let status = if s.status() == Some(stored::ServiceStatus::Retired) {
                 ServiceStatus::Retired
             } else {
                 ServiceStatus::Active

@@ -84,6 +84,28 @@ pub fn insert_account(conn: &mut DbConnection, row: &AccountRow) -> QueryResult<
 }
 
 impl AccountRow {
+    /// A new, enabled account of `kind`, without password, role, department, name or link
+    /// to an identity provider (set what applies on the result).
+    pub fn new(kind: CallerKind, email: Option<String>) -> AccountRow {
+        let now = SqlTime::now();
+        AccountRow {
+            id: SqlUuid(uuid::Uuid::now_v7()),
+            email,
+            password_hash: None,
+            kind: kind.as_str().into(),
+            role: None,
+            department_id: None,
+            display_name: None,
+            email_verified_at: None,
+            disabled_at: None,
+            external_issuer: None,
+            external_subject: None,
+            created_at: now,
+            updated_at: now,
+            revision: 1,
+        }
+    }
+
     /// The kind of account (`resident` or `staff`, as stored).
     pub fn kind(&self) -> Option<CallerKind> {
         CallerKind::parse(&self.kind)

@@ -7,7 +7,9 @@ use super::models::*;
 use super::schema::{catalogue_revision, categories, departments, service_versions, services};
 use super::types::{SqlJson, SqlTime, SqlUuid};
 use super::DbConnection;
-use crate::domain::catalogue::{CatalogueFile, CategoryInput, DepartmentInput, ServiceInput};
+use crate::domain::catalogue::{
+    CatalogueFile, CategoryInput, DepartmentInput, ServiceInput, ServiceStatus, VersionState,
+};
 use crate::domain::lang::Lang;
 use crate::domain::search::normalize;
 
@@ -42,11 +44,11 @@ pub fn load_published(conn: &mut DbConnection) -> QueryResult<Published> {
         let categories = categories::table.select(CategoryRow::as_select()).load(conn)?;
         let departments = departments::table.select(DepartmentRow::as_select()).load(conn)?;
         let services = services::table
-            .filter(services::status.ne("draft"))
+            .filter(services::status.ne(ServiceStatus::Draft.as_str()))
             .select(ServiceRow::as_select())
             .load(conn)?;
         let versions = service_versions::table
-            .filter(service_versions::state.ne("draft"))
+            .filter(service_versions::state.ne(VersionState::Draft.as_str()))
             .order((service_versions::service_id, service_versions::version))
             .select(ServiceVersionRow::as_select())
             .load(conn)?;
@@ -230,7 +232,7 @@ fn new_version(s: &ServiceInput, service_id: SqlUuid, version: i32, now: SqlTime
         id: SqlUuid(uuid::Uuid::now_v7()),
         service_id,
         version,
-        state: "published".into(),
+        state: VersionState::Published.as_str().into(),
         channel: s.content.channel.as_str().into(),
         content: to_json(&s.content),
         form_schema: SqlJson(s.form.schema.clone()),
@@ -245,7 +247,12 @@ fn new_version(s: &ServiceInput, service_id: SqlUuid, version: i32, now: SqlTime
 
 fn upsert_service(conn: &mut DbConnection, s: &ServiceInput, now: SqlTime, r: &mut ImportReport) -> QueryResult<()> {
     let dep = department_id(conn, &s.department)?;
-    let status = if s.retired { "retired" } else { "active" };
+    let status = if s.retired {
+        ServiceStatus::Retired
+    } else {
+        ServiceStatus::Active
+    }
+    .as_str();
     let existing: Option<ServiceRow> = services::table
         .filter(services::slug.eq(&s.slug))
         .select(ServiceRow::as_select())
@@ -300,7 +307,7 @@ fn upsert_service(conn: &mut DbConnection, s: &ServiceInput, now: SqlTime, r: &m
         if let Some(c) = &current {
             diesel::update(service_versions::table.find(c.id))
                 .set((
-                    service_versions::state.eq("superseded"),
+                    service_versions::state.eq(VersionState::Superseded.as_str()),
                     service_versions::superseded_at.eq(now),
                 ))
                 .execute(conn)?;
@@ -330,7 +337,7 @@ fn upsert_service(conn: &mut DbConnection, s: &ServiceInput, now: SqlTime, r: &m
             ))
             .execute(conn)?;
         if same_version {
-            if s.retired && row.status != "retired" {
+            if s.retired && row.status() != Some(ServiceStatus::Retired) {
                 r.services_retired += 1;
             } else {
                 r.services_updated += 1;

@@ -4,14 +4,18 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod catalogue_admin;
 pub mod documents;
 pub mod events;
 pub mod idempotency;
+pub mod keys;
+pub mod mail;
 pub mod models;
 pub mod organisations;
 pub mod pg_async;
 pub mod reads;
 pub mod schema;
+pub mod security;
 pub mod types;
 
 use std::time::Duration;

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 
 use super::schema::*;
 use super::types::{SqlJson, SqlTime, SqlUuid};
+use crate::domain::catalogue::{ServiceStatus, VersionState};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = categories)]
@@ -61,4 +62,18 @@ pub struct ServiceVersionRow {
     pub published_at: Option<SqlTime>,
     pub superseded_at: Option<SqlTime>,
     pub revision: i64,
+}
+
+impl ServiceRow {
+    /// The stored status (`None` for a text no version of guichet writes).
+    pub fn status(&self) -> Option<ServiceStatus> {
+        ServiceStatus::parse(&self.status)
+    }
+}
+
+impl ServiceVersionRow {
+    /// The stored state (`None` for a text no version of guichet writes).
+    pub fn state(&self) -> Option<VersionState> {
+        VersionState::parse(&self.state)
+    }
 }

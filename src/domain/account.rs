@@ -161,6 +161,26 @@ fn weak(password: &str, email: Option<&Email>) -> Option<String> {
     ))
 }
 
+super::stored_text! {
+    /// What a single-use token sent by mail is for (`email_tokens.purpose`).
+    pub enum TokenPurpose {
+        /// Confirms an address (`gev_` tokens).
+        Verify = "verify",
+        /// Sets a new password (`gpr_` tokens).
+        Reset = "reset",
+    }
+}
+
+impl TokenPurpose {
+    /// The prefix of the token's text, so that a leaked one is recognisable.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            TokenPurpose::Verify => "gev_",
+            TokenPurpose::Reset => "gpr_",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

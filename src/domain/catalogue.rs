@@ -14,6 +14,26 @@ use super::FieldError;
 
 pub const FORMAT: &str = "guichet-catalogue/1";
 
+super::stored_text! {
+    /// Where a service is in its life (`services.status`): a `draft` was never published, an
+    /// `active` one takes applications, a `retired` one stays readable and takes none.
+    pub enum ServiceStatus {
+        Draft = "draft",
+        Active = "active",
+        Retired = "retired",
+    }
+}
+
+super::stored_text! {
+    /// Where a version of a service is (`service_versions.state`): one `draft` at a time, one
+    /// `published` (the current version), the earlier ones `superseded`.
+    pub enum VersionState {
+        Draft = "draft",
+        Published = "published",
+        Superseded = "superseded",
+    }
+}
+
 /// Who a service is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

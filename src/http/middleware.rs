@@ -23,18 +23,23 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
+/// Who acts in this request, and from where, for the audit log.
+pub fn actor(req: &HttpRequest, caller: &crate::auth::Caller) -> crate::audit::Actor {
+    let o = origin(req);
+    crate::audit::Actor::of(caller, o.ip, o.request_id)
+}
+
+/// Where this request comes from (its client address and request id), for the audit log.
+pub fn origin(req: &HttpRequest) -> crate::audit::Origin {
+    crate::audit::Origin {
+        ip: client_ip(req),
+        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+    }
+}
+
 /// The client's address: the TCP peer, or, when the peer is a trusted proxy, the right-most
 /// address of `X-Forwarded-For` that is not itself a trusted proxy (what a proxy appended;
 /// anything left of it could be forged by the client).
-/// Who acts in this request, and from where, for the audit log.
-pub fn actor(req: &HttpRequest, caller: &crate::auth::Caller) -> crate::audit::Actor {
-    crate::audit::Actor::of(
-        caller,
-        client_ip(req),
-        req.extensions().get::<RequestId>().map(|r| r.0.clone()),
-    )
-}
-
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
     let peer = req.peer_addr()?.ip();
     let trusted = req

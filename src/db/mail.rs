@@ -1,0 +1,123 @@
+//! The mail outbox and the single-use tokens sent by mail (address confirmation, password
+//! reset). `src/mail/` sends what is queued here.
+use std::time::Duration;
+
+use diesel::prelude::*;
+
+use crate::db::schema::{email_tokens as t, mail_outbox as m};
+use crate::db::types::{SqlTime, SqlUuid};
+use crate::db::DbConnection;
+
+/// Queues a mail; it is sent after the surrounding transaction commits.
+pub fn enqueue(conn: &mut DbConnection, to: &str, subject: &str, body: &str) -> QueryResult<()> {
+    let now = SqlTime::now();
+    diesel::insert_into(m::table)
+        .values((
+            m::id.eq(SqlUuid(uuid::Uuid::now_v7())),
+            m::recipient.eq(to),
+            m::subject.eq(subject),
+            m::body.eq(body),
+            m::created_at.eq(now),
+            m::next_attempt_at.eq(now),
+            m::attempts.eq(0),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores a single-use token for `purpose` (`verify`, `reset`), valid for `ttl`.
+pub fn store_token(
+    conn: &mut DbConnection,
+    hash: &str,
+    account: SqlUuid,
+    purpose: &str,
+    ttl: Duration,
+) -> QueryResult<()> {
+    let now = SqlTime::now();
+    diesel::insert_into(t::table)
+        .values((
+            t::token_hash.eq(hash),
+            t::account_id.eq(account),
+            t::purpose.eq(purpose),
+            t::created_at.eq(now),
+            t::expires_at.eq(SqlTime(now.0 + chrono::Duration::seconds(ttl.as_secs() as i64))),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Uses a token: the account it belongs to, if it is unused, unexpired and for `purpose`.
+pub fn use_token(conn: &mut DbConnection, hash: &str, purpose: &str) -> QueryResult<Option<SqlUuid>> {
+    let now = SqlTime::now();
+    let n = diesel::update(
+        t::table
+            .filter(t::token_hash.eq(hash))
+            .filter(t::purpose.eq(purpose))
+            .filter(t::used_at.is_null())
+            .filter(t::expires_at.gt(now)),
+    )
+    .set(t::used_at.eq(Some(now)))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    t::table.find(hash).select(t::account_id).first(conn).optional()
+}
+
+pub type Due = (SqlUuid, String, String, String, i32, SqlTime);
+
+/// Claims due mails for this instance: pushing `next_attempt_at` forward only where it has not
+/// moved, so that two instances never send the same mail at once.
+pub fn claim(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Due>> {
+    let now = SqlTime::now();
+    let due: Vec<Due> = m::table
+        .filter(m::sent_at.is_null())
+        .filter(m::next_attempt_at.le(now))
+        .order(m::next_attempt_at)
+        .limit(limit)
+        .select((
+            m::id,
+            m::recipient,
+            m::subject,
+            m::body,
+            m::attempts,
+            m::next_attempt_at,
+        ))
+        .load(conn)?;
+    let lease = SqlTime(now.0 + chrono::Duration::seconds(120));
+    let mut claimed = Vec::new();
+    for d in due {
+        let n = diesel::update(m::table.find(d.0).filter(m::next_attempt_at.eq(d.5)))
+            .set(m::next_attempt_at.eq(lease))
+            .execute(conn)?;
+        if n == 1 {
+            claimed.push(d);
+        }
+    }
+    Ok(claimed)
+}
+
+pub fn finish(conn: &mut DbConnection, id: SqlUuid, attempts: i32, error: Option<String>) -> QueryResult<()> {
+    match error {
+        None => diesel::update(m::table.find(id))
+            .set((
+                m::sent_at.eq(Some(SqlTime::now())),
+                m::attempts.eq(attempts + 1),
+                m::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?,
+        Some(e) => {
+            // 30 s, 1 min, 2 min ... capped at 1 h
+            let backoff = 30i64 * (1i64 << attempts.clamp(0, 7));
+            let next = SqlTime(SqlTime::now().0 + chrono::Duration::seconds(backoff.min(3600)));
+            diesel::update(m::table.find(id))
+                .set((
+                    m::attempts.eq(attempts + 1),
+                    m::last_error.eq(Some(e)),
+                    m::next_attempt_at.eq(next),
+                ))
+                .execute(conn)?
+        }
+    };
+    Ok(())
+}
