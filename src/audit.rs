@@ -1,4 +1,7 @@
-//! Who a change is recorded against in the audit log: used by every layer that changes data.
+//! The audit log: who a change is recorded against (`Actor`, `Origin`), used by every layer that
+//! changes data, and reading the log (`log`).
+pub mod log;
+
 use diesel::QueryResult;
 
 use crate::auth::Caller;

@@ -25,6 +25,7 @@ pub mod events;
 pub mod http;
 pub mod mail;
 pub mod oauth;
+pub mod operations;
 pub mod organisations;
 pub mod storage;
 pub mod telemetry;

@@ -8,19 +8,15 @@ use crate::applications::process::{
     self, ApplicationPatch, AssignmentInput, CommentInput, NewApplication, TransitionInput,
 };
 use crate::applications::views::{self, Application};
-use crate::applications::{access, Ctx};
+use crate::applications::{access, ApplicationRow, Ctx, DbConnection, Reads};
 use crate::audit::Actor;
 use crate::auth::{AuthService, Caller};
 use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::{CatalogueCache, Render};
-use crate::db::applications::{self as store, ApplicationRow};
-use crate::db::reads::Reads;
-use crate::db::types::SqlUuid;
-use crate::db::DbConnection;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
-use crate::http::extract::{json_body, render_for, StrictQuery};
+use crate::http::extract::{json_body, optional_json_body, render_for, StrictQuery};
 use crate::http::middleware::RequestId;
 use crate::storage::DocumentStore;
 
@@ -68,13 +64,7 @@ pub struct ApplicationQuery {
     lang: Option<String>,
 }
 
-pub(crate) fn app_id(raw: &str) -> Result<SqlUuid, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .ok()
-        .filter(|_| raw.len() == 36)
-        .map(SqlUuid)
-        .ok_or_else(process::unknown)
-}
+pub(crate) use crate::applications::process::application_id as app_id;
 
 /// The revision `If-Match` asks for: None for `*` (any current representation) and, when
 /// not `required`, for an absent or empty header; 428 when required and absent; 412 when it
@@ -145,10 +135,7 @@ impl Apps {
 
 /// The body, parsed after authorization; an empty body reads as `{}` where that is allowed.
 fn body_or_default<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    json_body(req, body)
+    Ok(optional_json_body(req, body)?.unwrap_or_default())
 }
 
 /// Renders an application for the caller, with its ETag.
@@ -519,14 +506,7 @@ pub async fn list_application_history(
     access::reader(&caller)?;
     let id = app_id(&path)?;
     let who = caller.clone();
-    let (row, rows) = apps
-        .auth
-        .db
-        .run(move |c| {
-            let row = process::find(c, &who, id)?;
-            Ok((row, store::history(c, id)?))
-        })
-        .await?;
+    let (row, rows) = apps.auth.db.run(move |c| process::history(c, &who, id)).await?;
     let entries = views::history(&apps.cache.get(), &row, rows, access::is_staff_view(&caller));
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -13,9 +13,9 @@ use crate::catalogue::views::DepartmentDetail;
 use crate::catalogue::{CatalogueCache, Render};
 use crate::domain::catalogue::DepartmentInput;
 use crate::domain::lang::Lang;
-use crate::error::{ApiError, Problem, ProblemKind};
+use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
-use crate::http::extract::json_body;
+use crate::http::extract::{json_body, optional_json_body};
 use crate::http::middleware::RequestId;
 
 fn actor(req: &HttpRequest, caller: &Caller) -> Actor {
@@ -211,28 +211,7 @@ pub async fn create_service_draft(
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::EditCatalogue)?;
-    let draft: Option<DraftInput> = if body.is_empty() {
-        None
-    } else {
-        let ct = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !ct.starts_with("application/json") {
-            return Err(ApiError::new(
-                ProblemKind::UnsupportedMediaType,
-                "Send the body as application/json.",
-            ));
-        }
-        Some(serde_json::from_slice(&body).map_err(|e| {
-            if e.is_data() {
-                ApiError::new(ProblemKind::ValidationFailed, e.to_string())
-            } else {
-                ApiError::new(ProblemKind::MalformedJson, e.to_string())
-            }
-        })?)
-    };
+    let draft: Option<DraftInput> = optional_json_body(&req, &body)?;
     let actor = actor(&req, &caller);
     let key = path.into_inner();
     let c2 = caller.clone();

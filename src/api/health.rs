@@ -2,30 +2,10 @@
 use actix_web::web::Data;
 use actix_web::{get, HttpResponse};
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::catalogue::CatalogueCache;
-use crate::db::reads::Reads;
-use crate::db::Db;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::StrictQuery;
-
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    #[schema(example = "ok")]
-    pub status: String,
-    /// Database backend in use (`sqlite` or `postgres`); only on readiness.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database: Option<String>,
-    /// How this worker reads applications: `async` (PostgreSQL through its own asynchronous
-    /// pool) or `blocking` (SQLite, or a `DATABASE_URL` only libpq can use); only on readiness.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reads: Option<String>,
-    /// Revision of the catalogue this instance serves; only on readiness.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub catalogue_revision: Option<i64>,
-}
+use crate::operations::{Health, Probes};
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -39,12 +19,7 @@ pub struct NoParams {}
 pub async fn get_liveness(_q: StrictQuery<NoParams>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(Health {
-            status: "ok".into(),
-            database: None,
-            reads: None,
-            catalogue_revision: None,
-        })
+        .json(Health::live())
 }
 
 /// Readiness
@@ -59,34 +34,11 @@ pub async fn get_liveness(_q: StrictQuery<NoParams>) -> HttpResponse {
     )
 )]
 #[get("/health/ready")]
-pub async fn get_readiness(
-    _q: StrictQuery<NoParams>,
-    db: Data<Db>,
-    reads: Data<Reads>,
-    cache: Data<CatalogueCache>,
-) -> Result<HttpResponse, ApiError> {
-    let current = db
-        .run(|conn| {
-            crate::db::migrations_current(conn)
-                .map_err(|e| ApiError::unavailable(format!("database check failed: {e}")))
-        })
-        .await?;
-    if !current {
-        return Err(ApiError::unavailable("Database migrations are pending."));
-    }
-    reads.ping().await?;
-    let revision = cache.get().revision;
-    if revision < 0 {
-        return Err(ApiError::unavailable("The catalogue is not loaded yet."));
-    }
+pub async fn get_readiness(_q: StrictQuery<NoParams>, probes: Probes) -> Result<HttpResponse, ApiError> {
+    let health = probes.readiness().await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(Health {
-            status: "ready".into(),
-            database: Some(db.backend().name().into()),
-            reads: Some(reads.mode().into()),
-            catalogue_revision: Some(revision),
-        }))
+        .json(health))
 }
 
 /// Who may read `/metrics` on the public listener: bearers of `GUICHET_METRICS_TOKEN`, or
@@ -116,8 +68,7 @@ pub async fn get_metrics(
     _q: StrictQuery<NoParams>,
     access: Data<MetricsAccess>,
     handle: Data<PrometheusHandle>,
-    db: Data<Db>,
-    cache: Data<CatalogueCache>,
+    probes: Probes,
 ) -> Result<HttpResponse, ApiError> {
     let token = access.token.as_deref().unwrap_or_default();
     let sent = req
@@ -142,25 +93,16 @@ pub async fn get_metrics(
             actix_web::http::header::HeaderValue::from_static("Bearer realm=\"metrics\""),
         ));
     }
-    Ok(render_metrics(&handle, &db, &cache))
+    Ok(render_metrics(&handle, &probes))
 }
 
 /// `/metrics` on the operators' own listener (`GUICHET_METRICS_LISTEN`): no token.
-pub async fn get_metrics_private(
-    handle: Data<PrometheusHandle>,
-    db: Data<Db>,
-    cache: Data<CatalogueCache>,
-) -> HttpResponse {
-    render_metrics(&handle, &db, &cache)
+pub async fn get_metrics_private(handle: Data<PrometheusHandle>, probes: Probes) -> HttpResponse {
+    render_metrics(&handle, &probes)
 }
 
-fn render_metrics(handle: &PrometheusHandle, db: &Db, cache: &CatalogueCache) -> HttpResponse {
-    let state = db.pool_state();
-    metrics::gauge!("db_pool_connections").set(state.0 as f64);
-    metrics::gauge!("db_pool_idle_connections").set(state.1 as f64);
-    let snap = cache.get();
-    metrics::gauge!("catalogue_revision").set(snap.revision as f64);
-    metrics::gauge!("catalogue_services").set(snap.services.len() as f64);
+fn render_metrics(handle: &PrometheusHandle, probes: &Probes) -> HttpResponse {
+    probes.sample_gauges();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))

@@ -10,6 +10,7 @@ pub mod health;
 pub mod links;
 pub mod me;
 pub mod oauth;
+mod openapi;
 pub mod organisation_clients;
 pub mod organisations;
 pub mod problems;
@@ -167,7 +168,7 @@ impl Modify for SecurityAddon {
         crate::domain::catalogue::Audience,
         crate::domain::catalogue::Channel,
         crate::catalogue::views::ServiceStatus,
-        applications::list::ApplicationSort
+        crate::applications::list::ApplicationSort
     ))
 )]
 pub struct ApiDoc;
@@ -249,5 +250,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     let mut api = api;
     links::add(&mut api);
+    openapi::optional_bodies(&mut api);
     api
 }

@@ -105,30 +105,9 @@ fn parse_enum<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// List and search published services
-///
-/// Services in name order of the requested language; with `q`, services whose name matches
-/// come first. Served from each instance's copy of the catalogue, at most 2 s behind the
-/// database.
-#[utoipa::path(
-    tag = "catalogue",
-    params(ListServicesParams, ("Accept-Language" = Option<String>, Header, description = "Preferred languages (de, fr, it, en); German by default")),
-    responses(
-        (status = 200, description = "A page of services", body = ServicePage,
-            headers(("Content-Language" = String, description = "Language served"), ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
-        (status = 400, description = "Invalid or unknown parameter, or a bad cursor", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/services")]
-pub async fn list_services(
-    req: HttpRequest,
-    cache: Data<CatalogueCache>,
-    StrictQuery(p): StrictQuery<ListServicesParams>,
-) -> Result<HttpResponse, ApiError> {
-    let render = render_for(&req, p.lang.as_deref())?;
-    let limit = pagination::limit(p.limit.as_deref())?;
-    let after: Option<ServiceKey> = pagination::decode("services", p.cursor.as_deref())?;
-    let snap = cache.get();
+/// The filter the list's parameters ask for; a department or category that does not exist
+/// is a 400, not an empty list.
+fn service_filter(p: &ListServicesParams, snap: &crate::catalogue::Snapshot) -> Result<ServiceFilter, ApiError> {
     let mut filter = ServiceFilter {
         audience: parse_enum("audience", &p.audience, "resident, business, organisation")?,
         channel: parse_enum("channel", &p.channel, "guichet, external, counter")?,
@@ -153,6 +132,34 @@ pub async fn list_services(
         }
         filter.words = query::search_words(q);
     }
+    Ok(filter)
+}
+
+/// List and search published services
+///
+/// Services in name order of the requested language; with `q`, services whose name matches
+/// come first. Served from each instance's copy of the catalogue, at most 2 s behind the
+/// database.
+#[utoipa::path(
+    tag = "catalogue",
+    params(ListServicesParams, ("Accept-Language" = Option<String>, Header, description = "Preferred languages (de, fr, it, en); German by default")),
+    responses(
+        (status = 200, description = "A page of services", body = ServicePage,
+            headers(("Content-Language" = String, description = "Language served"), ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
+        (status = 400, description = "Invalid or unknown parameter, or a bad cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/services")]
+pub async fn list_services(
+    req: HttpRequest,
+    cache: Data<CatalogueCache>,
+    StrictQuery(p): StrictQuery<ListServicesParams>,
+) -> Result<HttpResponse, ApiError> {
+    let render = render_for(&req, p.lang.as_deref())?;
+    let limit = pagination::limit(p.limit.as_deref())?;
+    let after: Option<ServiceKey> = pagination::decode("services", p.cursor.as_deref())?;
+    let snap = cache.get();
+    let filter = service_filter(&p, &snap)?;
     let (items, next) = query::list_services(&snap, &filter, render, after.as_ref(), limit);
     let bodies = items.iter().map(|s| &s.summary[render.index()].body);
     let next = next.map(|k| pagination::encode("services", &k));

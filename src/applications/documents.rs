@@ -11,10 +11,11 @@ use crate::catalogue::snapshot::Snapshot;
 use crate::db::applications::ApplicationRow;
 use crate::db::documents::{self as store, DocumentRow};
 use crate::db::types::{SqlTime, SqlUuid};
-use crate::db::DbConnection;
+use crate::db::{Db, DbConnection};
 use crate::domain::application::Mover;
 use crate::domain::documents::DocumentLimits;
 use crate::error::ApiError;
+use crate::storage::DocumentStore;
 
 /// The answer for a document that does not exist on an application the caller may see.
 pub fn unknown() -> ApiError {
@@ -75,6 +76,55 @@ pub fn add(conn: &mut DbConnection, ctx: &Ctx, doc: DocumentRow) -> Result<Docum
     store::insert(conn, &doc)?;
     record(conn, ctx, &row, Change::DocumentAdded, note(&doc))?;
     Ok(doc)
+}
+
+/// A document's id from a path; a malformed one names no document (404).
+pub fn document_id(raw: &str) -> Result<SqlUuid, ApiError> {
+    super::process::application_id(raw).map_err(|_| unknown())
+}
+
+/// A file as it was received and stored, before it is recorded.
+pub struct Upload {
+    pub filename: String,
+    pub media_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Where the bytes of a new document of application `id` are stored: the document's id and
+/// its storage key.
+pub fn new_document(id: SqlUuid) -> (SqlUuid, String) {
+    let doc = uuid::Uuid::now_v7();
+    (SqlUuid(doc), DocumentStore::key(id.0, doc))
+}
+
+/// Records a stored upload as document `doc` of application `id` (with its history and audit
+/// entries); when that fails, the stored bytes are removed again, so nothing is left without
+/// its record.
+pub async fn record_upload(
+    db: &Db,
+    files: &DocumentStore,
+    ctx: Ctx,
+    id: SqlUuid,
+    (doc, key): (SqlUuid, String),
+    upload: Upload,
+) -> Result<DocumentRow, ApiError> {
+    let row = DocumentRow {
+        id: doc,
+        application_id: id,
+        filename: upload.filename,
+        media_type: upload.media_type,
+        size_bytes: i64::try_from(upload.size).unwrap_or(i64::MAX),
+        sha256: upload.sha256,
+        storage_key: key.clone(),
+        created_at: SqlTime::now(),
+        created_by: ctx.caller.subject.clone(),
+    };
+    let saved = db.write(move |conn| add(conn, &ctx, row)).await;
+    if saved.is_err() {
+        files.remove(vec![key]).await;
+    }
+    saved
 }
 
 /// Removes a document's record; the caller removes the bytes once this has committed.

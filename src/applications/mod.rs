@@ -2,8 +2,14 @@
 //! (`process`) and what each change records (`records`), how they look (`views`).
 pub mod access;
 pub mod documents;
+pub mod list;
 pub mod process;
 pub mod records;
 pub mod views;
 
+/// The row and the connection the layer's functions take and give; handlers name them
+/// through here, never through `crate::db`.
+pub use crate::db::applications::ApplicationRow;
+pub use crate::db::reads::Reads;
+pub use crate::db::DbConnection;
 pub use process::Ctx;

@@ -14,7 +14,7 @@ use crate::audit::Actor;
 use crate::auth::policy::StaffRole;
 use crate::auth::Caller;
 use crate::catalogue::snapshot::{ServiceEntry, Snapshot, VersionEntry};
-use crate::db::applications::{self as store, ApplicationRow};
+use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase, Reference};
@@ -372,6 +372,27 @@ fn create_submitted(
 }
 
 /// The answer for an application that does not exist or that the caller may not see.
+/// The application, if the caller may see it, and its history (the view decides which
+/// entries the caller reads).
+pub fn history(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: SqlUuid,
+) -> Result<(ApplicationRow, Vec<HistoryRow>), ApiError> {
+    let row = find(conn, caller, id)?;
+    let entries = store::history(conn, id)?;
+    Ok((row, entries))
+}
+
+/// An application's id from a path; a malformed one names no application (404).
+pub fn application_id(raw: &str) -> Result<SqlUuid, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .ok()
+        .filter(|_| raw.len() == 36)
+        .map(SqlUuid)
+        .ok_or_else(unknown)
+}
+
 pub fn unknown() -> ApiError {
     ApiError::not_found("No such application.")
 }

@@ -35,11 +35,17 @@ impl CatalogueCache {
         }
     }
 
+    /// Puts a snapshot in force unless a newer one already is: two reloads can overlap (the
+    /// refresher's and the one a catalogue change makes), and the slower one must not bring
+    /// back the older catalogue.
     fn set(&self, snap: Snapshot) {
         let snap = Arc::new(snap);
-        match self.current.write() {
-            Ok(mut g) => *g = snap,
-            Err(poisoned) => *poisoned.into_inner() = snap,
+        let mut g = match self.current.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if snap.revision >= g.revision {
+            *g = snap;
         }
     }
 

@@ -82,6 +82,15 @@ pub fn media_type(req: &HttpRequest) -> String {
 /// Parses a JSON request body after the handler has authorized the caller (so that a caller
 /// without the right learns nothing from validation): 415 for another content type, 400 for
 /// malformed JSON, 422 when the JSON does not fit the documented shape.
+/// An optional body (declared `required: false`): none when it is empty or only whitespace,
+/// otherwise checked as `json_body` checks it.
+pub fn optional_json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<Option<T>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    json_body(req, body).map(Some)
+}
+
 pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
     let mime = media_type(req);
     if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {

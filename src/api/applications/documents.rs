@@ -8,19 +8,29 @@ use super::{app_id, Apps, IdempotencyKey};
 use crate::applications::documents as docs;
 use crate::applications::{access, views};
 use crate::auth::Caller;
-use crate::db::documents::DocumentRow;
-use crate::db::types::{SqlTime, SqlUuid};
 use crate::domain::documents::ascii_filename;
 use crate::error::{ApiError, Problem, ProblemKind};
 use crate::http::extract::media_type;
 use crate::http::upload::{self, too_big};
-use crate::storage::DocumentStore;
 
 /// Room for the multipart envelope (boundaries, part headers) around the file itself.
 const ENVELOPE: u64 = 64 * 1024;
 
-fn doc_id(raw: &str) -> Result<SqlUuid, ApiError> {
-    app_id(raw).map_err(|_| docs::unknown())
+fn require_multipart(req: &HttpRequest) -> Result<(), ApiError> {
+    if media_type(req) != "multipart/form-data" {
+        return Err(ApiError::new(
+            ProblemKind::UnsupportedMediaType,
+            "Send the document as multipart/form-data, in a part named file.",
+        ));
+    }
+    Ok(())
+}
+
+/// The `Content-Length` the client declared, if any (checked before anything is read).
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
 }
 
 /// The body of an upload.
@@ -79,46 +89,25 @@ pub async fn upload_document(
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
     let id = app_id(&path)?;
-    if media_type(&req) != "multipart/form-data" {
-        return Err(ApiError::new(
-            ProblemKind::UnsupportedMediaType,
-            "Send the document as multipart/form-data, in a part named file.",
-        ));
-    }
+    require_multipart(&req)?;
     let (who, snap) = (caller.clone(), apps.cache.get());
     let limits = apps.auth.db.run(move |c| docs::may_add(c, &who, &snap, id)).await?;
-    let declared_length = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared_length.is_some_and(|n| n > limits.max_bytes + ENVELOPE) {
+    if declared_length(&req).is_some_and(|n| n > limits.max_bytes + ENVELOPE) {
         return Err(too_big(&limits));
     }
-    let doc = uuid::Uuid::now_v7();
-    let key = DocumentStore::key(id.0, doc);
+    let (doc, key) = docs::new_document(id);
     let body = Multipart::new(req.headers(), payload.into_inner());
     let got = upload::receive(body, &limits, &apps.documents, &key).await?;
-    let row = DocumentRow {
-        id: SqlUuid(doc),
-        application_id: id,
+    let upload = docs::Upload {
         filename: got.filename,
         media_type: got.media_type.to_string(),
-        size_bytes: i64::try_from(got.size).unwrap_or(i64::MAX),
+        size: got.size,
         sha256: got.sha256,
-        storage_key: key.clone(),
-        created_at: SqlTime::now(),
-        created_by: caller.subject.clone(),
     };
-    let c = apps.ctx(&req, &caller);
-    let saved = match apps.auth.db.write(move |conn| docs::add(conn, &c, row)).await {
-        Ok(d) => d,
-        Err(e) => {
-            apps.documents.remove(vec![key]).await;
-            return Err(e);
-        }
-    };
+    let ctx = apps.ctx(&req, &caller);
+    let saved = docs::record_upload(&apps.auth.db, &apps.documents, ctx, id, (doc, key), upload).await?;
     let snap = apps.cache.get();
-    let location = views::document_url(&snap, id.0, doc);
+    let location = views::document_url(&snap, id.0, doc.0);
     let view = views::document(&snap, saved);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
@@ -169,7 +158,7 @@ pub async fn list_documents(caller: Caller, path: Path<String>, apps: Apps) -> R
 #[get("/applications/{id}/documents/{document_id}")]
 pub async fn get_document(caller: Caller, path: Path<(String, String)>, apps: Apps) -> Result<HttpResponse, ApiError> {
     access::reader(&caller)?;
-    let (id, d) = (app_id(&path.0)?, doc_id(&path.1)?);
+    let (id, d) = (app_id(&path.0)?, docs::document_id(&path.1)?);
     let who = caller.clone();
     let row = apps.auth.db.run(move |c| docs::get(c, &who, id, d)).await?;
     Ok(HttpResponse::Ok()
@@ -204,7 +193,7 @@ pub async fn download_document(
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::reader(&caller)?;
-    let (id, d) = (app_id(&path.0)?, doc_id(&path.1)?);
+    let (id, d) = (app_id(&path.0)?, docs::document_id(&path.1)?);
     let who = caller.clone();
     let row = apps.auth.db.run(move |c| docs::get(c, &who, id, d)).await?;
     let stream = apps.documents.open(&row.storage_key).await?;
@@ -253,7 +242,7 @@ pub async fn delete_document(
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let (id, d) = (app_id(&path.0)?, doc_id(&path.1)?);
+    let (id, d) = (app_id(&path.0)?, docs::document_id(&path.1)?);
     let c = apps.ctx(&req, &caller);
     let gone = apps.auth.db.write(move |conn| docs::remove(conn, &c, id, d)).await?;
     apps.documents.remove(vec![gone.storage_key]).await;
