@@ -6,14 +6,26 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat};
 
-/// Installs the global log subscriber; a second call (tests) keeps the first.
+/// Installs the global log subscriber, writing to stderr; a second call (tests) keeps the first.
 pub fn init_logging(config: &Config) {
+    init_logging_to(config, std::io::stderr);
+}
+
+/// Installs the global log subscriber writing to `writer`. Every line logged while a request is
+/// handled carries its `request_id` (JSON: in `span`; text: in the `request{...}` prefix).
+pub fn init_logging_to<W>(config: &Config, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     let _ = match config.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Text => builder.compact().try_init(),
     };
 }

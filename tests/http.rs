@@ -238,3 +238,69 @@ async fn the_docs_are_served_without_any_third_party_asset() {
         assert!(!url.starts_with("http"), "external asset {url}");
     }
 }
+
+/// HEAD answers wherever GET does, with GET's status and headers (its ETag and length) and no
+/// body; a conditional HEAD gets its 304.
+#[tokio::test]
+async fn head_answers_like_get_without_a_body() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/v1/services",
+        "/v1/services/wohnsitzbestaetigung",
+        "/v1/departments",
+        "/health/live",
+        "/v1/openapi.json",
+    ] {
+        let get = app.client.get(app.url(path)).send().await.unwrap();
+        let head = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(head.status(), 200, "{path}");
+        assert_eq!(head.headers().get("etag"), get.headers().get("etag"), "{path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "{path}"
+        );
+        let length = get.headers().get("content-length").cloned();
+        let body = get.bytes().await.unwrap();
+        if let Some(length) = length {
+            assert_eq!(head.headers()["content-length"], length, "{path}");
+        }
+        assert!(!body.is_empty(), "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    let get = app
+        .client
+        .get(app.url("/v1/services/wohnsitzbestaetigung"))
+        .send()
+        .await
+        .unwrap();
+    let etag = get.headers()["etag"].to_str().unwrap().to_string();
+    let head = app
+        .client
+        .head(app.url("/v1/services/wohnsitzbestaetigung"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 304);
+    // what GET does not serve, HEAD does not either; a protected read still wants a token
+    assert_eq!(
+        app.client
+            .head(app.url("/v1/nothing-here"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.client
+            .head(app.url("/v1/applications"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}

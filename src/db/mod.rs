@@ -351,6 +351,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let f = in_current_span(f);
         if let idempotency::Route::Held(to_tx) = idempotency::route(false) {
             return idempotency::in_held(to_tx, f).await;
         }
@@ -429,6 +430,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let f = in_current_span(f);
         match idempotency::route(true) {
             idempotency::Route::Plain => self.write_plain(f).await,
             idempotency::Route::Claim(scope) => idempotency::write_held(self, scope, f).await,
@@ -449,6 +451,16 @@ impl Db {
         })
         .await
     }
+}
+
+/// The work, to run on another thread inside the caller's span (the request's, so that what
+/// it logs carries the request id).
+fn in_current_span<T, F>(f: F) -> impl FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    move |conn| span.in_scope(|| f(conn))
 }
 
 /// Logs the pool's failed connection attempts at most once a second (during an outage the

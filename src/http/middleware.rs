@@ -7,6 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use tracing::Instrument;
 
 use crate::error::{ApiError, ProblemKind};
 
@@ -103,18 +104,27 @@ pub async fn refuse_nul(
 }
 
 pub async fn handle(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
+    // HEAD answers as GET does, without the body (RFC 9110 §9.3.2): it is routed as a GET, and
+    // the connection, which remembers the request was a HEAD, sends the headers only (with the
+    // GET's Content-Length).
+    let head = req.method() == actix_web::http::Method::HEAD;
+    if head {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let hsts = req
         .app_data::<actix_web::web::Data<HttpSettings>>()
         .is_some_and(|s| s.hsts);
 
+    // Everything logged while the request is handled (a 500's cause too) carries its id.
+    let span = tracing::info_span!("request", request_id = %id);
     // (The request must not be cloned before routing: actix needs it unshared.)
-    let mut res: ServiceResponse<BoxBody> = next.call(req).await?.map_into_boxed_body();
+    let mut res: ServiceResponse<BoxBody> = next.call(req).instrument(span).await?.map_into_boxed_body();
     let http_req: HttpRequest = res.request().clone();
 
     // Every error answer is a problem document carrying the instance and the request id.
@@ -169,7 +179,7 @@ pub async fn handle(
 
     let elapsed = started.elapsed();
     let route = http_req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
-    let method = http_req.method().as_str().to_string();
+    let method = if head { "HEAD" } else { http_req.method().as_str() }.to_string();
     let code = res.status().as_u16();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => code.to_string()).increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method.clone(), "route" => route)
