@@ -237,7 +237,9 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            Error::NotFound => ApiError::not_found("Not found."),
+            // every lookup a caller can miss is `.optional()`: a row that must exist is missing
+            Error::NotFound => ApiError::internal("database: a row that must exist is missing"),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => unique_violation(&*info),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::unavailable("A concurrent change got in the way; retry.")
             }
@@ -257,6 +259,64 @@ impl From<diesel::result::Error> for ApiError {
                 ApiError::unavailable("The database is not reachable right now.")
             }
             other => ApiError::internal(format!("database: {other}")),
+        }
+    }
+}
+
+/// The uniqueness rules a change can run into when another request made the same change at the
+/// same moment (each create checks first; two concurrent ones can both pass the check, and the
+/// database keeps the second out): PostgreSQL's constraint name, the columns SQLite names, and
+/// what the caller is told.
+const UNIQUE_RULES: &[(&str, &str, &str)] = &[
+    (
+        "departments_slug_key",
+        "departments.slug",
+        "A department with this slug exists already.",
+    ),
+    (
+        "services_slug_key",
+        "services.slug",
+        "A service with this slug exists already.",
+    ),
+    (
+        "service_versions_service_id_version_key",
+        "service_versions.service_id, service_versions.version",
+        "Another version of this service was created at the same moment; read it, and retry if you still need yours.",
+    ),
+    (
+        "accounts_email_key",
+        "accounts.email",
+        "An account with this e-mail address exists already.",
+    ),
+    (
+        "memberships_pkey",
+        "memberships.organisation_id, memberships.account_id",
+        "This person is a member of the organisation already.",
+    ),
+    (
+        "organisations_verified_uid_idx",
+        "organisations.uid",
+        "A verified organisation with this UID exists already.",
+    ),
+];
+
+/// A unique-constraint violation as a 409, by the rule it broke (one place for all of them).
+fn unique_violation(info: &dyn diesel::result::DatabaseErrorInformation) -> ApiError {
+    let rule = UNIQUE_RULES
+        .iter()
+        .find(|(constraint, columns, _)| match info.constraint_name() {
+            Some(name) => name == *constraint,
+            // SQLite: "UNIQUE constraint failed: departments.slug"
+            None => info.message().strip_prefix("UNIQUE constraint failed: ") == Some(*columns),
+        });
+    match rule {
+        Some((_, _, detail)) => ApiError::new(ProblemKind::Conflict, *detail),
+        None => {
+            tracing::warn!(error = %info.message(), constraint = ?info.constraint_name(), "unique violation without a rule");
+            ApiError::new(
+                ProblemKind::Conflict,
+                "The change conflicts with one made at the same moment; retry.",
+            )
         }
     }
 }

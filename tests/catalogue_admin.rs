@@ -578,3 +578,24 @@ async fn a_staff_member_s_profile_change_is_audited_as_staff() {
     assert_eq!(entries[0]["actor_id"], id.as_str());
     assert_eq!(entries[0]["target_id"], id.as_str());
 }
+
+/// Two instances on one database, eight administrators' creates of the same department and of
+/// the same service at once: one is created, every other gets a 409 (the database's unique
+/// constraint decides the requests that both passed the check; none is a 500).
+#[tokio::test]
+async fn concurrent_creates_of_one_slug_on_two_instances_give_one_201_and_409s() {
+    let app = TestApp::spawn().await;
+    let other = TestApp::spawn_on(app.db.share(), &[]).await;
+    let admin = login(&app, "admin@thun.ch", "admin", None).await;
+    let outcomes = common::race(&[&app, &other], "/v1/departments", &admin, department(), 8).await;
+    common::assert_one_created(&outcomes, "department");
+    let outcomes = common::race(
+        &[&app, &other],
+        "/v1/services",
+        &admin,
+        service("rennen", "digitalisierung"),
+        8,
+    )
+    .await;
+    common::assert_one_created(&outcomes, "service");
+}

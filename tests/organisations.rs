@@ -3,6 +3,7 @@
 mod common;
 
 use common::{assert_problem, TestApp};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 const UID: &str = "CHE-116.281.710";
@@ -595,4 +596,43 @@ async fn pending_registrations_reserve_no_uid_and_are_bounded() {
     );
     // the rejection freed one of the squatter's 3 places
     assert_eq!(register(&app, &beat, "CHE-300.000.036", "A fourth").await.status(), 201);
+}
+
+/// Two instances on one database, the owner adds the same person eight times at once: one
+/// membership, 409s for the rest.
+#[tokio::test]
+async fn concurrent_adds_of_one_member_on_two_instances_give_one_201_and_409s() {
+    let app = TestApp::spawn().await;
+    let other = TestApp::spawn_on(app.db.share(), &[]).await;
+    let (admin, anna, _beat) = admin_anna_and_beat(&app).await;
+    let org: Value = call(
+        &app,
+        Method::POST,
+        "/v1/organisations",
+        Some(&anna),
+        Some(json!({"uid": "CHE-116.281.710", "name": "Muster Treuhand AG"})),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let path = format!("/v1/organisations/{}", org["id"].as_str().unwrap());
+    let etag = call(&app, Method::GET, &path, Some(&admin), None, None).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let verified = call(
+        &app,
+        Method::POST,
+        &format!("{path}/verification"),
+        Some(&admin),
+        Some(json!({"status": "verified"})),
+        Some(&etag),
+    )
+    .await;
+    assert_eq!(verified.status(), 200);
+    let body = json!({"email": "beat@example.ch", "role": "member"});
+    let outcomes = common::race(&[&app, &other], &format!("{path}/members"), &anna, body, 8).await;
+    common::assert_one_created(&outcomes, "member");
 }

@@ -254,3 +254,34 @@ where
     }
     false
 }
+
+/// Sends the same POST `n` times at once, alternating between the instances given, and
+/// returns the statuses and problem types (for creates that race each other).
+pub async fn race(apps: &[&TestApp], path: &str, token: &str, body: serde_json::Value, n: usize) -> Vec<(u16, String)> {
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let app = apps[i % apps.len()];
+        let request = app.client.post(app.url(path)).bearer_auth(token).json(&body);
+        set.spawn(async move {
+            let res = request.send().await.unwrap();
+            let status = res.status().as_u16();
+            let body: serde_json::Value = res.json().await.unwrap_or_default();
+            (status, body["type"].as_str().unwrap_or_default().to_string())
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.unwrap());
+    }
+    out
+}
+
+/// One 201 and a 409 `conflict` for every other request of a race.
+pub fn assert_one_created(outcomes: &[(u16, String)], what: &str) {
+    let created = outcomes.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(created, 1, "{what}: {outcomes:?}");
+    for (status, kind) in outcomes.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 409, "{what}: {outcomes:?}");
+        assert!(kind.ends_with("/conflict"), "{what}: {outcomes:?}");
+    }
+}
