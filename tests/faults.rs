@@ -5,6 +5,11 @@
 //! They run in the PostgreSQL pass of `scripts/test` only (once per run), and need the
 //! PostgreSQL server binaries (`initdb`, `pg_ctl`); as root the cluster runs as `postgres`.
 #![allow(dead_code)]
+// Their own test binary, beside tests/api/: they time answers, so they do not share the
+// machine with the other tests running in parallel.
+#[path = "api/common/mod.rs"]
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,8 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-
-mod common;
 
 const PW: &str = "a long enough password";
 

@@ -41,9 +41,9 @@ fn links(auth: &AuthService, mail: &MailConfig) -> Links {
     request_body = NewAccount,
     responses(
         (status = 202, description = "Received", body = RegistrationReceived),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid e-mail address or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many registrations from this address", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String), ("RateLimit-Policy" = String), ("RateLimit" = String))),
@@ -83,8 +83,8 @@ pub async fn create_account(
     request_body = MailToken,
     responses(
         (status = 204, description = "Confirmed"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid, used or expired token", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -103,8 +103,8 @@ pub async fn verify_email(req: HttpRequest, body: Bytes, auth: Data<AuthService>
     request_body = ResetRequest,
     responses(
         (status = 202, description = "Received", body = RegistrationReceived),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Not an e-mail address", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
     )
@@ -138,8 +138,8 @@ pub async fn request_password_reset(
     request_body = ResetConfirm,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid token or password", body = Problem, content_type = "application/problem+json"),
     )
 )]

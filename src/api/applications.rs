@@ -189,11 +189,11 @@ pub(crate) fn respond(
     request_body = NewApplication,
     responses(
         (status = 201, description = "Created (and submitted when asked)", body = Application, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "The caller may not apply (or not for this organisation)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The applicant keeps GUICHET_MAX_OPEN_DRAFTS open drafts already", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid fields: a draft's types, lengths, enum values, unknown keys and size (GUICHET_DRAFT_MAX_BYTES), or on submission the whole form (every error, each with its JSON pointer)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -222,7 +222,7 @@ pub async fn create_application(
     responses(
         (status = 200, description = "The application", body = Application, headers(("ETag" = String))),
         (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "The token has no applications:read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application, or not one the caller may see", body = Problem, content_type = "application/problem+json"),
     )
@@ -255,15 +255,15 @@ pub async fn get_application(
     request_body(content = ApplicationPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Updated", body = Application, headers(("ETag" = String))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not editable in this phase", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[patch("/applications/{id}")]
@@ -294,11 +294,11 @@ pub async fn update_application(
     params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
     )
 )]
 #[delete("/applications/{id}")]
@@ -335,12 +335,12 @@ pub async fn delete_application(
     responses(
         (status = 200, description = "Submitted", body = Application, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not in a phase that can be submitted; the detail lists the allowed moves", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "The data fails the form", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -374,12 +374,12 @@ pub async fn submit_application(
     responses(
         (status = 200, description = "Withdrawn", body = Application, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Cannot be withdrawn in this phase", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid body, or an Idempotency-Key used with another body", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -416,15 +416,15 @@ pub async fn withdraw_application(
     request_body = TransitionInput,
     responses(
         (status = 200, description = "Moved", body = Application, headers(("ETag" = String))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "The caller may see but not move the application", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed from the current phase; the detail lists the allowed moves", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Unknown step, missing comment, or data failing the form", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[post("/applications/{id}/transitions")]
@@ -455,12 +455,12 @@ pub async fn transition_application(
     request_body = AssignmentInput,
     responses(
         (status = 200, description = "Assigned", body = Application, headers(("ETag" = String))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not a processor of this application", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Not a clerk of the department", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -492,7 +492,7 @@ pub async fn assign_application(
     params(("id" = uuid::Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "The history", body = HistoryPage),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
     )

@@ -30,7 +30,7 @@ pub struct AuditEventPage {
     responses(
         (status = 200, description = "A page of audit events", body = AuditEventPage),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -79,10 +79,10 @@ fn version_number(raw: &str) -> Result<i32, ApiError> {
     responses(
         (status = 201, description = "Created", body = DepartmentDetail, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -116,13 +116,13 @@ pub async fn create_department(
     responses(
         (status = 200, description = "Updated", body = DepartmentDetail, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[put("/departments/{department}")]
@@ -156,10 +156,10 @@ pub async fn update_department(
     responses(
         (status = 201, description = "Created, with version 1 as a draft", body = EditorVersion, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -194,11 +194,11 @@ pub async fn create_service(
     responses(
         (status = 201, description = "The draft", body = EditorVersion, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A draft exists already", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -236,14 +236,14 @@ pub async fn create_service_draft(
     responses(
         (status = 200, description = "The edited draft", body = EditorVersion, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service or version", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[put("/services/{service}/versions/{version}")]
@@ -281,12 +281,12 @@ pub async fn update_service_draft(
     responses(
         (status = 200, description = "Published", body = EditorVersion, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service or version", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a draft, or the service is retired", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[post("/services/{service}/versions/{version}/publish")]
@@ -322,12 +322,12 @@ pub async fn publish_service_version(
     responses(
         (status = 200, description = "Retired; the service as the public now sees it", body = crate::catalogue::views::Service),
         (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an editor of this department", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not active", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[post("/services/{service}/retire")]

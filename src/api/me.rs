@@ -18,7 +18,7 @@ use crate::http::extract::{json_body, StrictQuery};
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The caller", body = Me, headers(("ETag" = String, description = "The profile's revision, for `If-Match` on `PATCH /v1/me` (accounts)"))),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String))),
+        (status = 401, response = crate::api::responses::Unauthorized),
     )
 )]
 #[get("/me")]
@@ -49,13 +49,13 @@ async fn me_response(caller: &Caller, auth: &AuthService) -> Result<HttpResponse
     request_body(content = MePatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The changed profile", body = Me, headers(("ETag" = String))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "A partner client", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid fields, or a wrong current password", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[patch("/me")]

@@ -14,6 +14,7 @@ mod openapi;
 pub mod organisation_clients;
 pub mod organisations;
 pub mod problems;
+pub mod responses;
 pub mod services;
 pub mod tracking;
 pub mod wellknown;
@@ -161,7 +162,13 @@ impl Modify for SecurityAddon {
         (name = "organisations", description = "Businesses and organisations (by UID), their members and API clients"),
         (name = "operations", description = "Health, metrics and problem types")
     ),
-    components(schemas(
+    components(responses(
+        responses::Unauthorized,
+        responses::MalformedJson,
+        responses::NotJson,
+        responses::StaleIfMatch,
+        responses::IfMatchMissing,
+    ), schemas(
         crate::error::Problem,
         crate::domain::FieldError,
         LangParam,

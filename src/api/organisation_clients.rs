@@ -22,12 +22,12 @@ use crate::organisations::views::{self, ClientCredentials, OrganisationClient};
     request_body = NewClient,
     responses(
         (status = 201, description = "Created; the secret is shown only now", body = ClientCredentials),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid name or scopes", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -56,7 +56,7 @@ pub async fn create_organisation_client(
     params(("organisation" = String, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The clients", body = Vec<OrganisationClient>),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
@@ -85,7 +85,7 @@ pub async fn list_organisation_clients(
     params(("organisation" = String, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
     responses(
         (status = 200, description = "The new credentials", body = ClientCredentials),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation or client", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
@@ -117,7 +117,7 @@ pub async fn rotate_organisation_client_secret(
     params(("organisation" = String, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
     responses(
         (status = 204, description = "Disabled"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation or client", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),

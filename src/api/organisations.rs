@@ -55,11 +55,11 @@ pub(super) fn no_store<T: Serialize>(mut res: actix_web::HttpResponseBuilder, v:
     request_body = NewOrganisation,
     responses(
         (status = 201, description = "Registered, pending verification", body = Organisation, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not a resident", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "This UID is verified for an organisation already, the caller registered it already, or has 3 registrations waiting", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid UID or name", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -90,7 +90,7 @@ pub async fn create_organisation(
     responses(
         (status = 200, description = "A page of organisations", body = OrganisationPage),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -134,7 +134,7 @@ pub async fn list_organisations(
     params(("organisation" = String, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
     )
@@ -164,15 +164,15 @@ pub async fn get_organisation(
     request_body = Decision,
     responses(
         (status = 200, description = "Decided", body = Organisation, headers(("ETag" = String))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another organisation with this UID is verified already", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid status", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[post("/organisations/{organisation}/verification")]
@@ -202,7 +202,7 @@ pub async fn decide_organisation(
     params(("organisation" = String, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The members", body = Vec<Member>),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
     )
@@ -230,12 +230,12 @@ pub async fn list_members(
     request_body = NewMember,
     responses(
         (status = 201, description = "Added", body = Member),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not verified yet, or already a member", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid e-mail or role, or no such account", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -266,7 +266,7 @@ pub async fn add_member(
     params(("organisation" = String, Path, description = "Organisation id"), ("account" = String, Path, description = "Account id of the member")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation or member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last owner", body = Problem, content_type = "application/problem+json"),

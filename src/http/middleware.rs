@@ -121,8 +121,10 @@ pub async fn handle(
         .app_data::<actix_web::web::Data<HttpSettings>>()
         .is_some_and(|s| s.hsts);
 
-    // Everything logged while the request is handled (a 500's cause too) carries its id.
-    let span = tracing::info_span!("request", request_id = %id);
+    // Everything logged while the request is handled (a 500's cause too) carries its id. The
+    // span is at ERROR level so that it is recorded whenever anything is logged: with
+    // GUICHET_LOG=warn an info span would be off, and the warnings would lose their id.
+    let span = tracing::error_span!("request", request_id = %id);
     // (The request must not be cloned before routing: actix needs it unshared.)
     let mut res: ServiceResponse<BoxBody> = next.call(req).instrument(span).await?.map_into_boxed_body();
     let http_req: HttpRequest = res.request().clone();

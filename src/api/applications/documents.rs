@@ -70,7 +70,7 @@ pub struct DocumentList {
     responses(
         (status = 201, description = "Stored", body = views::Document, headers(("Location" = String))),
         (status = 400, description = "The multipart body cannot be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not in a phase that takes documents, or as many documents as the service takes", body = Problem, content_type = "application/problem+json"),
@@ -125,7 +125,7 @@ pub async fn upload_document(
     params(("id" = uuid::Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "The documents", body = DocumentList),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
     )
@@ -150,7 +150,7 @@ pub async fn list_documents(caller: Caller, path: Path<String>, apps: Apps) -> R
     params(("id" = uuid::Uuid, Path, description = "Application id"), ("document_id" = uuid::Uuid, Path, description = "Document id")),
     responses(
         (status = 200, description = "The document", body = views::Document),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
     )
@@ -181,7 +181,7 @@ pub async fn get_document(caller: Caller, path: Path<(String, String)>, apps: Ap
                 (DocumentBytes = "image/png"),
                 (DocumentBytes = "image/jpeg"),
             )),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
     )
@@ -228,7 +228,7 @@ pub async fn download_document(
     params(("id" = uuid::Uuid, Path, description = "Application id"), ("document_id" = uuid::Uuid, Path, description = "Document id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not in a phase where documents change", body = Problem, content_type = "application/problem+json"),

@@ -30,7 +30,7 @@ pub struct ApplicationPage {
     responses(
         (status = 200, description = "A page of applications", body = ApplicationPage, headers(("Link" = String, description = "rel=\"next\" when there is a next page"))),
         (status = 400, description = "Invalid or unknown parameter, or bad cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
     )
 )]

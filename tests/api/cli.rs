@@ -1,10 +1,9 @@
 //! The command line, run as the real binary: configuration errors, migrate, import/export,
 //! openapi, and graceful shutdown.
-mod common;
 
 use std::process::{Command, Stdio};
 
-use common::TestDb;
+use crate::common::TestDb;
 use serde_json::Value;
 
 fn guichet(db: &TestDb) -> Command {
@@ -166,7 +165,7 @@ async fn several_instances_starting_at_once_on_an_empty_database_seed_it_once() 
     let tasks: Vec<_> = (0..3)
         .map(|_| {
             let url = url.clone();
-            tokio::spawn(async move { guichet::build(common::config(&url, &[])).await.map(|a| a.port()) })
+            tokio::spawn(async move { guichet::build(crate::common::config(&url, &[])).await.map(|a| a.port()) })
         })
         .collect();
     for t in tasks {

@@ -1,10 +1,9 @@
 //! Values a database cannot keep exactly (NUL, integers beyond 2^53 − 1) are refused at the
 //! edge with a problem, identically on both backends, on every endpoint family; nothing is
 //! stored.
-mod common;
 
-use common::world::{valid_data, World};
-use common::{assert_problem, TestApp};
+use crate::common::world::{valid_data, World};
+use crate::common::{assert_problem, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 

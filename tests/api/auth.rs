@@ -1,10 +1,9 @@
 //! Identity and access over HTTP: the token endpoint and its grants, token verification (every
 //! way a token can be wrong is a 401), revocation on every instance, keys, and authorization.
-mod common;
 
+use crate::common::{assert_problem, eventually, TestApp, PUBLIC_URL};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{assert_problem, eventually, TestApp, PUBLIC_URL};
 use guichet::auth::policy::CallerKind;
 use guichet::auth::tokens::Claims;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -543,26 +542,18 @@ async fn who_may_read_the_audit_log() {
     assert!(seqs.windows(2).all(|w| w[0] > w[1]), "newest first");
     let cursor = page["next_cursor"].as_str().unwrap();
     let next: Value = app
-        .client
-        .get(app.url(&format!("/v1/audit-events?limit=5&cursor={cursor}")))
-        .bearer_auth(admin["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(
+            &format!("/v1/audit-events?limit=5&cursor={cursor}"),
+            admin["access_token"].as_str().unwrap(),
+        )
+        .await;
     assert!(next["data"][0]["seq"].as_i64().unwrap() < *seqs.last().unwrap());
     let failures: Value = app
-        .client
-        .get(app.url("/v1/audit-events?action=signin&outcome=success"))
-        .bearer_auth(admin["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(
+            "/v1/audit-events?action=signin&outcome=success",
+            admin["access_token"].as_str().unwrap(),
+        )
+        .await;
     assert_eq!(failures["data"].as_array().unwrap().len(), 2);
 
     // the log is append-only, even for guichet's own database user

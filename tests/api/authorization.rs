@@ -1,28 +1,11 @@
 //! The authorization matrix: every protected operation against every kind of caller. Scope
 //! and role are decided before any object is looked up (403 for a known and an unknown
 //! object alike); objects a caller may not see are 404.
-mod common;
 
-use common::world::client_token;
-use common::TestApp;
+use crate::common::world::{client_token, password_token};
+use crate::common::TestApp;
 use reqwest::Method;
 use serde_json::{json, Value};
-
-async fn password_token(app: &TestApp, email: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", email),
-            ("password", "a long enough password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().expect("token").to_string()
-}
 
 #[tokio::test]
 async fn every_protected_operation_against_every_kind_of_caller() {

@@ -1,13 +1,13 @@
 //! What the log says about a request: every line logged while a request is handled, down to
 //! the cause of a 500 found on a database thread, carries the request's id, the id the answer
-//! and its problem document give the caller.
-mod common;
+//! and its problem document give the caller. (This module installs the test process's log
+//! subscriber, writing into memory; no other test installs one.)
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::world::{password_token, PW};
-use common::{config, TestApp};
+use crate::common::world::{password_token, PW};
+use crate::common::{config, TestApp};
 use serde_json::Value;
 
 /// The log lines of this test binary (it installs the process's one subscriber).
@@ -30,7 +30,8 @@ impl Write for Capture {
 
 #[tokio::test]
 async fn the_cause_of_a_500_is_logged_with_the_request_id() {
-    let log_config = config("unused", &[("GUICHET_LOG", "info"), ("GUICHET_LOG_FORMAT", "json")]);
+    // `warn`, as an operator might run it: the request's id is on the lines still logged
+    let log_config = config("unused", &[("GUICHET_LOG", "warn"), ("GUICHET_LOG_FORMAT", "json")]);
     guichet::telemetry::init_logging_to(&log_config, || Capture(captured().clone()));
     let app = TestApp::spawn().await;
     app.with_conn(|c| guichet::admin::create_user(c, "admin@thun.ch", "admin", None, Some(PW.into())).unwrap());

@@ -1,8 +1,7 @@
 //! Cross-cutting behaviour: problem details, request ids, security headers, unknown routes and
 //! methods, CORS, health, metrics, problem pages, the OpenAPI document and the docs.
-mod common;
 
-use common::{assert_problem, TestApp};
+use crate::common::{assert_problem, TestApp};
 use serde_json::Value;
 
 #[tokio::test]
@@ -81,8 +80,8 @@ async fn health_metrics_and_problem_pages() {
     assert_eq!(app.get_json("/health/live").await["status"], "ok");
     let ready = app.get_json("/health/ready").await;
     assert_eq!(ready["status"], "ready");
-    assert_eq!(ready["database"], common::backend());
-    let reads = if common::backend() == "postgres" {
+    assert_eq!(ready["database"], crate::common::backend());
+    let reads = if crate::common::backend() == "postgres" {
         "async"
     } else {
         "blocking"
@@ -189,7 +188,7 @@ async fn cors_allows_only_configured_origins() {
 async fn the_served_openapi_document_is_the_committed_one() {
     let app = TestApp::spawn().await;
     let served = app.get_json("/v1/openapi.json").await;
-    let committed: Value = serde_json::from_str(include_str!("../openapi/v1.json")).unwrap();
+    let committed: Value = serde_json::from_str(include_str!("../../openapi/v1.json")).unwrap();
     let generated = serde_json::to_value(guichet::api::openapi()).unwrap();
     assert_eq!(served, generated);
     assert_eq!(

@@ -1,7 +1,6 @@
 //! Self-registration, body errors, and the abuse limits.
-mod common;
 
-use common::{assert_problem, TestApp};
+use crate::common::{assert_problem, TestApp};
 use serde_json::{json, Value};
 
 async fn register(app: &TestApp, body: Value) -> reqwest::Response {
@@ -45,15 +44,8 @@ async fn a_resident_registers_and_signs_in_and_a_taken_address_looks_the_same() 
     assert_eq!(res.status(), 200);
     let tokens: Value = res.json().await.unwrap();
     let me: Value = app
-        .client
-        .get(app.url("/v1/me"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json_as("/v1/me", tokens["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(me["kind"], "resident");
     assert_eq!(me["email"], "anna@example.ch");
     assert_eq!(me["display_name"], "Anna");
@@ -300,7 +292,7 @@ async fn residents_change_their_profile_and_password_with_if_match() {
     .unwrap();
     assert_eq!(res.status(), 200);
     assert!(
-        common::eventually(|| async {
+        crate::common::eventually(|| async {
             app.client
                 .get(app.url("/v1/me"))
                 .bearer_auth(&access)

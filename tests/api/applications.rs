@@ -1,9 +1,8 @@
 //! Applications over HTTP: lifecycle, validation on submission, who sees and moves what,
 //! public tracking, idempotent retries and concurrent changes.
-mod common;
 
-use common::world::{client_token, etag, publish, stepped_service, valid_data, World};
-use common::{assert_problem, TestApp};
+use crate::common::world::{client_token, etag, publish, stepped_service, valid_data, World};
+use crate::common::{assert_problem, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -312,7 +311,7 @@ async fn an_application_from_draft_to_decision() {
     assert!(numbered.windows(2).all(|p| p[0].0 < p[1].0));
     // on PostgreSQL the events table is vacuumed after a few thousand changes, not a fifth of
     // the table: every numbered event leaves a dead entry in the sequencer's partial index
-    if common::backend() == "postgres" {
+    if crate::common::backend() == "postgres" {
         let options: Vec<String> = w.app.with_conn(|c| {
             use diesel::prelude::*;
             #[derive(QueryableByName)]
@@ -1189,10 +1188,10 @@ async fn create_and_submit_records_both_changes() {
 #[tokio::test]
 async fn reads_answer_the_same_on_either_path() {
     // (that reads are asynchronous on PostgreSQL is asserted with readiness in tests/http.rs)
-    if common::backend() != "postgres" {
+    if crate::common::backend() != "postgres" {
         return;
     }
-    let db = common::TestDb::new();
+    let db = crate::common::TestDb::new();
     let mut libpq_only = db.share();
     libpq_only.url = format!("{}?passfile=/nonexistent/pgpass", db.url);
     let w = World::on(TestApp::spawn_on(libpq_only, &[]).await).await;

@@ -1,12 +1,11 @@
 //! Mail through the outbox and a real SMTP server: address confirmation and password reset.
 //! The SMTP server is aiosmtpd (installed by scripts/install-tools) on a loopback port,
 //! writing every message it receives into a Maildir the test reads.
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use common::{assert_problem, TestApp};
+use crate::common::{assert_problem, TestApp};
 use serde_json::{json, Value};
 
 struct SmtpSink {
@@ -267,7 +266,7 @@ async fn without_a_mail_server_mails_go_to_the_log_and_accounts_work_at_once() {
     .await;
     use diesel::prelude::*;
     use guichet::db::schema::mail_outbox::dsl as m;
-    let sent = common::eventually(|| async {
+    let sent = crate::common::eventually(|| async {
         let n: i64 = app.with_conn(|c| {
             m::mail_outbox
                 .filter(m::sent_at.is_not_null())

@@ -1,8 +1,7 @@
 //! The published catalogue over HTTP: listing, filters, search, pagination, languages,
 //! ETags, versions, forms and departments.
-mod common;
 
-use common::{assert_problem, eventually, TestApp, PUBLIC_URL};
+use crate::common::{assert_problem, eventually, TestApp, PUBLIC_URL};
 use serde_json::Value;
 
 fn slugs(page: &Value) -> Vec<String> {

@@ -49,7 +49,71 @@ impl TestDb {
     }
 }
 
+/// The database every test starts from: migrated, seeded and given its first signing key by
+/// one instance's first start, once per test process and backend; each test gets a copy
+/// (PostgreSQL `CREATE DATABASE ... TEMPLATE`, SQLite a file copy), which is much cheaper than
+/// migrating and seeding again. It is never dropped: `scripts/test` drops leftover
+/// `guichet_test_%` databases at its start.
+static TEMPLATE: tokio::sync::OnceCell<TestDb> = tokio::sync::OnceCell::const_new();
+
+async fn template() -> &'static TestDb {
+    TEMPLATE
+        .get_or_init(|| async {
+            let db = TestDb::new();
+            drop(TestApp::spawn_on(db.share(), &[]).await);
+            let mut conn = guichet::db::establish(&db.url).expect("template");
+            match &db.pg_admin {
+                Some((base, name)) => {
+                    drop(conn);
+                    let mut admin = PgConnection::establish(&format!("{base}/postgres")).expect("PostgreSQL");
+                    diesel::sql_query(format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                    ))
+                    .execute(&mut admin)
+                    .expect("template connections ended");
+                }
+                None => {
+                    diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .execute(&mut conn)
+                        .expect("template checkpoint");
+                }
+            }
+            db
+        })
+        .await
+}
+
 impl TestDb {
+    /// A copy of the template: a database as an instance's first start leaves it.
+    pub async fn prepared() -> TestDb {
+        let template = template().await;
+        match &template.pg_admin {
+            Some((base, template_name)) => {
+                let name = format!("guichet_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = PgConnection::establish(&format!("{base}/postgres")).expect("PostgreSQL for tests");
+                diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template_name}"))
+                    .execute(&mut admin)
+                    .expect("copy the template database");
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    pg_admin: Some((base.clone(), name)),
+                    _dir: None,
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("guichet.db");
+                std::fs::copy(&template.url, &path).expect("copy the template file");
+                TestDb {
+                    url: path.to_string_lossy().to_string(),
+                    pg_admin: None,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
     /// The same database, for a second instance (dropped by the first owner only).
     pub fn share(&self) -> TestDb {
         TestDb {
@@ -125,7 +189,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
-        let db = TestDb::new();
+        let db = TestDb::prepared().await;
         Self::spawn_on(db, extra).await
     }
 
@@ -181,6 +245,18 @@ impl TestApp {
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let res = self.get(path).await;
         assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("json body")
+    }
+
+    /// GET with a bearer token; the body as JSON, whatever the status.
+    pub async fn get_json_as(&self, path: &str, token: &str) -> serde_json::Value {
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
         res.json().await.expect("json body")
     }
 
@@ -284,4 +360,11 @@ pub fn assert_one_created(outcomes: &[(u16, String)], what: &str) {
         assert_eq!(*status, 409, "{what}: {outcomes:?}");
         assert!(kind.ends_with("/conflict"), "{what}: {outcomes:?}");
     }
+}
+
+/// A staff account (`clerk` of `department`, or `admin`) created as the operator CLI does, and
+/// its password-grant token.
+pub async fn staff_token(app: &TestApp, email: &str, role: &str, department: Option<&str>) -> String {
+    app.with_conn(|c| guichet::admin::create_user(c, email, role, department, Some(world::PW.into())).unwrap());
+    world::password_token(app, email).await
 }

@@ -1,9 +1,8 @@
 //! Documents on applications over HTTP: upload (multipart), the limits a service sets, type
 //! sniffing, download, removal, who may see them, and what is left in the store.
-mod common;
 
-use common::world::{etag, publish, World};
-use common::{assert_problem, documents_dir};
+use crate::common::world::{etag, publish, World};
+use crate::common::{assert_problem, documents_dir};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

@@ -1,38 +1,12 @@
 //! Organisations: registration by UID, verification by an administrator, members, and the
 //! organisation's own API clients.
-mod common;
 
-use common::{assert_problem, TestApp};
+use crate::common::world::{password_token, resident};
+use crate::common::{assert_problem, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const UID: &str = "CHE-116.281.710";
-
-async fn resident(app: &TestApp, email: &str) -> String {
-    app.client
-        .post(app.url("/v1/accounts"))
-        .json(&json!({"email": email, "password": "a long enough password"}))
-        .send()
-        .await
-        .unwrap();
-    token(app, email).await
-}
-
-async fn token(app: &TestApp, email: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", email),
-            ("password", "a long enough password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
 
 async fn call(
     app: &TestApp,
@@ -61,9 +35,9 @@ async fn admin_anna_and_beat(app: &TestApp) -> (String, String, String) {
         guichet::admin::create_user(c, "admin@thun.ch", "admin", None, Some("a long enough password".into())).unwrap()
     });
     (
-        token(app, "admin@thun.ch").await,
-        resident(app, "anna@example.ch").await,
-        resident(app, "beat@example.ch").await,
+        password_token(app, "admin@thun.ch").await,
+        resident(app, "anna@example.ch").await.0,
+        resident(app, "beat@example.ch").await.0,
     )
 }
 
@@ -356,8 +330,8 @@ async fn owners_manage_their_organisations_clients() {
     app.with_conn(|c| {
         guichet::admin::create_user(c, "admin@thun.ch", "admin", None, Some("a long enough password".into())).unwrap()
     });
-    let admin = token(&app, "admin@thun.ch").await;
-    let anna = resident(&app, "anna@example.ch").await;
+    let admin = password_token(&app, "admin@thun.ch").await;
+    let anna = resident(&app, "anna@example.ch").await.0;
     let org: Value = call(
         &app,
         Method::POST,
@@ -528,7 +502,7 @@ async fn pending_registrations_reserve_no_uid_and_are_bounded() {
     use reqwest::Method;
     let app = TestApp::spawn().await;
     let (admin, anna, beat) = admin_anna_and_beat(&app).await;
-    let carl = resident(&app, "carl@example.ch").await;
+    let carl = resident(&app, "carl@example.ch").await.0;
     // a squatter first, then the real company: both wait
     let res = register(&app, &beat, UID, "Squatter").await;
     assert_eq!(res.status(), 201);
@@ -633,6 +607,6 @@ async fn concurrent_adds_of_one_member_on_two_instances_give_one_201_and_409s() 
     .await;
     assert_eq!(verified.status(), 200);
     let body = json!({"email": "beat@example.ch", "role": "member"});
-    let outcomes = common::race(&[&app, &other], &format!("{path}/members"), &anna, body, 8).await;
-    common::assert_one_created(&outcomes, "member");
+    let outcomes = crate::common::race(&[&app, &other], &format!("{path}/members"), &anna, body, 8).await;
+    crate::common::assert_one_created(&outcomes, "member");
 }

@@ -1,50 +1,9 @@
 //! Catalogue administration over HTTP: who may do what, If-Match on every write, drafts that
 //! stay private until published, and publishing/retiring seen by the public.
-mod common;
 
-use common::{assert_problem, eventually, TestApp};
+use crate::common::world::resident;
+use crate::common::{assert_problem, eventually, staff_token, TestApp};
 use serde_json::{json, Value};
-
-async fn login(app: &TestApp, email: &str, role: &str, department: Option<&str>) -> String {
-    app.with_conn(|c| {
-        guichet::admin::create_user(c, email, role, department, Some("a long enough password".into())).unwrap()
-    });
-    let res = app
-        .client
-        .post(app.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", email),
-            ("password", "a long enough password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
-
-async fn resident(app: &TestApp) -> String {
-    app.client
-        .post(app.url("/v1/accounts"))
-        .json(&json!({"email": "res@example.ch", "password": "a long enough password"}))
-        .send()
-        .await
-        .unwrap();
-    let res = app
-        .client
-        .post(app.url("/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", "res@example.ch"),
-            ("password", "a long enough password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
 
 fn department() -> Value {
     json!({
@@ -101,9 +60,9 @@ fn etag(res: &reqwest::Response) -> String {
 async fn administrators_create_and_edit_departments_with_if_match() {
     use reqwest::Method;
     let app = TestApp::spawn().await;
-    let admin = login(&app, "admin@thun.ch", "admin", None).await;
-    let clerk = login(&app, "clerk@thun.ch", "clerk", Some("einwohnerdienste")).await;
-    let res_token = resident(&app).await;
+    let admin = staff_token(&app, "admin@thun.ch", "admin", None).await;
+    let clerk = staff_token(&app, "clerk@thun.ch", "clerk", Some("einwohnerdienste")).await;
+    let res_token = resident(&app, "res@example.ch").await.0;
 
     assert_problem(
         app.client
@@ -216,9 +175,9 @@ async fn administrators_create_and_edit_departments_with_if_match() {
 async fn a_clerk_drafts_edits_and_publishes_a_service_of_their_department() {
     use reqwest::Method;
     let app = TestApp::spawn().await;
-    let clerk = login(&app, "clerk@thun.ch", "clerk", Some("einwohnerdienste")).await;
-    let other = login(&app, "bau@thun.ch", "clerk", Some("bauinspektorat")).await;
-    let res_token = resident(&app).await;
+    let clerk = staff_token(&app, "clerk@thun.ch", "clerk", Some("einwohnerdienste")).await;
+    let other = staff_token(&app, "bau@thun.ch", "clerk", Some("bauinspektorat")).await;
+    let res_token = resident(&app, "res@example.ch").await.0;
 
     assert_problem(
         send(
@@ -486,7 +445,7 @@ async fn a_clerk_drafts_edits_and_publishes_a_service_of_their_department() {
 async fn retiring_takes_the_current_etag_and_hides_the_service_from_listings() {
     use reqwest::Method;
     let app = TestApp::spawn().await;
-    let admin = login(&app, "admin@thun.ch", "admin", None).await;
+    let admin = staff_token(&app, "admin@thun.ch", "admin", None).await;
     let path = "/v1/services/hund-anmelden/retire";
     assert_problem(
         send(&app, Method::POST, path, &admin, None, None).await,
@@ -537,7 +496,7 @@ async fn retiring_takes_the_current_etag_and_hides_the_service_from_listings() {
 async fn a_staff_member_s_profile_change_is_audited_as_staff() {
     use reqwest::Method;
     let app = TestApp::spawn().await;
-    let admin = login(&app, "admin@thun.ch", "admin", None).await;
+    let admin = staff_token(&app, "admin@thun.ch", "admin", None).await;
     let me = app
         .client
         .get(app.url("/v1/me"))
@@ -561,16 +520,7 @@ async fn a_staff_member_s_profile_change_is_audited_as_staff() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let log: Value = app
-        .client
-        .get(app.url("/v1/audit-events?action=account.update"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Value = app.get_json_as("/v1/audit-events?action=account.update", &admin).await;
     let entries = log["data"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{log}");
     // the caller's own kind (it was recorded as "resident" whoever changed their profile)
@@ -586,10 +536,10 @@ async fn a_staff_member_s_profile_change_is_audited_as_staff() {
 async fn concurrent_creates_of_one_slug_on_two_instances_give_one_201_and_409s() {
     let app = TestApp::spawn().await;
     let other = TestApp::spawn_on(app.db.share(), &[]).await;
-    let admin = login(&app, "admin@thun.ch", "admin", None).await;
-    let outcomes = common::race(&[&app, &other], "/v1/departments", &admin, department(), 8).await;
-    common::assert_one_created(&outcomes, "department");
-    let outcomes = common::race(
+    let admin = staff_token(&app, "admin@thun.ch", "admin", None).await;
+    let outcomes = crate::common::race(&[&app, &other], "/v1/departments", &admin, department(), 8).await;
+    crate::common::assert_one_created(&outcomes, "department");
+    let outcomes = crate::common::race(
         &[&app, &other],
         "/v1/services",
         &admin,
@@ -597,5 +547,5 @@ async fn concurrent_creates_of_one_slug_on_two_instances_give_one_201_and_409s()
         8,
     )
     .await;
-    common::assert_one_created(&outcomes, "service");
+    crate::common::assert_one_created(&outcomes, "service");
 }

@@ -1,0 +1,44 @@
+//! The problem answers that many operations share, declared once in the OpenAPI document
+//! (`components/responses`) and referred to by each operation (`response = ...`). An
+//! operation's own answers (its 403 and 404 with what they mean there, its 409s and 422s) stay
+//! in its `#[utoipa::path]`.
+use utoipa::ToResponse;
+
+use crate::error::Problem;
+
+/// No token, or one that is not valid (expired, revoked, for another audience).
+#[derive(ToResponse)]
+#[response(
+    description = "No or bad token",
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer` with the error (RFC 6750)"))
+)]
+#[allow(dead_code)]
+pub struct Unauthorized(Problem);
+
+/// The body is not JSON at all.
+#[derive(ToResponse)]
+#[response(description = "Malformed JSON", content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct MalformedJson(Problem);
+
+/// The body is sent with another content type than JSON.
+#[derive(ToResponse)]
+#[response(description = "Not JSON", content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct NotJson(Problem);
+
+/// `If-Match` names a revision that is no longer the current one.
+#[derive(ToResponse)]
+#[response(
+    description = "Changed since read: `If-Match` is not the current ETag",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct StaleIfMatch(Problem);
+
+/// A change that needs `If-Match` came without it.
+#[derive(ToResponse)]
+#[response(description = "If-Match missing", content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct IfMatchMissing(Problem);
