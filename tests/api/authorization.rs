@@ -172,3 +172,182 @@ async fn every_protected_operation_against_every_kind_of_caller() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The matrix of applications, their documents and history, organisations, their members and
+/// clients: every kind of caller against the same objects. Whoever may not see an object gets
+/// the 404 an unknown one gets; whoever sees it but lacks the scope or role gets 403; a stale
+/// `If-Match` (412) or an invalid body (422) proves a caller passed authorization without
+/// changing anything.
+#[tokio::test]
+async fn applications_documents_and_organisations_against_every_kind_of_caller() {
+    use crate::common::world::{publish, valid_data, World};
+    use crate::documents::{draft, permit_service, upload_pdf};
+
+    let w = World::new().await;
+    publish(&w, permit_service()).await;
+    // resident A's draft with a document, and A's submitted application (einwohnerdienste)
+    let draft_id = draft(&w, &w.a, "kleinbaugesuch").await;
+    let doc: Value = upload_pdf(&w, &draft_id, &w.a, 100).await.json().await.unwrap();
+    let doc = doc["id"].as_str().unwrap().to_string();
+    let submitted: Value = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(json!({"service": "wohnsitzbestaetigung", "submit": true, "data": valid_data()})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sub = submitted["id"].as_str().unwrap().to_string();
+    let callers: [(&str, Option<&str>); 8] = [
+        ("anonymous", None),
+        ("applicant", Some(&w.a)),
+        ("other resident", Some(&w.b)),
+        ("member of X", Some(&w.member)),
+        ("client of Y", Some(&w.partner)),
+        ("clerk", Some(&w.clerk)),
+        ("other clerk", Some(&w.other_clerk)),
+        ("admin", Some(&w.admin)),
+    ];
+    let (x, y) = (&w.org_x, &w.org_y);
+    let p = |s: String| s;
+    // (method, path, body, send a stale If-Match, expected per caller in the order above)
+    type Row = (Method, String, Option<Value>, bool, [u16; 8]);
+    let rows: Vec<Row> = vec![
+        (
+            Method::GET,
+            p(format!("/v1/applications/{draft_id}")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/applications/{sub}")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 200, 404, 200],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/applications/{sub}/history")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 200, 404, 200],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/applications/{draft_id}/documents")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/applications/{draft_id}/documents/{doc}")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/applications/{draft_id}/documents/{doc}/content")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            Method::PATCH,
+            p(format!("/v1/applications/{draft_id}")),
+            Some(json!({"data": {}})),
+            true,
+            // staff pass the scope check (they change applications by processing them) and
+            // then do not see a draft
+            [401, 412, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            Method::POST,
+            p(format!("/v1/applications/{sub}/transitions")),
+            Some(json!({"to": "in_review"})),
+            true,
+            [401, 412, 404, 404, 404, 412, 404, 412],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/organisations/{x}")),
+            None,
+            false,
+            [401, 404, 404, 200, 403, 403, 403, 200],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/organisations/{x}/members")),
+            None,
+            false,
+            [401, 404, 404, 200, 403, 403, 403, 200],
+        ),
+        // an organisation's clients are its owners' business: an administrator sees the
+        // organisation and its members, not its clients' list
+        (
+            Method::GET,
+            p(format!("/v1/organisations/{x}/clients")),
+            None,
+            false,
+            [401, 404, 404, 200, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/organisations/{y}/clients")),
+            None,
+            false,
+            [401, 404, 404, 404, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            p(format!("/v1/organisations/{x}/clients")),
+            Some(json!({"name": "Matrix", "scopes": "applications:read"})),
+            false,
+            [401, 404, 404, 201, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            p(format!("/v1/organisations/{x}/members")),
+            Some(json!({"email": "b@example.ch", "role": "member"})),
+            false,
+            [401, 404, 404, 201, 403, 403, 403, 403],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, if_match, expected) in &rows {
+        for ((who, token), want) in callers.iter().zip(expected) {
+            let mut rb = w.app.client.request(method.clone(), w.app.url(path));
+            if let Some(t) = token {
+                rb = rb.bearer_auth(t);
+            }
+            if *if_match {
+                rb = rb.header("If-Match", "\"r999-stale\"");
+            }
+            if let Some(b) = body {
+                rb = rb.json(b);
+            }
+            let res = rb.send().await.unwrap();
+            let got = res.status().as_u16();
+            if got != *want {
+                let text = res.text().await.unwrap_or_default();
+                failures.push(format!(
+                    "{method} {path} as {who}: want {want}, got {got}: {:.200}",
+                    text
+                ));
+            } else if got >= 400 {
+                assert_eq!(
+                    res.headers()["content-type"],
+                    "application/problem+json",
+                    "{method} {path} as {who}"
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -70,7 +70,7 @@ async fn upload_with(w: &World, app: &str, token: &str, parts: &[Part<'_>], key:
 }
 
 /// Uploads a PDF of `len` bytes.
-async fn upload_pdf(w: &World, app: &str, token: &str, len: usize) -> reqwest::Response {
+pub(crate) async fn upload_pdf(w: &World, app: &str, token: &str, len: usize) -> reqwest::Response {
     upload(
         w,
         app,
@@ -119,7 +119,7 @@ fn document_rows(w: &World, app: &str) -> i64 {
 }
 
 /// A service that takes PDF and PNG up to 4 KiB, two files, and names a plan in its form.
-fn permit_service() -> Value {
+pub(crate) fn permit_service() -> Value {
     json!({
         "slug": "kleinbaugesuch", "department": "einwohnerdienste", "category": "residence",
         "content": {
@@ -135,7 +135,7 @@ fn permit_service() -> Value {
     })
 }
 
-async fn draft(w: &World, token: &str, service: &str) -> String {
+pub(crate) async fn draft(w: &World, token: &str, service: &str) -> String {
     let res = w
         .call(
             Method::POST,
