@@ -61,6 +61,12 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A path whose id is not one guichet gives out (typed ids, `domain::ids`) names nothing: the
+/// documented 404, as for an id that is well formed and unknown.
+fn path_error(_err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::not_found("Nothing has this id.").into()
+}
+
 fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let e = match &err {
@@ -187,6 +193,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(app_settings.clone())
             .app_data(documents.clone())
             .app_data(web::JsonConfig::default().limit(body_limit).error_handler(json_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
             .app_data(web::PayloadConfig::default().limit(body_limit))
             .configure(api::configure)
             .split_for_parts();

@@ -13,6 +13,7 @@ use crate::audit::Actor;
 use crate::auth::{AuthService, Caller};
 use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::{CatalogueCache, Render};
+use crate::domain::ids::ApplicationId;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
@@ -63,8 +64,6 @@ pub struct ApplicationQuery {
     #[param(value_type = Option<crate::api::LangParam>)]
     lang: Option<String>,
 }
-
-pub(crate) use crate::applications::process::application_id as app_id;
 
 /// The revision `If-Match` asks for: None for `*` (any current representation) and, when
 /// not `required`, for an absent or empty header; 428 when required and absent; 412 when it
@@ -231,15 +230,18 @@ pub async fn create_application(
 pub async fn get_application(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     q: StrictQuery<ApplicationQuery>,
     apps: Apps,
     reads: Data<Reads>,
 ) -> Result<HttpResponse, ApiError> {
     let reader = access::reader(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let lang = lang_of(&req, q.0.lang.as_deref())?;
-    let row = reads.application(id, reader).await?.ok_or_else(process::unknown)?;
+    let row = reads
+        .application(id.into(), reader)
+        .await?
+        .ok_or_else(process::unknown)?;
     respond(&caller, &apps.cache, &row, false, lang)
 }
 
@@ -270,12 +272,12 @@ pub async fn get_application(
 pub async fn update_application(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     body: Bytes,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let input: ApplicationPatch = json_body(&req, &body)?;
     let expected = if_match(&req, true)?;
     apps.change(&req, &caller, false, move |conn, c| {
@@ -305,11 +307,11 @@ pub async fn update_application(
 pub async fn delete_application(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let expected = if_match(&req, false)?;
     let c = apps.ctx(&req, &caller);
     let stored = apps
@@ -348,12 +350,12 @@ pub async fn delete_application(
 pub async fn submit_application(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     body: Bytes,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let input: CommentInput = body_or_default(&req, &body)?;
     let expected = if_match(&req, false)?;
     apps.change(&req, &caller, false, move |conn, c| {
@@ -387,12 +389,12 @@ pub async fn submit_application(
 pub async fn withdraw_application(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     body: Bytes,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let input: CommentInput = body_or_default(&req, &body)?;
     let expected = if_match(&req, false)?;
     apps.change(&req, &caller, false, move |conn, c| {
@@ -431,12 +433,12 @@ pub async fn withdraw_application(
 pub async fn transition_application(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     body: Bytes,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let input: TransitionInput = json_body(&req, &body)?;
     let expected = if_match(&req, true)?;
     apps.change(&req, &caller, false, move |conn, c| {
@@ -468,12 +470,12 @@ pub async fn transition_application(
 pub async fn assign_application(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     body: Bytes,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let input: AssignmentInput = json_body(&req, &body)?;
     let expected = if_match(&req, false)?;
     apps.change(&req, &caller, false, move |conn, c| {
@@ -500,11 +502,11 @@ pub async fn assign_application(
 #[get("/applications/{id}/history")]
 pub async fn list_application_history(
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::reader(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let who = caller.clone();
     let (row, rows) = apps.auth.db.run(move |c| process::history(c, &who, id)).await?;
     let entries = views::history(&apps.cache.get(), &row, rows, access::is_staff_view(&caller));

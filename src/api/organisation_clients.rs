@@ -8,9 +8,9 @@ use super::organisations::{ctx, no_store};
 use crate::auth::{AuthService, Caller};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::json_body;
-use crate::organisations::access;
 use crate::organisations::process::{self, NewClient};
 use crate::organisations::views::{self, ClientCredentials, OrganisationClient};
+use crate::organisations::{self, access};
 
 /// Create a client of the organisation
 ///
@@ -39,13 +39,12 @@ pub async fn create_organisation_client(
     body: Bytes,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    access::require_person_or_admin(&caller)?;
+    access::require_person_or_admin(&caller)?; // before the body is read
     let (name, scopes) = process::new_client(&json_body::<NewClient>(&req, &body)?)?;
-    let ctx = ctx(&req, &caller);
-    let creds = auth
-        .db
-        .write(move |conn| process::create_client(conn, &ctx, &path, name, &scopes))
-        .await?;
+    let creds = organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
+        process::create_client(conn, ctx, &path, name, &scopes)
+    })
+    .await?;
     Ok(no_store(HttpResponse::Created(), &views::credentials(creds)))
 }
 
@@ -68,9 +67,7 @@ pub async fn list_organisation_clients(
     path: Path<String>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    access::require_person_or_admin(&caller)?;
-    let c = caller.clone();
-    let rows = auth.db.run(move |conn| process::clients(conn, &c, &path)).await?;
+    let rows = organisations::read(&auth.db, &caller, move |conn, c| process::clients(conn, c, &path)).await?;
     let out: Vec<OrganisationClient> = rows.into_iter().map(views::client).collect();
     Ok(no_store(HttpResponse::Ok(), &out))
 }
@@ -98,13 +95,11 @@ pub async fn rotate_organisation_client_secret(
     path: Path<(String, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    access::require_person_or_admin(&caller)?;
     let (org, client) = path.into_inner();
-    let ctx = ctx(&req, &caller);
-    let creds = auth
-        .db
-        .write(move |conn| process::rotate_secret(conn, &ctx, &org, &client))
-        .await?;
+    let creds = organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
+        process::rotate_secret(conn, ctx, &org, &client)
+    })
+    .await?;
     Ok(no_store(HttpResponse::Ok(), &views::credentials(creds)))
 }
 
@@ -130,12 +125,11 @@ pub async fn disable_organisation_client(
     path: Path<(String, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    access::require_person_or_admin(&caller)?;
     let (org, client) = path.into_inner();
-    let ctx = ctx(&req, &caller);
-    auth.db
-        .write(move |conn| process::disable_client(conn, &ctx, &org, &client))
-        .await?;
+    organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
+        process::disable_client(conn, ctx, &org, &client)
+    })
+    .await?;
     auth.apply_own_change().await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -15,9 +15,9 @@ use crate::error::{ApiError, Problem};
 use crate::http::conditional::{json_with_revision, required_revision};
 use crate::http::extract::{json_body, StrictQuery};
 use crate::http::pagination;
-use crate::organisations::access;
 use crate::organisations::process::{self, Ctx, Decision, NewMember, NewOrganisation};
 use crate::organisations::views::{self, Member, Organisation, OrganisationPage};
+use crate::organisations::{self, access};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -145,9 +145,7 @@ pub async fn get_organisation(
     path: Path<String>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    access::require_person_or_admin(&caller)?;
-    let c = caller.clone();
-    let (org, role) = auth.db.run(move |conn| access::visible(conn, &c, &path)).await?;
+    let (org, role) = organisations::read(&auth.db, &caller, move |conn, c| access::visible(conn, c, &path)).await?;
     let v = views::organisation(&org, role, &auth.issuer);
     Ok(json_with_revision(HttpResponse::Ok(), &v, org.revision))
 }
@@ -213,9 +211,7 @@ pub async fn list_members(
     path: Path<String>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    access::require_person_or_admin(&caller)?;
-    let c = caller.clone();
-    let members = auth.db.run(move |conn| process::members(conn, &c, &path)).await?;
+    let members = organisations::read(&auth.db, &caller, move |conn, c| process::members(conn, c, &path)).await?;
     let out: Vec<Member> = members.into_iter().map(views::member).collect();
     Ok(no_store(HttpResponse::Ok(), &out))
 }
@@ -247,13 +243,12 @@ pub async fn add_member(
     body: Bytes,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    access::require_person_or_admin(&caller)?;
+    access::require_person_or_admin(&caller)?; // before the body is read
     let (email, role) = process::new_member(&json_body::<NewMember>(&req, &body)?)?;
-    let ctx = ctx(&req, &caller);
-    let member = auth
-        .db
-        .write(move |conn| process::add_member(conn, &ctx, &path, email, role))
-        .await?;
+    let member = organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
+        process::add_member(conn, ctx, &path, email, role)
+    })
+    .await?;
     Ok(no_store(HttpResponse::Created(), &views::member(member)))
 }
 
@@ -279,11 +274,10 @@ pub async fn remove_member(
     path: Path<(String, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    access::require_person_or_admin(&caller)?;
     let (org, account) = path.into_inner();
-    let ctx = ctx(&req, &caller);
-    auth.db
-        .write(move |conn| process::remove_member(conn, &ctx, &org, &account))
-        .await?;
+    organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
+        process::remove_member(conn, ctx, &org, &account)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

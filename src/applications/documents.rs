@@ -10,10 +10,11 @@ use crate::auth::Caller;
 use crate::catalogue::snapshot::Snapshot;
 use crate::db::applications::ApplicationRow;
 use crate::db::documents::{self as store, DocumentRow};
-use crate::db::types::{SqlTime, SqlUuid};
+use crate::db::types::SqlTime;
 use crate::db::{Db, DbConnection};
 use crate::domain::application::Mover;
 use crate::domain::documents::DocumentLimits;
+use crate::domain::ids::{ApplicationId, DocumentId};
 use crate::error::ApiError;
 use crate::storage::DocumentStore;
 
@@ -62,7 +63,7 @@ pub fn may_add(
     conn: &mut DbConnection,
     caller: &Caller,
     snap: &Snapshot,
-    id: SqlUuid,
+    id: ApplicationId,
 ) -> Result<DocumentLimits, ApiError> {
     let row = find(conn, caller, id)?;
     editable(conn, caller, snap, &row, true)
@@ -71,16 +72,11 @@ pub fn may_add(
 /// Records a stored document, checking everything again under the application's lock (two
 /// uploads racing for the last free place: one gets it).
 pub fn add(conn: &mut DbConnection, ctx: &Ctx, doc: DocumentRow) -> Result<DocumentRow, ApiError> {
-    let row = load(conn, ctx, doc.application_id)?;
+    let row = load(conn, ctx, ApplicationId(doc.application_id.0))?;
     editable(conn, &ctx.caller, &ctx.snap, &row, true)?;
     store::insert(conn, &doc)?;
     record(conn, ctx, &row, Change::DocumentAdded, note(&doc))?;
     Ok(doc)
-}
-
-/// A document's id from a path; a malformed one names no document (404).
-pub fn document_id(raw: &str) -> Result<SqlUuid, ApiError> {
-    super::process::application_id(raw).map_err(|_| unknown())
 }
 
 /// A file as it was received and stored, before it is recorded.
@@ -93,9 +89,9 @@ pub struct Upload {
 
 /// Where the bytes of a new document of application `id` are stored: the document's id and
 /// its storage key.
-pub fn new_document(id: SqlUuid) -> (SqlUuid, String) {
+pub fn new_document(id: ApplicationId) -> (DocumentId, String) {
     let doc = uuid::Uuid::now_v7();
-    (SqlUuid(doc), DocumentStore::key(id.0, doc))
+    (DocumentId(doc), DocumentStore::key(id.0, doc))
 }
 
 /// Records a stored upload as document `doc` of application `id` (with its history and audit
@@ -105,13 +101,13 @@ pub async fn record_upload(
     db: &Db,
     files: &DocumentStore,
     ctx: Ctx,
-    id: SqlUuid,
-    (doc, key): (SqlUuid, String),
+    id: ApplicationId,
+    (doc, key): (DocumentId, String),
     upload: Upload,
 ) -> Result<DocumentRow, ApiError> {
     let row = DocumentRow {
-        id: doc,
-        application_id: id,
+        id: doc.into(),
+        application_id: id.into(),
         filename: upload.filename,
         media_type: upload.media_type,
         size_bytes: i64::try_from(upload.size).unwrap_or(i64::MAX),
@@ -128,11 +124,16 @@ pub async fn record_upload(
 }
 
 /// Removes a document's record; the caller removes the bytes once this has committed.
-pub fn remove(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, doc_id: SqlUuid) -> Result<DocumentRow, ApiError> {
+pub fn remove(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: ApplicationId,
+    doc_id: DocumentId,
+) -> Result<DocumentRow, ApiError> {
     let row = load(conn, ctx, id)?;
-    let doc = store::get(conn, id, doc_id)?.ok_or_else(unknown)?;
+    let doc = store::get(conn, id.into(), doc_id.into())?.ok_or_else(unknown)?;
     editable(conn, &ctx.caller, &ctx.snap, &row, false)?;
-    store::delete(conn, id, doc_id)?;
+    store::delete(conn, id.into(), doc_id.into())?;
     record(conn, ctx, &row, Change::DocumentRemoved, note(&doc))?;
     Ok(doc)
 }
@@ -156,13 +157,18 @@ fn note(doc: &DocumentRow) -> Note {
 }
 
 /// The documents of an application the caller may see.
-pub fn list(conn: &mut DbConnection, caller: &Caller, id: SqlUuid) -> Result<Vec<DocumentRow>, ApiError> {
+pub fn list(conn: &mut DbConnection, caller: &Caller, id: ApplicationId) -> Result<Vec<DocumentRow>, ApiError> {
     find(conn, caller, id)?;
-    Ok(store::list(conn, id)?)
+    Ok(store::list(conn, id.into())?)
 }
 
 /// One document of an application the caller may see.
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: SqlUuid, doc_id: SqlUuid) -> Result<DocumentRow, ApiError> {
+pub fn get(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: ApplicationId,
+    doc_id: DocumentId,
+) -> Result<DocumentRow, ApiError> {
     find(conn, caller, id)?;
-    store::get(conn, id, doc_id)?.ok_or_else(unknown)
+    store::get(conn, id.into(), doc_id.into())?.ok_or_else(unknown)
 }

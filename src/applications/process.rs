@@ -19,6 +19,7 @@ use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase, Reference};
 use crate::domain::catalogue::{Channel, DayUnit};
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::{effective_steps, first_step, StatusStep};
 use crate::domain::{submission, FieldError};
 use crate::error::{ApiError, ProblemKind};
@@ -377,20 +378,11 @@ fn create_submitted(
 pub fn history(
     conn: &mut DbConnection,
     caller: &Caller,
-    id: SqlUuid,
+    id: ApplicationId,
 ) -> Result<(ApplicationRow, Vec<HistoryRow>), ApiError> {
     let row = find(conn, caller, id)?;
-    let entries = store::history(conn, id)?;
+    let entries = store::history(conn, id.into())?;
     Ok((row, entries))
-}
-
-/// An application's id from a path; a malformed one names no application (404).
-pub fn application_id(raw: &str) -> Result<SqlUuid, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .ok()
-        .filter(|_| raw.len() == 36)
-        .map(SqlUuid)
-        .ok_or_else(unknown)
 }
 
 pub fn unknown() -> ApiError {
@@ -398,9 +390,9 @@ pub fn unknown() -> ApiError {
 }
 
 /// An application the caller may see (or 404).
-pub fn find(conn: &mut DbConnection, caller: &Caller, id: SqlUuid) -> Result<ApplicationRow, ApiError> {
+pub fn find(conn: &mut DbConnection, caller: &Caller, id: ApplicationId) -> Result<ApplicationRow, ApiError> {
     let reader = access::reader(caller)?;
-    store::get(conn, id, reader)?.ok_or_else(unknown)
+    store::get(conn, id.into(), reader)?.ok_or_else(unknown)
 }
 
 /// The application behind a reference, if `code` is its tracking code (compared in constant
@@ -415,9 +407,9 @@ pub fn tracked(conn: &mut DbConnection, reference: &Reference, code: &str) -> Re
 }
 
 /// Loads an application the caller may see, locked for this transaction.
-pub(super) fn load(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid) -> Result<ApplicationRow, ApiError> {
+pub(super) fn load(conn: &mut DbConnection, ctx: &Ctx, id: ApplicationId) -> Result<ApplicationRow, ApiError> {
     let reader = access::reader(&ctx.caller)?;
-    store::get_for_update(conn, id, reader)?.ok_or_else(unknown)
+    store::get_for_update(conn, id.into(), reader)?.ok_or_else(unknown)
 }
 
 /// `If-Match`, checked once the caller is known to be allowed (412 when stale).
@@ -457,7 +449,7 @@ fn not_allowed(phase: Phase, who: Option<Mover>, wanted: &str) -> ApiError {
 pub fn patch(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    id: SqlUuid,
+    id: ApplicationId,
     expected: Option<i64>,
     patch: ApplicationPatch,
 ) -> Result<ApplicationRow, ApiError> {
@@ -578,7 +570,7 @@ fn apply_move(
 pub fn submit(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    id: SqlUuid,
+    id: ApplicationId,
     expected: Option<i64>,
     input: CommentInput,
 ) -> Result<ApplicationRow, ApiError> {
@@ -627,7 +619,7 @@ fn applicant_move(
 pub fn withdraw(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    id: SqlUuid,
+    id: ApplicationId,
     expected: Option<i64>,
     input: CommentInput,
 ) -> Result<ApplicationRow, ApiError> {
@@ -650,7 +642,7 @@ pub fn withdraw(
 pub fn transition(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    id: SqlUuid,
+    id: ApplicationId,
     expected: Option<i64>,
     input: TransitionInput,
 ) -> Result<ApplicationRow, ApiError> {
@@ -728,7 +720,7 @@ pub fn transition(
 pub fn assign(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    id: SqlUuid,
+    id: ApplicationId,
     expected: Option<i64>,
     input: AssignmentInput,
 ) -> Result<ApplicationRow, ApiError> {
@@ -768,7 +760,12 @@ pub fn assign(
 
 /// Deletes a draft (its history and documents go with it; the audit log keeps the deletion).
 /// Answers the storage keys of its documents, for the caller to remove once this committed.
-pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: SqlUuid, expected: Option<i64>) -> Result<Vec<String>, ApiError> {
+pub fn delete(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: ApplicationId,
+    expected: Option<i64>,
+) -> Result<Vec<String>, ApiError> {
     let row = load(conn, ctx, id)?;
     if mover(&ctx.caller, &row) != Some(Mover::Applicant) {
         return Err(access::forbidden("deleting this application (only its applicant may)"));

@@ -38,6 +38,18 @@ pub struct SqlJson(pub serde_json::Value);
 #[diesel(sql_type = DbUuid)]
 pub struct SqlUuid(pub uuid::Uuid);
 
+impl From<crate::domain::ids::ApplicationId> for SqlUuid {
+    fn from(id: crate::domain::ids::ApplicationId) -> SqlUuid {
+        SqlUuid(id.0)
+    }
+}
+
+impl From<crate::domain::ids::DocumentId> for SqlUuid {
+    fn from(id: crate::domain::ids::DocumentId) -> SqlUuid {
+        SqlUuid(id.0)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, FromSqlRow, AsExpression)]
 #[diesel(sql_type = DbTime)]
 pub struct SqlTime(pub DateTime<Utc>);

@@ -5,6 +5,7 @@ pub mod application;
 pub mod catalogue;
 pub mod documents;
 pub mod forms;
+pub mod ids;
 pub mod lang;
 pub mod organisation;
 pub mod search;

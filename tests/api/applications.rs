@@ -1214,3 +1214,29 @@ async fn reads_answer_the_same_on_either_path() {
     w.app.stop().await;
     drop(db);
 }
+
+/// A malformed id in a path names nothing: the same 404 problem as an unknown id, for every
+/// kind of id and every method, before anything is read.
+#[tokio::test]
+async fn malformed_ids_in_paths_are_404_like_unknown_ones() {
+    let w = World::new().await;
+    let unknown = "0193a4b2-7c1e-7d2a-9f00-3b5c1d2e4f60";
+    for path in [
+        "/v1/applications/not-an-id".to_string(),
+        format!("/v1/applications/{unknown}"),
+        "/v1/applications/0193a4b27c1e7d2a9f003b5c1d2e4f60".to_string(),
+        "/v1/applications/not-an-id/history".to_string(),
+        "/v1/applications/not-an-id/documents".to_string(),
+        format!("/v1/applications/{unknown}/documents/not-an-id"),
+        format!("/v1/applications/not-an-id/documents/{unknown}/content"),
+    ] {
+        assert_problem(w.call(Method::GET, &path, Some(&w.a), None).await, 404, "not-found").await;
+    }
+    assert_problem(
+        w.send(Method::DELETE, "/v1/applications/x", Some(&w.a), None, Some("\"r1-x\""))
+            .await,
+        404,
+        "not-found",
+    )
+    .await;
+}

@@ -4,11 +4,12 @@ use actix_web::http::header::{self, Charset, ContentDisposition, DispositionPara
 use actix_web::web::{Path, Payload};
 use actix_web::{delete, get, post, HttpRequest, HttpResponse};
 
-use super::{app_id, Apps, IdempotencyKey};
+use super::{Apps, IdempotencyKey};
 use crate::applications::documents as docs;
 use crate::applications::{access, views};
 use crate::auth::Caller;
 use crate::domain::documents::ascii_filename;
+use crate::domain::ids::{ApplicationId, DocumentId};
 use crate::error::{ApiError, Problem, ProblemKind};
 use crate::http::extract::media_type;
 use crate::http::upload::{self, too_big};
@@ -83,12 +84,12 @@ pub struct DocumentList {
 pub async fn upload_document(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<ApplicationId>,
     payload: Payload,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     require_multipart(&req)?;
     let (who, snap) = (caller.clone(), apps.cache.get());
     let limits = apps.auth.db.run(move |c| docs::may_add(c, &who, &snap, id)).await?;
@@ -131,9 +132,9 @@ pub async fn upload_document(
     )
 )]
 #[get("/applications/{id}/documents")]
-pub async fn list_documents(caller: Caller, path: Path<String>, apps: Apps) -> Result<HttpResponse, ApiError> {
+pub async fn list_documents(caller: Caller, path: Path<ApplicationId>, apps: Apps) -> Result<HttpResponse, ApiError> {
     access::reader(&caller)?;
-    let id = app_id(&path)?;
+    let id = path.into_inner();
     let who = caller.clone();
     let rows = apps.auth.db.run(move |c| docs::list(c, &who, id)).await?;
     let snap = apps.cache.get();
@@ -156,9 +157,13 @@ pub async fn list_documents(caller: Caller, path: Path<String>, apps: Apps) -> R
     )
 )]
 #[get("/applications/{id}/documents/{document_id}")]
-pub async fn get_document(caller: Caller, path: Path<(String, String)>, apps: Apps) -> Result<HttpResponse, ApiError> {
+pub async fn get_document(
+    caller: Caller,
+    path: Path<(ApplicationId, DocumentId)>,
+    apps: Apps,
+) -> Result<HttpResponse, ApiError> {
     access::reader(&caller)?;
-    let (id, d) = (app_id(&path.0)?, docs::document_id(&path.1)?);
+    let (id, d) = path.into_inner();
     let who = caller.clone();
     let row = apps.auth.db.run(move |c| docs::get(c, &who, id, d)).await?;
     Ok(HttpResponse::Ok()
@@ -189,11 +194,11 @@ pub async fn get_document(caller: Caller, path: Path<(String, String)>, apps: Ap
 #[get("/applications/{id}/documents/{document_id}/content")]
 pub async fn download_document(
     caller: Caller,
-    path: Path<(String, String)>,
+    path: Path<(ApplicationId, DocumentId)>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::reader(&caller)?;
-    let (id, d) = (app_id(&path.0)?, docs::document_id(&path.1)?);
+    let (id, d) = path.into_inner();
     let who = caller.clone();
     let row = apps.auth.db.run(move |c| docs::get(c, &who, id, d)).await?;
     let stream = apps.documents.open(&row.storage_key).await?;
@@ -238,11 +243,11 @@ pub async fn download_document(
 pub async fn delete_document(
     req: HttpRequest,
     caller: Caller,
-    path: Path<(String, String)>,
+    path: Path<(ApplicationId, DocumentId)>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
-    let (id, d) = (app_id(&path.0)?, docs::document_id(&path.1)?);
+    let (id, d) = path.into_inner();
     let c = apps.ctx(&req, &caller);
     let gone = apps.auth.db.write(move |conn| docs::remove(conn, &c, id, d)).await?;
     apps.documents.remove(vec![gone.storage_key]).await;
