@@ -1,7 +1,5 @@
-//! The audit log: who a change is recorded against (`Actor`, `Origin`), used by every layer that
-//! changes data, and reading the log (`log`).
-pub mod log;
-
+//! Who a change is recorded against in the audit log (`Actor`, `Origin`): used by every layer
+//! that changes data. Reading the log is `crate::audit_log`.
 use diesel::QueryResult;
 
 use crate::auth::Caller;

@@ -14,6 +14,7 @@ pub mod api;
 pub mod app;
 pub mod applications;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod catalogue;
 pub mod cli;

@@ -11,7 +11,6 @@ use crate::applications::views::{self, Application};
 use crate::applications::{access, ApplicationRow, Ctx, DbConnection, Reads};
 use crate::audit::Actor;
 use crate::auth::{AuthService, Caller};
-use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::{CatalogueCache, Render};
 use crate::domain::ids::ApplicationId;
 use crate::domain::lang::Lang;
@@ -19,6 +18,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
 use crate::http::extract::{json_body, optional_json_body, render_for, StrictQuery};
 use crate::http::middleware::RequestId;
+use crate::http::rendered::Rendered;
 use crate::storage::DocumentStore;
 
 pub mod documents;

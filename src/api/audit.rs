@@ -4,7 +4,7 @@ use actix_web::{get, HttpRequest, HttpResponse};
 use utoipa::ToSchema;
 
 use super::json_page;
-use crate::audit::log::{self, AuditEvent, AuditParams};
+use crate::audit_log::{self as log, AuditEvent, AuditParams};
 use crate::auth::policy::{authorize, Action};
 use crate::auth::{AuthService, Caller};
 use crate::catalogue::Render;

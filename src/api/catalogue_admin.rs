@@ -8,7 +8,6 @@ use crate::audit::Actor;
 use crate::auth::policy::{authorize, Action};
 use crate::auth::{AuthService, Caller};
 use crate::catalogue::admin::{self, DraftInput, EditorVersion, NewService};
-use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::views::DepartmentDetail;
 use crate::catalogue::{CatalogueCache, Render};
 use crate::domain::catalogue::DepartmentInput;
@@ -17,6 +16,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
 use crate::http::extract::{json_body, optional_json_body};
 use crate::http::middleware::RequestId;
+use crate::http::rendered::Rendered;
 
 fn actor(req: &HttpRequest, caller: &Caller) -> Actor {
     Actor::of(

@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use super::{json_page, LangParam};
 use crate::catalogue::query;
-use crate::catalogue::snapshot::Rendered;
 use crate::catalogue::views::{Department, DepartmentDetail};
 use crate::catalogue::CatalogueCache;
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::respond;
 use crate::http::extract::{path_key, render_for, StrictQuery};
 use crate::http::pagination;
+use crate::http::rendered::Rendered;
 
 /// A page of departments.
 #[derive(ToSchema)]

@@ -24,23 +24,14 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::openapi::security::{ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::auth::Scope;
 use crate::catalogue::Render;
 use crate::error::ApiError;
 use crate::http::pagination;
 
-/// Language of an answer: one of the four, or `all` for every translation (editors).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum LangParam {
-    De,
-    Fr,
-    It,
-    En,
-    All,
-}
+pub use crate::domain::lang::LangParam;
 
 pub(crate) fn invalid(name: &str, detail: &str) -> ApiError {
     ApiError::invalid_parameter(name, detail)

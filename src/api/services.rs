@@ -342,7 +342,7 @@ pub async fn get_service_version(
                 .await?;
             let body = actix_web::web::Bytes::from(serde_json::to_vec(&v).map_err(ApiError::internal)?);
             let rendered =
-                crate::catalogue::snapshot::Rendered::from_bytes(body, "de, fr, it, en").with_revision(v.revision);
+                crate::http::rendered::Rendered::from_bytes(body, "de, fr, it, en").with_revision(v.revision);
             let mut res = respond(&req, &rendered, "application/json");
             res.headers_mut().insert(
                 actix_web::http::header::CACHE_CONTROL,

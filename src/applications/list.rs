@@ -53,7 +53,7 @@ pub struct ApplicationParams {
     /// lists only applications that have one.
     #[param(value_type = Option<ApplicationSort>)]
     sort: Option<String>,
-    #[param(value_type = Option<crate::api::LangParam>)]
+    #[param(value_type = Option<crate::domain::lang::LangParam>)]
     pub lang: Option<String>,
 }
 

@@ -5,99 +5,29 @@ use std::sync::Arc;
 
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::views::*;
 use crate::db::catalogue::Published;
 use crate::domain::catalogue::{self as stored, Audience, Channel, ContactVerified, ServiceContent};
 use crate::domain::forms;
+pub use crate::domain::lang::Render;
 use crate::domain::lang::{Lang, Localized};
+pub use crate::http::rendered::{etag_revision, Rendered};
 
-/// How translatable texts are rendered: one language, or every translation (`?lang=all`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Render {
-    One(Lang),
-    All,
+/// A translatable text as `r` renders it (one language, or every translation).
+trait RenderText {
+    fn text(self, l: &Localized) -> Text;
 }
 
-impl Render {
-    pub const ALL: [Render; 5] = [
-        Render::One(Lang::De),
-        Render::One(Lang::Fr),
-        Render::One(Lang::It),
-        Render::One(Lang::En),
-        Render::All,
-    ];
-
-    pub fn index(self) -> usize {
-        match self {
-            Render::One(l) => l.index(),
-            Render::All => 4,
-        }
-    }
-
-    /// The language used for sorting and searching.
-    pub fn lang(self) -> Lang {
-        match self {
-            Render::One(l) => l,
-            Render::All => Lang::De,
-        }
-    }
-
+impl RenderText for Render {
     fn text(self, l: &Localized) -> Text {
         match self {
             Render::One(lang) => Text::One(l.text(lang).to_string()),
             Render::All => Text::All(l.clone()),
         }
     }
-}
-
-/// A pre-serialised JSON body with its strong ETag and the language actually served.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    pub body: Bytes,
-    pub etag: String,
-    pub content_language: &'static str,
-}
-
-impl Rendered {
-    fn new<T: Serialize>(v: &T, content_language: &'static str) -> Rendered {
-        let body = Bytes::from(serde_json::to_vec(v).unwrap_or_default());
-        Rendered::from_bytes(body, content_language)
-    }
-
-    pub fn from_bytes(body: Bytes, content_language: &'static str) -> Rendered {
-        let digest = Sha256::digest(&body);
-        let etag = format!("\"{}\"", hex16(&digest));
-        Rendered {
-            body,
-            etag,
-            content_language,
-        }
-    }
-}
-
-impl Rendered {
-    /// Prefixes the ETag with the resource's revision (`"r7-<digest>"`): `If-None-Match`
-    /// compares the whole tag, `If-Match` on writes the revision, inside the transaction.
-    pub fn with_revision(mut self, revision: i64) -> Rendered {
-        self.etag = format!("\"r{revision}-{}", self.etag.trim_start_matches('"'));
-        self
-    }
-}
-
-/// The revision in an ETag made by [`Rendered::with_revision`].
-pub fn etag_revision(etag: &str) -> Option<i64> {
-    let t = etag.trim().trim_start_matches("W/").trim_matches('"');
-    let rest = t.strip_prefix('r')?;
-    rest.split('-').next()?.parse().ok()
-}
-
-fn hex16(bytes: &[u8]) -> String {
-    bytes.iter().take(10).map(|b| format!("{b:02x}")).collect()
 }
 
 pub struct DepartmentEntry {

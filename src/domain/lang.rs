@@ -150,6 +150,50 @@ impl Localized {
     }
 }
 
+/// How translatable texts are rendered: one language, or every translation (`?lang=all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Render {
+    One(Lang),
+    All,
+}
+
+impl Render {
+    pub const ALL: [Render; 5] = [
+        Render::One(Lang::De),
+        Render::One(Lang::Fr),
+        Render::One(Lang::It),
+        Render::One(Lang::En),
+        Render::All,
+    ];
+
+    pub fn index(self) -> usize {
+        match self {
+            Render::One(l) => l.index(),
+            Render::All => 4,
+        }
+    }
+
+    /// The language used for sorting and searching.
+    pub fn lang(self) -> Lang {
+        match self {
+            Render::One(l) => l,
+            Render::All => Lang::De,
+        }
+    }
+}
+
+/// Language of an answer: one of the four, or `all` for every translation (editors).
+// (declares the values of `?lang=` in the OpenAPI document)
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LangParam {
+    De,
+    Fr,
+    It,
+    En,
+    All,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::catalogue::snapshot::Rendered;
+use crate::http::rendered::Rendered;
 
 fn matches(req: &HttpRequest, etag: &str) -> bool {
     req.headers()
@@ -44,7 +44,7 @@ pub fn required_revision(req: &HttpRequest) -> Result<i64, crate::error::ApiErro
     };
     v.to_str()
         .ok()
-        .and_then(crate::catalogue::snapshot::etag_revision)
+        .and_then(crate::http::rendered::etag_revision)
         .ok_or_else(|| {
             ApiError::new(
                 ProblemKind::PreconditionFailed,

@@ -5,8 +5,8 @@ use std::future::{ready, Ready};
 use actix_web::{dev::Payload, http::header, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::catalogue::Render;
 use crate::domain::lang::Lang;
+use crate::domain::lang::Render;
 use crate::domain::FieldError;
 use crate::error::{ApiError, ProblemKind};
 

@@ -5,5 +5,6 @@ pub mod idempotency;
 pub mod middleware;
 pub mod pagination;
 pub mod ratelimit;
+pub mod rendered;
 pub mod storable;
 pub mod upload;
