@@ -1,7 +1,6 @@
 //! `/v1/audit-events`: the append-only audit log, for administrators.
 use actix_web::web::{Bytes, Data};
 use actix_web::{get, HttpRequest, HttpResponse};
-use utoipa::ToSchema;
 
 use super::json_page;
 use crate::audit_log::{self as log, AuditEvent, AuditParams};
@@ -11,13 +10,7 @@ use crate::catalogue::Render;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::StrictQuery;
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct AuditEventPage {
-    data: Vec<AuditEvent>,
-    next_cursor: Option<String>,
-}
+use crate::http::page::Page;
 
 /// List audit events
 ///
@@ -28,7 +21,7 @@ pub struct AuditEventPage {
     security(("bearer" = []), ("oauth2" = ["admin"])),
     params(AuditParams),
     responses(
-        (status = 200, description = "A page of audit events", body = AuditEventPage),
+        (status = 200, description = "A page of audit events", body = Page<AuditEvent>),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),

@@ -2,7 +2,7 @@
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{get, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{json_page, LangParam};
@@ -12,16 +12,9 @@ use crate::catalogue::CatalogueCache;
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::respond;
 use crate::http::extract::{path_key, render_for, StrictQuery};
+use crate::http::page::Page;
 use crate::http::pagination;
 use crate::http::rendered::Rendered;
-
-/// A page of departments.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct DepartmentPage {
-    data: Vec<Department>,
-    next_cursor: Option<String>,
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +43,7 @@ pub struct DepartmentParams {
     tag = "catalogue",
     params(ListDepartmentsParams, ("Accept-Language" = Option<String>, Header, description = "Preferred languages")),
     responses(
-        (status = 200, description = "A page of departments", body = DepartmentPage, headers(("Content-Language" = String), ("Link" = String))),
+        (status = 200, description = "A page of departments", body = Page<Department>, headers(("Content-Language" = String), ("Link" = String))),
         (status = 400, description = "Invalid or unknown parameter, or a bad cursor", body = Problem, content_type = "application/problem+json"),
     )
 )]

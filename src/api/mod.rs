@@ -46,17 +46,7 @@ pub(crate) fn json_page<'a>(
     next_cursor: Option<String>,
     render: Render,
 ) -> HttpResponse {
-    let mut body = Vec::with_capacity(16 * 1024);
-    body.extend_from_slice(b"{\"data\":[");
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(item);
-    }
-    body.extend_from_slice(b"],\"next_cursor\":");
-    body.extend_from_slice(&serde_json::to_vec(&next_cursor).unwrap_or_else(|_| b"null".to_vec()));
-    body.push(b'}');
+    let body = crate::http::page::prerendered(items.map(|b| &b[..]), &next_cursor);
     let mut res = HttpResponse::Ok();
     res.content_type("application/json")
         .insert_header((header::VARY, HeaderValue::from_static("Accept-Language")))

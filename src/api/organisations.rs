@@ -14,9 +14,10 @@ use crate::domain::organisation::{MemberRole, OrganisationStatus};
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::{json_with_revision, required_revision};
 use crate::http::extract::{json_body, StrictQuery};
+use crate::http::page::Page;
 use crate::http::pagination;
 use crate::organisations::process::{self, Ctx, Decision, NewMember, NewOrganisation};
-use crate::organisations::views::{self, Member, Organisation, OrganisationPage};
+use crate::organisations::views::{self, Member, Organisation};
 use crate::organisations::{self, access};
 
 #[derive(Deserialize, IntoParams)]
@@ -88,7 +89,7 @@ pub async fn create_organisation(
     security(("bearer" = [])),
     params(ListParams),
     responses(
-        (status = 200, description = "A page of organisations", body = OrganisationPage),
+        (status = 200, description = "A page of organisations", body = Page<Organisation>),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),

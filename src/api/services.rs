@@ -14,16 +14,8 @@ use crate::domain::catalogue::{Audience, Channel};
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::respond;
 use crate::http::extract::{path_key, render_for, StrictQuery};
+use crate::http::page::Page;
 use crate::http::pagination;
-
-/// A page of services.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ServicePage {
-    data: Vec<ServiceSummary>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    next_cursor: Option<String>,
-}
 
 /// A published or superseded version; or, for editors, a draft.
 #[derive(serde::Serialize, ToSchema)]
@@ -32,14 +24,6 @@ pub struct ServicePage {
 pub enum VersionAnswer {
     Published(Box<Service>),
     Draft(Box<crate::catalogue::admin::EditorVersion>),
-}
-
-/// A page of service versions, newest first.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ServiceVersionPage {
-    data: Vec<ServiceVersionSummary>,
-    next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -144,7 +128,7 @@ fn service_filter(p: &ListServicesParams, snap: &crate::catalogue::Snapshot) -> 
     tag = "catalogue",
     params(ListServicesParams, ("Accept-Language" = Option<String>, Header, description = "Preferred languages (de, fr, it, en); German by default")),
     responses(
-        (status = 200, description = "A page of services", body = ServicePage,
+        (status = 200, description = "A page of services", body = Page<ServiceSummary>,
             headers(("Content-Language" = String, description = "Language served"), ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Invalid or unknown parameter, or a bad cursor", body = Problem, content_type = "application/problem+json"),
     )
@@ -245,7 +229,7 @@ pub async fn get_service_form(
     tag = "catalogue",
     params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"), PageParams),
     responses(
-        (status = 200, description = "A page of versions", body = ServiceVersionPage),
+        (status = 200, description = "A page of versions", body = Page<ServiceVersionSummary>),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
     )

@@ -3,6 +3,7 @@ pub mod conditional;
 pub mod extract;
 pub mod idempotency;
 pub mod middleware;
+pub mod page;
 pub mod pagination;
 pub mod ratelimit;
 pub mod rendered;

@@ -25,13 +25,6 @@ pub struct Organisation {
     pub href: String,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct OrganisationPage {
-    data: Vec<Organisation>,
-    next_cursor: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Member {
     pub account_id: Uuid,

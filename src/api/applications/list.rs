@@ -10,13 +10,7 @@ use crate::auth::Caller;
 use crate::catalogue::{CatalogueCache, Render};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::StrictQuery;
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ApplicationPage {
-    data: Vec<views::Application>,
-    next_cursor: Option<String>,
-}
+use crate::http::page::Page;
 
 /// List applications (the applicant's list, the clerks' work queue)
 ///
@@ -28,7 +22,7 @@ pub struct ApplicationPage {
     security(("bearer" = []), ("oauth2" = ["applications:read"])),
     params(ApplicationParams),
     responses(
-        (status = 200, description = "A page of applications", body = ApplicationPage, headers(("Link" = String, description = "rel=\"next\" when there is a next page"))),
+        (status = 200, description = "A page of applications", body = Page<views::Application>, headers(("Link" = String, description = "rel=\"next\" when there is a next page"))),
         (status = 400, description = "Invalid or unknown parameter, or bad cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
