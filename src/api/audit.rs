@@ -24,7 +24,7 @@ use crate::http::page::Page;
         (status = 200, description = "A page of audit events", body = Page<AuditEvent>),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotAnAdministrator),
     )
 )]
 #[get("/audit-events")]

@@ -24,9 +24,9 @@ use crate::organisations::{self, access};
         (status = 201, description = "Created; the secret is shown only now", body = ClientCredentials),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotAnOwner),
+        (status = 404, response = crate::api::responses::NoSuchOrganisation),
+        (status = 409, response = crate::api::responses::NotVerified),
         (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid name or scopes", body = Problem, content_type = "application/problem+json"),
     )
@@ -56,9 +56,9 @@ pub async fn create_organisation_client(
     responses(
         (status = 200, description = "The clients", body = Vec<OrganisationClient>),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotAnOwner),
+        (status = 404, response = crate::api::responses::NoSuchOrganisation),
+        (status = 409, response = crate::api::responses::NotVerified),
     )
 )]
 #[get("/organisations/{organisation}/clients")]
@@ -83,9 +83,9 @@ pub async fn list_organisation_clients(
     responses(
         (status = 200, description = "The new credentials", body = ClientCredentials),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotAnOwner),
         (status = 404, description = "No such organisation or client", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
+        (status = 409, response = crate::api::responses::NotVerified),
     )
 )]
 #[post("/organisations/{organisation}/clients/{client}/secret")]
@@ -113,9 +113,9 @@ pub async fn rotate_organisation_client_secret(
     responses(
         (status = 204, description = "Disabled"),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotAnOwner),
         (status = 404, description = "No such organisation or client", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not verified yet", body = Problem, content_type = "application/problem+json"),
+        (status = 409, response = crate::api::responses::NotVerified),
     )
 )]
 #[post("/organisations/{organisation}/clients/{client}/disable")]

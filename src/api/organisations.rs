@@ -137,7 +137,7 @@ pub async fn list_organisations(
         (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = crate::api::responses::NoSuchOrganisation),
     )
 )]
 #[get("/organisations/{organisation}")]
@@ -165,7 +165,7 @@ pub async fn get_organisation(
         (status = 200, description = "Decided", body = Organisation, headers(("ETag" = String))),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotAnAdministrator),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another organisation with this UID is verified already", body = Problem, content_type = "application/problem+json"),
         (status = 412, response = crate::api::responses::StaleIfMatch),
@@ -203,7 +203,7 @@ pub async fn decide_organisation(
         (status = 200, description = "The members", body = Vec<Member>),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = crate::api::responses::NoSuchOrganisation),
     )
 )]
 #[get("/organisations/{organisation}/members")]
@@ -229,8 +229,8 @@ pub async fn list_members(
         (status = 201, description = "Added", body = Member),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation, or not one of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotAnOwner),
+        (status = 404, response = crate::api::responses::NoSuchOrganisation),
         (status = 409, description = "Not verified yet, or already a member", body = Problem, content_type = "application/problem+json"),
         (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid e-mail or role, or no such account", body = Problem, content_type = "application/problem+json"),
@@ -263,7 +263,7 @@ pub async fn add_member(
     responses(
         (status = 204, description = "Removed"),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotAnOwner),
         (status = 404, description = "No such organisation or member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last owner", body = Problem, content_type = "application/problem+json"),
     )

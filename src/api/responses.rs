@@ -42,3 +42,87 @@ pub struct StaleIfMatch(Problem);
 #[response(description = "If-Match missing", content_type = "application/problem+json")]
 #[allow(dead_code)]
 pub struct IfMatchMissing(Problem);
+
+/// No such application, or not one the caller may see (the same answer).
+#[derive(ToResponse)]
+#[response(
+    description = "No such application, or not one the caller may see (the same answer)",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct NoSuchApplication(Problem);
+
+/// The token may not change applications (scope), or the caller is not the applicant.
+#[derive(ToResponse)]
+#[response(
+    description = "The token may not change applications (scope), or the caller is not the applicant",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct NotTheApplicant(Problem);
+
+/// Only the organisation's owners do this.
+#[derive(ToResponse)]
+#[response(
+    description = "Only the organisation's owners do this",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct NotAnOwner(Problem);
+
+/// No such service.
+#[derive(ToResponse)]
+#[response(description = "No such service", content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct NoSuchService(Problem);
+
+/// No such organisation, or not one of the caller's.
+#[derive(ToResponse)]
+#[response(
+    description = "No such organisation, or not one of the caller's",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct NoSuchOrganisation(Problem);
+
+/// Not an editor of this department.
+#[derive(ToResponse)]
+#[response(
+    description = "Not an editor of this department",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct NotAnEditor(Problem);
+
+/// The token has no applications:read scope.
+#[derive(ToResponse)]
+#[response(
+    description = "The token has no applications:read scope",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct NoReadScope(Problem);
+
+/// The organisation is not verified yet.
+#[derive(ToResponse)]
+#[response(
+    description = "The organisation is not verified yet",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct NotVerified(Problem);
+
+/// No such service or version.
+#[derive(ToResponse)]
+#[response(
+    description = "No such service or version",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct NoSuchServiceVersion(Problem);
+
+/// Not an administrator.
+#[derive(ToResponse)]
+#[response(description = "Not an administrator", content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct NotAnAdministrator(Problem);

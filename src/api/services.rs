@@ -173,7 +173,7 @@ fn find<'a>(
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A token was sent and is not valid (anonymous reads need none)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = crate::api::responses::NoSuchService),
     )
 )]
 #[get("/services/{service}")]
@@ -205,7 +205,7 @@ pub async fn get_service(
             headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = crate::api::responses::NoSuchService),
     )
 )]
 #[get("/services/{service}/form")]
@@ -231,7 +231,7 @@ pub async fn get_service_form(
     responses(
         (status = 200, description = "A page of versions", body = Page<ServiceVersionSummary>),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = crate::api::responses::NoSuchService),
     )
 )]
 #[get("/services/{service}/versions")]
@@ -294,7 +294,7 @@ fn version_index(s: &crate::catalogue::snapshot::ServiceEntry, raw: &str) -> Res
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A token was sent and is not valid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such service or version", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = crate::api::responses::NoSuchServiceVersion),
     )
 )]
 #[get("/services/{service}/versions/{version}")]
@@ -351,7 +351,7 @@ pub async fn get_service_version(
         (status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object, headers(("ETag" = String))),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such service or version", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = crate::api::responses::NoSuchServiceVersion),
     )
 )]
 #[get("/services/{service}/versions/{version}/form")]

@@ -72,8 +72,8 @@ pub struct DocumentList {
         (status = 201, description = "Stored", body = views::Document, headers(("Location" = String))),
         (status = 400, description = "The multipart body cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotTheApplicant),
+        (status = 404, response = crate::api::responses::NoSuchApplication),
         (status = 409, description = "Not in a phase that takes documents, or as many documents as the service takes", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the service allows", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart/form-data, or a type the service does not take", body = Problem, content_type = "application/problem+json"),
@@ -127,8 +127,8 @@ pub async fn upload_document(
     responses(
         (status = 200, description = "The documents", body = DocumentList),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such application", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NoReadScope),
+        (status = 404, response = crate::api::responses::NoSuchApplication),
     )
 )]
 #[get("/applications/{id}/documents")]
@@ -152,7 +152,7 @@ pub async fn list_documents(caller: Caller, path: Path<ApplicationId>, apps: App
     responses(
         (status = 200, description = "The document", body = views::Document),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NoReadScope),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -187,7 +187,7 @@ pub async fn get_document(
                 (DocumentBytes = "image/jpeg"),
             )),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NoReadScope),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -234,7 +234,7 @@ pub async fn download_document(
     responses(
         (status = 204, description = "Removed"),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NotTheApplicant),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not in a phase where documents change", body = Problem, content_type = "application/problem+json"),
     )

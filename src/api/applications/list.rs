@@ -25,7 +25,7 @@ use crate::http::page::Page;
         (status = 200, description = "A page of applications", body = Page<views::Application>, headers(("Link" = String, description = "rel=\"next\" when there is a next page"))),
         (status = 400, description = "Invalid or unknown parameter, or bad cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 403, description = "No applications:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = crate::api::responses::NoReadScope),
     )
 )]
 #[get("/applications")]
