@@ -16,7 +16,7 @@ use crate::db::audit;
 use crate::db::auth::{self as q, AccountRow};
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::{Db, DbConnection};
-use crate::domain::account::{check_password, CallerKind, Email, TokenPurpose};
+use crate::domain::account::{check_password, display_name, CallerKind, Email, TokenPurpose};
 use crate::domain::FieldError;
 use crate::error::ApiError;
 use crate::http::conditional::check_revision;
@@ -71,15 +71,7 @@ pub struct ProfileChange {
 /// Checks a profile change before anything is read; every field error at once.
 pub fn check(patch: MePatch) -> Result<ProfileChange, ApiError> {
     let mut errors = Vec::new();
-    let display_name = patch
-        .display_name
-        .map(|d| d.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
-    if display_name
-        .as_ref()
-        .is_some_and(|d| d.as_ref().is_some_and(|s| s.chars().count() > 200))
-    {
-        errors.push(FieldError::new("/display_name", "too_long", "at most 200 characters"));
-    }
+    let display_name = patch.display_name.map(|d| display_name(d, &mut errors));
     if let Some(p) = &patch.password {
         check_password(&p.new, None, "/password/new", &mut errors);
     }
@@ -201,13 +193,7 @@ pub fn check_registration(body: NewAccount) -> Result<Registration, ApiError> {
         .map_err(|m| errors.push(FieldError::new("/email", "format", m)))
         .ok();
     check_password(&body.password, email.as_ref(), "/password", &mut errors);
-    let display_name = body
-        .display_name
-        .map(|d| d.trim().to_string())
-        .filter(|d| !d.is_empty());
-    if display_name.as_ref().is_some_and(|d| d.chars().count() > 200) {
-        errors.push(FieldError::new("/display_name", "too_long", "at most 200 characters"));
-    }
+    let display_name = display_name(body.display_name, &mut errors);
     match (email, errors.is_empty()) {
         (Some(email), true) => Ok(Registration {
             email,

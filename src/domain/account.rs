@@ -161,6 +161,16 @@ fn weak(password: &str, email: Option<&Email>) -> Option<String> {
     ))
 }
 
+/// A display name as given: trimmed, none when empty, at most 200 characters (a longer one is
+/// an error at `/display_name`).
+pub fn display_name(raw: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let name = raw.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+    if name.as_ref().is_some_and(|d| d.chars().count() > 200) {
+        errors.push(FieldError::new("/display_name", "too_long", "at most 200 characters"));
+    }
+    name
+}
+
 super::stored_text! {
     /// What a single-use token sent by mail is for (`email_tokens.purpose`).
     pub enum TokenPurpose {
@@ -183,6 +193,26 @@ impl TokenPurpose {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_display_name_is_trimmed_dropped_when_empty_and_at_most_200_characters() {
+        let mut errors = Vec::new();
+        assert_eq!(
+            super::display_name(Some("  Anna ".into()), &mut errors).as_deref(),
+            Some("Anna")
+        );
+        assert_eq!(super::display_name(Some("   ".into()), &mut errors), None);
+        assert_eq!(super::display_name(None, &mut errors), None);
+        assert!(errors.is_empty());
+        super::display_name(Some("é".repeat(200)), &mut errors);
+        assert!(errors.is_empty(), "200 characters (400 bytes) are allowed");
+        super::display_name(Some("x".repeat(201)), &mut errors);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].pointer.as_str(), errors[0].code.as_str()),
+            ("/display_name", "too_long")
+        );
+    }
+
     use super::*;
 
     #[test]

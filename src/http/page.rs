@@ -10,13 +10,6 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-impl<T: Serialize> Page<T> {
-    /// The body, serialised.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-}
-
 /// The body of a page whose items are already serialised (the catalogue's pre-rendered
 /// answers, applications rendered one by one): byte for byte what `Page<T>` serialises to.
 pub fn prerendered<'a>(items: impl Iterator<Item = &'a [u8]>, next_cursor: &Option<String>) -> Vec<u8> {
@@ -51,7 +44,7 @@ mod tests {
                 data: items,
                 next_cursor: next,
             };
-            assert_eq!(spliced, page.to_bytes());
+            assert_eq!(spliced, serde_json::to_vec(&page).unwrap());
         }
     }
 }
