@@ -135,6 +135,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         },
     });
     let documents = web::Data::new(crate::storage::DocumentStore::local(&config.documents_dir)?);
+    let public_url = crate::http::public_url::PublicUrl::new(&config.public_url);
     crate::events::spawn_housekeeping(db.clone());
     let db_data = web::Data::new(db.clone());
     let db_data_for_metrics = db_data.clone();
@@ -192,6 +193,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(settings.clone())
             .app_data(app_settings.clone())
             .app_data(documents.clone())
+            .app_data(public_url.clone())
             .app_data(web::JsonConfig::default().limit(body_limit).error_handler(json_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .app_data(web::PayloadConfig::default().limit(body_limit))

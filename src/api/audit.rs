@@ -11,6 +11,7 @@ use crate::domain::lang::Lang;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::StrictQuery;
 use crate::http::page::Page;
+use crate::http::public_url::PublicUrl;
 
 /// List audit events
 ///
@@ -33,6 +34,7 @@ pub async fn list_audit_events(
     caller: Caller,
     StrictQuery(p): StrictQuery<AuditParams>,
     auth: Data<AuthService>,
+    base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::ReadAuditLog)?;
     let (items, next) = log::page(&auth.db, p).await?;
@@ -40,7 +42,7 @@ pub async fn list_audit_events(
         .iter()
         .map(|e| Bytes::from(serde_json::to_vec(e).unwrap_or_default()))
         .collect();
-    let mut res = json_page(&req, &auth.issuer, bodies.iter(), next, Render::One(Lang::De));
+    let mut res = json_page(&req, base.as_str(), bodies.iter(), next, Render::One(Lang::De));
     res.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
         actix_web::http::header::HeaderValue::from_static("no-store"),

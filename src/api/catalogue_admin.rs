@@ -16,6 +16,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
 use crate::http::extract::{json_body, optional_json_body};
 use crate::http::middleware::RequestId;
+use crate::http::public_url::PublicUrl;
 use crate::http::rendered::Rendered;
 
 fn actor(req: &HttpRequest, caller: &Caller) -> Actor {
@@ -169,6 +170,7 @@ pub async fn create_service(
     caller: Caller,
     body: Bytes,
     auth: Data<AuthService>,
+    base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::EditCatalogue)?;
     let input: NewService = json_body(&req, &body)?;
@@ -178,7 +180,7 @@ pub async fn create_service(
         .db
         .write(move |c| admin::create_service(c, &c2, &actor, input))
         .await?;
-    let location = format!("{}/v1/services/{}/versions/1", auth.issuer, v.service);
+    let location = base.join(&format!("/v1/services/{}/versions/1", v.service));
     Ok(editor_response(HttpResponse::Created(), &v, Some(location)))
 }
 
@@ -209,6 +211,7 @@ pub async fn create_service_draft(
     path: Path<String>,
     body: Bytes,
     auth: Data<AuthService>,
+    base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::EditCatalogue)?;
     let draft: Option<DraftInput> = optional_json_body(&req, &body)?;
@@ -219,7 +222,7 @@ pub async fn create_service_draft(
         .db
         .write(move |c| admin::create_draft(c, &c2, &actor, &key, draft))
         .await?;
-    let location = format!("{}/v1/services/{}/versions/{}", auth.issuer, v.service, v.version);
+    let location = base.join(&format!("/v1/services/{}/versions/{}", v.service, v.version));
     Ok(editor_response(HttpResponse::Created(), &v, Some(location)))
 }
 

@@ -6,6 +6,7 @@ use actix_web::{get, post, HttpRequest, HttpResponse};
 
 use super::organisations::{ctx, no_store};
 use crate::auth::{AuthService, Caller};
+use crate::domain::ids::OrganisationId;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::json_body;
 use crate::organisations::process::{self, NewClient};
@@ -18,7 +19,7 @@ use crate::organisations::{self, access};
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = String, Path, description = "Organisation id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id")),
     request_body = NewClient,
     responses(
         (status = 201, description = "Created; the secret is shown only now", body = ClientCredentials),
@@ -35,14 +36,14 @@ use crate::organisations::{self, access};
 pub async fn create_organisation_client(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<OrganisationId>,
     body: Bytes,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     access::require_person_or_admin(&caller)?; // before the body is read
     let (name, scopes) = process::new_client(&json_body::<NewClient>(&req, &body)?)?;
     let creds = organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
-        process::create_client(conn, ctx, &path, name, &scopes)
+        process::create_client(conn, ctx, *path, name, &scopes)
     })
     .await?;
     Ok(no_store(HttpResponse::Created(), &views::credentials(creds)))
@@ -52,7 +53,7 @@ pub async fn create_organisation_client(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = String, Path, description = "Organisation id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The clients", body = Vec<OrganisationClient>),
         (status = 401, response = crate::api::responses::Unauthorized),
@@ -64,10 +65,10 @@ pub async fn create_organisation_client(
 #[get("/organisations/{organisation}/clients")]
 pub async fn list_organisation_clients(
     caller: Caller,
-    path: Path<String>,
+    path: Path<OrganisationId>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = organisations::read(&auth.db, &caller, move |conn, c| process::clients(conn, c, &path)).await?;
+    let rows = organisations::read(&auth.db, &caller, move |conn, c| process::clients(conn, c, *path)).await?;
     let out: Vec<OrganisationClient> = rows.into_iter().map(views::client).collect();
     Ok(no_store(HttpResponse::Ok(), &out))
 }
@@ -79,7 +80,7 @@ pub async fn list_organisation_clients(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = String, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
     responses(
         (status = 200, description = "The new credentials", body = ClientCredentials),
         (status = 401, response = crate::api::responses::Unauthorized),
@@ -92,12 +93,12 @@ pub async fn list_organisation_clients(
 pub async fn rotate_organisation_client_secret(
     req: HttpRequest,
     caller: Caller,
-    path: Path<(String, String)>,
+    path: Path<(OrganisationId, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     let (org, client) = path.into_inner();
     let creds = organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
-        process::rotate_secret(conn, ctx, &org, &client)
+        process::rotate_secret(conn, ctx, org, &client)
     })
     .await?;
     Ok(no_store(HttpResponse::Ok(), &views::credentials(creds)))
@@ -109,7 +110,7 @@ pub async fn rotate_organisation_client_secret(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = String, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
     responses(
         (status = 204, description = "Disabled"),
         (status = 401, response = crate::api::responses::Unauthorized),
@@ -122,12 +123,12 @@ pub async fn rotate_organisation_client_secret(
 pub async fn disable_organisation_client(
     req: HttpRequest,
     caller: Caller,
-    path: Path<(String, String)>,
+    path: Path<(OrganisationId, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     let (org, client) = path.into_inner();
     organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
-        process::disable_client(conn, ctx, &org, &client)
+        process::disable_client(conn, ctx, org, &client)
     })
     .await?;
     auth.apply_own_change().await;

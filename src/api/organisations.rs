@@ -10,12 +10,14 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::{AuthService, Caller};
+use crate::domain::ids::{AccountId, OrganisationId};
 use crate::domain::organisation::{MemberRole, OrganisationStatus};
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::{json_with_revision, required_revision};
 use crate::http::extract::{json_body, StrictQuery};
 use crate::http::page::Page;
 use crate::http::pagination;
+use crate::http::public_url::PublicUrl;
 use crate::organisations::process::{self, Ctx, Decision, NewMember, NewOrganisation};
 use crate::organisations::views::{self, Member, Organisation};
 use crate::organisations::{self, access};
@@ -70,12 +72,13 @@ pub async fn create_organisation(
     caller: Caller,
     body: Bytes,
     auth: Data<AuthService>,
+    base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
     access::registrant(&caller)?;
     let input: NewOrganisation = json_body(&req, &body)?;
     let ctx = ctx(&req, &caller);
     let org = auth.db.write(move |conn| process::register(conn, &ctx, input)).await?;
-    let v = views::organisation(&org, Some(MemberRole::Owner), &auth.issuer);
+    let v = views::organisation(&org, Some(MemberRole::Owner), &base);
     let mut res = HttpResponse::Created();
     res.insert_header((header::LOCATION, v.href.clone()));
     Ok(json_with_revision(res, &v, org.revision))
@@ -101,6 +104,7 @@ pub async fn list_organisations(
     caller: Caller,
     StrictQuery(p): StrictQuery<ListParams>,
     auth: Data<AuthService>,
+    base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
     access::require_person_or_admin(&caller)?;
     let limit = pagination::limit(p.limit.as_deref())?;
@@ -120,19 +124,19 @@ pub async fn list_organisations(
     let items: Vec<Organisation> = rows
         .iter()
         .take(limit)
-        .map(|(r, role)| views::organisation(r, *role, &auth.issuer))
+        .map(|(r, role)| views::organisation(r, *role, &base))
         .collect();
     let next = (rows.len() > limit)
         .then(|| items.last().map(|o| pagination::encode("organisations", &o.id)))
         .flatten();
-    Ok(super::no_store_page(&req, &auth.issuer, &items, next))
+    Ok(super::no_store_page(&req, base.as_str(), &items, next))
 }
 
 /// Get an organisation
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = String, Path, description = "Organisation id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
         (status = 401, response = crate::api::responses::Unauthorized),
@@ -143,11 +147,12 @@ pub async fn list_organisations(
 #[get("/organisations/{organisation}")]
 pub async fn get_organisation(
     caller: Caller,
-    path: Path<String>,
+    path: Path<OrganisationId>,
     auth: Data<AuthService>,
+    base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, role) = organisations::read(&auth.db, &caller, move |conn, c| access::visible(conn, c, &path)).await?;
-    let v = views::organisation(&org, role, &auth.issuer);
+    let (org, role) = organisations::read(&auth.db, &caller, move |conn, c| access::visible(conn, c, *path)).await?;
+    let v = views::organisation(&org, role, &base);
     Ok(json_with_revision(HttpResponse::Ok(), &v, org.revision))
 }
 
@@ -159,7 +164,7 @@ pub async fn get_organisation(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = []), ("oauth2" = ["admin"])),
-    params(("organisation" = String, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "Current ETag")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "Current ETag")),
     request_body = Decision,
     responses(
         (status = 200, description = "Decided", body = Organisation, headers(("ETag" = String))),
@@ -178,9 +183,10 @@ pub async fn get_organisation(
 pub async fn decide_organisation(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<OrganisationId>,
     body: Bytes,
     auth: Data<AuthService>,
+    base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
     access::may_decide(&caller)?;
     let status = process::decision(&json_body::<Decision>(&req, &body)?)?;
@@ -188,9 +194,9 @@ pub async fn decide_organisation(
     let ctx = ctx(&req, &caller);
     let org = auth
         .db
-        .write(move |conn| process::decide(conn, &ctx, &path, status, expected))
+        .write(move |conn| process::decide(conn, &ctx, *path, status, expected))
         .await?;
-    let v = views::organisation(&org, None, &auth.issuer);
+    let v = views::organisation(&org, None, &base);
     Ok(json_with_revision(HttpResponse::Ok(), &v, org.revision))
 }
 
@@ -198,7 +204,7 @@ pub async fn decide_organisation(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = String, Path, description = "Organisation id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The members", body = Vec<Member>),
         (status = 401, response = crate::api::responses::Unauthorized),
@@ -209,10 +215,10 @@ pub async fn decide_organisation(
 #[get("/organisations/{organisation}/members")]
 pub async fn list_members(
     caller: Caller,
-    path: Path<String>,
+    path: Path<OrganisationId>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
-    let members = organisations::read(&auth.db, &caller, move |conn, c| process::members(conn, c, &path)).await?;
+    let members = organisations::read(&auth.db, &caller, move |conn, c| process::members(conn, c, *path)).await?;
     let out: Vec<Member> = members.into_iter().map(views::member).collect();
     Ok(no_store(HttpResponse::Ok(), &out))
 }
@@ -223,7 +229,7 @@ pub async fn list_members(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = String, Path, description = "Organisation id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id")),
     request_body = NewMember,
     responses(
         (status = 201, description = "Added", body = Member),
@@ -240,14 +246,14 @@ pub async fn list_members(
 pub async fn add_member(
     req: HttpRequest,
     caller: Caller,
-    path: Path<String>,
+    path: Path<OrganisationId>,
     body: Bytes,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     access::require_person_or_admin(&caller)?; // before the body is read
     let (email, role) = process::new_member(&json_body::<NewMember>(&req, &body)?)?;
     let member = organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
-        process::add_member(conn, ctx, &path, email, role)
+        process::add_member(conn, ctx, *path, email, role)
     })
     .await?;
     Ok(no_store(HttpResponse::Created(), &views::member(member)))
@@ -259,7 +265,7 @@ pub async fn add_member(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = String, Path, description = "Organisation id"), ("account" = String, Path, description = "Account id of the member")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("account" = uuid::Uuid, Path, description = "Account id of the member")),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, response = crate::api::responses::Unauthorized),
@@ -272,12 +278,12 @@ pub async fn add_member(
 pub async fn remove_member(
     req: HttpRequest,
     caller: Caller,
-    path: Path<(String, String)>,
+    path: Path<(OrganisationId, AccountId)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     let (org, account) = path.into_inner();
     organisations::change(&auth.db, ctx(&req, &caller), move |conn, ctx| {
-        process::remove_member(conn, ctx, &org, &account)
+        process::remove_member(conn, ctx, org, account)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

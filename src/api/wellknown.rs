@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::keys::JWKS_MAX_AGE;
 use crate::auth::{AuthService, Scope};
 use crate::http::extract::StrictQuery;
+use crate::http::public_url::PublicUrl;
 
 /// JSON Web Key Set
 ///
@@ -53,8 +54,8 @@ pub struct ServerMetadata {
 pub async fn get_authorization_server_metadata(
     _q: StrictQuery<super::health::NoParams>,
     auth: Data<AuthService>,
+    base: PublicUrl,
 ) -> HttpResponse {
-    let base = &auth.issuer;
     let mut grants = vec!["client_credentials", "refresh_token"];
     if auth.password_grant {
         grants.push("password");
@@ -62,16 +63,16 @@ pub async fn get_authorization_server_metadata(
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .json(ServerMetadata {
-            issuer: base.clone(),
-            token_endpoint: format!("{base}/v1/oauth/token"),
-            revocation_endpoint: format!("{base}/v1/oauth/revoke"),
-            jwks_uri: format!("{base}/.well-known/jwks.json"),
+            issuer: auth.issuer.clone(),
+            token_endpoint: base.join("/v1/oauth/token"),
+            revocation_endpoint: base.join("/v1/oauth/revoke"),
+            jwks_uri: base.join("/.well-known/jwks.json"),
             grant_types_supported: grants,
             token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
             revocation_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
             token_endpoint_auth_signing_alg_values_supported: vec!["EdDSA"],
             response_types_supported: vec![],
             scopes_supported: Scope::ALL.iter().map(|s| s.as_str()).collect(),
-            service_documentation: format!("{base}/docs/"),
+            service_documentation: base.join("/docs/"),
         })
 }

@@ -3,8 +3,9 @@
 use serde_json::json;
 
 use super::access::{self, mover};
-use super::process::{conflict, find, load, phase_of, version_of};
+use super::process::{conflict, find, load};
 use super::records::{record, Change, Note};
+use super::version::{phase_of, version_of};
 use super::Ctx;
 use crate::auth::Caller;
 use crate::catalogue::snapshot::Snapshot;

@@ -5,6 +5,7 @@ pub mod documents;
 pub mod list;
 pub mod process;
 pub mod records;
+pub mod version;
 pub mod views;
 
 /// The row and the connection the layer's functions take and give; handlers name them

@@ -3,24 +3,25 @@
 //! its history entry, an audit entry and a domain event.
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use chrono::{Datelike, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::access::{self, mover};
 use super::records::{self, record, Change, Note};
+use super::version::{due_date, phase_of, steps_of, version_of};
 use crate::audit::Actor;
 use crate::auth::policy::StaffRole;
 use crate::auth::Caller;
-use crate::catalogue::snapshot::{ServiceEntry, Snapshot, VersionEntry};
+use crate::catalogue::snapshot::{Snapshot, VersionEntry};
 use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase, Reference};
-use crate::domain::catalogue::{Channel, DayUnit};
+use crate::domain::catalogue::Channel;
 use crate::domain::ids::ApplicationId;
-use crate::domain::status::{effective_steps, first_step, StatusStep};
+use crate::domain::status::first_step;
 use crate::domain::{submission, FieldError};
 use crate::error::{ApiError, ProblemKind};
 
@@ -124,61 +125,6 @@ fn stale() -> ApiError {
         ProblemKind::PreconditionFailed,
         "The application has changed since you read it: reload it and apply your change again.",
     )
-}
-
-pub fn phase_of(row: &ApplicationRow) -> Result<Phase, ApiError> {
-    Phase::parse(&row.phase).ok_or_else(|| ApiError::internal(format!("unknown phase '{}'", row.phase)))
-}
-
-/// The service entry and the version an application was made against.
-pub fn version_of<'s>(
-    snap: &'s Snapshot,
-    row: &ApplicationRow,
-) -> Result<(&'s ServiceEntry, &'s VersionEntry), ApiError> {
-    // Published versions are never removed, so a miss means this instance's copy of the
-    // catalogue has not caught up with a version published moments ago (at most ~2 s).
-    let behind =
-        || ApiError::unavailable("This instance's catalogue is catching up with a new service version; retry shortly.");
-    let s = snap.service(&row.service_id.0.to_string()).ok_or_else(behind)?;
-    let v = s
-        .versions
-        .iter()
-        .find(|v| v.version == row.service_version)
-        .ok_or_else(behind)?;
-    Ok((s, v))
-}
-
-pub fn steps_of(v: &VersionEntry) -> Vec<StatusStep> {
-    effective_steps(&v.content.status_steps)
-}
-
-/// Adds `days` calendar or working days (Monday to Friday; public holidays are not known).
-fn add_days(start: DateTime<Utc>, days: u32, unit: DayUnit) -> DateTime<Utc> {
-    match unit {
-        DayUnit::CalendarDays => start + Duration::days(i64::from(days)),
-        DayUnit::WorkingDays => {
-            let mut t = start;
-            let mut left = days;
-            while left > 0 {
-                t += Duration::days(1);
-                if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
-                    left -= 1;
-                }
-            }
-            t
-        }
-    }
-}
-
-/// The expected decision date of an application submitted at `at`: the service's processing
-/// time, or else the sum of its steps' expected durations; None when neither is known.
-fn due_date(v: &VersionEntry, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let pt = &v.content.processing_time;
-    if let Some(days) = pt.days {
-        return Some(add_days(at, days, pt.unit));
-    }
-    let sum: u32 = v.content.status_steps.iter().filter_map(|s| s.expected_days).sum();
-    (sum > 0).then(|| at + Duration::days(i64::from(sum)))
 }
 
 fn check_comment(v: &Option<String>, pointer: &str) -> Result<Option<String>, ApiError> {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::process::{phase_of, steps_of, version_of};
+use super::version::{phase_of, steps_of, version_of};
 use crate::catalogue::snapshot::Snapshot;
 use crate::db::applications::{ApplicationRow, HistoryRow};
 use crate::domain::application::{Mover, Phase};

@@ -2,6 +2,7 @@
 //! in the catalogue import format (`guichet-catalogue/1`).
 use std::collections::HashSet;
 
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -103,6 +104,27 @@ pub struct FeeInput {
 pub enum DayUnit {
     CalendarDays,
     WorkingDays,
+}
+
+impl DayUnit {
+    /// `start` plus `days` of this unit (working days are Monday to Friday; public holidays
+    /// are not known).
+    pub fn add(self, start: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+        match self {
+            DayUnit::CalendarDays => start + Duration::days(i64::from(days)),
+            DayUnit::WorkingDays => {
+                let mut t = start;
+                let mut left = days;
+                while left > 0 {
+                    t += Duration::days(1);
+                    if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
+                        left -= 1;
+                    }
+                }
+                t
+            }
+        }
+    }
 }
 
 /// Expected processing time; calendar days unless `unit` says working days.
@@ -487,6 +509,16 @@ impl CatalogueFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn working_days_skip_weekends() {
+        let friday = "2026-12-04T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let at = |unit: DayUnit, days| unit.add(friday, days).to_rfc3339();
+        assert_eq!(at(DayUnit::CalendarDays, 3), "2026-12-07T10:00:00+00:00");
+        assert_eq!(at(DayUnit::WorkingDays, 1), "2026-12-07T10:00:00+00:00"); // Monday
+        assert_eq!(at(DayUnit::WorkingDays, 5), "2026-12-11T10:00:00+00:00");
+        assert_eq!(at(DayUnit::WorkingDays, 0), "2026-12-04T10:00:00+00:00");
+    }
 
     #[test]
     fn slugs() {

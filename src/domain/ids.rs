@@ -44,6 +44,14 @@ typed_id!(
     /// A document's id (unique across applications).
     DocumentId
 );
+typed_id!(
+    /// An organisation's id.
+    OrganisationId
+);
+typed_id!(
+    /// An account's id (a resident, a business member or staff).
+    AccountId
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ pub mod idempotency;
 pub mod middleware;
 pub mod page;
 pub mod pagination;
+pub mod public_url;
 pub mod ratelimit;
 pub mod rendered;
 pub mod storable;

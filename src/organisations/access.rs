@@ -1,11 +1,11 @@
 //! Who may see and manage an organisation. Members see it, owners manage it (once it is
 //! verified), administrators see and decide on every one; to anyone else it does not exist.
-use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::organisations::{self as q, OrganisationRow};
 use crate::db::types::SqlUuid;
 use crate::db::DbConnection;
+use crate::domain::ids::OrganisationId;
 use crate::domain::organisation::{MemberRole, OrganisationStatus};
 use crate::error::{ApiError, ProblemKind};
 
@@ -44,11 +44,6 @@ fn unknown() -> ApiError {
     ApiError::not_found("No such organisation.")
 }
 
-/// An organisation id from a path: a malformed one is an organisation that does not exist.
-pub fn organisation_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| unknown())
-}
-
 /// The caller's role in an organisation, if the caller is a resident member.
 pub fn role_in(conn: &mut DbConnection, c: &Caller, org: SqlUuid) -> Result<Option<MemberRole>, ApiError> {
     let Some(account) = c.resident_account() else {
@@ -63,9 +58,9 @@ pub fn role_in(conn: &mut DbConnection, c: &Caller, org: SqlUuid) -> Result<Opti
 pub fn visible(
     conn: &mut DbConnection,
     c: &Caller,
-    id: &str,
+    id: OrganisationId,
 ) -> Result<(OrganisationRow, Option<MemberRole>), ApiError> {
-    let org = q::by_id(conn, organisation_id(id)?)?.ok_or_else(unknown)?;
+    let org = q::by_id(conn, id.0)?.ok_or_else(unknown)?;
     let role = role_in(conn, c, org.id)?;
     if role.is_none() && !c.is_admin() {
         return Err(unknown());
@@ -74,7 +69,7 @@ pub fn visible(
 }
 
 /// Like [`visible`], for changes only owners make, on a verified organisation.
-pub fn owned(conn: &mut DbConnection, c: &Caller, id: &str) -> Result<OrganisationRow, ApiError> {
+pub fn owned(conn: &mut DbConnection, c: &Caller, id: OrganisationId) -> Result<OrganisationRow, ApiError> {
     let (org, role) = visible(conn, c, id)?;
     if role != Some(MemberRole::Owner) {
         return Err(forbidden("Only the organisation's owners manage it."));

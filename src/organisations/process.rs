@@ -15,6 +15,7 @@ use crate::db::organisations::{self as q, MemberRow, OrganisationRow};
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::account::Email;
+use crate::domain::ids::{AccountId, OrganisationId};
 use crate::domain::organisation::{
     decision_mail, display_name, may_remove, registration, MemberRole, OrganisationStatus, MAX_PENDING_PER_RESIDENT,
 };
@@ -212,7 +213,7 @@ pub fn decision(d: &Decision) -> Result<OrganisationStatus, ApiError> {
 pub fn decide(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    id: &str,
+    id: OrganisationId,
     status: OrganisationStatus,
     expected: i64,
 ) -> Result<OrganisationRow, ApiError> {
@@ -246,7 +247,7 @@ pub fn decide(
     Ok(q::by_id(conn, org.id.0)?.unwrap_or(org))
 }
 
-pub fn members(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Vec<MemberRow>, ApiError> {
+pub fn members(conn: &mut DbConnection, caller: &Caller, id: OrganisationId) -> Result<Vec<MemberRow>, ApiError> {
     let (org, _) = visible(conn, caller, id)?;
     Ok(q::members(conn, org.id)?)
 }
@@ -271,7 +272,7 @@ pub fn new_member(input: &NewMember) -> Result<(Email, MemberRole), ApiError> {
 pub fn add_member(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    id: &str,
+    id: OrganisationId,
     email: Email,
     role: MemberRole,
 ) -> Result<MemberRow, ApiError> {
@@ -305,11 +306,14 @@ pub fn add_member(
 }
 
 /// Owners remove anyone; a member may leave; the last owner may not.
-pub fn remove_member(conn: &mut DbConnection, ctx: &Ctx, id: &str, account: &str) -> Result<(), ApiError> {
+pub fn remove_member(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: OrganisationId,
+    account: AccountId,
+) -> Result<(), ApiError> {
     let (org, role) = visible(conn, &ctx.caller, id)?;
-    let target = Uuid::parse_str(account)
-        .map(SqlUuid)
-        .map_err(|_| ApiError::not_found("No such member."))?;
+    let target = SqlUuid(account.0);
     if !may_remove(role, ctx.caller.resident_account() == Some(target.0)) {
         return Err(ApiError::new(
             ProblemKind::Forbidden,
@@ -361,7 +365,7 @@ fn new_secret() -> Result<(String, String), ApiError> {
 pub fn create_client(
     conn: &mut DbConnection,
     ctx: &Ctx,
-    id: &str,
+    id: OrganisationId,
     name: String,
     scopes: &[Scope],
 ) -> Result<Credentials, ApiError> {
@@ -384,7 +388,7 @@ pub fn create_client(
     Ok(Credentials { client, secret })
 }
 
-pub fn clients(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Vec<ClientRow>, ApiError> {
+pub fn clients(conn: &mut DbConnection, caller: &Caller, id: OrganisationId) -> Result<Vec<ClientRow>, ApiError> {
     let org = owned(conn, caller, id)?;
     Ok(aq::clients_of_organisation(conn, org.id)?)
 }
@@ -396,7 +400,12 @@ fn org_client(conn: &mut DbConnection, org: SqlUuid, client_id: &str) -> Result<
 }
 
 /// A new secret for a client; the old one stops working at once.
-pub fn rotate_secret(conn: &mut DbConnection, ctx: &Ctx, id: &str, client_id: &str) -> Result<Credentials, ApiError> {
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: OrganisationId,
+    client_id: &str,
+) -> Result<Credentials, ApiError> {
     let org = owned(conn, &ctx.caller, id)?;
     let client = org_client(conn, org.id, client_id)?;
     let (secret, hash) = new_secret()?;
@@ -412,7 +421,7 @@ pub fn rotate_secret(conn: &mut DbConnection, ctx: &Ctx, id: &str, client_id: &s
 
 /// Disables a client; the security state is bumped so that every instance refuses its
 /// tokens within the refresh bound.
-pub fn disable_client(conn: &mut DbConnection, ctx: &Ctx, id: &str, client_id: &str) -> Result<(), ApiError> {
+pub fn disable_client(conn: &mut DbConnection, ctx: &Ctx, id: OrganisationId, client_id: &str) -> Result<(), ApiError> {
     let org = owned(conn, &ctx.caller, id)?;
     let client = org_client(conn, org.id, client_id)?;
     aq::set_client_disabled(conn, &client.client_id, true)?;

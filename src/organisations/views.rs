@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::db::auth::ClientRow;
 use crate::db::organisations::{MemberRow, OrganisationRow};
 use crate::domain::organisation::MemberRole;
+use crate::http::public_url::PublicUrl;
 
 #[derive(Serialize, ToSchema)]
 pub struct Organisation {
@@ -54,7 +55,7 @@ pub struct ClientCredentials {
 }
 
 /// An organisation as the caller sees it, with the caller's role in it.
-pub fn organisation(o: &OrganisationRow, role: Option<MemberRole>, base: &str) -> Organisation {
+pub fn organisation(o: &OrganisationRow, role: Option<MemberRole>, base: &PublicUrl) -> Organisation {
     Organisation {
         id: o.id.0,
         uid: o.uid.clone(),
@@ -63,7 +64,7 @@ pub fn organisation(o: &OrganisationRow, role: Option<MemberRole>, base: &str) -
         role: role.map(|r| r.as_str().to_string()),
         created_at: o.created_at.0,
         decided_at: o.decided_at.map(|t| t.0),
-        href: format!("{base}/v1/organisations/{}", o.id.0),
+        href: base.join(&format!("/v1/organisations/{}", o.id.0)),
     }
 }
 

@@ -1229,6 +1229,10 @@ async fn malformed_ids_in_paths_are_404_like_unknown_ones() {
         "/v1/applications/not-an-id/documents".to_string(),
         format!("/v1/applications/{unknown}/documents/not-an-id"),
         format!("/v1/applications/not-an-id/documents/{unknown}/content"),
+        "/v1/organisations/not-an-id".to_string(),
+        format!("/v1/organisations/{unknown}"),
+        "/v1/organisations/0193a4b27c1e7d2a9f003b5c1d2e4f60/members".to_string(),
+        "/v1/organisations/not-an-id/clients".to_string(),
     ] {
         assert_problem(w.call(Method::GET, &path, Some(&w.a), None).await, 404, "not-found").await;
     }
@@ -1239,4 +1243,6 @@ async fn malformed_ids_in_paths_are_404_like_unknown_ones() {
         "not-found",
     )
     .await;
+    let member = format!("/v1/organisations/{unknown}/members/not-an-id");
+    assert_problem(w.call(Method::DELETE, &member, Some(&w.a), None).await, 404, "not-found").await;
 }
