@@ -62,6 +62,55 @@ pub fn create_client(
     Ok(json!({"client_id": client_id, "client_secret": secret, "name": name, "scopes": row.scopes}))
 }
 
+/// Creates a verified organisation for a partner, with its first owner (`--owner`, an existing
+/// resident account) and, unless `client` is None, a client for its systems: the ids and the
+/// client's credentials (the secret is shown only here).
+pub fn create_organisation(
+    conn: &mut DbConnection,
+    uid: &str,
+    name: &str,
+    owner: Option<&str>,
+    client: Option<(&str, &str)>,
+) -> anyhow::Result<Value> {
+    use crate::organisations::process::{create_verified, NewOrganisation};
+    let client = match client {
+        None => None,
+        Some((name, scopes)) => {
+            let name = crate::domain::organisation::display_name("/client-name", name)
+                .map_err(|e| anyhow::anyhow!("--client-name: {}", e.detail))?;
+            let scopes = Scope::parse_list(scopes).map_err(anyhow::Error::msg)?;
+            anyhow::ensure!(
+                !scopes.is_empty()
+                    && scopes
+                        .iter()
+                        .all(|s| crate::organisations::process::CLIENT_SCOPES.contains(s)),
+                "--scopes: applications:read and/or applications:write"
+            );
+            Some((name, scopes))
+        }
+    };
+    let input = NewOrganisation {
+        uid: uid.into(),
+        name: name.into(),
+    };
+    let made =
+        write_tx(conn, |c| create_verified(c, &input, owner, client)).map_err(|e| anyhow::anyhow!(e.explain()))?;
+    let org = &made.organisation;
+    let mut out = json!({
+        "organisation": {"id": org.id.0, "uid": org.uid, "name": org.name, "status": org.status},
+        "owner": made.owner,
+    });
+    if let Some(creds) = made.client {
+        out["client"] = json!({
+            "client_id": creds.client.client_id,
+            "client_secret": creds.secret,
+            "name": creds.client.name,
+            "scopes": creds.client.scopes,
+        });
+    }
+    Ok(out)
+}
+
 pub fn disable_client(conn: &mut DbConnection, client_id: &str) -> anyhow::Result<()> {
     write_tx(conn, |c| -> anyhow::Result<()> {
         anyhow::ensure!(

@@ -13,6 +13,7 @@ use crate::config::{Config, Seed};
 use crate::db::{self, Db};
 use crate::error::{ApiError, ProblemKind};
 use crate::http::middleware::{self, HttpSettings, RouteTable};
+use crate::msg;
 
 pub struct Application {
     port: u16,
@@ -64,18 +65,28 @@ pub fn redact(url: &str) -> String {
 /// A path whose id is not one guichet gives out (typed ids, `domain::ids`) names nothing: the
 /// documented 404, as for an id that is well formed and unknown.
 fn path_error(_err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
-    ApiError::not_found("Nothing has this id.").into()
+    ApiError::not_found(msg!("Nothing has this id.")).into()
 }
 
 fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let e = match &err {
-        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
-            ApiError::new(ProblemKind::PayloadTooLarge, err.to_string())
-        }
-        J::ContentType => ApiError::new(ProblemKind::UnsupportedMediaType, "Send the body as application/json."),
-        J::Deserialize(d) if d.is_data() => ApiError::new(ProblemKind::ValidationFailed, d.to_string()),
-        _ => ApiError::new(ProblemKind::MalformedJson, err.to_string()),
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => ApiError::new(
+            ProblemKind::PayloadTooLarge,
+            msg!("The body is larger than this server takes: {error}.", error = err),
+        ),
+        J::ContentType => ApiError::new(
+            ProblemKind::UnsupportedMediaType,
+            msg!("Send the body as application/json."),
+        ),
+        J::Deserialize(d) if d.is_data() => ApiError::new(
+            ProblemKind::ValidationFailed,
+            msg!("The body does not have the documented shape: {error}", error = d),
+        ),
+        _ => ApiError::new(
+            ProblemKind::MalformedJson,
+            msg!("The body is not valid JSON: {error}", error = err),
+        ),
     };
     e.into()
 }

@@ -40,6 +40,16 @@ impl Actor {
         }
     }
 
+    /// The operator running a `guichet` command (by login name, when the shell tells it).
+    pub fn operator() -> Actor {
+        Actor {
+            kind: "operator",
+            id: std::env::var("USER").unwrap_or_else(|_| "operator".into()),
+            ip: None,
+            request_id: None,
+        }
+    }
+
     /// An audit entry of this actor about a target.
     pub(crate) fn entry(&self, action: &str, target: &str, id: String) -> AuditEntry {
         AuditEntry::new(action, self.kind, Some(self.id.clone()))

@@ -9,6 +9,7 @@ use crate::db::audit::{self, AuditFilter, AuditRow};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::http::pagination;
+use crate::msg;
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditEvent {
@@ -86,11 +87,17 @@ pub async fn page(db: &Db, p: AuditParams) -> Result<(Vec<AuditEvent>, Option<St
         ("target_id", &p.target_id, 200),
     ] {
         if value.as_ref().is_some_and(|v| v.chars().count() > max) {
-            return Err(ApiError::invalid_parameter(name, format!("at most {max} characters")));
+            return Err(ApiError::invalid_parameter(
+                name,
+                msg!("at most {max} characters", max = max),
+            ));
         }
     }
     if p.outcome.as_deref().is_some_and(|o| o != "success" && o != "failure") {
-        return Err(ApiError::invalid_parameter("outcome", "must be success or failure"));
+        return Err(ApiError::invalid_parameter(
+            "outcome",
+            msg!("must be success or failure"),
+        ));
     }
     let before: Option<i64> = pagination::decode("audit", p.cursor.as_deref())?;
     let filter = AuditFilter {

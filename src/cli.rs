@@ -25,6 +25,9 @@ pub enum Command {
     /// Import or export the service catalogue.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Create organisations for partners (verified at once, with a client for their systems).
+    #[command(subcommand)]
+    Organisation(OrganisationCommand),
     /// Manage partner clients (machine-to-machine credentials).
     #[command(subcommand)]
     Client(ClientCommand),
@@ -34,6 +37,33 @@ pub enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrganisationCommand {
+    /// Create a verified organisation and a client for its systems; prints the organisation's
+    /// id and the client's credentials once, as JSON.
+    Create {
+        /// Swiss enterprise identification number, e.g. CHE-116.281.710 (with its check digit).
+        #[arg(long)]
+        uid: String,
+        /// The organisation's name, e.g. "Muster Treuhand AG".
+        #[arg(long)]
+        name: String,
+        /// E-mail address of an existing resident account to make its first owner (who can
+        /// then add members and manage clients through the API).
+        #[arg(long)]
+        owner: Option<String>,
+        /// The client's name (default: the organisation's name).
+        #[arg(long)]
+        client_name: Option<String>,
+        /// The client's space-separated scopes.
+        #[arg(long, default_value = "applications:read applications:write")]
+        scopes: String,
+        /// Create no client.
+        #[arg(long, conflicts_with_all = ["client_name"])]
+        no_client: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,10 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::lang::Lang;
+use crate::domain::messages::Msg;
 use crate::domain::FieldError;
+use crate::msg;
 
 /// Every kind of problem guichet answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +32,7 @@ pub enum ProblemKind {
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
+    IdempotencyKeyReused,
     PreconditionRequired,
     RateLimited,
     Internal,
@@ -36,7 +40,7 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
-    pub const ALL: [ProblemKind; 19] = [
+    pub const ALL: [ProblemKind; 20] = [
         ProblemKind::BadRequest,
         ProblemKind::MalformedJson,
         ProblemKind::InvalidParameter,
@@ -52,6 +56,7 @@ impl ProblemKind {
         ProblemKind::PayloadTooLarge,
         ProblemKind::UnsupportedMediaType,
         ProblemKind::ValidationFailed,
+        ProblemKind::IdempotencyKeyReused,
         ProblemKind::PreconditionRequired,
         ProblemKind::RateLimited,
         ProblemKind::Internal,
@@ -59,28 +64,29 @@ impl ProblemKind {
     ];
 
     /// (slug, status, title, explanation)
-    pub fn info(self) -> (&'static str, u16, &'static str, &'static str) {
+    pub fn info(self) -> (&'static str, u16, Msg, Msg) {
         use ProblemKind::*;
         match self {
-            BadRequest => ("bad-request", 400, "The request is malformed", "The request could not be understood. Fix it as the detail says before retrying."),
-            MalformedJson => ("malformed-json", 400, "The request body is not valid JSON", "The body must be one JSON document of the documented shape, sent as application/json."),
-            InvalidParameter => ("invalid-parameter", 400, "A parameter has an invalid value", "A path or query parameter has a value outside what the API documents; `errors[].pointer` names it."),
-            UnknownParameter => ("unknown-parameter", 400, "An unknown query parameter was given", "guichet rejects query parameters it does not know instead of silently ignoring them, so a typo in a filter never returns unfiltered data."),
-            InvalidCursor => ("invalid-cursor", 400, "The pagination cursor is invalid", "Cursors are opaque: pass the `next_cursor` of the previous page unchanged."),
-            Unauthorized => ("unauthorized", 401, "Authentication is required", "Send a valid bearer token in the Authorization header."),
-            Forbidden => ("forbidden", 403, "The token does not allow this", "The caller is authenticated but lacks the scope or role this operation needs."),
-            NotFound => ("not-found", 404, "Not found", "There is no such resource, or the caller may not see it."),
-            MethodNotAllowed => ("method-not-allowed", 405, "Method not allowed", "The resource exists but does not support this HTTP method; the Allow header lists those it does."),
-            NotAcceptable => ("not-acceptable", 406, "No acceptable representation", "guichet answers in JSON; ask for application/json."),
-            Conflict => ("conflict", 409, "The request conflicts with the current state", "The resource is not in a state that allows this change."),
-            PreconditionFailed => ("precondition-failed", 412, "The resource has changed", "The If-Match header does not match the current ETag: reload the resource and retry."),
-            PayloadTooLarge => ("payload-too-large", 413, "The request body is too large", "Send a smaller body; the detail gives the limit (GUICHET_BODY_LIMIT for JSON bodies, the service's own limit for documents)."),
-            UnsupportedMediaType => ("unsupported-media-type", 415, "Unsupported content type", "Send the body with the documented Content-Type: application/json, or for documents multipart/form-data with a file of a type the service takes."),
-            ValidationFailed => ("validation-failed", 422, "The submitted data is invalid", "One or more fields are invalid; each entry of `errors` points at one with a JSON Pointer."),
-            PreconditionRequired => ("precondition-required", 428, "If-Match is required", "Send the resource's current ETag in If-Match, so that concurrent changes cannot be lost."),
-            RateLimited => ("rate-limited", 429, "Too many requests", "Slow down; Retry-After says when to try again."),
-            Internal => ("internal", 500, "Internal server error", "Something went wrong on our side. It is logged with the request id; report the request id if it persists."),
-            Unavailable => ("unavailable", 503, "Service unavailable", "A dependency (usually the database) is not reachable; retry after the time in Retry-After."),
+            BadRequest => ("bad-request", 400, msg!("The request is malformed"), msg!("The request could not be understood. Fix it as the detail says before retrying.")),
+            MalformedJson => ("malformed-json", 400, msg!("The request body is not valid JSON"), msg!("The body must be one JSON document of the documented shape, sent as application/json.")),
+            InvalidParameter => ("invalid-parameter", 400, msg!("A parameter has an invalid value"), msg!("A path or query parameter has a value outside what the API documents; `errors[].pointer` names it.")),
+            UnknownParameter => ("unknown-parameter", 400, msg!("An unknown query parameter was given"), msg!("guichet rejects query parameters it does not know instead of silently ignoring them, so a typo in a filter never returns unfiltered data.")),
+            InvalidCursor => ("invalid-cursor", 400, msg!("The pagination cursor is invalid"), msg!("Cursors are opaque: pass the `next_cursor` of the previous page unchanged.")),
+            Unauthorized => ("unauthorized", 401, msg!("Authentication is required"), msg!("Send a valid bearer token in the Authorization header.")),
+            Forbidden => ("forbidden", 403, msg!("The token does not allow this"), msg!("The caller is authenticated but lacks the scope or role this operation needs.")),
+            NotFound => ("not-found", 404, msg!("Not found"), msg!("There is no such resource, or the caller may not see it.")),
+            MethodNotAllowed => ("method-not-allowed", 405, msg!("Method not allowed"), msg!("The resource exists but does not support this HTTP method; the Allow header lists those it does.")),
+            NotAcceptable => ("not-acceptable", 406, msg!("No acceptable representation"), msg!("guichet answers in JSON; ask for application/json.")),
+            Conflict => ("conflict", 409, msg!("The request conflicts with the current state"), msg!("The resource is not in a state that allows this change.")),
+            PreconditionFailed => ("precondition-failed", 412, msg!("The resource has changed"), msg!("The If-Match header does not match the current ETag: reload the resource and retry.")),
+            PayloadTooLarge => ("payload-too-large", 413, msg!("The request body is too large"), msg!("Send a smaller body; the detail gives the limit (GUICHET_BODY_LIMIT for JSON bodies, the service's own limit for documents).")),
+            UnsupportedMediaType => ("unsupported-media-type", 415, msg!("Unsupported content type"), msg!("Send the body with the documented Content-Type: application/json, or for documents multipart/form-data with a file of a type the service takes.")),
+            ValidationFailed => ("validation-failed", 422, msg!("The submitted data is invalid"), msg!("One or more fields are invalid; each entry of `errors` points at one with a JSON Pointer.")),
+            IdempotencyKeyReused => ("idempotency-key-reused", 422, msg!("The Idempotency-Key was used for another request"), msg!("An Idempotency-Key names one request: the same key with another method, path or body is refused. Send a new key for a new request; resend the same request with the same key to get its answer again.")),
+            PreconditionRequired => ("precondition-required", 428, msg!("If-Match is required"), msg!("Send the resource's current ETag in If-Match, so that concurrent changes cannot be lost.")),
+            RateLimited => ("rate-limited", 429, msg!("Too many requests"), msg!("Slow down; Retry-After says when to try again.")),
+            Internal => ("internal", 500, msg!("Internal server error"), msg!("Something went wrong on our side. It is logged with the request id; report the request id if it persists.")),
+            Unavailable => ("unavailable", 503, msg!("Service unavailable"), msg!("A dependency (usually the database) is not reachable; retry after the time in Retry-After.")),
         }
     }
 
@@ -120,13 +126,28 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<FieldErrorText>,
+}
+
+/// One problem with an input, pointing into it with a JSON Pointer; in the language of the
+/// answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FieldError)]
+pub struct FieldErrorText {
+    /// JSON Pointer (RFC 6901) into the request body, or the name of a query parameter.
+    #[schema(example = "/data/move_date")]
+    pub pointer: String,
+    /// Stable machine-readable code, e.g. `required`, `format`, `check_digit`.
+    #[schema(example = "required")]
+    pub code: String,
+    #[schema(example = "This field is required.")]
+    pub detail: String,
 }
 
 #[derive(Debug)]
 pub struct ApiError {
     pub kind: ProblemKind,
-    pub detail: Option<String>,
+    pub detail: Option<Msg>,
     pub errors: Vec<FieldError>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
@@ -135,17 +156,17 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.kind.slug())?;
         if let Some(d) = &self.detail {
-            write!(f, ": {d}")?;
+            write!(f, ": {}", d.render(Lang::En))?;
         }
         Ok(())
     }
 }
 
 impl ApiError {
-    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> ApiError {
+    pub fn new(kind: ProblemKind, detail: Msg) -> ApiError {
         ApiError {
             kind,
-            detail: Some(detail.into()),
+            detail: Some(detail),
             errors: Vec::new(),
             headers: Vec::new(),
         }
@@ -161,28 +182,43 @@ impl ApiError {
         self
     }
 
-    pub fn not_found(detail: impl Into<String>) -> ApiError {
+    pub fn not_found(detail: Msg) -> ApiError {
         Self::new(ProblemKind::NotFound, detail)
     }
 
-    pub fn invalid_parameter(name: &str, detail: impl Into<String>) -> ApiError {
-        let detail = detail.into();
-        Self::new(ProblemKind::InvalidParameter, format!("{name}: {detail}"))
-            .with_errors(vec![FieldError::new(name, "invalid", detail)])
+    /// A query or path parameter with a value outside what is documented; `detail` says what
+    /// it must be.
+    pub fn invalid_parameter(name: &str, detail: Msg) -> ApiError {
+        Self::new(
+            ProblemKind::InvalidParameter,
+            msg!("The parameter {name} is invalid.", name = name),
+        )
+        .with_errors(vec![FieldError::new(name, "invalid", detail)])
     }
 
     pub fn validation(errors: Vec<FieldError>) -> ApiError {
-        let n = errors.len();
-        let detail = if n == 1 {
-            "1 field is invalid".to_string()
-        } else {
-            format!("{n} fields are invalid")
+        let detail = match errors.len() {
+            1 => msg!("1 field is invalid."),
+            n => msg!("{n} fields are invalid.", n = n),
         };
         Self::new(ProblemKind::ValidationFailed, detail).with_errors(errors)
     }
 
+    /// The problem in one line for a person at a terminal: its detail and each field's error.
+    pub fn explain(&self) -> String {
+        let mut out = self.detail.as_ref().unwrap_or(&self.kind.info().2).render(Lang::En);
+        for e in &self.errors {
+            out.push_str(&format!(
+                "; {}: {}",
+                e.pointer.trim_start_matches('/'),
+                e.detail.render(Lang::En)
+            ));
+        }
+        out
+    }
+
     /// A 503 that tells the client when to retry.
-    pub fn unavailable(detail: impl Into<String>) -> ApiError {
+    pub fn unavailable(detail: Msg) -> ApiError {
         Self::new(ProblemKind::Unavailable, detail).with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
     }
 
@@ -197,28 +233,39 @@ impl ApiError {
         }
     }
 
-    pub fn problem(&self, instance: Option<String>, request_id: Option<String>) -> Problem {
+    /// The problem document in `lang`.
+    pub fn problem(&self, instance: Option<String>, request_id: Option<String>, lang: Lang) -> Problem {
         let (slug, status, title, _) = self.kind.info();
         Problem {
             type_: format!("/problems/{slug}"),
-            title: title.to_string(),
+            title: title.render(lang),
             status,
-            detail: self.detail.clone(),
+            detail: self.detail.as_ref().map(|d| d.render(lang)),
             instance,
             request_id,
-            errors: self.errors.clone(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| FieldErrorText {
+                    pointer: e.pointer.clone(),
+                    code: e.code.clone(),
+                    detail: e.detail.render(lang),
+                })
+                .collect(),
         }
     }
 
-    /// The full response; the request-id middleware calls it again with the instance and id.
-    pub fn response(&self, instance: Option<String>, request_id: Option<String>) -> HttpResponse {
+    /// The full response in `lang`; the request-id middleware calls it again with the
+    /// instance, the id and the caller's language.
+    pub fn response(&self, instance: Option<String>, request_id: Option<String>, lang: Lang) -> HttpResponse {
         let mut res = HttpResponse::build(self.kind.status());
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         res.insert_header((header::CACHE_CONTROL, "no-store"));
+        res.insert_header((header::CONTENT_LANGUAGE, lang.code()));
         for (k, v) in &self.headers {
             res.insert_header((k.clone(), v.clone()));
         }
-        let body = serde_json::to_vec(&self.problem(instance, request_id)).unwrap_or_default();
+        let body = serde_json::to_vec(&self.problem(instance, request_id, lang)).unwrap_or_default();
         res.body(body)
     }
 }
@@ -229,7 +276,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.response(None, None)
+        self.response(None, None, Lang::De)
     }
 }
 
@@ -241,22 +288,22 @@ impl From<diesel::result::Error> for ApiError {
             Error::NotFound => ApiError::internal("database: a row that must exist is missing"),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => unique_violation(&*info),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                ApiError::unavailable("A concurrent change got in the way; retry.")
+                ApiError::unavailable(msg!("A concurrent change got in the way; retry."))
             }
             Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => {
                 tracing::warn!(error = %info.message(), "database connection lost");
-                ApiError::unavailable("The database is not reachable right now.")
+                ApiError::unavailable(msg!("The database is not reachable right now."))
             }
             lost @ (Error::BrokenTransactionManager | Error::RollbackErrorOnCommit { .. }) => {
                 tracing::warn!(error = %lost, "database connection lost in a transaction");
-                ApiError::unavailable("The database is not reachable right now.")
+                ApiError::unavailable(msg!("The database is not reachable right now."))
             }
             Error::DatabaseError(DatabaseErrorKind::Unknown, info) if server_going_away(info.message()) => {
                 tracing::warn!(error = %info.message(), "database connection lost");
-                ApiError::unavailable("The database is not reachable right now.")
+                ApiError::unavailable(msg!("The database is not reachable right now."))
             }
             other => ApiError::internal(format!("database: {other}")),
         }
@@ -267,36 +314,36 @@ impl From<diesel::result::Error> for ApiError {
 /// same moment (each create checks first; two concurrent ones can both pass the check, and the
 /// database keeps the second out): PostgreSQL's constraint name, the columns SQLite names, and
 /// what the caller is told.
-const UNIQUE_RULES: &[(&str, &str, &str)] = &[
+const UNIQUE_RULES: &[(&str, &str, Msg)] = &[
     (
         "departments_slug_key",
         "departments.slug",
-        "A department with this slug exists already.",
+        msg!("A department with this slug exists already."),
     ),
     (
         "services_slug_key",
         "services.slug",
-        "A service with this slug exists already.",
+        msg!("A service with this slug exists already."),
     ),
     (
         "service_versions_service_id_version_key",
         "service_versions.service_id, service_versions.version",
-        "Another version of this service was created at the same moment; read it, and retry if you still need yours.",
+        msg!("Another version of this service was created at the same moment; read it, and retry if you still need yours."),
     ),
     (
         "accounts_email_key",
         "accounts.email",
-        "An account with this e-mail address exists already.",
+        msg!("An account with this e-mail address exists already."),
     ),
     (
         "memberships_pkey",
         "memberships.organisation_id, memberships.account_id",
-        "This person is a member of the organisation already.",
+        msg!("This person is a member of the organisation already."),
     ),
     (
         "organisations_verified_uid_idx",
         "organisations.uid",
-        "A verified organisation with this UID exists already.",
+        msg!("A verified organisation with this UID exists already."),
     ),
 ];
 
@@ -310,12 +357,12 @@ fn unique_violation(info: &dyn diesel::result::DatabaseErrorInformation) -> ApiE
             None => info.message().strip_prefix("UNIQUE constraint failed: ") == Some(*columns),
         });
     match rule {
-        Some((_, _, detail)) => ApiError::new(ProblemKind::Conflict, *detail),
+        Some((_, _, detail)) => ApiError::new(ProblemKind::Conflict, detail.clone()),
         None => {
             tracing::warn!(error = %info.message(), constraint = ?info.constraint_name(), "unique violation without a rule");
             ApiError::new(
                 ProblemKind::Conflict,
-                "The change conflicts with one made at the same moment; retry.",
+                msg!("The change conflicts with one made at the same moment; retry."),
             )
         }
     }
@@ -333,7 +380,7 @@ fn server_going_away(message: &str) -> bool {
 impl From<r2d2::Error> for ApiError {
     fn from(e: r2d2::Error) -> ApiError {
         tracing::error!(error = %e, "database pool");
-        ApiError::unavailable("The database is not reachable right now.")
+        ApiError::unavailable(msg!("The database is not reachable right now."))
     }
 }
 impl std::error::Error for ApiError {}

@@ -2,7 +2,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
-use guichet::cli::{CatalogueCommand, Cli, ClientCommand, Command, KeysCommand, UserCommand};
+use guichet::cli::{CatalogueCommand, Cli, ClientCommand, Command, KeysCommand, OrganisationCommand, UserCommand};
 use guichet::config::{Config, Seed};
 use guichet::{app, catalogue::import, db};
 
@@ -27,6 +27,18 @@ fn main() -> ExitCode {
         Command::Openapi => print_openapi(),
         Command::Catalogue(CatalogueCommand::Import { file }) => import_file(&config, &file),
         Command::Catalogue(CatalogueCommand::Export) => export(&config),
+        Command::Organisation(OrganisationCommand::Create {
+            uid,
+            name,
+            owner,
+            client_name,
+            scopes,
+            no_client,
+        }) => with_db(&config, |c| {
+            let client_name = client_name.unwrap_or_else(|| name.clone());
+            let client = (!no_client).then_some((client_name.as_str(), scopes.as_str()));
+            guichet::admin::create_organisation(c, &uid, &name, owner.as_deref(), client)
+        }),
         Command::Client(ClientCommand::Create {
             name,
             scopes,

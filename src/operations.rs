@@ -10,6 +10,7 @@ use crate::catalogue::CatalogueCache;
 use crate::db::reads::Reads;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::msg;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -70,17 +71,17 @@ impl Probes {
             .db
             .run(|conn| {
                 crate::db::migrations_current(conn)
-                    .map_err(|e| ApiError::unavailable(format!("database check failed: {e}")))
+                    .map_err(|e| ApiError::unavailable(msg!("database check failed: {e}", e = e)))
             })
             .await?;
         if !current {
-            return Err(ApiError::unavailable("Database migrations are pending."));
+            return Err(ApiError::unavailable(msg!("Database migrations are pending.")));
         }
         let reads = self.reads.as_ref().ok_or_else(|| ApiError::internal("no reads pool"))?;
         reads.ping().await?;
         let revision = self.cache.get().revision;
         if revision < 0 {
-            return Err(ApiError::unavailable("The catalogue is not loaded yet."));
+            return Err(ApiError::unavailable(msg!("The catalogue is not loaded yet.")));
         }
         Ok(Health {
             status: "ready".into(),

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use crate::auth::policy::{authorize, Action};
 use crate::auth::Caller;
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 /// 403 unless the token may read its own profile.
 pub fn may_read_profile(caller: &Caller) -> Result<(), ApiError> {
@@ -16,10 +17,10 @@ pub fn own_account(caller: &Caller) -> Result<Uuid, ApiError> {
     if caller.kind == crate::auth::policy::CallerKind::Client {
         return Err(ApiError::new(
             ProblemKind::Forbidden,
-            "Partner clients have no profile to change.",
+            msg!("Partner clients have no profile to change."),
         ));
     }
     caller
         .account_id()
-        .ok_or_else(|| ApiError::not_found("No such account."))
+        .ok_or_else(|| ApiError::not_found(msg!("No such account.")))
 }

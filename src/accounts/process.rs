@@ -20,6 +20,7 @@ use crate::domain::account::{check_password, display_name, CallerKind, Email, To
 use crate::domain::FieldError;
 use crate::error::ApiError;
 use crate::http::conditional::check_revision;
+use crate::msg;
 
 /// Fields of a profile change; absent fields stay as they are (`display_name: null` clears it).
 #[derive(Deserialize, ToSchema)]
@@ -45,7 +46,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 }
 
 fn unknown() -> ApiError {
-    ApiError::not_found("No such account.")
+    ApiError::not_found(msg!("No such account."))
 }
 
 /// The caller's profile and, for a person, the account's revision (its ETag).
@@ -101,7 +102,7 @@ pub fn update(
                 return Err(ApiError::validation(vec![FieldError::new(
                     "/password/current",
                     "wrong",
-                    "the current password is wrong",
+                    msg!("the current password is wrong"),
                 )]));
             }
             Some(hash_password(&p.new).map_err(ApiError::internal)?)
@@ -274,7 +275,7 @@ fn bad_token() -> ApiError {
     ApiError::validation(vec![FieldError::new(
         "/token",
         "invalid",
-        "the link is invalid, used or expired",
+        msg!("the link is invalid, used or expired"),
     )])
 }
 

@@ -12,6 +12,7 @@ use crate::http::extract::json_body;
 use crate::http::middleware::{client_ip, origin};
 use crate::http::ratelimit::Limits;
 use crate::mail::MailConfig;
+use crate::msg;
 
 /// The answer to a registration: the same whether or not the address was already registered,
 /// so that registration cannot be used to find out who has an account.
@@ -60,7 +61,7 @@ pub async fn create_account(
     let rate = limits
         .signup_ip
         .check(client_ip(&req).as_deref().unwrap_or(""))
-        .map_err(|state| state.problem("Too many registrations from this address; retry later."))?;
+        .map_err(|state| state.problem(msg!("Too many registrations from this address; retry later.")))?;
     let registration = process::check_registration(json_body::<NewAccount>(&req, &body)?)?;
     process::register(&auth.db, registration, links(&auth, &mail), origin(&req)).await?;
     let mut res = HttpResponse::Accepted();
@@ -120,7 +121,7 @@ pub async fn request_password_reset(
     limits
         .signup_ip
         .check(client_ip(&req).as_deref().unwrap_or(""))
-        .map_err(|state| state.problem("Too many requests from this address; retry later."))?;
+        .map_err(|state| state.problem(msg!("Too many requests from this address; retry later.")))?;
     let request: ResetRequest = json_body(&req, &body)?;
     process::request_reset(&auth.db, request, links(&auth, &mail), origin(&req)).await?;
     Ok(HttpResponse::Accepted().json(RegistrationReceived {

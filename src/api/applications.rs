@@ -62,7 +62,7 @@ pub(crate) fn lang_of(req: &HttpRequest, param: Option<&str>) -> Result<Lang, Ap
 #[into_params(parameter_in = Query)]
 pub struct ApplicationQuery {
     #[param(value_type = Option<crate::api::LangParam>)]
-    lang: Option<String>,
+    pub(crate) lang: Option<String>,
 }
 
 /// The revision `If-Match` asks for: None for `*` (any current representation) and, when

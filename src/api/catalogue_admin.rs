@@ -18,6 +18,7 @@ use crate::http::extract::{json_body, optional_json_body};
 use crate::http::middleware::RequestId;
 use crate::http::public_url::PublicUrl;
 use crate::http::rendered::Rendered;
+use crate::msg;
 
 fn actor(req: &HttpRequest, caller: &Caller) -> Actor {
     Actor::of(
@@ -69,7 +70,7 @@ fn version_number(raw: &str) -> Result<i32, ApiError> {
     raw.parse::<i32>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::invalid_parameter("version", "must be a version number (1, 2, ...)"))
+        .ok_or_else(|| ApiError::invalid_parameter("version", msg!("must be a version number (1, 2, ...)")))
 }
 
 /// Create a department

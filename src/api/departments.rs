@@ -15,6 +15,7 @@ use crate::http::extract::{path_key, render_for, StrictQuery};
 use crate::http::page::Page;
 use crate::http::pagination;
 use crate::http::rendered::Rendered;
+use crate::msg;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -92,7 +93,7 @@ pub async fn get_department(
     let snap = cache.get();
     let (idx, _) = snap
         .department(path_key(&path)?)
-        .ok_or_else(|| ApiError::not_found(format!("No department '{path}'.")))?;
+        .ok_or_else(|| ApiError::not_found(msg!("No department '{path}'.", path = path)))?;
     let body = serde_json::to_vec(&snap.department_detail(idx, render)).map_err(ApiError::internal)?;
     let rendered = Rendered::from_bytes(body.into(), snap.department_language(idx, render))
         .with_revision(snap.departments[idx].revision);

@@ -86,7 +86,7 @@ pub async fn get_metrics(
     if !ok {
         return Err(ApiError::new(
             crate::error::ProblemKind::Unauthorized,
-            "Send the metrics token as a bearer token.",
+            crate::msg!("Send the metrics token as a bearer token."),
         )
         .with_header(
             actix_web::http::header::WWW_AUTHENTICATE,

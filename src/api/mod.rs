@@ -13,6 +13,7 @@ pub mod oauth;
 mod openapi;
 pub mod organisation_clients;
 pub mod organisations;
+pub mod phases;
 pub mod problems;
 pub mod responses;
 pub mod services;
@@ -28,12 +29,13 @@ use utoipa::{Modify, OpenApi};
 
 use crate::auth::Scope;
 use crate::catalogue::Render;
+use crate::domain::messages::Msg;
 use crate::error::ApiError;
 use crate::http::pagination;
 
 pub use crate::domain::lang::LangParam;
 
-pub(crate) fn invalid(name: &str, detail: &str) -> ApiError {
+pub(crate) fn invalid(name: &str, detail: Msg) -> ApiError {
     ApiError::invalid_parameter(name, detail)
 }
 
@@ -161,7 +163,7 @@ impl Modify for SecurityAddon {
         responses::NotAnAdministrator,
     ), schemas(
         crate::error::Problem,
-        crate::domain::FieldError,
+        crate::error::FieldErrorText,
         LangParam,
         crate::domain::catalogue::Audience,
         crate::domain::catalogue::Channel,
@@ -227,7 +229,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(applications::documents::get_document)
             .service(applications::documents::download_document)
             .service(applications::documents::delete_document)
-            .service(tracking::get_application_status),
+            .service(tracking::get_application_status)
+            .service(phases::list_phases),
     )
     .service(wellknown::get_jwks)
     .service(wellknown::get_authorization_server_metadata)

@@ -18,6 +18,7 @@ use crate::http::extract::{json_body, StrictQuery};
 use crate::http::page::Page;
 use crate::http::pagination;
 use crate::http::public_url::PublicUrl;
+use crate::msg;
 use crate::organisations::process::{self, Ctx, Decision, NewMember, NewOrganisation};
 use crate::organisations::views::{self, Member, Organisation};
 use crate::organisations::{self, access};
@@ -112,7 +113,7 @@ pub async fn list_organisations(
         None => None,
         Some(s) => Some(
             OrganisationStatus::parse(s)
-                .ok_or_else(|| ApiError::invalid_parameter("status", "must be pending, verified or rejected"))?,
+                .ok_or_else(|| ApiError::invalid_parameter("status", msg!("must be pending, verified or rejected")))?,
         ),
     };
     let before: Option<Uuid> = pagination::decode("organisations", p.cursor.as_deref())?;

@@ -1,11 +1,15 @@
 //! `/problems/{kind}`: what each problem type means, for humans following a `type` link.
+use actix_web::http::header;
 use actix_web::web::Path;
-use actix_web::{get, HttpResponse};
+use actix_web::{get, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::applications::{lang_of, ApplicationQuery};
+use crate::domain::lang::Lang;
 use crate::error::{ApiError, Problem, ProblemKind};
 use crate::http::extract::StrictQuery;
+use crate::msg;
 
 #[derive(Serialize, ToSchema)]
 pub struct ProblemType {
@@ -17,24 +21,40 @@ pub struct ProblemType {
     pub description: String,
 }
 
-fn describe(k: ProblemKind) -> ProblemType {
+fn describe(k: ProblemKind, lang: Lang) -> ProblemType {
     let (slug, status, title, description) = k.info();
     ProblemType {
         type_: format!("/problems/{slug}"),
-        title: title.into(),
+        title: title.render(lang),
         status,
-        description: description.into(),
+        description: description.render(lang),
     }
+}
+
+fn answer(lang: Lang, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+        .insert_header((header::VARY, "Accept-Language"))
+        .json(body)
 }
 
 /// List problem types
 ///
-/// Every problem `type` guichet answers with.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "All problem types", body = Vec<ProblemType>)))]
+/// Every problem `type` guichet answers with, in the caller's language (`lang` or
+/// `Accept-Language`), as the problems themselves are.
+#[utoipa::path(
+    tag = "operations",
+    params(ApplicationQuery, ("Accept-Language" = Option<String>, Header, description = "Language of the texts")),
+    responses(
+        (status = 200, description = "All problem types", body = Vec<ProblemType>, headers(("Content-Language" = String))),
+        (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[get("/problems")]
-pub async fn list_problems(_q: StrictQuery<super::health::NoParams>) -> HttpResponse {
-    let all: Vec<ProblemType> = ProblemKind::ALL.into_iter().map(describe).collect();
-    HttpResponse::Ok().json(all)
+pub async fn list_problems(req: HttpRequest, q: StrictQuery<ApplicationQuery>) -> Result<HttpResponse, ApiError> {
+    let lang = lang_of(&req, q.0.lang.as_deref())?;
+    let all: Vec<ProblemType> = ProblemKind::ALL.into_iter().map(|k| describe(k, lang)).collect();
+    Ok(answer(lang, &all))
 }
 
 /// Explain a problem type
@@ -42,17 +62,25 @@ pub async fn list_problems(_q: StrictQuery<super::health::NoParams>) -> HttpResp
 /// What a problem `type` means and what a client should do about it.
 #[utoipa::path(
     tag = "operations",
-    params(("kind" = String, Path, description = "The last segment of a problem `type`", example = "validation-failed")),
+    params(
+        ("kind" = String, Path, description = "The last segment of a problem `type`", example = "validation-failed"),
+        ApplicationQuery,
+        ("Accept-Language" = Option<String>, Header, description = "Language of the texts"),
+    ),
     responses(
-        (status = 200, description = "What the problem means and what to do", body = ProblemType),
+        (status = 200, description = "What the problem means and what to do", body = ProblemType, headers(("Content-Language" = String))),
+        (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such problem type", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/problems/{kind}")]
 pub async fn get_problem(
+    req: HttpRequest,
     kind: Path<String>,
-    _q: StrictQuery<super::health::NoParams>,
+    q: StrictQuery<ApplicationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let k = ProblemKind::from_slug(&kind).ok_or_else(|| ApiError::not_found(format!("No problem type '{kind}'.")))?;
-    Ok(HttpResponse::Ok().json(describe(k)))
+    let lang = lang_of(&req, q.0.lang.as_deref())?;
+    let k = ProblemKind::from_slug(&kind)
+        .ok_or_else(|| ApiError::not_found(msg!("No problem type '{kind}'.", kind = kind)))?;
+    Ok(answer(lang, &describe(k, lang)))
 }

@@ -16,6 +16,7 @@ use crate::http::conditional::respond;
 use crate::http::extract::{path_key, render_for, StrictQuery};
 use crate::http::page::Page;
 use crate::http::pagination;
+use crate::msg;
 
 /// A published or superseded version; or, for editors, a draft.
 #[derive(serde::Serialize, ToSchema)]
@@ -85,7 +86,7 @@ fn parse_enum<T: serde::de::DeserializeOwned>(
         None => Ok(None),
         Some(s) => serde_json::from_value(serde_json::Value::String(s.clone()))
             .map(Some)
-            .map_err(|_| invalid(name, &format!("must be one of {allowed}"))),
+            .map_err(|_| invalid(name, msg!("must be one of {allowed}", allowed = allowed))),
     }
 }
 
@@ -101,18 +102,18 @@ fn service_filter(p: &ListServicesParams, snap: &crate::catalogue::Snapshot) -> 
     if let Some(d) = &p.department {
         let (idx, _) = snap
             .department(d)
-            .ok_or_else(|| invalid("department", &format!("no department '{d}'")))?;
+            .ok_or_else(|| invalid("department", msg!("no department '{slug}'", slug = d)))?;
         filter.department = Some(idx);
     }
     if let Some(c) = &p.category {
         if !snap.has_category(c) {
-            return Err(invalid("category", &format!("no category '{c}'")));
+            return Err(invalid("category", msg!("no category '{category}'", category = c)));
         }
         filter.category = Some(c.clone());
     }
     if let Some(q) = &p.q {
         if q.chars().count() > 200 {
-            return Err(invalid("q", "at most 200 characters"));
+            return Err(invalid("q", msg!("at most 200 characters")));
         }
         filter.words = query::search_words(q);
     }
@@ -155,7 +156,7 @@ fn find<'a>(
     key: &str,
 ) -> Result<&'a crate::catalogue::snapshot::ServiceEntry, ApiError> {
     snap.service(path_key(key)?)
-        .ok_or_else(|| ApiError::not_found(format!("No service '{key}'.")))
+        .ok_or_else(|| ApiError::not_found(msg!("No service '{key}'.", key = key)))
 }
 
 /// Get a service
@@ -273,11 +274,14 @@ pub async fn list_service_versions(
 fn version_index(s: &crate::catalogue::snapshot::ServiceEntry, raw: &str) -> Result<usize, ApiError> {
     let n: i32 = raw
         .parse()
-        .map_err(|_| invalid("version", "must be a version number (1, 2, ...)"))?;
-    s.versions
-        .iter()
-        .position(|v| v.version == n)
-        .ok_or_else(|| ApiError::not_found(format!("Service '{}' has no published version {n}.", s.slug)))
+        .map_err(|_| invalid("version", msg!("must be a version number (1, 2, ...)")))?;
+    s.versions.iter().position(|v| v.version == n).ok_or_else(|| {
+        ApiError::not_found(msg!(
+            "Service '{slug}' has no published version {n}.",
+            slug = &s.slug,
+            n = n
+        ))
+    })
 }
 
 /// Get one version of a service
@@ -318,7 +322,7 @@ pub async fn get_service_version(
             let n: i32 = path
                 .1
                 .parse()
-                .map_err(|_| invalid("version", "must be a version number (1, 2, ...)"))?;
+                .map_err(|_| invalid("version", msg!("must be a version number (1, 2, ...)")))?;
             let key = path.0.clone();
             let v = auth
                 .db

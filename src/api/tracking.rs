@@ -12,9 +12,10 @@ use crate::applications::views::{self, Tracking};
 use crate::auth::AuthService;
 use crate::catalogue::CatalogueCache;
 use crate::domain::application::Reference;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, ProblemKind};
 use crate::http::extract::StrictQuery;
 use crate::http::ratelimit::Limits;
+use crate::msg;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -28,16 +29,23 @@ pub struct TrackingParams {
     lang: Option<String>,
 }
 
+fn no_code() -> ApiError {
+    ApiError::new(
+        ProblemKind::BadRequest,
+        msg!("Send the tracking code the applicant received with the reference, in the X-Tracking-Code header (or the code parameter)."),
+    )
+}
+
 fn unknown() -> ApiError {
-    ApiError::not_found("No application with this reference and tracking code.")
+    ApiError::not_found(msg!("No application with this reference and tracking code."))
 }
 
 /// Track an application
 ///
 /// The service, the current status step with its public label, when it changed and the
 /// expected decision date, for whoever has both the reference and the tracking code the
-/// applicant received. A wrong code and an unknown reference get the same 404; lookups are
-/// rate-limited per client address.
+/// applicant received. Without a code the answer is a 400 saying so; a wrong code and an
+/// unknown reference get the same 404; lookups are rate-limited per client address.
 #[utoipa::path(
     tag = "applications",
     params(
@@ -47,7 +55,7 @@ fn unknown() -> ApiError {
     ),
     responses(
         (status = 200, description = "Where the application stands", body = Tracking),
-        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "No tracking code, or an unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown reference or wrong code", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many lookups from this address", body = Problem, content_type = "application/problem+json"),
     )
@@ -64,7 +72,7 @@ pub async fn get_application_status(
     let ip = crate::http::middleware::client_ip(&req);
     let rate = match limits.tracking_ip.check(ip.as_deref().unwrap_or("")) {
         Ok(r) => r,
-        Err(state) => return Err(state.problem("Too many status lookups from this address; retry later.")),
+        Err(state) => return Err(state.problem(msg!("Too many status lookups from this address; retry later."))),
     };
     let lang = lang_of(&req, q.0.lang.as_deref())?;
     let code = req
@@ -74,7 +82,8 @@ pub async fn get_application_status(
         .map(str::to_string)
         .or(q.0.code)
         .map(|c| c.trim().to_ascii_uppercase())
-        .ok_or_else(unknown)?;
+        .filter(|c| !c.is_empty())
+        .ok_or_else(no_code)?;
     let reference = Reference::parse(&path).ok_or_else(unknown)?;
     let row = auth
         .db

@@ -4,7 +4,9 @@ use crate::auth::Caller;
 use crate::db::applications::{ApplicationRow, Reader};
 use crate::db::types::SqlUuid;
 use crate::domain::application::Mover;
+use crate::domain::messages::Msg;
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 /// The caller's account id, when the caller is a person.
 pub fn account_of(caller: &Caller) -> Option<SqlUuid> {
@@ -14,7 +16,9 @@ pub fn account_of(caller: &Caller) -> Option<SqlUuid> {
 /// Whose applications the caller reads; 403 without the `applications:read` scope.
 pub fn reader(caller: &Caller) -> Result<Reader, ApiError> {
     if !caller.has(Scope::ApplicationsRead) {
-        return Err(forbidden("reading applications (needs the applications:read scope)"));
+        return Err(forbidden(msg!(
+            "This token does not allow reading applications (needs the applications:read scope)."
+        )));
     }
     Ok(match caller.kind {
         _ if caller.is_admin() => Reader::Staff,
@@ -34,7 +38,9 @@ pub fn may_apply(caller: &Caller) -> Result<(), ApiError> {
     if caller.has(Scope::ApplicationsWrite) {
         Ok(())
     } else {
-        Err(forbidden("applying (needs the applications:write scope)"))
+        Err(forbidden(msg!(
+            "This token does not allow applying (needs the applications:write scope)."
+        )))
     }
 }
 
@@ -44,14 +50,14 @@ pub fn may_change(caller: &Caller) -> Result<(), ApiError> {
     if caller.has(Scope::ApplicationsWrite) || caller.has(Scope::ApplicationsProcess) {
         reader(caller).map(|_| ())
     } else {
-        Err(forbidden(
-            "changing applications (needs applications:write or applications:process)",
-        ))
+        Err(forbidden(msg!(
+            "This token does not allow changing applications (needs applications:write or applications:process)."
+        )))
     }
 }
 
-pub fn forbidden(what: &str) -> ApiError {
-    ApiError::new(ProblemKind::Forbidden, format!("This token does not allow {what}."))
+pub fn forbidden(detail: Msg) -> ApiError {
+    ApiError::new(ProblemKind::Forbidden, detail)
 }
 
 /// The caller's standing towards an application it can see.

@@ -17,11 +17,12 @@ use crate::domain::application::Mover;
 use crate::domain::documents::DocumentLimits;
 use crate::domain::ids::{ApplicationId, DocumentId};
 use crate::error::ApiError;
+use crate::msg;
 use crate::storage::DocumentStore;
 
 /// The answer for a document that does not exist on an application the caller may see.
 pub fn unknown() -> ApiError {
-    ApiError::not_found("No such document on this application.")
+    ApiError::not_found(msg!("No such document on this application."))
 }
 
 /// Whether the caller may change the application's documents now; its limits if so.
@@ -33,15 +34,15 @@ fn editable(
     adding: bool,
 ) -> Result<DocumentLimits, ApiError> {
     if mover(caller, row) != Some(Mover::Applicant) {
-        return Err(access::forbidden(
-            "changing the documents of this application (only its applicant may)",
-        ));
+        return Err(access::forbidden(msg!(
+            "This token does not allow changing the documents of this application (only its applicant may)."
+        )));
     }
     let phase = phase_of(row)?;
     if !phase.editable_by_applicant() {
-        return Err(conflict(format!(
-            "Documents can be added and removed while the application is a draft or waits for the applicant, not in phase '{}'.",
-            phase.as_str()
+        return Err(conflict(msg!(
+            "Documents can be added and removed while the application is a draft or waits for the applicant, not in phase '{phase}'.",
+            phase = phase.as_str()
         )));
     }
     let limits = version_of(snap, row)?
@@ -51,9 +52,9 @@ fn editable(
         .clone()
         .unwrap_or_default();
     if adding && store::count(conn, row.id)? >= i64::from(limits.max_files) {
-        return Err(conflict(format!(
-            "This application has its {} documents already, the most this service takes; remove one first.",
-            limits.max_files
+        return Err(conflict(msg!(
+            "This application has its {max} documents already, the most this service takes; remove one first.",
+            max = limits.max_files
         )));
     }
     Ok(limits)

@@ -15,6 +15,7 @@ use crate::domain::application::Phase;
 use crate::domain::lang::Lang;
 use crate::error::ApiError;
 use crate::http::pagination;
+use crate::msg;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -76,7 +77,9 @@ fn time(name: &str, v: &Option<String>) -> Result<Option<SqlTime>, ApiError> {
         .map(|s| {
             DateTime::parse_from_rfc3339(s)
                 .map(|t| SqlTime(t.with_timezone(&Utc)))
-                .map_err(|_| ApiError::invalid_parameter(name, "an RFC 3339 date-time such as 2026-11-28T09:00:00Z"))
+                .map_err(|_| {
+                    ApiError::invalid_parameter(name, msg!("an RFC 3339 date-time such as 2026-11-28T09:00:00Z"))
+                })
         })
         .transpose()
 }
@@ -88,7 +91,7 @@ fn filter(p: &ApplicationParams, caller: &Caller, snap: &Snapshot) -> Result<(Li
             let phase = Phase::parse(name).ok_or_else(|| {
                 ApiError::invalid_parameter(
                     "phase",
-                    "phases are draft, submitted, in_review, action_required, approved, rejected, completed, withdrawn",
+                    msg!("phases are draft, submitted, in_review, action_required, approved, rejected, completed, withdrawn"),
                 )
             })?;
             f.phases.push(phase.as_str().to_string());
@@ -96,20 +99,20 @@ fn filter(p: &ApplicationParams, caller: &Caller, snap: &Snapshot) -> Result<(Li
     }
     if let Some(s) = &p.step {
         if !crate::domain::catalogue::is_slug(s) && Phase::parse(s).is_none() {
-            return Err(ApiError::invalid_parameter("step", "a step key"));
+            return Err(ApiError::invalid_parameter("step", msg!("a step key")));
         }
         f.step = Some(s.clone());
     }
     if let Some(s) = &p.service {
         let svc = snap
             .service(s)
-            .ok_or_else(|| ApiError::invalid_parameter("service", "no such service"))?;
+            .ok_or_else(|| ApiError::invalid_parameter("service", msg!("no such service")))?;
         f.service = Some(SqlUuid(svc.id));
     }
     if let Some(d) = &p.department {
         let (_, dep) = snap
             .department(d)
-            .ok_or_else(|| ApiError::invalid_parameter("department", "no such department"))?;
+            .ok_or_else(|| ApiError::invalid_parameter("department", msg!("no such department")))?;
         f.department = Some(SqlUuid(dep.id));
     }
     match p.assignee.as_deref() {
@@ -118,14 +121,14 @@ fn filter(p: &ApplicationParams, caller: &Caller, snap: &Snapshot) -> Result<(Li
         Some("me") => {
             f.assignee = Some(
                 access::account_of(caller)
-                    .ok_or_else(|| ApiError::invalid_parameter("assignee", "'me' is for staff accounts"))?,
+                    .ok_or_else(|| ApiError::invalid_parameter("assignee", msg!("'me' is for staff accounts")))?,
             )
         }
         Some(id) => {
             f.assignee = Some(
                 uuid::Uuid::parse_str(id)
                     .map(SqlUuid)
-                    .map_err(|_| ApiError::invalid_parameter("assignee", "an account id, me or none"))?,
+                    .map_err(|_| ApiError::invalid_parameter("assignee", msg!("an account id, me or none")))?,
             )
         }
     }
@@ -134,7 +137,7 @@ fn filter(p: &ApplicationParams, caller: &Caller, snap: &Snapshot) -> Result<(Li
     match p.overdue.as_deref() {
         None | Some("false") => {}
         Some("true") => f.overdue_at = Some(SqlTime::now()),
-        Some(_) => return Err(ApiError::invalid_parameter("overdue", "true or false")),
+        Some(_) => return Err(ApiError::invalid_parameter("overdue", msg!("true or false"))),
     }
     let order = match p.sort.as_deref() {
         None | Some("-created_at") => Order::CreatedDesc,
@@ -144,7 +147,7 @@ fn filter(p: &ApplicationParams, caller: &Caller, snap: &Snapshot) -> Result<(Li
         Some(_) => {
             return Err(ApiError::invalid_parameter(
                 "sort",
-                "one of -created_at, submitted_at, -submitted_at, due_at",
+                msg!("one of -created_at, submitted_at, -submitted_at, due_at"),
             ))
         }
     };

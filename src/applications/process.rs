@@ -19,11 +19,13 @@ use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase, Reference};
-use crate::domain::catalogue::Channel;
+use crate::domain::catalogue::{ApplicantKind, Channel};
 use crate::domain::ids::ApplicationId;
+use crate::domain::messages::Msg;
 use crate::domain::status::first_step;
 use crate::domain::{submission, FieldError};
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 /// Everything an operation needs to know about who acts, from where, against which catalogue.
 #[derive(Clone)]
@@ -112,27 +114,29 @@ pub struct AssignmentInput {
 
 const COMMENT_MAX: usize = 5000;
 
-pub(super) fn conflict(detail: impl Into<String>) -> ApiError {
+pub(super) fn conflict(detail: Msg) -> ApiError {
     ApiError::new(ProblemKind::Conflict, detail)
 }
 
-fn field(pointer: &str, code: &str, detail: impl Into<String>) -> ApiError {
+fn field(pointer: &str, code: &str, detail: Msg) -> ApiError {
     ApiError::validation(vec![FieldError::new(pointer, code, detail)])
 }
 
 fn stale() -> ApiError {
     ApiError::new(
         ProblemKind::PreconditionFailed,
-        "The application has changed since you read it: reload it and apply your change again.",
+        msg!("The application has changed since you read it: reload it and apply your change again."),
     )
 }
 
 fn check_comment(v: &Option<String>, pointer: &str) -> Result<Option<String>, ApiError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) if s.chars().count() > COMMENT_MAX => {
-            Err(field(pointer, "too_long", format!("at most {COMMENT_MAX} characters")))
-        }
+        Some(s) if s.chars().count() > COMMENT_MAX => Err(field(
+            pointer,
+            "too_long",
+            msg!("at most {max} characters", max = COMMENT_MAX),
+        )),
         Some(s) => Ok(Some(s.to_string())),
     }
 }
@@ -183,9 +187,15 @@ fn applicant(
             let own = caller
                 .organisation
                 .map(SqlUuid)
-                .ok_or_else(|| access::forbidden("applying (a client applies for its organisation and has none)"))?;
+                .ok_or_else(|| {
+                    access::forbidden(msg!(
+                        "This client belongs to no organisation, so it cannot apply: a client applies for the organisation it belongs to. Use a client made by the organisation's owner (POST /v1/organisations/{id}/clients) or by an operator (guichet organisation create, or guichet client create --organisation ID)."
+                    ))
+                })?;
             if wanted.is_some_and(|w| w != own) {
-                return Err(access::forbidden("applying for another organisation than the client's"));
+                return Err(access::forbidden(msg!(
+                    "This token does not allow applying for another organisation than the client's."
+                )));
             }
             own
         }
@@ -195,18 +205,24 @@ fn applicant(
                 return Ok((Some(me), None));
             };
             if !store::is_member(conn, org, me)? {
-                return Err(access::forbidden("applying for an organisation one is not a member of"));
+                return Err(access::forbidden(msg!(
+                    "This token does not allow applying for an organisation one is not a member of."
+                )));
             }
             org
         }
-        CallerKind::Staff => return Err(access::forbidden("applying (staff process applications)")),
+        CallerKind::Staff => {
+            return Err(access::forbidden(msg!(
+                "This token does not allow applying (staff process applications)."
+            )))
+        }
     };
     let status = crate::db::organisations::by_id(conn, org.0)?.map(|o| o.status());
     if status != Some(crate::domain::organisation::OrganisationStatus::Verified) {
         return Err(field(
             "/applicant/organisation",
             "not_verified",
-            "the organisation is not verified yet; an administrator verifies it first",
+            msg!("the organisation is not verified yet; an administrator verifies it first"),
         ));
     }
     Ok((None, Some(org)))
@@ -218,23 +234,33 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
         .snap
         .service(&input.service)
         .filter(|s| s.retired_at.is_none())
-        .ok_or_else(|| field("/service", "unknown", "no such service in the published catalogue"))?;
+        .ok_or_else(|| {
+            field(
+                "/service",
+                "unknown",
+                msg!("no such service in the published catalogue"),
+            )
+        })?;
     let v = s.current();
     if v.content.channel != Channel::Guichet {
         return Err(field(
             "/service",
             "channel",
-            format!(
-                "this service is applied for {}",
-                match v.content.channel {
-                    Channel::External => "on another portal (see its external_url)",
-                    _ => "in person at the counter",
-                }
-            ),
+            match v.content.channel {
+                Channel::External => msg!("this service is applied for on another portal (see its external_url)"),
+                _ => msg!("this service is applied for in person at the counter"),
+            },
         ));
     }
     let data = Value::Object(input.data.unwrap_or_default());
     let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
+    let kind = if org.is_some() {
+        ApplicantKind::Organisation
+    } else {
+        ApplicantKind::Person
+    };
+    kind.admitted_by(&v.content.audience)
+        .map_err(|why| field("/applicant", "audience", why))?;
     let now = SqlTime::now();
     let mut row = ApplicationRow {
         id: SqlUuid(uuid::Uuid::now_v7()),
@@ -257,6 +283,8 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
         submitted_at: None,
         status_changed_at: now,
         due_at: None,
+        public_comment: None,
+        public_comment_at: None,
     };
     log_step(&mut row, now);
     if input.submit {
@@ -265,8 +293,9 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
     check_draft(ctx, v, &row.data.0)?;
     let open = store::open_drafts(conn, row.applicant_account, row.applicant_organisation)?;
     if open >= ctx.drafts.max_open {
-        return Err(conflict(format!(
-            "There are {open} open drafts already, the most one applicant may keep: submit or delete one first."
+        return Err(conflict(msg!(
+            "There are {open} open drafts already, the most one applicant may keep: submit or delete one first.",
+            open = open
         )));
     }
     store::insert(conn, &row)?;
@@ -332,7 +361,7 @@ pub fn history(
 }
 
 pub fn unknown() -> ApiError {
-    ApiError::not_found("No such application.")
+    ApiError::not_found(msg!("No such application."))
 }
 
 /// An application the caller may see (or 404).
@@ -375,20 +404,28 @@ fn save(conn: &mut DbConnection, row: &mut ApplicationRow) -> Result<(), ApiErro
     Ok(())
 }
 
-fn not_allowed(phase: Phase, who: Option<Mover>, wanted: &str) -> ApiError {
+/// A move the table does not allow from `phase` to `target` (a phase, or a step of the same
+/// phase), with the moves it does allow.
+fn not_allowed(phase: Phase, who: Option<Mover>, target: &str) -> ApiError {
     let allowed: Vec<&str> = who
         .map(|w| phase.moves(w).iter().map(|p| p.as_str()).collect())
         .unwrap_or_default();
     let list = if allowed.is_empty() {
-        "none".to_string()
+        "-".to_string()
     } else {
         allowed.join(", ")
     };
-    conflict(format!(
-        "An application in phase '{}' cannot {wanted}; moves allowed to you from here: {list}.",
-        phase.as_str()
+    conflict(msg!(
+        "An application in phase '{phase}' cannot go to '{target}'; moves allowed to you from here: {list}.",
+        phase = phase.as_str(),
+        target = target,
+        list = &list
     ))
-    .with_errors(vec![FieldError::new("/to", "transition", format!("allowed: {list}"))])
+    .with_errors(vec![FieldError::new(
+        "/to",
+        "transition",
+        msg!("allowed: {list}", list = list),
+    )])
 }
 
 /// Edits the form data of a draft (or of an application waiting for the applicant).
@@ -401,14 +438,16 @@ pub fn patch(
 ) -> Result<ApplicationRow, ApiError> {
     let mut row = load(conn, ctx, id)?;
     if mover(&ctx.caller, &row) != Some(Mover::Applicant) {
-        return Err(access::forbidden("editing this application (only its applicant may)"));
+        return Err(access::forbidden(msg!(
+            "This token does not allow editing this application (only its applicant may)."
+        )));
     }
     check_rev(&row, expected)?;
     let phase = phase_of(&row)?;
     if !phase.editable_by_applicant() {
-        return Err(conflict(format!(
-            "The data can be changed while the application is a draft or waits for the applicant, not in phase '{}'.",
-            phase.as_str()
+        return Err(conflict(msg!(
+            "The data can be changed while the application is a draft or waits for the applicant, not in phase '{phase}'.",
+            phase = phase.as_str()
         )));
     }
     submission::merge_patch(&mut row.data.0, &Value::Object(patch.data));
@@ -431,9 +470,10 @@ fn check_draft(ctx: &Ctx, v: &VersionEntry, data: &Value) -> Result<(), ApiError
         return Err(ApiError::validation(vec![FieldError::new(
             "/data",
             "max_bytes",
-            format!(
-                "the form data is {size} bytes as JSON; a draft may hold at most {}",
-                ctx.drafts.max_bytes
+            msg!(
+                "the form data is {size} bytes as JSON; a draft may hold at most {max}",
+                size = size,
+                max = ctx.drafts.max_bytes
             ),
         )]));
     }
@@ -462,7 +502,7 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
             FieldError::new(
                 format!("/data{pointer}"),
                 "document",
-                format!("no document {id} on this application"),
+                msg!("no document {id} on this application", id = id),
             )
         })
         .collect();
@@ -523,16 +563,16 @@ pub fn submit(
     let row = load(conn, ctx, id)?;
     let who = mover(&ctx.caller, &row);
     if who != Some(Mover::Applicant) {
-        return Err(access::forbidden(
-            "submitting this application (only its applicant may)",
-        ));
+        return Err(access::forbidden(msg!(
+            "This token does not allow submitting this application (only its applicant may)."
+        )));
     }
     check_rev(&row, expected)?;
     let phase = phase_of(&row)?;
     let to = match phase {
         Phase::Draft => Phase::Submitted,
         Phase::ActionRequired => Phase::InReview,
-        _ => return Err(not_allowed(phase, who, "be submitted")),
+        _ => return Err(not_allowed(phase, who, Phase::Submitted.as_str())),
     };
     applicant_move(conn, ctx, row, to, input.public_comment)
 }
@@ -572,14 +612,14 @@ pub fn withdraw(
     let row = load(conn, ctx, id)?;
     let who = mover(&ctx.caller, &row);
     if who != Some(Mover::Applicant) {
-        return Err(access::forbidden(
-            "withdrawing this application (only its applicant may)",
-        ));
+        return Err(access::forbidden(msg!(
+            "This token does not allow withdrawing this application (only its applicant may)."
+        )));
     }
     check_rev(&row, expected)?;
     let phase = phase_of(&row)?;
     if !phase.may_move(Phase::Withdrawn, Mover::Applicant) {
-        return Err(not_allowed(phase, who, "be withdrawn"));
+        return Err(not_allowed(phase, who, Phase::Withdrawn.as_str()));
     }
     applicant_move(conn, ctx, row, Phase::Withdrawn, input.public_comment)
 }
@@ -593,7 +633,8 @@ pub fn transition(
     input: TransitionInput,
 ) -> Result<ApplicationRow, ApiError> {
     let row = load(conn, ctx, id)?;
-    let who = mover(&ctx.caller, &row).ok_or_else(|| access::forbidden("moving this application"))?;
+    let who = mover(&ctx.caller, &row)
+        .ok_or_else(|| access::forbidden(msg!("This token does not allow moving this application.")))?;
     check_rev(&row, expected)?;
     let phase = phase_of(&row)?;
     if who == Mover::Applicant {
@@ -601,15 +642,11 @@ pub fn transition(
             return Err(field(
                 "/step",
                 "not_allowed",
-                "applicants move by phase only, without internal notes",
+                msg!("applicants move by phase only, without internal notes"),
             ));
         }
         if !phase.may_move(input.to, who) {
-            return Err(not_allowed(
-                phase,
-                Some(who),
-                &format!("move to '{}'", input.to.as_str()),
-            ));
+            return Err(not_allowed(phase, Some(who), input.to.as_str()));
         }
         return applicant_move(conn, ctx, row, input.to, input.public_comment);
     }
@@ -619,12 +656,16 @@ pub fn transition(
     let step = match &input.step {
         Some(key) => {
             let s = crate::domain::status::step(&steps, key)
-                .ok_or_else(|| field("/step", "unknown", "not a step of this service"))?;
+                .ok_or_else(|| field("/step", "unknown", msg!("not a step of this service")))?;
             if s.phase != input.to {
                 return Err(field(
                     "/step",
                     "phase",
-                    format!("step '{key}' belongs to phase '{}'", s.phase.as_str()),
+                    msg!(
+                        "step '{key}' belongs to phase '{phase}'",
+                        key = key,
+                        phase = s.phase.as_str()
+                    ),
                 ));
             }
             s.key.clone()
@@ -636,14 +677,10 @@ pub fn transition(
     let same_phase = input.to == phase;
     if same_phase {
         if phase.is_final() || phase == Phase::Draft || step == row.step {
-            return Err(not_allowed(phase, Some(who), &format!("move to step '{step}'")));
+            return Err(not_allowed(phase, Some(who), &step));
         }
     } else if !phase.may_move(input.to, who) {
-        return Err(not_allowed(
-            phase,
-            Some(who),
-            &format!("move to '{}'", input.to.as_str()),
-        ));
+        return Err(not_allowed(phase, Some(who), input.to.as_str()));
     }
     let public_comment = check_comment(&input.public_comment, "/public_comment")?;
     let internal_note = check_comment(&input.internal_note, "/internal_note")?;
@@ -651,8 +688,14 @@ pub fn transition(
         return Err(field(
             "/public_comment",
             "required",
-            "say what the applicant needs to do",
+            msg!("say what the applicant needs to do"),
         ));
+    }
+    let mut row = row;
+    if let Some(c) = &public_comment {
+        // the view shows the department's latest word to the applicant
+        row.public_comment = Some(c.clone());
+        row.public_comment_at = Some(SqlTime::now());
     }
     let note = Note {
         public_comment,
@@ -672,9 +715,9 @@ pub fn assign(
 ) -> Result<ApplicationRow, ApiError> {
     let mut row = load(conn, ctx, id)?;
     if mover(&ctx.caller, &row) != Some(Mover::Processor) {
-        return Err(access::forbidden(
-            "assigning this application (clerks of its department and administrators)",
-        ));
+        return Err(access::forbidden(msg!(
+            "This token does not allow assigning this application (clerks of its department and administrators)."
+        )));
     }
     check_rev(&row, expected)?;
     if let Some(a) = input.assignee {
@@ -687,7 +730,7 @@ pub fn assign(
             return Err(field(
                 "/assignee",
                 "not_a_clerk",
-                "not an active clerk of the responsible department",
+                msg!("not an active clerk of the responsible department"),
             ));
         }
     }
@@ -714,13 +757,15 @@ pub fn delete(
 ) -> Result<Vec<String>, ApiError> {
     let row = load(conn, ctx, id)?;
     if mover(&ctx.caller, &row) != Some(Mover::Applicant) {
-        return Err(access::forbidden("deleting this application (only its applicant may)"));
+        return Err(access::forbidden(msg!(
+            "This token does not allow deleting this application (only its applicant may)."
+        )));
     }
     check_rev(&row, expected)?;
     if phase_of(&row)? != Phase::Draft {
-        return Err(conflict(
-            "Only a draft can be deleted; withdraw a submitted application instead.",
-        ));
+        return Err(conflict(msg!(
+            "Only a draft can be deleted; withdraw a submitted application instead."
+        )));
     }
     let keys = crate::db::documents::storage_keys(conn, row.id)?;
     if !store::delete(conn, row.id, row.revision)? {

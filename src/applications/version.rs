@@ -7,6 +7,7 @@ use crate::db::applications::ApplicationRow;
 use crate::domain::application::Phase;
 use crate::domain::status::{effective_steps, StatusStep};
 use crate::error::ApiError;
+use crate::msg;
 
 pub fn phase_of(row: &ApplicationRow) -> Result<Phase, ApiError> {
     Phase::parse(&row.phase).ok_or_else(|| ApiError::internal(format!("unknown phase '{}'", row.phase)))
@@ -19,8 +20,11 @@ pub fn version_of<'s>(
 ) -> Result<(&'s ServiceEntry, &'s VersionEntry), ApiError> {
     // Published versions are never removed, so a miss means this instance's copy of the
     // catalogue has not caught up with a version published moments ago (at most ~2 s).
-    let behind =
-        || ApiError::unavailable("This instance's catalogue is catching up with a new service version; retry shortly.");
+    let behind = || {
+        ApiError::unavailable(msg!(
+            "This instance's catalogue is catching up with a new service version; retry shortly."
+        ))
+    };
     let s = snap.service(&row.service_id.0.to_string()).ok_or_else(behind)?;
     let v = s
         .versions

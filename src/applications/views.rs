@@ -50,6 +50,18 @@ pub struct StatusStepView {
     pub label: String,
     /// Whether the applicant is told about this step.
     pub public: bool,
+    /// When this step is expected to be done (its entry plus the service's expected days for
+    /// it), while the application is open and the service says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_at: Option<DateTime<Utc>>,
+}
+
+/// The department's latest public comment to the applicant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicComment {
+    #[schema(example = "Bitte reichen Sie eine Kopie des Mietvertrags ein.")]
+    pub text: String,
+    pub at: DateTime<Utc>,
 }
 
 /// One step on the applicant's timeline: when it was entered, or when it is expected.
@@ -91,6 +103,9 @@ pub struct Application {
     pub status_changed_at: DateTime<Utc>,
     /// The expected decision date while the application is open.
     pub due_at: Option<DateTime<Utc>>,
+    /// The department's latest public comment to the applicant (given with a move, e.g. what
+    /// is missing when it asks for action); null when it has made none.
+    pub public_comment: Option<PublicComment>,
     /// The phases this caller may move the application to now.
     pub allowed_moves: Vec<Phase>,
     /// The steps the applicant sees: past ones with their dates, later ones with expected dates.
@@ -105,16 +120,22 @@ fn phase_view(phase: Phase, lang: Lang) -> StatusStepView {
         phase,
         label: crate::domain::status::phase_label(phase).text(lang).to_string(),
         public: true,
+        expected_at: None,
     }
 }
 
-fn step_view(steps: &[StatusStep], key: &str, phase: Phase, lang: Lang) -> StatusStepView {
-    match crate::domain::status::step(steps, key) {
+/// The current step of `row`, with when it is expected to be done.
+fn step_view(steps: &[StatusStep], row: &ApplicationRow, phase: Phase, lang: Lang) -> StatusStepView {
+    match crate::domain::status::step(steps, &row.step) {
         Some(s) => StatusStepView {
             key: s.key.clone(),
             phase: s.phase,
             label: s.label.text(lang).to_string(),
             public: s.public,
+            expected_at: s
+                .expected_days
+                .filter(|_| phase.is_open())
+                .map(|d| row.status_changed_at.0 + Duration::days(i64::from(d))),
         },
         None => phase_view(phase, lang),
     }
@@ -200,7 +221,7 @@ pub fn application(
     let phase = phase_of(row)?;
     let steps = steps_of(v);
     let applicant = mover == Some(Mover::Applicant);
-    let mut step = step_view(&steps, &row.step, phase, lang);
+    let mut step = step_view(&steps, row, phase, lang);
     if !staff && !step.public {
         // the applicant is not told about this step: it shows as its phase
         step = phase_view(phase, lang);
@@ -237,6 +258,13 @@ pub fn application(
         submitted_at: row.submitted_at.map(|t| t.0),
         status_changed_at: row.status_changed_at.0,
         due_at: row.due_at.map(|t| t.0),
+        public_comment: match (&row.public_comment, row.public_comment_at) {
+            (Some(text), Some(at)) => Some(PublicComment {
+                text: text.clone(),
+                at: at.0,
+            }),
+            _ => None,
+        },
         allowed_moves: allowed,
         timeline: timeline(&steps, row, phase, lang),
         revision: row.revision,
@@ -366,4 +394,40 @@ pub fn document(snap: &Snapshot, d: crate::db::documents::DocumentRow) -> Docume
         sha256: d.sha256,
         created_at: d.created_at.0,
     }
+}
+
+/// A phase every application goes through, with what may follow it (`GET /v1/phases`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhaseEntry {
+    pub phase: Phase,
+    #[schema(example = "Eingereicht")]
+    pub label: String,
+    /// Submitted and not yet decided or ended: the phases a work queue shows.
+    pub open: bool,
+    /// Nothing follows it.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// The applicant may change the form data and documents in this phase.
+    pub editable_by_applicant: bool,
+    /// Where the applicant (the resident, a member of the applying organisation or its client)
+    /// may move it from here.
+    pub applicant_moves: Vec<Phase>,
+    /// Where the responsible department (its clerks, administrators) may move it from here.
+    pub processor_moves: Vec<Phase>,
+}
+
+/// The phases and the one transition table, in the order an application goes through them.
+pub fn phases(lang: Lang) -> Vec<PhaseEntry> {
+    Phase::ALL
+        .into_iter()
+        .map(|p| PhaseEntry {
+            phase: p,
+            label: crate::domain::status::phase_label(p).text(lang).to_string(),
+            open: p.is_open(),
+            is_final: p.is_final(),
+            editable_by_applicant: p.editable_by_applicant(),
+            applicant_moves: p.moves(Mover::Applicant).to_vec(),
+            processor_moves: p.moves(Mover::Processor).to_vec(),
+        })
+        .collect()
 }

@@ -10,8 +10,11 @@ use uuid::Uuid;
 
 use super::policy::{CallerKind, Scope, StaffRole};
 use super::service::AuthService;
-use super::tokens::Claims;
+use super::tokens::{Claims, TokenError};
+use crate::domain::lang::Lang;
+use crate::domain::messages::Msg;
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 /// An authenticated caller. Handlers that take it refuse anonymous requests with a 401.
 #[derive(Debug, Clone)]
@@ -62,9 +65,12 @@ impl Caller {
     }
 }
 
-fn unauthorized(detail: &str, error: Option<&str>) -> ApiError {
+fn unauthorized(detail: Msg, error: Option<&str>) -> ApiError {
     let challenge = match error {
-        Some(code) => format!("Bearer realm=\"guichet\", error=\"{code}\", error_description=\"{detail}\""),
+        Some(code) => format!(
+            "Bearer realm=\"guichet\", error=\"{code}\", error_description=\"{}\"",
+            detail.render(Lang::En)
+        ),
         None => "Bearer realm=\"guichet\"".to_string(),
     };
     ApiError::new(ProblemKind::Unauthorized, detail).with_header(
@@ -79,11 +85,11 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     };
     let value = value
         .to_str()
-        .map_err(|_| unauthorized("The Authorization header is malformed.", Some("invalid_request")))?;
+        .map_err(|_| unauthorized(msg!("The Authorization header is malformed."), Some("invalid_request")))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(unauthorized(
-            "Use the Bearer scheme with an access token.",
+            msg!("Use the Bearer scheme with an access token."),
             Some("invalid_request"),
         ));
     }
@@ -107,16 +113,20 @@ fn authenticate(req: &HttpRequest, current: bool) -> impl Future<Output = Result
     let token = bearer(req);
     let auth = req.app_data::<Data<AuthService>>().cloned();
     async move {
-        let token = token?.ok_or_else(|| unauthorized("This operation needs a bearer token.", None))?;
+        let token = token?.ok_or_else(|| unauthorized(msg!("This operation needs a bearer token."), None))?;
         let auth = auth.ok_or_else(|| ApiError::internal("AuthService missing from app data"))?;
-        let claims = auth
-            .verify(&token)
-            .await
-            .map_err(|e| unauthorized(&e.to_string(), Some("invalid_token")))?;
+        let claims = auth.verify(&token).await.map_err(|e| {
+            let why = match e {
+                TokenError::Invalid(why) => why,
+                TokenError::UnknownKey => msg!("The token was signed with an unknown key."),
+                TokenError::NoSigningKey => msg!("No signing key is active."),
+            };
+            unauthorized(why, Some("invalid_token"))
+        })?;
         if current && !auth.state_is_current() {
-            return Err(ApiError::unavailable(
-                "Revocations cannot be checked right now (the database is not reachable); retry later.",
-            ));
+            return Err(ApiError::unavailable(msg!(
+                "Revocations cannot be checked right now (the database is not reachable); retry later."
+            )));
         }
         Ok(Caller::from_claims(claims))
     }

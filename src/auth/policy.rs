@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::Caller;
+use crate::domain::messages::Msg;
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum Scope {
@@ -111,19 +113,18 @@ pub fn authorize(caller: &Caller, action: Action) -> Result<(), ApiError> {
     if allowed {
         Ok(())
     } else {
-        Err(ApiError::new(
-            ProblemKind::Forbidden,
-            format!("This token does not allow {}.", describe(action)),
-        ))
+        Err(ApiError::new(ProblemKind::Forbidden, describe(action)))
     }
 }
 
-fn describe(a: Action) -> &'static str {
+fn describe(a: Action) -> Msg {
     match a {
-        Action::ReadOwnProfile => "reading the profile",
-        Action::ReadAuditLog => "reading the audit log (needs the admin scope)",
-        Action::ManageDepartments => "managing departments (needs the admin scope)",
-        Action::EditCatalogue => "editing the catalogue (needs the catalogue:write scope, as staff)",
+        Action::ReadOwnProfile => msg!("This token does not allow reading the profile."),
+        Action::ReadAuditLog => msg!("This token does not allow reading the audit log (needs the admin scope)."),
+        Action::ManageDepartments => msg!("This token does not allow managing departments (needs the admin scope)."),
+        Action::EditCatalogue => {
+            msg!("This token does not allow editing the catalogue (needs the catalogue:write scope, as staff).")
+        }
     }
 }
 

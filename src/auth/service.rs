@@ -188,7 +188,7 @@ impl AuthService {
         };
         let claims = match cached {
             Some(c) if c.exp > chrono::Utc::now().timestamp() => c,
-            Some(_) => return Err(TokenError::Invalid("the token has expired".into())),
+            Some(_) => return Err(TokenError::Invalid(crate::msg!("The token has expired."))),
             None => {
                 let result = tokens::verify(&self.keys(), &self.issuer, &self.audience, token);
                 let result = match result {
@@ -214,14 +214,16 @@ impl AuthService {
                 .sid
                 .is_some_and(|sid| s.revoked_sessions.contains(&sid.to_string()));
         if revoked {
-            return Err(TokenError::Invalid("the token has been revoked".into()));
+            return Err(TokenError::Invalid(crate::msg!("The token has been revoked.")));
         }
         let disabled = match claims.kind {
             super::policy::CallerKind::Client => s.disabled_clients.contains(&claims.sub),
             _ => s.disabled_accounts.contains(&claims.sub),
         };
         if disabled {
-            return Err(TokenError::Invalid("the token's account or client is disabled".into()));
+            return Err(TokenError::Invalid(crate::msg!(
+                "The token's account or client is disabled."
+            )));
         }
         Ok(claims)
     }

@@ -50,8 +50,8 @@ pub struct Grant {
 pub enum TokenError {
     #[error("no signing key is active")]
     NoSigningKey,
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{}", .0.render(crate::domain::lang::Lang::En))]
+    Invalid(crate::domain::messages::Msg),
     #[error("the token was signed with an unknown key")]
     UnknownKey,
 }
@@ -83,7 +83,8 @@ pub fn issue(
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(kid.clone());
     header.typ = Some("at+jwt".into());
-    let token = jsonwebtoken::encode(&header, &claims, key).map_err(|e| TokenError::Invalid(e.to_string()))?;
+    let token = jsonwebtoken::encode(&header, &claims, key)
+        .map_err(|_| TokenError::Invalid(crate::msg!("The token cannot be signed.")))?;
     Ok((token, claims))
 }
 
@@ -91,15 +92,16 @@ pub fn issue(
 /// of every claim. A few seconds of leeway absorb clock skew between instances.
 pub fn verify(keys: &KeySet, issuer: &str, audience: &str, token: &str) -> Result<Claims, TokenError> {
     if token.len() > 8192 {
-        return Err(TokenError::Invalid("the token is too long".into()));
+        return Err(TokenError::Invalid(crate::msg!("The token is too long.")));
     }
-    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid("malformed token".into()))?;
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid(crate::msg!("Malformed token.")))?;
     if header.alg != Algorithm::EdDSA {
-        return Err(TokenError::Invalid("unsupported signing algorithm".into()));
+        return Err(TokenError::Invalid(crate::msg!("Unsupported signing algorithm.")));
     }
     let kid = header
         .kid
-        .ok_or_else(|| TokenError::Invalid("the token names no key".into()))?;
+        .ok_or_else(|| TokenError::Invalid(crate::msg!("The token names no key.")))?;
     let key = keys.verifying.get(&kid).ok_or(TokenError::UnknownKey)?;
     let mut v = Validation::new(Algorithm::EdDSA);
     v.set_issuer(&[issuer]);
@@ -110,16 +112,16 @@ pub fn verify(keys: &KeySet, issuer: &str, audience: &str, token: &str) -> Resul
     let data = jsonwebtoken::decode::<Claims>(token, key, &v).map_err(|e| {
         use jsonwebtoken::errors::ErrorKind as K;
         let msg = match e.kind() {
-            K::ExpiredSignature => "the token has expired",
-            K::ImmatureSignature => "the token is not valid yet",
-            K::InvalidIssuer => "the token was issued by someone else",
-            K::InvalidAudience => "the token is for another audience",
-            K::InvalidSignature => "the token's signature is invalid",
-            K::InvalidAlgorithm => "unsupported signing algorithm",
-            K::MissingRequiredClaim(_) => "the token lacks a required claim",
-            _ => "malformed token",
+            K::ExpiredSignature => crate::msg!("The token has expired."),
+            K::ImmatureSignature => crate::msg!("The token is not valid yet."),
+            K::InvalidIssuer => crate::msg!("The token was issued by someone else."),
+            K::InvalidAudience => crate::msg!("The token is for another audience."),
+            K::InvalidSignature => crate::msg!("The token's signature is invalid."),
+            K::InvalidAlgorithm => crate::msg!("Unsupported signing algorithm."),
+            K::MissingRequiredClaim(_) => crate::msg!("The token lacks a required claim."),
+            _ => crate::msg!("Malformed token."),
         };
-        TokenError::Invalid(msg.into())
+        TokenError::Invalid(msg)
     })?;
     Ok(data.claims)
 }

@@ -16,9 +16,11 @@ use crate::db::DbConnection;
 use crate::domain::catalogue::{
     DepartmentInput, FormDefinition, ServiceContent, ServiceInput, ServiceStatus, VersionState,
 };
+use crate::domain::messages::Msg;
 use crate::domain::{forms, FieldError};
 use crate::error::{ApiError, ProblemKind};
 use crate::http::conditional::check_revision;
+use crate::msg;
 
 /// The body of a draft: everything a version says.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -78,7 +80,7 @@ impl EditorVersion {
     }
 }
 
-fn conflict(detail: impl Into<String>) -> ApiError {
+fn conflict(detail: Msg) -> ApiError {
     ApiError::new(ProblemKind::Conflict, detail)
 }
 
@@ -97,14 +99,14 @@ fn find_version(conn: &mut DbConnection, service: SqlUuid, n: i32) -> Result<Opt
 /// The service, if the caller may edit it; a draft-only service of another department is a
 /// 404 (the caller may not know it exists), a published one a 403.
 fn editable_service(conn: &mut DbConnection, caller: &Caller, key: &str) -> Result<ServiceRow, ApiError> {
-    let s = find_service(conn, key)?.ok_or_else(|| ApiError::not_found(format!("No service '{key}'.")))?;
+    let s = find_service(conn, key)?.ok_or_else(|| ApiError::not_found(msg!("No service '{key}'.", key = key)))?;
     if !may_edit_department(caller, s.department_id.0) {
         if s.status() == Some(ServiceStatus::Draft) {
-            return Err(ApiError::not_found(format!("No service '{key}'.")));
+            return Err(ApiError::not_found(msg!("No service '{key}'.", key = key)));
         }
         return Err(ApiError::new(
             ProblemKind::Forbidden,
-            "This service belongs to another department.",
+            msg!("This service belongs to another department."),
         ));
     }
     Ok(s)
@@ -173,7 +175,10 @@ pub fn create_department(
         return Err(ApiError::validation(errors));
     }
     if find_department(conn, &input.slug)?.is_some() {
-        return Err(conflict(format!("A department '{}' exists already.", input.slug)));
+        return Err(conflict(msg!(
+            "A department '{slug}' exists already.",
+            slug = &input.slug
+        )));
     }
     let now = SqlTime::now();
     let row = department_row(SqlUuid(uuid::Uuid::now_v7()), input, 1, now, now);
@@ -196,14 +201,15 @@ pub fn update_department(
     expected: i64,
     mut input: DepartmentInput,
 ) -> Result<DepartmentRow, ApiError> {
-    let row = find_department(conn, key)?.ok_or_else(|| ApiError::not_found(format!("No department '{key}'.")))?;
+    let row =
+        find_department(conn, key)?.ok_or_else(|| ApiError::not_found(msg!("No department '{key}'.", key = key)))?;
     let mut errors = Vec::new();
     input.validate("", &mut errors);
     if input.slug != row.slug {
         errors.push(FieldError::new(
             "/slug",
             "immutable",
-            "a department's slug cannot change",
+            msg!("a department's slug cannot change"),
         ));
     }
     if !errors.is_empty() {
@@ -277,7 +283,7 @@ pub fn create_service(
         errors.push(FieldError::new(
             "/slug",
             "pattern",
-            "a slug is 1-64 lower-case letters, digits and single hyphens",
+            msg!("a slug is 1-64 lower-case letters, digits and single hyphens"),
         ));
     }
     let dept = find_department(conn, &input.department)?;
@@ -285,14 +291,14 @@ pub fn create_service(
         errors.push(FieldError::new(
             "/department",
             "unknown",
-            format!("no department '{}'", input.department),
+            msg!("no department '{slug}'", slug = &input.department),
         ));
     }
     if !q::category_exists(conn, &input.category)? {
         errors.push(FieldError::new(
             "/category",
             "unknown",
-            format!("no category '{}'", input.category),
+            msg!("no category '{category}'", category = &input.category),
         ));
     }
     let mut draft = DraftInput {
@@ -309,11 +315,11 @@ pub fn create_service(
     if !may_edit_department(caller, dept.id.0) {
         return Err(ApiError::new(
             ProblemKind::Forbidden,
-            "Clerks create services of their own department only.",
+            msg!("Clerks create services of their own department only."),
         ));
     }
     if find_service(conn, &input.slug)?.is_some() {
-        return Err(conflict(format!("A service '{}' exists already.", input.slug)));
+        return Err(conflict(msg!("A service '{slug}' exists already.", slug = &input.slug)));
     }
     input.content = draft.content.clone();
     let now = SqlTime::now();
@@ -352,14 +358,14 @@ pub fn create_draft(
 ) -> Result<EditorVersion, ApiError> {
     let s = editable_service(conn, caller, key)?;
     if q::has_draft(conn, s.id)? {
-        return Err(conflict("This service has a draft already: edit or publish it."));
+        return Err(conflict(msg!("This service has a draft already: edit or publish it.")));
     }
     let mut draft = match body {
         Some(d) => d,
         None => {
             let n = s
                 .current_version
-                .ok_or_else(|| conflict("The service has no published version to copy."))?;
+                .ok_or_else(|| conflict(msg!("The service has no published version to copy.")))?;
             let cur = find_version(conn, s.id, n)?.ok_or_else(|| ApiError::internal("current version missing"))?;
             let e = EditorVersion::of(&s, &cur)?;
             DraftInput {
@@ -388,9 +394,9 @@ pub fn create_draft(
 pub fn read_version(conn: &mut DbConnection, caller: &Caller, key: &str, n: i32) -> Result<EditorVersion, ApiError> {
     let s = find_service(conn, key)?
         .filter(|s| may_edit_department(caller, s.department_id.0))
-        .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
+        .ok_or_else(|| ApiError::not_found(msg!("Service '{key}' has no version {n}.", key = key, n = n)))?;
     let row = find_version(conn, s.id, n)?
-        .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
+        .ok_or_else(|| ApiError::not_found(msg!("Service '{key}' has no version {n}.", key = key, n = n)))?;
     EditorVersion::of(&s, &row)
 }
 
@@ -405,11 +411,12 @@ pub fn replace_draft(
 ) -> Result<EditorVersion, ApiError> {
     let s = editable_service(conn, caller, key)?;
     let row = find_version(conn, s.id, n)?
-        .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
+        .ok_or_else(|| ApiError::not_found(msg!("Service '{key}' has no version {n}.", key = key, n = n)))?;
     if row.state() != Some(VersionState::Draft) {
-        return Err(conflict(format!(
-            "Version {n} is {}: a published version never changes; create a draft.",
-            row.state
+        return Err(conflict(msg!(
+            "Version {n} is {state}: a published version never changes; create a draft.",
+            n = n,
+            state = &row.state
         )));
     }
     check_draft(&mut d)?;
@@ -438,12 +445,16 @@ pub fn publish(
 ) -> Result<EditorVersion, ApiError> {
     let s = editable_service(conn, caller, key)?;
     let row = find_version(conn, s.id, n)?
-        .ok_or_else(|| ApiError::not_found(format!("Service '{key}' has no version {n}.")))?;
+        .ok_or_else(|| ApiError::not_found(msg!("Service '{key}' has no version {n}.", key = key, n = n)))?;
     if row.state() != Some(VersionState::Draft) {
-        return Err(conflict(format!("Version {n} is {} already.", row.state)));
+        return Err(conflict(msg!(
+            "Version {n} is {state} already.",
+            n = n,
+            state = &row.state
+        )));
     }
     if s.status() == Some(ServiceStatus::Retired) {
-        return Err(conflict("The service is retired."));
+        return Err(conflict(msg!("The service is retired.")));
     }
     check_revision(expected, row.revision)?;
     q::publish_version(conn, &s, &row, SqlTime::now())?;
@@ -468,9 +479,9 @@ pub fn retire(
 ) -> Result<String, ApiError> {
     let s = editable_service(conn, caller, key)?;
     if s.status() != Some(ServiceStatus::Active) {
-        return Err(conflict(format!(
-            "The service is {}; only an active service can be retired.",
-            s.status
+        return Err(conflict(msg!(
+            "The service is {status}; only an active service can be retired.",
+            status = &s.status
         )));
     }
     check_revision(expected, s.revision)?;

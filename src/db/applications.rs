@@ -30,6 +30,9 @@ pub struct ApplicationRow {
     pub submitted_at: Option<SqlTime>,
     pub status_changed_at: SqlTime,
     pub due_at: Option<SqlTime>,
+    /// The department's latest public comment to the applicant, and when it was made.
+    pub public_comment: Option<String>,
+    pub public_comment_at: Option<SqlTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -269,6 +272,8 @@ pub fn update(conn: &mut DbConnection, row: &ApplicationRow, expected: i64) -> Q
             a::submitted_at.eq(row.submitted_at),
             a::status_changed_at.eq(row.status_changed_at),
             a::due_at.eq(row.due_at),
+            a::public_comment.eq(&row.public_comment),
+            a::public_comment_at.eq(row.public_comment_at),
         ))
         .execute(conn)?;
     Ok(n == 1)

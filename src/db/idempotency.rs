@@ -27,6 +27,7 @@ use super::schema::idempotency_keys as k;
 use super::types::{SqlJson, SqlTime};
 use super::{Db, DbConnection};
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 /// How long a held transaction waits for its request's answer before it gives up and rolls
 /// back (the request then answers 503). Rendering an answer takes microseconds.
@@ -214,12 +215,12 @@ impl Held {
             Ok(Ok(())) => Err(ApiError::internal("a rolled back idempotent change reported a commit")),
             // the transaction gave up before the answer came (it waited too long): not the
             // caller's conflict, and nothing was changed
-            Ok(Err(e)) if commit && e.kind == ProblemKind::Conflict => Err(ApiError::unavailable(
-                "The change could not be completed in time; retry.",
-            )),
+            Ok(Err(e)) if commit && e.kind == ProblemKind::Conflict => Err(ApiError::unavailable(msg!(
+                "The change could not be completed in time; retry."
+            ))),
             Ok(Err(e)) if commit => Err(e),
             Ok(Err(_)) => Ok(()), // rolled back, as asked
-            Err(_) => Err(ApiError::unavailable("The change could not be completed; retry.")),
+            Err(_) => Err(ApiError::unavailable(msg!("The change could not be completed; retry."))),
         }
     }
 }
@@ -304,9 +305,9 @@ where
     });
     to_tx
         .send(Msg::Job(job))
-        .map_err(|_| ApiError::unavailable("The request's transaction has ended; retry."))?;
+        .map_err(|_| ApiError::unavailable(msg!("The request's transaction has ended; retry.")))?;
     rx.await
-        .map_err(|_| ApiError::unavailable("The request's transaction has ended; retry."))?
+        .map_err(|_| ApiError::unavailable(msg!("The request's transaction has ended; retry.")))?
 }
 
 /// What the first write of the request reports back.
@@ -318,7 +319,7 @@ enum First<T> {
 
 /// A marker error that rolls the held transaction back without logging a failure.
 fn rollback() -> ApiError {
-    ApiError::new(ProblemKind::Conflict, "rolled back")
+    ApiError::new(ProblemKind::Conflict, msg!("rolled back"))
 }
 
 /// The request's first write: claims the key, runs `f`, and holds the transaction open
@@ -396,13 +397,13 @@ where
             scope.set(State::Replay);
             Err(ApiError::new(
                 ProblemKind::Conflict,
-                "Another request with this Idempotency-Key was answered first.",
+                msg!("Another request with this Idempotency-Key was answered first."),
             ))
         }
         // the work never ran (no connection): its error
         Err(_) => match ended_rx.await {
             Ok(Err(e)) => Err(e),
-            _ => Err(ApiError::unavailable("The database is not reachable right now.")),
+            _ => Err(ApiError::unavailable(msg!("The database is not reachable right now."))),
         },
     }
 }

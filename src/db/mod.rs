@@ -25,6 +25,7 @@ use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::ApiError;
+use crate::msg;
 
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -231,7 +232,7 @@ impl Health {
 }
 
 fn unreachable() -> ApiError {
-    ApiError::unavailable("The database is not reachable right now.")
+    ApiError::unavailable(msg!("The database is not reachable right now."))
 }
 
 /// The database handle the application shares: a pool plus the backend in use.
@@ -374,7 +375,7 @@ impl Db {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| ApiError::unavailable("The database pool is closed."))?;
+            .map_err(|_| ApiError::unavailable(msg!("The database pool is closed.")))?;
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || {
             let _turn = turn;

@@ -12,7 +12,8 @@ pub struct OrganisationRow {
     pub uid: String,
     pub name: String,
     pub status: String,
-    pub created_by: SqlUuid,
+    /// The resident who registered it; none when an operator created it.
+    pub created_by: Option<SqlUuid>,
     pub decided_at: Option<SqlTime>,
     pub decided_by: Option<String>,
     pub revision: i64,
@@ -74,9 +75,13 @@ pub fn pending_of(conn: &mut DbConnection, account: SqlUuid) -> QueryResult<Vec<
         .load(conn)
 }
 
-pub fn insert(conn: &mut DbConnection, row: &OrganisationRow, owner: SqlUuid) -> QueryResult<()> {
+/// Inserts an organisation with its first owner, if it has one.
+pub fn insert(conn: &mut DbConnection, row: &OrganisationRow, owner: Option<SqlUuid>) -> QueryResult<()> {
     diesel::insert_into(o::table).values(row).execute(conn)?;
-    add_member(conn, row.id, owner, "owner")
+    match owner {
+        Some(owner) => add_member(conn, row.id, owner, "owner"),
+        None => Ok(()),
+    }
 }
 
 pub fn add_member(conn: &mut DbConnection, org: SqlUuid, account: SqlUuid, role: &str) -> QueryResult<()> {

@@ -13,6 +13,7 @@ use super::pg_async::AsyncPool;
 use super::types::{SqlTime, SqlUuid};
 use super::Db;
 use crate::error::ApiError;
+use crate::msg;
 
 /// One worker's read handle.
 pub struct Reads {
@@ -37,7 +38,7 @@ impl Reads {
     async fn conn(pool: &AsyncPool) -> Result<Object<AsyncPgConnection>, ApiError> {
         pool.get().await.map_err(|e| {
             tracing::error!(error = %e, "no database connection");
-            ApiError::unavailable("The database is not reachable right now.")
+            ApiError::unavailable(msg!("The database is not reachable right now."))
         })
     }
 
@@ -56,7 +57,7 @@ impl Reads {
             let mut c = Self::conn(pool).await?;
             diesel_async::SimpleAsyncConnection::batch_execute(&mut *c, "SELECT 1")
                 .await
-                .map_err(|e| ApiError::unavailable(format!("database check failed: {e}")))?;
+                .map_err(|e| ApiError::unavailable(msg!("database check failed: {e}", e = e)))?;
         }
         Ok(())
     }

@@ -185,7 +185,7 @@ diesel::table! {
         uid -> Text,
         name -> Text,
         status -> Text,
-        created_by -> DbUuid,
+        created_by -> Nullable<DbUuid>,
         decided_at -> Nullable<DbTime>,
         decided_by -> Nullable<Text>,
         revision -> BigInt,
@@ -258,6 +258,8 @@ diesel::table! {
         submitted_at -> Nullable<DbTime>,
         status_changed_at -> DbTime,
         due_at -> Nullable<DbTime>,
+        public_comment -> Nullable<Text>,
+        public_comment_at -> Nullable<DbTime>,
     }
 }
 

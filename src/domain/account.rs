@@ -2,7 +2,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::messages::Msg;
 use crate::domain::FieldError;
+use crate::msg;
 
 /// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -63,9 +65,9 @@ pub struct Email(String);
 impl Email {
     /// An address of the common ASCII shape (RFC 5321 dot-atom local part, a domain of at
     /// least two labels); internationalised domains are accepted in their punycode form.
-    pub fn parse(raw: &str) -> Result<Email, String> {
+    pub fn parse(raw: &str) -> Result<Email, Msg> {
         let e = raw.trim().to_ascii_lowercase();
-        let bad = || Err("not an e-mail address".to_string());
+        let bad = || Err(msg!("not an e-mail address"));
         if !(3..=254).contains(&e.len()) {
             return bad();
         }
@@ -115,19 +117,19 @@ pub fn check_password(password: &str, email: Option<&Email>, pointer: &str, erro
         errors.push(FieldError::new(
             pointer,
             "too_short",
-            format!("at least {PASSWORD_MIN} characters"),
+            msg!("at least {min} characters", min = PASSWORD_MIN),
         ));
     } else if n > PASSWORD_MAX {
         errors.push(FieldError::new(
             pointer,
             "too_long",
-            format!("at most {PASSWORD_MAX} characters"),
+            msg!("at most {max} characters", max = PASSWORD_MAX),
         ));
     } else if email.is_some_and(|e| e.as_str() == password.trim().to_lowercase()) {
         errors.push(FieldError::new(
             pointer,
             "weak",
-            "the password must not be the e-mail address",
+            msg!("the password must not be the e-mail address"),
         ));
     } else if let Some(why) = weak(password, email) {
         errors.push(FieldError::new(pointer, "weak", why));
@@ -140,7 +142,7 @@ pub fn check_password(password: &str, email: Option<&Email>, pointer: &str, erro
 const PASSWORD_MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
 
 /// Why a password is too easy to guess, or `None`.
-fn weak(password: &str, email: Option<&Email>) -> Option<String> {
+fn weak(password: &str, email: Option<&Email>) -> Option<Msg> {
     let mut inputs: Vec<&str> = vec!["guichet", "thun"];
     if let Some(e) = email {
         inputs.extend(e.as_str().split(['@', '.', '-', '_']).filter(|p| p.len() > 2));
@@ -156,8 +158,9 @@ fn weak(password: &str, email: Option<&Email>) -> Option<String> {
         .and_then(|f| f.warning())
         .map(|w| format!(" ({w})"))
         .unwrap_or_default();
-    Some(format!(
-        "the password is too easy to guess{hint}; a few unrelated words make a strong one"
+    Some(msg!(
+        "the password is too easy to guess{hint}; a few unrelated words make a strong one",
+        hint = hint
     ))
 }
 
@@ -166,7 +169,11 @@ fn weak(password: &str, email: Option<&Email>) -> Option<String> {
 pub fn display_name(raw: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
     let name = raw.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
     if name.as_ref().is_some_and(|d| d.chars().count() > 200) {
-        errors.push(FieldError::new("/display_name", "too_long", "at most 200 characters"));
+        errors.push(FieldError::new(
+            "/display_name",
+            "too_long",
+            msg!("at most 200 characters"),
+        ));
     }
     name
 }

@@ -3,25 +3,45 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Crockford's base32 alphabet (no I, L, O, U) and the five extra check symbols of mod 37.
+/// Crockford's base32 alphabet (no I, L, O, U), and the five extra check symbols of the mod-37
+/// check that references issued before 2026-12-05 carry.
 const CROCKFORD: &[u8; 37] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
 
 /// A human reference, short enough to read out on the phone: prefix, year, 8 random Crockford
-/// base32 characters and Crockford's mod-37 check symbol, e.g. `THU-2026-7Q4KM2XD-J`.
+/// base32 characters and a check character, e.g. `THU-2026-7Q4KM2XD-J`. The check character is
+/// ISO/IEC 7064 MOD 37,36 (a digit or a letter, so it can be read out and written on a
+/// letter); references issued before 2026-12-05 carry Crockford's mod-37 symbol, which can be
+/// `*`, `~`, `$` or `=`, and are still read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reference(String);
 
 fn value_of(c: u8) -> Option<u64> {
     // Crockford decoding is lenient for the look-alikes people type: I/L as 1, O as 0.
-    let c = match c.to_ascii_uppercase() {
+    CROCKFORD[..32]
+        .iter()
+        .position(|x| *x == look_alike(c))
+        .map(|p| p as u64)
+}
+
+/// What people mean by a character that looks like another: I and L are 1, O is 0.
+fn look_alike(c: u8) -> u8 {
+    match c.to_ascii_uppercase() {
         b'I' | b'L' => b'1',
         b'O' => b'0',
         other => other,
-    };
-    CROCKFORD[..32].iter().position(|x| *x == c).map(|p| p as u64)
+    }
 }
 
-fn check_symbol(code: &[u8]) -> Option<u8> {
+/// The check character of references issued from 2026-12-05: ISO/IEC 7064 MOD 37,36 over the
+/// code (whose Crockford characters are all in the standard's 0-9A-Z).
+fn check_char(code: &[u8]) -> Option<u8> {
+    let code = std::str::from_utf8(code).ok()?;
+    let [c] = iso_7064::MOD37_36.compute(code).ok()?;
+    u8::try_from(c).ok()
+}
+
+/// The check symbol of references issued before: Crockford's mod 37.
+fn legacy_check_symbol(code: &[u8]) -> Option<u8> {
     let mut n: u64 = 0;
     for c in code {
         n = n * 32 + value_of(*c)?;
@@ -38,7 +58,7 @@ impl Reference {
             *slot = CROCKFORD[(n % 32) as usize];
             n /= 32;
         }
-        let check = check_symbol(&code).unwrap_or(b'0') as char;
+        let check = check_char(&code).unwrap_or(b'0') as char;
         Reference(format!("{prefix}-{year}-{}-{check}", String::from_utf8_lossy(&code)))
     }
 
@@ -59,14 +79,15 @@ impl Reference {
             .bytes()
             .map(|c| value_of(c).map(|v| CROCKFORD[v as usize]))
             .collect::<Option<_>>()?;
-        let expected = check_symbol(&normalised)?;
-        if check.as_bytes()[0] != expected {
-            return None;
-        }
+        let typed = check.as_bytes()[0];
+        // the current check character (exactly: I, L and 1 are different checks), else the
+        // legacy one
+        let current = check_char(&normalised).filter(|c| *c == typed);
+        let check = current.or_else(|| legacy_check_symbol(&normalised).filter(|c| *c == typed))?;
         Some(Reference(format!(
             "{prefix}-{year}-{}-{}",
             String::from_utf8_lossy(&normalised),
-            expected as char
+            check as char
         )))
     }
 
@@ -174,7 +195,9 @@ mod tests {
         assert_eq!(s.len(), "THU-2026-7Q4KM2XD-J".len());
         assert_eq!(Reference::parse(&s), Some(r.clone()));
         assert_eq!(Reference::parse(&s.to_lowercase()), Some(r.clone()));
-        // every single-character change of the code is caught
+        // every single-character change of the code is caught by the current check: it does
+        // not parse, or (about one in 37) it parses as another reference with a legacy check
+        // symbol, which was never issued after the switch
         let code_at = "THU-2026-".len();
         for i in code_at..code_at + 8 {
             for c in CROCKFORD[..32].iter() {
@@ -184,7 +207,15 @@ mod tests {
                 }
                 b[i] = *c;
                 let typo = String::from_utf8(b).unwrap();
-                assert_eq!(Reference::parse(&typo), None, "{typo}");
+                if let Some(other) = Reference::parse(&typo) {
+                    let code = &typo.as_bytes()[code_at..code_at + 8];
+                    assert_ne!(other, r, "{typo}");
+                    assert_ne!(
+                        check_char(code),
+                        Some(*other.as_str().as_bytes().last().unwrap()),
+                        "{typo}"
+                    );
+                }
             }
         }
         for bad in [
@@ -199,11 +230,37 @@ mod tests {
     }
 
     #[test]
+    fn new_check_characters_are_letters_and_digits_and_old_references_stay_valid() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..=255u8 {
+            let r = Reference::generate("THU", 2026, [i, i.wrapping_mul(7), 3, i ^ 0x5a, 0x11]);
+            let check = *r.as_str().as_bytes().last().unwrap();
+            assert!(check.is_ascii_alphanumeric(), "{}", r.as_str());
+            seen.insert(check);
+        }
+        assert!(seen.len() > 30, "the check uses the whole alphabet: {seen:?}");
+        // ISO/IEC 7064's own example for MOD 37,36 (check character 'Z' after "A12425GABC1234002M")
+        assert!(iso_7064::MOD37_36.verify("A12425GABC1234002MZ").unwrap_or(false));
+        // and the hybrid algorithm written out independently (p = 36; s = (p + a) mod 36, 0 as
+        // 36; p = 2s mod 37; check = (37 - p) mod 36) gives 'C' for this code
+        assert_eq!(check_char(b"7Q4KM2XD"), Some(b'C'));
+        // a reference issued with Crockford's mod-37 symbol, including the awkward ones
+        for code in ["00000000", "7Q4KM2XD", "ZZZZZZZZ", "0000001Z"] {
+            let legacy = legacy_check_symbol(code.as_bytes()).unwrap() as char;
+            let old = format!("THU-2026-{code}-{legacy}");
+            assert_eq!(
+                Reference::parse(&old).map(|r| r.as_str().to_string()),
+                Some(old.clone())
+            );
+        }
+    }
+
+    #[test]
     fn look_alikes_are_read_as_digits() {
         let r = Reference::generate("THU", 2026, [0, 0, 0, 0, 1]);
         assert_eq!(
             r.as_str(),
-            format!("THU-2026-00000001-{}", check_symbol(b"00000001").unwrap() as char)
+            format!("THU-2026-00000001-{}", check_char(b"00000001").unwrap() as char)
         );
         let typed = r.as_str().replace("00000001", "O0o0OoOL");
         assert_eq!(Reference::parse(&typed), Some(r));

@@ -12,6 +12,8 @@ use super::forms;
 use super::lang::{Lang, Localized};
 use super::status::StatusStep;
 use super::FieldError;
+use crate::domain::messages::Msg;
+use crate::msg;
 
 pub const FORMAT: &str = "guichet-catalogue/1";
 
@@ -42,6 +44,35 @@ pub enum Audience {
     Resident,
     Business,
     Organisation,
+}
+
+/// Who applies: a person for themself, or an organisation (through a member or its client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicantKind {
+    Person,
+    Organisation,
+}
+
+impl ApplicantKind {
+    /// Whether a service for `audience` takes applications from this kind of applicant: a
+    /// person where it names residents, an organisation where it names businesses or
+    /// organisations. The reason to tell the applicant otherwise.
+    pub fn admitted_by(self, audience: &[Audience]) -> Result<(), Msg> {
+        match self {
+            ApplicantKind::Person if audience.contains(&Audience::Resident) => Ok(()),
+            ApplicantKind::Person => {
+                Err(msg!("this service is for businesses and organisations: apply for your organisation (applicant.organisation)"))
+            }
+            ApplicantKind::Organisation
+                if audience.contains(&Audience::Business) || audience.contains(&Audience::Organisation) =>
+            {
+                Ok(())
+            }
+            ApplicantKind::Organisation => {
+                Err(msg!("this service is for residents: a person applies for it, not an organisation"))
+            }
+        }
+    }
 }
 
 /// How a service is applied for: `guichet` through this API, `external` through another
@@ -312,7 +343,7 @@ fn check_slug(s: &str, pointer: String, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new(
             pointer,
             "pattern",
-            "a slug is 1-64 lower-case letters, digits and single hyphens",
+            msg!("a slug is 1-64 lower-case letters, digits and single hyphens"),
         ));
     }
 }
@@ -323,7 +354,7 @@ fn check_url(u: &Option<String>, pointer: String, errors: &mut Vec<FieldError>) 
             && u.len() <= 2000
             && !u.contains(char::is_whitespace);
         if !ok {
-            errors.push(FieldError::new(pointer, "format", "must be an http(s) URL"));
+            errors.push(FieldError::new(pointer, "format", msg!("must be an http(s) URL")));
         }
     }
 }
@@ -333,7 +364,7 @@ fn check_len(s: &Option<String>, max: usize, pointer: String, errors: &mut Vec<F
         errors.push(FieldError::new(
             pointer,
             "too_long",
-            format!("at most {max} characters"),
+            msg!("at most {max} characters", max = max),
         ));
     }
 }
@@ -352,7 +383,11 @@ impl DepartmentInput {
         }
         if let Some(e) = &self.email {
             if !e.contains('@') {
-                errors.push(FieldError::new(format!("{p}/email"), "format", "not an e-mail address"));
+                errors.push(FieldError::new(
+                    format!("{p}/email"),
+                    "format",
+                    msg!("not an e-mail address"),
+                ));
             }
         }
         check_url(&self.website, format!("{p}/website"), errors);
@@ -373,7 +408,7 @@ impl ServiceContent {
                 errors.push(FieldError::new(
                     format!("{p}/keywords/{}", lang.code()),
                     "too_long",
-                    "at most 50 keywords of 100 characters",
+                    msg!("at most 50 keywords of 100 characters"),
                 ));
             }
         }
@@ -381,7 +416,7 @@ impl ServiceContent {
             errors.push(FieldError::new(
                 format!("{p}/audience"),
                 "required",
-                "name at least one audience",
+                msg!("name at least one audience"),
             ));
         }
         self.audience.sort();
@@ -391,14 +426,14 @@ impl ServiceContent {
             errors.push(FieldError::new(
                 format!("{p}/fee/amount"),
                 "minimum",
-                "a fee cannot be negative",
+                msg!("a fee cannot be negative"),
             ));
         }
         if fee.currency.len() != 3 || !fee.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             errors.push(FieldError::new(
                 format!("{p}/fee/currency"),
                 "format",
-                "an ISO 4217 code such as CHF",
+                msg!("an ISO 4217 code such as CHF"),
             ));
         }
         if let Some(n) = &mut self.fee.note {
@@ -408,19 +443,19 @@ impl ServiceContent {
             errors.push(FieldError::new(
                 format!("{p}/processing_time/days"),
                 "maximum",
-                "at most 3650 days",
+                msg!("at most 3650 days"),
             ));
         }
         match (self.channel, &self.external_url) {
             (Channel::External, None) => errors.push(FieldError::new(
                 format!("{p}/external_url"),
                 "required",
-                "an external service names the portal that handles it",
+                msg!("an external service names the portal that handles it"),
             )),
             (Channel::Guichet | Channel::Counter, Some(_)) => errors.push(FieldError::new(
                 format!("{p}/external_url"),
                 "not_allowed",
-                "only external services have an external_url",
+                msg!("only external services have an external_url"),
             )),
             _ => {}
         }
@@ -444,12 +479,16 @@ impl CatalogueFile {
             vec![FieldError::new(
                 "",
                 "invalid_json",
-                format!("not a catalogue file: {e}"),
+                msg!("not a catalogue file: {e}", e = e),
             )]
         })?;
         let mut errors = Vec::new();
         if file.format != FORMAT {
-            errors.push(FieldError::new("/format", "const", format!("expected \"{FORMAT}\"")));
+            errors.push(FieldError::new(
+                "/format",
+                "const",
+                msg!("expected \"{format}\"", format = FORMAT),
+            ));
         }
         let mut cats = HashSet::new();
         for (i, c) in file.categories.iter_mut().enumerate() {
@@ -459,7 +498,7 @@ impl CatalogueFile {
                 errors.push(FieldError::new(
                     format!("/categories/{i}/slug"),
                     "duplicate",
-                    "slug used twice",
+                    msg!("slug used twice"),
                 ));
             }
         }
@@ -470,7 +509,7 @@ impl CatalogueFile {
                 errors.push(FieldError::new(
                     format!("/departments/{i}/slug"),
                     "duplicate",
-                    "slug used twice",
+                    msg!("slug used twice"),
                 ));
             }
         }
@@ -479,20 +518,24 @@ impl CatalogueFile {
             let p = format!("/services/{i}");
             check_slug(&s.slug, format!("{p}/slug"), &mut errors);
             if !slugs.insert(s.slug.clone()) {
-                errors.push(FieldError::new(format!("{p}/slug"), "duplicate", "slug used twice"));
+                errors.push(FieldError::new(
+                    format!("{p}/slug"),
+                    "duplicate",
+                    msg!("slug used twice"),
+                ));
             }
             if !deps.contains(&s.department) {
                 errors.push(FieldError::new(
                     format!("{p}/department"),
                     "unknown",
-                    format!("no department '{}' in this file", s.department),
+                    msg!("no department '{slug}' in this file", slug = &s.department),
                 ));
             }
             if !cats.contains(&s.category) {
                 errors.push(FieldError::new(
                     format!("{p}/category"),
                     "unknown",
-                    format!("no category '{}' in this file", s.category),
+                    msg!("no category '{category}' in this file", category = &s.category),
                 ));
             }
             s.content.validate(&p, &mut errors);
@@ -509,6 +552,18 @@ impl CatalogueFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audiences_admit_their_applicants() {
+        use ApplicantKind::{Organisation as Org, Person};
+        let resident = [Audience::Resident];
+        let business = [Audience::Business];
+        let both = [Audience::Organisation, Audience::Resident];
+        assert!(Person.admitted_by(&resident).is_ok() && Org.admitted_by(&resident).is_err());
+        assert!(Person.admitted_by(&business).is_err() && Org.admitted_by(&business).is_ok());
+        assert!(Person.admitted_by(&both).is_ok() && Org.admitted_by(&both).is_ok());
+        assert!(Org.admitted_by(&[Audience::Organisation]).is_ok());
+    }
 
     #[test]
     fn working_days_skip_weekends() {

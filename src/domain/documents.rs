@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::FieldError;
+use crate::msg;
 
 /// Which documents an application of a service takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -59,7 +60,7 @@ impl DocumentLimits {
                 errors.push(FieldError::new(
                     format!("{p}/types/{i}"),
                     "enum",
-                    format!("one of {}", KNOWN_TYPES.join(", ")),
+                    msg!("one of {types}", types = KNOWN_TYPES.join(", ")),
                 ));
             }
         }
@@ -67,11 +68,15 @@ impl DocumentLimits {
             errors.push(FieldError::new(
                 format!("{p}/max_bytes"),
                 "maximum",
-                format!("from 1 to {MAX_BYTES_CEILING} bytes"),
+                msg!("from 1 to {max} bytes", max = MAX_BYTES_CEILING),
             ));
         }
         if self.max_files == 0 || self.max_files > 100 {
-            errors.push(FieldError::new(format!("{p}/max_files"), "maximum", "from 1 to 100"));
+            errors.push(FieldError::new(
+                format!("{p}/max_files"),
+                "maximum",
+                msg!("from 1 to 100"),
+            ));
         }
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::catalogue::FormDefinition;
 use super::lang::Lang;
 use super::FieldError;
+use crate::msg;
 
 /// Custom formats guichet checks on submission (beyond the standard ones).
 pub const CUSTOM_FORMATS: [&str; 7] = [
@@ -65,19 +66,27 @@ const IBAN_LENGTHS: [(&str, usize); 36] = [
     ("SM", 27),
 ];
 
-/// IBAN of Switzerland, Liechtenstein or a SEPA country, with its mod-97 check (spaces allowed).
-pub fn is_iban(s: &str) -> bool {
+/// A value without spaces and in capitals, shaped like an IBAN of a country we know (its
+/// country code, length and two check digits), whatever its checksum.
+fn iban_compact(s: &str) -> Option<String> {
     let compact: String = s.chars().filter(|c| *c != ' ').collect::<String>().to_ascii_uppercase();
     if compact.len() < 15 || !compact.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return false;
+        return None;
     }
     let country = &compact[..2];
-    let Some((_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| *c == country) else {
+    let (_, len) = IBAN_LENGTHS.iter().find(|(c, _)| *c == country)?;
+    (compact.len() == *len && compact[2..4].bytes().all(|b| b.is_ascii_digit())).then_some(compact)
+}
+
+fn iban_shaped(s: &str) -> bool {
+    iban_compact(s).is_some()
+}
+
+/// IBAN of Switzerland, Liechtenstein or a SEPA country, with its mod-97 check (spaces allowed).
+pub fn is_iban(s: &str) -> bool {
+    let Some(compact) = iban_compact(s) else {
         return false;
     };
-    if compact.len() != *len || !compact[2..4].bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
     let rearranged = format!("{}{}", &compact[4..], &compact[..4]);
     let mut rem: u32 = 0;
     for c in rearranged.chars() {
@@ -119,16 +128,22 @@ pub fn phone_e164(s: &str) -> Option<String> {
     (ok && swiss_ok).then(|| format!("+{international}"))
 }
 
-/// Swiss social security number `756.1234.5678.97` with its EAN-13 check digit.
-pub fn is_ahv_number(s: &str) -> bool {
+/// The 13 digits of a value shaped like a Swiss social security number (`756.1234.5678.97`),
+/// whatever its check digit.
+fn ahv_digits(s: &str) -> Option<Vec<u32>> {
     let b = s.as_bytes();
     if b.len() != 16 || b[3] != b'.' || b[8] != b'.' || b[13] != b'.' || !s.starts_with("756.") {
-        return false;
+        return None;
     }
     let digits: Vec<u32> = s.chars().filter(|c| *c != '.').filter_map(|c| c.to_digit(10)).collect();
-    if digits.len() != 13 {
+    (digits.len() == 13).then_some(digits)
+}
+
+/// Swiss social security number `756.1234.5678.97` with its EAN-13 check digit.
+pub fn is_ahv_number(s: &str) -> bool {
+    let Some(digits) = ahv_digits(s) else {
         return false;
-    }
+    };
     let sum: u32 = digits[..12]
         .iter()
         .enumerate()
@@ -137,27 +152,41 @@ pub fn is_ahv_number(s: &str) -> bool {
     (10 - sum % 10) % 10 == digits[12]
 }
 
-/// Swiss enterprise identification number `CHE-123.456.789` with its modulo-11 check digit.
-pub fn is_uid(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("CHE-") else {
-        return false;
-    };
+/// The 9 digits of a value shaped like a UID (`CHE-123.456.789`), whatever its check digit.
+fn uid_digits(s: &str) -> Option<Vec<u32>> {
+    let rest = s.strip_prefix("CHE-")?;
     let b = rest.as_bytes();
     if b.len() != 11 || b[3] != b'.' || b[7] != b'.' {
-        return false;
+        return None;
     }
     let digits: Vec<u32> = rest
         .chars()
         .filter(|c| *c != '.')
         .filter_map(|c| c.to_digit(10))
         .collect();
-    if digits.len() != 9 {
+    (digits.len() == 9).then_some(digits)
+}
+
+/// Swiss enterprise identification number `CHE-123.456.789` with its modulo-11 check digit.
+pub fn is_uid(s: &str) -> bool {
+    let Some(digits) = uid_digits(s) else {
         return false;
-    }
+    };
     const W: [u32; 8] = [5, 4, 3, 2, 7, 6, 5, 4];
     let sum: u32 = digits[..8].iter().zip(W).map(|(d, w)| d * w).sum();
     let check = (11 - sum % 11) % 11;
     check != 10 && check == digits[8]
+}
+
+/// Whether a value that fails `format` has the right shape and only its check digit is wrong
+/// (AHV number, UID, IBAN); false for formats without a check digit, or a wrong shape.
+pub fn only_check_digit_wrong(format: &str, s: &str) -> bool {
+    match format {
+        "ahv-number" => ahv_digits(s).is_some() && !is_ahv_number(s),
+        "uid" | "che-uid" => uid_digits(s).is_some() && !is_uid(s),
+        "iban" => iban_shaped(s) && !is_iban(s),
+        _ => false,
+    }
 }
 
 /// A phone number that [`phone_e164`] can store: what is accepted is what gets normalised.
@@ -202,7 +231,7 @@ pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldEr
         errors.push(FieldError::new(
             format!("{p}/schema/type"),
             "const",
-            "a form schema describes an object",
+            msg!("a form schema describes an object"),
         ));
     }
     if let Some(d) = schema.get("$schema").and_then(Value::as_str) {
@@ -210,7 +239,7 @@ pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldEr
             errors.push(FieldError::new(
                 format!("{p}/schema/$schema"),
                 "const",
-                "forms use JSON Schema draft 2020-12",
+                msg!("forms use JSON Schema draft 2020-12"),
             ));
         }
     }
@@ -220,12 +249,16 @@ pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldEr
         errors.push(FieldError::new(
             ptr.clone(),
             "ref",
-            "a $ref points inside the form (\"#/$defs/...\"); other documents are not fetched",
+            msg!("a $ref points inside the form (\"#/$defs/...\"); other documents are not fetched"),
         ));
     }
     if remote.is_empty() {
         if let Err(e) = compile(schema) {
-            errors.push(FieldError::new(format!("{p}/schema"), "invalid_schema", e));
+            errors.push(FieldError::new(
+                format!("{p}/schema"),
+                "invalid_schema",
+                msg!("not a valid JSON Schema: {error}", error = e),
+            ));
         }
     }
     let mut missing = Vec::new();
@@ -234,7 +267,7 @@ pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldEr
         errors.push(FieldError::new(
             ptr,
             "pattern_required",
-            "a custom format also needs a `pattern` for client-side validation",
+            msg!("a custom format also needs a `pattern` for client-side validation"),
         ));
     }
     if let Some(ui) = &form.ui_schema {
@@ -242,7 +275,7 @@ pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldEr
             errors.push(FieldError::new(
                 format!("{p}/ui_schema"),
                 "type",
-                "a UI schema is an object",
+                msg!("a UI schema is an object"),
             ));
         }
     }
@@ -250,7 +283,7 @@ pub fn check_definition(form: &FormDefinition, p: &str, errors: &mut Vec<FieldEr
         errors.push(FieldError::new(
             p.to_string(),
             "too_long",
-            "a form definition is at most 512 KiB",
+            msg!("a form definition is at most 512 KiB"),
         ));
     }
 }

@@ -1,4 +1,5 @@
 //! Languages and translated texts.
+use crate::msg;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -120,7 +121,7 @@ impl Localized {
             errors.push(FieldError::new(
                 format!("{pointer}/de"),
                 "required",
-                "the German text is required",
+                msg!("the German text is required"),
             ));
         }
         for (code, t) in [("fr", &mut self.fr), ("it", &mut self.it), ("en", &mut self.en)] {
@@ -136,7 +137,7 @@ impl Localized {
                 errors.push(FieldError::new(
                     format!("{pointer}/{code}"),
                     "too_long",
-                    format!("at most {max} characters"),
+                    msg!("at most {max} characters", max = max),
                 ));
             }
         }
@@ -144,7 +145,7 @@ impl Localized {
             errors.push(FieldError::new(
                 format!("{pointer}/de"),
                 "too_long",
-                format!("at most {max} characters"),
+                msg!("at most {max} characters", max = max),
             ));
         }
     }

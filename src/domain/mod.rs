@@ -7,6 +7,7 @@ pub mod documents;
 pub mod forms;
 pub mod ids;
 pub mod lang;
+pub mod messages;
 pub mod organisation;
 pub mod search;
 pub mod status;
@@ -43,26 +44,36 @@ macro_rules! stored_text {
 }
 pub(crate) use stored_text;
 
-/// One problem with an input, pointing into it with a JSON Pointer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+/// One problem with an input, pointing into it with a JSON Pointer; its message is rendered in
+/// the language of the answer (`error::FieldErrorText`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// JSON Pointer (RFC 6901) into the request body, or the name of a query parameter.
-    #[schema(example = "/data/move_date")]
     pub pointer: String,
-    /// Stable machine-readable code, e.g. `required`, `format`, `too_long`.
-    #[schema(example = "required")]
+    /// Stable machine-readable code, e.g. `required`, `format`, `check_digit`.
     pub code: String,
-    #[schema(example = "move_date is required")]
-    pub detail: String,
+    pub detail: messages::Msg,
 }
 
 impl FieldError {
-    pub fn new(pointer: impl Into<String>, code: &str, detail: impl Into<String>) -> FieldError {
+    pub fn new(pointer: impl Into<String>, code: &str, detail: messages::Msg) -> FieldError {
         FieldError {
             pointer: pointer.into(),
             code: code.to_string(),
-            detail: detail.into(),
+            detail,
         }
+    }
+}
+
+/// In English, for the command line's reports (the API renders field errors per answer).
+impl serde::Serialize for FieldError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("FieldError", 3)?;
+        st.serialize_field("pointer", &self.pointer)?;
+        st.serialize_field("code", &self.code)?;
+        st.serialize_field("detail", &self.detail.render(lang::Lang::En))?;
+        st.end()
     }
 }
 

@@ -2,6 +2,7 @@
 //! clients: states, roles and the rules on them, without I/O.
 use crate::domain::forms::is_uid;
 use crate::domain::FieldError;
+use crate::msg;
 
 /// How many registrations one resident may have waiting for verification.
 pub const MAX_PENDING_PER_RESIDENT: usize = 3;
@@ -65,7 +66,7 @@ pub fn registration(uid: &str, name: &str) -> Result<(String, String), Vec<Field
         errors.push(FieldError::new(
             "/uid",
             "format",
-            "not a valid UID (CHE-123.456.789 with its check digit)",
+            msg!("not a valid UID (CHE-123.456.789 with its check digit)"),
         ));
     }
     if let Err(e) = display_name("/name", name) {
@@ -82,7 +83,7 @@ pub fn registration(uid: &str, name: &str) -> Result<(String, String), Vec<Field
 pub fn display_name(pointer: &str, name: &str) -> Result<String, FieldError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(FieldError::new(pointer, "length", "1 to 200 characters"));
+        return Err(FieldError::new(pointer, "length", msg!("1 to 200 characters")));
     }
     Ok(name.to_string())
 }

@@ -9,6 +9,7 @@ use super::application::Phase;
 use super::catalogue::is_slug;
 use super::lang::Localized;
 use super::FieldError;
+use crate::msg;
 
 /// One step of a service's processing, as the catalogue defines it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -92,7 +93,7 @@ pub fn step<'a>(steps: &'a [StatusStep], key: &str) -> Option<&'a StatusStep> {
 /// a phase only for a step of that phase, valid labels.
 pub fn validate_steps(steps: &mut [StatusStep], p: &str, errors: &mut Vec<FieldError>) {
     if steps.len() > 50 {
-        errors.push(FieldError::new(p, "too_long", "at most 50 steps"));
+        errors.push(FieldError::new(p, "too_long", msg!("at most 50 steps")));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, s) in steps.iter_mut().enumerate() {
@@ -100,34 +101,34 @@ pub fn validate_steps(steps: &mut [StatusStep], p: &str, errors: &mut Vec<FieldE
             errors.push(FieldError::new(
                 format!("{p}/{i}/key"),
                 "pattern",
-                "a step key is a slug",
+                msg!("a step key is a slug"),
             ));
         } else if !seen.insert(s.key.clone()) {
             errors.push(FieldError::new(
                 format!("{p}/{i}/key"),
                 "unique",
-                "step keys are unique within a service",
+                msg!("step keys are unique within a service"),
             ));
         }
         if Phase::parse(&s.key).is_some_and(|named| named != s.phase) {
             errors.push(FieldError::new(
                 format!("{p}/{i}/key"),
                 "reserved",
-                "a key named after a phase is reserved for a step of that phase",
+                msg!("a key named after a phase is reserved for a step of that phase"),
             ));
         }
         if s.phase == Phase::Draft {
             errors.push(FieldError::new(
                 format!("{p}/{i}/phase"),
                 "not_allowed",
-                "drafts have no steps",
+                msg!("drafts have no steps"),
             ));
         }
         if s.expected_days.is_some_and(|d| d > 3650) {
             errors.push(FieldError::new(
                 format!("{p}/{i}/expected_days"),
                 "maximum",
-                "at most 3650 days",
+                msg!("at most 3650 days"),
             ));
         }
         s.label.validate(&format!("{p}/{i}/label"), 200, errors);

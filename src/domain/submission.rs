@@ -3,16 +3,23 @@
 //! fields name. No I/O here.
 use serde_json::Value;
 
-use super::forms::{escape_pointer, phone_e164};
-use super::FieldError;
+use jsonschema::error::ValidationErrorKind;
 
-/// Validates `data` (found at `/data` of the request) against the compiled form.
+use super::forms::{escape_pointer, only_check_digit_wrong, phone_e164};
+use super::messages::Msg;
+use super::FieldError;
+use crate::msg;
+
+/// Validates `data` (found at `/data` of the request) against the compiled form: one error per
+/// field (the most telling when a value breaks several rules: a Swiss number with a wrong shape
+/// is a `format` error, one whose shape is right but whose check digit is wrong a
+/// `check_digit` error), each in words of our own that never echo the value.
 pub fn check(validator: &jsonschema::Validator, data: &Value) -> Result<(), Vec<FieldError>> {
-    let mut errors: Vec<FieldError> = validator
+    let mut found: Vec<(u8, FieldError)> = validator
         .iter_errors(data)
         .map(|e| {
             let mut pointer = format!("/data{}", e.instance_path().as_str());
-            if let jsonschema::error::ValidationErrorKind::Required { property } = e.kind() {
+            if let ValidationErrorKind::Required { property } = e.kind() {
                 // a missing field is reported at the field, not at the object that lacks it
                 let name = property
                     .as_str()
@@ -20,17 +27,96 @@ pub fn check(validator: &jsonschema::Validator, data: &Value) -> Result<(), Vec<
                     .unwrap_or_else(|| property.to_string());
                 pointer = format!("{pointer}/{}", escape_pointer(&name));
             }
-            let code = e.kind().keyword().to_string();
-            // masked: the message names the rule, never echoes the (personal) value
-            FieldError::new(pointer, &code, e.masked().to_string())
+            let (rank, code, detail) = describe(e.kind(), e.instance());
+            (rank, FieldError::new(pointer, &code, detail))
         })
         .collect();
-    if errors.is_empty() {
+    if found.is_empty() {
         return Ok(());
     }
-    errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-    errors.dedup();
-    Err(errors)
+    found.sort_by(|(ra, a), (rb, b)| a.pointer.cmp(&b.pointer).then(ra.cmp(rb)));
+    found.dedup_by(|(_, later), (_, first)| later.pointer == first.pointer);
+    Err(found.into_iter().map(|(_, e)| e).collect())
+}
+
+/// The code and message of one broken rule, and its rank among the rules one field can break
+/// at once (lower is reported).
+fn describe(kind: &ValidationErrorKind, value: &Value) -> (u8, String, Msg) {
+    use ValidationErrorKind as K;
+    match kind {
+        K::Required { .. } => (0, "required".into(), msg!("this field is required")),
+        K::Type { kind } => (1, "type".into(), type_message(kind)),
+        K::Format { format } => {
+            if value.as_str().is_some_and(|v| only_check_digit_wrong(format, v)) {
+                (2, "check_digit".into(), check_digit_message(format))
+            } else {
+                (2, "format".into(), format_message(format))
+            }
+        }
+        K::Enum { .. } => (3, "enum".into(), msg!("not one of the allowed values")),
+        K::Constant { .. } => (3, "const".into(), msg!("not the required value")),
+        K::Pattern { .. } => (4, "pattern".into(), msg!("does not have the expected form")),
+        K::MinLength { limit } => (5, "minLength".into(), msg!("at least {n} characters", n = limit)),
+        K::MaxLength { limit } => (5, "maxLength".into(), msg!("at most {n} characters", n = limit)),
+        K::Minimum { limit } => (5, "minimum".into(), msg!("at least {n}", n = limit)),
+        K::Maximum { limit } => (5, "maximum".into(), msg!("at most {n}", n = limit)),
+        K::ExclusiveMinimum { limit } => (5, "exclusiveMinimum".into(), msg!("more than {n}", n = limit)),
+        K::ExclusiveMaximum { limit } => (5, "exclusiveMaximum".into(), msg!("less than {n}", n = limit)),
+        K::MultipleOf { .. } => (5, "multipleOf".into(), msg!("not a permitted step")),
+        K::MinItems { limit } => (5, "minItems".into(), msg!("at least {n} entries", n = limit)),
+        K::MaxItems { limit } => (5, "maxItems".into(), msg!("at most {n} entries", n = limit)),
+        K::UniqueItems => (5, "uniqueItems".into(), msg!("the entries must differ from each other")),
+        K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => (
+            6,
+            kind.keyword().to_string(),
+            msg!("fields the form does not have: {names}", names = unexpected.join(", ")),
+        ),
+        other => (
+            7,
+            other.keyword().to_string(),
+            msg!("does not meet the form's rule '{rule}'", rule = other.keyword()),
+        ),
+    }
+}
+
+fn type_message(kind: &jsonschema::error::TypeKind) -> Msg {
+    use jsonschema::types::JsonType as T;
+    match kind {
+        jsonschema::error::TypeKind::Single(T::String) => msg!("must be text"),
+        jsonschema::error::TypeKind::Single(T::Integer) => msg!("must be a whole number"),
+        jsonschema::error::TypeKind::Single(T::Number) => msg!("must be a number"),
+        jsonschema::error::TypeKind::Single(T::Boolean) => msg!("must be true or false"),
+        jsonschema::error::TypeKind::Single(T::Object) => msg!("must be an object"),
+        jsonschema::error::TypeKind::Single(T::Array) => msg!("must be a list"),
+        _ => msg!("has the wrong type"),
+    }
+}
+
+fn format_message(format: &str) -> Msg {
+    match format {
+        "email" => msg!("not a valid e-mail address"),
+        "date" => msg!("not a valid date (YYYY-MM-DD)"),
+        "date-time" => msg!("not a valid date and time (RFC 3339)"),
+        "time" => msg!("not a valid time"),
+        "uri" => msg!("not a valid address (URI)"),
+        "ahv-number" => msg!("not an AHV number (756.1234.5678.97)"),
+        "uid" | "che-uid" => msg!("not a UID (CHE-123.456.789)"),
+        "iban" => msg!("not an IBAN (e.g. CH93 0076 2011 6238 5295 7)"),
+        "ch-postal-code" => msg!("not a Swiss postal code (4 digits, 1000 to 9699)"),
+        "phone" => msg!("not a phone number (e.g. 033 225 84 98 or +41 33 225 84 98)"),
+        "document-id" => msg!(
+            "not the id of a document of this application: upload the file first (POST /v1/applications/{id}/documents) and give its id"
+        ),
+        other => msg!("not in the format {format}", format = other),
+    }
+}
+
+fn check_digit_message(format: &str) -> Msg {
+    match format {
+        "ahv-number" => msg!("the check digit of this AHV number is wrong; check the number"),
+        "iban" => msg!("the check digits of this IBAN are wrong; check the number"),
+        _ => msg!("the check digit of this UID is wrong; check the number"),
+    }
 }
 
 /// Walks `data` beside its `schema` (through `properties`, `items`, `prefixItems` and local
@@ -175,17 +261,37 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("/data/ahv", "format"),
+                ("/data/ahv", "check_digit"),
                 ("/data/born", "format"),
                 ("/data/contact/phone", "required"),
-                ("/data/iban", "format"),
+                ("/data/iban", "check_digit"),
                 ("/data/mail", "format"),
                 ("/data/name", "required"),
-                ("/data/uid", "format"),
+                ("/data/uid", "check_digit"),
                 ("/data/zip", "format"),
             ]
         );
-        assert!(errors.iter().all(|e| !e.detail.contains("756.1234")), "{errors:?}");
+        for l in crate::domain::lang::Lang::ALL {
+            assert!(
+                errors.iter().all(|e| !e.detail.render(l).contains("5678.90")),
+                "{errors:?}"
+            );
+        }
+        // a wrong shape is a format error, once, even where the form also has a pattern
+        let patterned = compile(&json!({
+            "type": "object",
+            "properties": {"ahv": {"type": "string", "format": "ahv-number", "pattern": "^756\\.[0-9]{4}\\.[0-9]{4}\\.[0-9]{2}$"}}
+        }))
+        .unwrap();
+        let errors = check(&patterned, &json!({"ahv": "756.123"})).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].pointer.as_str(), errors[0].code.as_str()),
+            ("/data/ahv", "format")
+        );
+        let errors = check(&patterned, &json!({"ahv": "756.1234.5678.90"})).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, "check_digit");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::http::rendered::Rendered;
+use crate::msg;
 
 fn matches(req: &HttpRequest, etag: &str) -> bool {
     req.headers()
@@ -39,7 +40,7 @@ pub fn required_revision(req: &HttpRequest) -> Result<i64, crate::error::ApiErro
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return Err(ApiError::new(
             ProblemKind::PreconditionRequired,
-            "Send the resource's current ETag in If-Match.",
+            msg!("Send the resource's current ETag in If-Match."),
         ));
     };
     v.to_str()
@@ -48,7 +49,7 @@ pub fn required_revision(req: &HttpRequest) -> Result<i64, crate::error::ApiErro
         .ok_or_else(|| {
             ApiError::new(
                 ProblemKind::PreconditionFailed,
-                "If-Match does not hold a current ETag of this resource.",
+                msg!("If-Match does not hold a current ETag of this resource."),
             )
         })
 }
@@ -60,7 +61,7 @@ pub fn check_revision(expected: i64, current: i64) -> Result<(), crate::error::A
     } else {
         Err(crate::error::ApiError::new(
             crate::error::ProblemKind::PreconditionFailed,
-            "The resource has changed since you read it: reload it and apply your change again.",
+            crate::msg!("The resource has changed since you read it: reload it and apply your change again."),
         ))
     }
 }

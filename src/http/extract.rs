@@ -9,6 +9,7 @@ use crate::domain::lang::Lang;
 use crate::domain::lang::Render;
 use crate::domain::FieldError;
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 /// Like `web::Query`, but the target struct denies unknown fields and every error is a
 /// problem document naming the parameter.
@@ -31,17 +32,24 @@ pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
             let allowed = rest.split_once("expected ").map(|x| x.1).unwrap_or("no parameters");
             ApiError::new(
                 ProblemKind::UnknownParameter,
-                format!("Unknown query parameter '{name}'; this operation takes {allowed}."),
+                msg!(
+                    "Unknown query parameter '{name}'; this operation takes {allowed}.",
+                    name = name,
+                    allowed = allowed
+                ),
             )
             .with_errors(vec![FieldError::new(
                 name,
                 "unknown",
-                "not a parameter of this operation",
+                msg!("not a parameter of this operation"),
             )])
         } else {
             let name = msg.split('`').nth(1).unwrap_or("query").to_string();
-            ApiError::new(ProblemKind::InvalidParameter, format!("Invalid query string: {msg}"))
-                .with_errors(vec![FieldError::new(name, "invalid", msg)])
+            ApiError::new(
+                ProblemKind::InvalidParameter,
+                msg!("Invalid query string: {error}", error = &msg),
+            )
+            .with_errors(vec![FieldError::new(name, "invalid", msg!("{error}", error = msg))])
         }
     })
 }
@@ -53,7 +61,7 @@ pub fn render_for(req: &HttpRequest, lang: Option<&str>) -> Result<Render, ApiEr
         Some(l) => Lang::parse(l)
             .filter(|_| l.len() == 2)
             .map(Render::One)
-            .ok_or_else(|| ApiError::invalid_parameter("lang", "must be one of de, fr, it, en, all")),
+            .ok_or_else(|| ApiError::invalid_parameter("lang", msg!("must be one of de, fr, it, en, all"))),
         None => {
             let h = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
             Ok(Render::One(Lang::negotiate(h)))
@@ -64,7 +72,7 @@ pub fn render_for(req: &HttpRequest, lang: Option<&str>) -> Result<Render, ApiEr
 /// Path segments (slugs or ids) are bounded before any lookup.
 pub fn path_key(raw: &str) -> Result<&str, ApiError> {
     if raw.is_empty() || raw.len() > 64 {
-        return Err(ApiError::not_found("No such resource."));
+        return Err(ApiError::not_found(msg!("No such resource.")));
     }
     Ok(raw)
 }
@@ -96,7 +104,7 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<
     if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
         return Err(ApiError::new(
             ProblemKind::UnsupportedMediaType,
-            "Send the body as application/json.",
+            msg!("Send the body as application/json."),
         ));
     }
     // A value that a database could not keep exactly is refused, with its pointer (when the
@@ -111,14 +119,20 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<
     if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde_json::Value>(body).is_ok() {
         return Err(ApiError::new(
             ProblemKind::ValidationFailed,
-            "The body must be a JSON object.",
+            msg!("The body must be a JSON object."),
         ));
     }
     serde_json::from_slice(body).map_err(|e| {
         if e.is_data() {
-            ApiError::new(ProblemKind::ValidationFailed, e.to_string())
+            ApiError::new(
+                ProblemKind::ValidationFailed,
+                msg!("The body does not have the documented shape: {error}", error = e),
+            )
         } else {
-            ApiError::new(ProblemKind::MalformedJson, e.to_string())
+            ApiError::new(
+                ProblemKind::MalformedJson,
+                msg!("The body is not valid JSON: {error}", error = e),
+            )
         }
     })
 }

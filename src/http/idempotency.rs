@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::AuthService;
 use crate::db::idempotency::{self, Answer, Found, KeyId, Outcome, Scope};
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 const HEADER: &str = "idempotency-key";
 /// Response headers kept with the answer.
@@ -66,19 +67,19 @@ async fn read_body(req: &mut ServiceRequest, limit: usize, hash: &mut Sha256) ->
     use tokio::io::AsyncWriteExt;
     let spool_error = |e: std::io::Error| {
         tracing::error!(error = %e, "spooling a request body to a temporary file failed");
-        ApiError::unavailable("The request body could not be buffered; retry later.")
+        ApiError::unavailable(msg!("The request body could not be buffered; retry later."))
     };
     let mut payload = req.take_payload();
     let mut buf = BytesMut::new();
     let mut file: Option<tokio::fs::File> = None;
     let mut len = 0usize;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(ProblemKind::BadRequest, format!("reading the body: {e}")))?;
+        let chunk = chunk.map_err(|e| ApiError::new(ProblemKind::BadRequest, msg!("reading the body: {e}", e = e)))?;
         len += chunk.len();
         if len > limit {
             return Err(ApiError::new(
                 ProblemKind::PayloadTooLarge,
-                format!("The body is larger than {limit} bytes."),
+                msg!("The body is larger than {limit} bytes.", limit = limit),
             ));
         }
         hash.update(&chunk);
@@ -147,7 +148,10 @@ pub async fn handle(
     };
     let Some(key) = key.filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)))
     else {
-        let e = ApiError::invalid_parameter("Idempotency-Key", "1 to 255 visible ASCII characters, e.g. a UUID");
+        let e = ApiError::invalid_parameter(
+            "Idempotency-Key",
+            msg!("1 to 255 visible ASCII characters, e.g. a UUID"),
+        );
         return Ok(problem(req, e));
     };
     let Some(auth) = req.app_data::<Data<AuthService>>().cloned() else {
@@ -297,12 +301,12 @@ fn replayed(found: Found) -> Result<HttpResponse, ApiError> {
             Ok(res.body(row.body.unwrap_or_default()))
         }
         Found::Mismatch => Err(ApiError::new(
-            ProblemKind::ValidationFailed,
-            "This Idempotency-Key was already used with another request body; use a new key for a new request.",
+            ProblemKind::IdempotencyKeyReused,
+            msg!("This Idempotency-Key was already used with another request body; use a new key for a new request."),
         )),
         Found::InProgress | Found::Nothing => Err(ApiError::new(
             ProblemKind::Conflict,
-            "A request with this Idempotency-Key is still being processed; retry after a moment.",
+            msg!("A request with this Idempotency-Key is still being processed; retry after a moment."),
         )
         .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))),
     }

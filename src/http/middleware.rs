@@ -9,7 +9,9 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use tracing::Instrument;
 
+use crate::domain::lang::Lang;
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -87,12 +89,12 @@ pub async fn refuse_nul(
     let e = if url_has_nul(req.uri().path()) {
         Some(ApiError::new(
             ProblemKind::BadRequest,
-            "The path must not contain the NUL character (%00).",
+            msg!("The path must not contain the NUL character (%00)."),
         ))
     } else if url_has_nul(req.query_string()) {
         Some(ApiError::invalid_parameter(
             "query",
-            "must not contain the NUL character (%00)",
+            msg!("must not contain the NUL character (%00)"),
         ))
     } else {
         None
@@ -136,9 +138,12 @@ pub async fn handle(
         let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>());
         // Answers a handler built itself (the OAuth endpoints' RFC 6749 errors) carry no
         // error and are left alone; errors from guichet or actix become problem documents.
+        let lang = problem_lang(&http_req);
         let rebuilt = match (api_error, res.response().error()) {
-            (Some(api), _) => Some(api.response(Some(path), Some(id.clone()))),
-            (None, Some(other)) => Some(generic_problem(status, Some(other)).response(Some(path), Some(id.clone()))),
+            (Some(api), _) => Some(api.response(Some(path), Some(id.clone()), lang)),
+            (None, Some(other)) => {
+                Some(generic_problem(status, Some(other)).response(Some(path), Some(id.clone()), lang))
+            }
             (None, None) => None,
         };
         if let Some(new) = rebuilt {
@@ -194,6 +199,17 @@ pub async fn handle(
     Ok(res)
 }
 
+/// The language of a problem: the request's `lang` parameter when it names one of ours, else
+/// `Accept-Language`, as for every other answer.
+fn problem_lang(req: &HttpRequest) -> Lang {
+    let param = req
+        .query_string()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("lang="))
+        .and_then(|l| Lang::parse(l).filter(|_| l.len() == 2));
+    param.unwrap_or_else(|| Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())))
+}
+
 /// Maps an error that did not come from our code (actix's own) onto a problem kind.
 fn generic_problem(status: actix_web::http::StatusCode, err: Option<&actix_web::Error>) -> ApiError {
     let kind = ProblemKind::ALL
@@ -219,7 +235,7 @@ fn generic_problem(status: actix_web::http::StatusCode, err: Option<&actix_web::
             None
         }
         (ProblemKind::Internal, None) => None,
-        (_, Some(e)) => Some(e.to_string()),
+        (_, Some(e)) => Some(msg!("{error}", error = e)),
         (_, None) => None,
     };
     ApiError {
@@ -236,10 +252,14 @@ pub async fn not_matched(req: HttpRequest, routes: actix_web::web::Data<RouteTab
     if let Some(methods) = routes.allowed(req.path()) {
         let allow = methods.join(", ");
         let value = HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static("GET"));
-        let detail = format!("{} is not supported here; use {allow}.", req.method());
+        let detail = msg!(
+            "{method} is not supported here; use {allow}.",
+            method = req.method(),
+            allow = &allow
+        );
         return Err(ApiError::new(ProblemKind::MethodNotAllowed, detail).with_header(header::ALLOW, value));
     }
-    Err(ApiError::not_found(format!("Nothing at {}.", req.path())))
+    Err(ApiError::not_found(msg!("Nothing at {path}.", path = req.path())))
 }
 
 /// Path templates and their methods, taken from the OpenAPI document.

@@ -6,13 +6,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 
 /// The `limit` query parameter: absent means 20; otherwise a whole number from 1 to 100.
 pub fn limit(raw: Option<&str>) -> Result<usize, ApiError> {
-    let bad = || ApiError::invalid_parameter("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"));
+    let bad = || ApiError::invalid_parameter("limit", msg!("must be a whole number from 1 to {max}", max = MAX_LIMIT));
     match raw {
         None => Ok(DEFAULT_LIMIT),
         Some(s) => match s.parse::<i64>() {
@@ -33,12 +34,12 @@ pub fn decode<K: DeserializeOwned>(scope: &str, cursor: Option<&str>) -> Result<
     let bad = || {
         ApiError::new(
             ProblemKind::InvalidCursor,
-            "The cursor is not one this collection issued.",
+            msg!("The cursor is not one this collection issued."),
         )
         .with_errors(vec![crate::domain::FieldError::new(
             "cursor",
             "invalid",
-            "not a cursor of this collection",
+            msg!("not a cursor of this collection"),
         )])
     };
     if c.len() > 1024 {

@@ -7,6 +7,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use crate::domain::messages::Msg;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -33,7 +34,7 @@ pub struct RateState {
 
 impl RateState {
     /// The 429 problem for a refused request, with `Retry-After` and the rate-limit headers.
-    pub fn problem(&self, detail: &str) -> crate::error::ApiError {
+    pub fn problem(&self, detail: Msg) -> crate::error::ApiError {
         let mut e = crate::error::ApiError::new(crate::error::ProblemKind::RateLimited, detail);
         e.headers = self.headers();
         e

@@ -15,10 +15,11 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 pub fn check_json(body: &[u8]) -> Option<FieldError> {
     let (at, what) = scan(body)?;
     let detail = match what {
-        Unstorable::Nul => "text must not contain the NUL character (U+0000)".to_string(),
-        Unstorable::BigInteger => {
-            format!("integers must lie within ±{MAX_SAFE_INTEGER} (2^53 − 1), the range a JSON number holds exactly")
-        }
+        Unstorable::Nul => crate::msg!("text must not contain the NUL character (U+0000)"),
+        Unstorable::BigInteger => crate::msg!(
+            "integers must lie within ±{max} (2^53 − 1), the range a JSON number holds exactly",
+            max = MAX_SAFE_INTEGER
+        ),
     };
     let code = match what {
         Unstorable::Nul => "nul_character",

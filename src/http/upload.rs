@@ -7,8 +7,10 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::domain::documents::{clean_filename, declared_type, sniff, DocumentLimits, SNIFF_BYTES};
+use crate::domain::messages::Msg;
 use crate::domain::FieldError;
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 use crate::storage::{DocumentStore, Upload};
 
 /// What was stored.
@@ -20,23 +22,23 @@ pub struct Received {
     pub sha256: String,
 }
 
-fn invalid(pointer: &str, code: &str, detail: impl Into<String>) -> ApiError {
+fn invalid(pointer: &str, code: &str, detail: Msg) -> ApiError {
     ApiError::validation(vec![FieldError::new(pointer, code, detail)])
 }
 
 fn malformed(e: actix_multipart::MultipartError) -> ApiError {
     ApiError::new(
         ProblemKind::BadRequest,
-        format!("The multipart body cannot be read: {e}."),
+        msg!("The multipart body cannot be read: {e}.", e = e),
     )
 }
 
 pub fn too_big(limits: &DocumentLimits) -> ApiError {
     ApiError::new(
         ProblemKind::PayloadTooLarge,
-        format!(
-            "A document of this service may have at most {} bytes.",
-            limits.max_bytes
+        msg!(
+            "A document of this service may have at most {max} bytes.",
+            max = limits.max_bytes
         ),
     )
 }
@@ -53,11 +55,11 @@ pub async fn receive(
     while let Some(part) = body.next().await {
         let outcome = match part {
             Err(e) => Err(malformed(e)),
-            Ok(_) if received.is_some() => Err(invalid("/file", "one_file", "send one file per request")),
+            Ok(_) if received.is_some() => Err(invalid("/file", "one_file", msg!("send one file per request"))),
             Ok(part) if part.name() != Some("file") => Err(invalid(
                 &format!("/{}", part.name().unwrap_or("")),
                 "unknown",
-                "the body has one part, named file",
+                msg!("the body has one part, named file"),
             )),
             Ok(part) => receive_part(part, limits, store, key).await.map(Some),
         };
@@ -71,7 +73,7 @@ pub async fn receive(
             }
         }
     }
-    received.ok_or_else(|| invalid("/file", "required", "a part named file with the document"))
+    received.ok_or_else(|| invalid("/file", "required", msg!("a part named file with the document")))
 }
 
 async fn receive_part(
@@ -84,7 +86,13 @@ async fn receive_part(
         .content_disposition()
         .and_then(|cd| cd.get_filename())
         .and_then(clean_filename)
-        .ok_or_else(|| invalid("/file", "filename", "the part needs a file name (filename=\"...\")"))?;
+        .ok_or_else(|| {
+            invalid(
+                "/file",
+                "filename",
+                msg!("the part needs a file name (filename=\"...\")"),
+            )
+        })?;
     let declared = part
         .content_type()
         .map(|m| declared_type(m.as_ref()))
@@ -92,10 +100,10 @@ async fn receive_part(
     if !limits.accepts(&declared) {
         return Err(ApiError::new(
             ProblemKind::UnsupportedMediaType,
-            format!(
-                "Documents of this service are {}; the part is declared as '{}'.",
-                limits.types.join(", "),
-                if declared.is_empty() { "nothing" } else { &declared }
+            msg!(
+                "Documents of this service are {types}; the part is declared as '{declared}'.",
+                types = limits.types.join(", "),
+                declared = if declared.is_empty() { "-" } else { &declared }
             ),
         ));
     }
@@ -121,7 +129,7 @@ async fn receive_part(
         }
     }
     if head.is_empty() {
-        return Err(invalid("/file", "empty", "the file is empty"));
+        return Err(invalid("/file", "empty", msg!("the file is empty")));
     }
     let media_type = match sniff(&head) {
         Some(t) if t == declared => t,
@@ -129,10 +137,17 @@ async fn receive_part(
             return Err(invalid(
                 "/file",
                 "type_mismatch",
-                format!(
-                    "the part is declared as {declared} but its bytes are {}",
-                    found.unwrap_or("not of a type guichet recognises")
-                ),
+                match found {
+                    Some(found) => msg!(
+                        "the part is declared as {declared} but its bytes are {found}",
+                        declared = &declared,
+                        found = found
+                    ),
+                    None => msg!(
+                        "the part is declared as {declared} but its bytes are not of a type guichet recognises",
+                        declared = &declared
+                    ),
+                },
             ))
         }
     };

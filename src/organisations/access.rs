@@ -6,11 +6,13 @@ use crate::db::organisations::{self as q, OrganisationRow};
 use crate::db::types::SqlUuid;
 use crate::db::DbConnection;
 use crate::domain::ids::OrganisationId;
+use crate::domain::messages::Msg;
 use crate::domain::organisation::{MemberRole, OrganisationStatus};
 use crate::error::{ApiError, ProblemKind};
+use crate::msg;
 
-fn forbidden(detail: &str) -> ApiError {
-    ApiError::new(ProblemKind::Forbidden, detail.to_string())
+fn forbidden(detail: Msg) -> ApiError {
+    ApiError::new(ProblemKind::Forbidden, detail)
 }
 
 /// Residents and administrators use these endpoints; anyone else is refused before lookups.
@@ -18,9 +20,9 @@ pub fn require_person_or_admin(c: &Caller) -> Result<(), ApiError> {
     if c.resident_account().is_some() || c.is_admin() {
         Ok(())
     } else {
-        Err(forbidden(
-            "Organisations are managed by their members and administrators.",
-        ))
+        Err(forbidden(msg!(
+            "Organisations are managed by their members and administrators."
+        )))
     }
 }
 
@@ -28,7 +30,7 @@ pub fn require_person_or_admin(c: &Caller) -> Result<(), ApiError> {
 pub fn registrant(c: &Caller) -> Result<SqlUuid, ApiError> {
     c.resident_account()
         .map(SqlUuid)
-        .ok_or_else(|| forbidden("Organisations are registered by residents with an account."))
+        .ok_or_else(|| forbidden(msg!("Organisations are registered by residents with an account.")))
 }
 
 /// 403 unless the caller is an administrator.
@@ -36,12 +38,12 @@ pub fn may_decide(c: &Caller) -> Result<(), ApiError> {
     if c.is_admin() {
         Ok(())
     } else {
-        Err(forbidden("Administrators verify organisations."))
+        Err(forbidden(msg!("Administrators verify organisations.")))
     }
 }
 
 fn unknown() -> ApiError {
-    ApiError::not_found("No such organisation.")
+    ApiError::not_found(msg!("No such organisation."))
 }
 
 /// The caller's role in an organisation, if the caller is a resident member.
@@ -72,15 +74,15 @@ pub fn visible(
 pub fn owned(conn: &mut DbConnection, c: &Caller, id: OrganisationId) -> Result<OrganisationRow, ApiError> {
     let (org, role) = visible(conn, c, id)?;
     if role != Some(MemberRole::Owner) {
-        return Err(forbidden("Only the organisation's owners manage it."));
+        return Err(forbidden(msg!("Only the organisation's owners manage it.")));
     }
     let status = org.status();
     if status != OrganisationStatus::Verified {
         return Err(ApiError::new(
             ProblemKind::Conflict,
-            format!(
-                "The organisation is {}; an administrator verifies it first.",
-                status.as_str()
+            msg!(
+                "The organisation is {status}; an administrator verifies it first.",
+                status = status.as_str()
             ),
         ));
     }

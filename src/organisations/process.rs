@@ -16,12 +16,14 @@ use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::account::Email;
 use crate::domain::ids::{AccountId, OrganisationId};
+use crate::domain::messages::Msg;
 use crate::domain::organisation::{
     decision_mail, display_name, may_remove, registration, MemberRole, OrganisationStatus, MAX_PENDING_PER_RESIDENT,
 };
 use crate::domain::FieldError;
 use crate::error::{ApiError, ProblemKind};
 use crate::http::conditional::check_revision;
+use crate::msg;
 
 /// Who acts, and from where (for the audit log).
 #[derive(Clone)]
@@ -44,7 +46,7 @@ impl Ctx {
     }
 }
 
-fn conflict(detail: impl Into<String>) -> ApiError {
+fn conflict(detail: Msg) -> ApiError {
     ApiError::new(ProblemKind::Conflict, detail)
 }
 
@@ -111,7 +113,7 @@ pub struct NewClient {
 }
 
 /// The scopes an organisation's client may hold.
-const CLIENT_SCOPES: [Scope; 2] = [Scope::ApplicationsRead, Scope::ApplicationsWrite];
+pub const CLIENT_SCOPES: [Scope; 2] = [Scope::ApplicationsRead, Scope::ApplicationsWrite];
 
 /// A resident registers an organisation and becomes its owner; it waits for verification.
 /// A pending registration reserves nothing: several may wait for the same UID (one of them
@@ -120,17 +122,20 @@ pub fn register(conn: &mut DbConnection, ctx: &Ctx, input: NewOrganisation) -> R
     let account = registrant(&ctx.caller)?;
     let (uid, name) = registration(&input.uid, &input.name).map_err(ApiError::validation)?;
     if q::verified_by_uid(conn, &uid)?.is_some() {
-        return Err(conflict("This UID is registered already; ask its owners to add you."));
+        return Err(conflict(msg!(
+            "This UID is registered already; ask its owners to add you."
+        )));
     }
     let mine = q::pending_of(conn, account)?;
     if mine.iter().any(|o| o.uid == uid) {
-        return Err(conflict(
-            "You registered this UID already; an administrator verifies it.",
-        ));
+        return Err(conflict(msg!(
+            "You registered this UID already; an administrator verifies it."
+        )));
     }
     if mine.len() >= MAX_PENDING_PER_RESIDENT {
-        return Err(conflict(format!(
-            "You have {MAX_PENDING_PER_RESIDENT} registrations waiting for verification, the most one resident may have."
+        return Err(conflict(msg!(
+            "You have {max} registrations waiting for verification, the most one resident may have.",
+            max = MAX_PENDING_PER_RESIDENT
         )));
     }
     let now = SqlTime::now();
@@ -139,14 +144,14 @@ pub fn register(conn: &mut DbConnection, ctx: &Ctx, input: NewOrganisation) -> R
         uid,
         name,
         status: OrganisationStatus::Pending.as_str().into(),
-        created_by: account,
+        created_by: Some(account),
         decided_at: None,
         decided_by: None,
         revision: 1,
         created_at: now,
         updated_at: now,
     };
-    q::insert(conn, &row, account)?;
+    q::insert(conn, &row, Some(account))?;
     ctx.audit(conn, "organisation.create", row.id, json!({"uid": row.uid}))?;
     Ok(row)
 }
@@ -188,7 +193,10 @@ fn tell_creator(
     status: OrganisationStatus,
     instead: bool,
 ) -> Result<(), ApiError> {
-    let Some(email) = aq::account_by_id(conn, org.created_by.0)?.and_then(|a| a.email) else {
+    let Some(creator) = org.created_by else {
+        return Ok(());
+    };
+    let Some(email) = aq::account_by_id(conn, creator.0)?.and_then(|a| a.email) else {
         return Ok(());
     };
     let (subject, body) = decision_mail(&org.name, &org.uid, status, instead);
@@ -203,7 +211,7 @@ pub fn decision(d: &Decision) -> Result<OrganisationStatus, ApiError> {
         _ => Err(ApiError::validation(vec![FieldError::new(
             "/status",
             "enum",
-            "verified or rejected",
+            msg!("verified or rejected"),
         )])),
     }
 }
@@ -221,30 +229,132 @@ pub fn decide(
     check_revision(expected, org.revision)?;
     let verify = status == OrganisationStatus::Verified;
     if verify && q::verified_by_uid(conn, &org.uid)?.is_some_and(|v| v.id != org.id) {
-        return Err(conflict("Another organisation with this UID is verified already."));
+        return Err(conflict(msg!(
+            "Another organisation with this UID is verified already."
+        )));
     }
     q::decide(conn, &org, status.as_str(), &ctx.caller.subject).map_err(|e| match e {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-            conflict("Another organisation with this UID was verified meanwhile.")
+            conflict(msg!("Another organisation with this UID was verified meanwhile."))
         }
         other => other.into(),
     })?;
     ctx.audit(conn, "organisation.decide", org.id, json!({"status": status.as_str()}))?;
     tell_creator(conn, &org, status, false)?;
     if verify {
-        // the other registrations of this UID were not the company's
-        for other in q::pending_by_uid(conn, &org.uid)? {
-            q::decide(conn, &other, OrganisationStatus::Rejected.as_str(), &ctx.caller.subject)?;
-            ctx.audit(
-                conn,
-                "organisation.decide",
-                other.id,
-                json!({"status": "rejected", "reason": "uid verified for another registration"}),
-            )?;
-            tell_creator(conn, &other, OrganisationStatus::Rejected, true)?;
-        }
+        reject_other_registrations(conn, &org, &ctx.caller.subject, |conn, other| {
+            ctx.audit(conn, "organisation.decide", other, rejected_for_uid())
+        })?;
     }
     Ok(q::by_id(conn, org.id.0)?.unwrap_or(org))
+}
+
+fn rejected_for_uid() -> serde_json::Value {
+    json!({"status": "rejected", "reason": "uid verified for another registration"})
+}
+
+/// The other registrations of a UID just verified were not the company's: each is rejected,
+/// audited by `audit`, and its resident told.
+fn reject_other_registrations(
+    conn: &mut DbConnection,
+    verified: &OrganisationRow,
+    by: &str,
+    audit: impl Fn(&mut DbConnection, SqlUuid) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    for other in q::pending_by_uid(conn, &verified.uid)? {
+        q::decide(conn, &other, OrganisationStatus::Rejected.as_str(), by)?;
+        audit(conn, other.id)?;
+        tell_creator(conn, &other, OrganisationStatus::Rejected, true)?;
+    }
+    Ok(())
+}
+
+/// What an operator creates for a partner in one step (`guichet organisation create`).
+pub struct OperatorOrganisation {
+    pub organisation: OrganisationRow,
+    pub owner: Option<Uuid>,
+    pub client: Option<Credentials>,
+}
+
+/// An operator creates an organisation that is verified at once (the operator vouches for
+/// it), with its first owner (an existing resident account) and a client for its systems when
+/// asked; other pending registrations of the UID are rejected as when an administrator
+/// verifies one. One transaction; the audit actor is `operator`.
+pub fn create_verified(
+    conn: &mut DbConnection,
+    input: &NewOrganisation,
+    owner: Option<&str>,
+    client: Option<(String, Vec<Scope>)>,
+) -> Result<OperatorOrganisation, ApiError> {
+    let actor = Actor::operator();
+    let audit = |conn: &mut DbConnection, action: &str, id: SqlUuid, details| {
+        Ok::<_, ApiError>(actor.audit(conn, action, "organisation", id.0.to_string(), details)?)
+    };
+    let (uid, name) = registration(&input.uid, &input.name).map_err(ApiError::validation)?;
+    if let Some(v) = q::verified_by_uid(conn, &uid)? {
+        return Err(conflict(msg!(
+            "A verified organisation with this UID exists already: {id}.",
+            id = v.id.0
+        )));
+    }
+    let owner = match owner {
+        None => None,
+        Some(email) => {
+            let email =
+                Email::parse(email).map_err(|m| ApiError::validation(vec![FieldError::new("/owner", "format", m)]))?;
+            let account = aq::account_by_email(conn, email.as_str())?
+                .filter(|a| a.is_active_resident())
+                .ok_or_else(|| {
+                    ApiError::validation(vec![FieldError::new(
+                        "/owner",
+                        "unknown",
+                        msg!("no resident account with this address (the person registers first)"),
+                    )])
+                })?;
+            Some(account.id)
+        }
+    };
+    let now = SqlTime::now();
+    let row = OrganisationRow {
+        id: SqlUuid(Uuid::now_v7()),
+        uid,
+        name,
+        status: OrganisationStatus::Verified.as_str().into(),
+        created_by: None,
+        decided_at: Some(now),
+        decided_by: Some("operator".into()),
+        revision: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    q::insert(conn, &row, owner)?;
+    audit(
+        conn,
+        "organisation.create",
+        row.id,
+        json!({"status": "verified", "owner": owner.map(|o| o.0)}),
+    )?;
+    reject_other_registrations(conn, &row, "operator", |conn, other| {
+        audit(conn, "organisation.decide", other, rejected_for_uid())
+    })?;
+    let client = match client {
+        None => None,
+        Some((name, scopes)) => {
+            let creds = insert_client(conn, row.id, name, &scopes)?;
+            audit(
+                conn,
+                "client.create",
+                row.id,
+                json!({"client_id": creds.client.client_id}),
+            )?;
+            Some(creds)
+        }
+    };
+    Ok(OperatorOrganisation {
+        organisation: row,
+        owner: owner.map(|o| o.0),
+        client,
+    })
 }
 
 pub fn members(conn: &mut DbConnection, caller: &Caller, id: OrganisationId) -> Result<Vec<MemberRow>, ApiError> {
@@ -260,7 +370,7 @@ pub fn new_member(input: &NewMember) -> Result<(Email, MemberRole), ApiError> {
         .ok();
     let role = MemberRole::parse(&input.role);
     if role.is_none() {
-        errors.push(FieldError::new("/role", "enum", "owner or member"));
+        errors.push(FieldError::new("/role", "enum", msg!("owner or member")));
     }
     match (email, role) {
         (Some(e), Some(r)) => Ok((e, r)),
@@ -283,11 +393,11 @@ pub fn add_member(
             ApiError::validation(vec![FieldError::new(
                 "/email",
                 "unknown",
-                "no resident account with this address",
+                msg!("no resident account with this address"),
             )])
         })?;
     if q::role_of(conn, org.id, account.id)?.is_some() {
-        return Err(conflict("Already a member."));
+        return Err(conflict(msg!("Already a member.")));
     }
     q::add_member(conn, org.id, account.id, role.as_str())?;
     ctx.audit(
@@ -317,12 +427,14 @@ pub fn remove_member(
     if !may_remove(role, ctx.caller.resident_account() == Some(target.0)) {
         return Err(ApiError::new(
             ProblemKind::Forbidden,
-            "Only owners remove other members.",
+            msg!("Only owners remove other members."),
         ));
     }
-    let target_role = q::role_of(conn, org.id, target)?.ok_or_else(|| ApiError::not_found("No such member."))?;
+    let target_role = q::role_of(conn, org.id, target)?.ok_or_else(|| ApiError::not_found(msg!("No such member.")))?;
     if MemberRole::parse(&target_role) == Some(MemberRole::Owner) && q::owner_count(conn, org.id)? <= 1 {
-        return Err(conflict("The last owner cannot leave; make someone else owner first."));
+        return Err(conflict(msg!(
+            "The last owner cannot leave; make someone else owner first."
+        )));
     }
     q::remove_member(conn, org.id, target)?;
     ctx.audit(conn, "member.remove", org.id, json!({"account": target.0}))
@@ -338,7 +450,7 @@ pub fn new_client(input: &NewClient) -> Result<(String, Vec<Scope>), ApiError> {
             errors.push(FieldError::new(
                 "/scopes",
                 "enum",
-                "applications:read and/or applications:write",
+                msg!("applications:read and/or applications:write"),
             ));
             None
         }
@@ -370,6 +482,23 @@ pub fn create_client(
     scopes: &[Scope],
 ) -> Result<Credentials, ApiError> {
     let org = owned(conn, &ctx.caller, id)?;
+    let creds = insert_client(conn, org.id, name, scopes)?;
+    ctx.audit(
+        conn,
+        "client.create",
+        org.id,
+        json!({"client_id": creds.client.client_id}),
+    )?;
+    Ok(creds)
+}
+
+/// A new client of an organisation, with its secret (stored as its hash only).
+fn insert_client(
+    conn: &mut DbConnection,
+    org: SqlUuid,
+    name: String,
+    scopes: &[Scope],
+) -> Result<Credentials, ApiError> {
     let (secret, secret_hash) = new_secret()?;
     let now = SqlTime::now();
     let client = ClientRow {
@@ -378,13 +507,12 @@ pub fn create_client(
         name,
         secret_hash,
         scopes: Scope::join(scopes),
-        organisation_id: Some(org.id),
+        organisation_id: Some(org),
         disabled_at: None,
         created_at: now,
         updated_at: now,
     };
     aq::insert_client(conn, &client)?;
-    ctx.audit(conn, "client.create", org.id, json!({"client_id": client.client_id}))?;
     Ok(Credentials { client, secret })
 }
 
@@ -396,7 +524,7 @@ pub fn clients(conn: &mut DbConnection, caller: &Caller, id: OrganisationId) -> 
 fn org_client(conn: &mut DbConnection, org: SqlUuid, client_id: &str) -> Result<ClientRow, ApiError> {
     aq::client_by_client_id(conn, client_id)?
         .filter(|c| c.organisation_id == Some(org))
-        .ok_or_else(|| ApiError::not_found("No such client."))
+        .ok_or_else(|| ApiError::not_found(msg!("No such client.")))
 }
 
 /// A new secret for a client; the old one stops working at once.

@@ -1,7 +1,9 @@
 //! Applications over HTTP: lifecycle, validation on submission, who sees and moves what,
 //! public tracking, idempotent retries and concurrent changes.
 
-use crate::common::world::{client_token, etag, publish, stepped_service, valid_data, World};
+use crate::common::world::{
+    client_token, etag, publish, stepped_service, valid_data, with_firm_service, World, FIRM_SERVICE,
+};
 use crate::common::{assert_problem, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -157,9 +159,12 @@ async fn an_application_from_draft_to_decision() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    // the applicant may edit again and resubmit
+    // the applicant reads what is asked in the application itself, not only in its history
     let res = w.call(Method::GET, &path, Some(&w.a), None).await;
     let tag = etag(&res);
+    let asked: Value = res.json().await.unwrap();
+    assert_eq!(asked["public_comment"]["text"], "Bitte Anzahl Kopien bestätigen");
+    assert!(asked["public_comment"]["at"].is_string());
     let res = w
         .send(
             Method::PATCH,
@@ -175,6 +180,10 @@ async fn an_application_from_draft_to_decision() {
     let back: Value = res.json().await.unwrap();
     assert_eq!(back["phase"], "in_review");
     assert_eq!(back["reference"], reference.as_str(), "the reference stays");
+    assert_eq!(
+        back["public_comment"]["text"], "Bitte Anzahl Kopien bestätigen",
+        "until the next one"
+    );
     // decision
     let res = w.call(Method::GET, &path, Some(&w.clerk), None).await;
     let tag = etag(&res);
@@ -276,6 +285,11 @@ async fn an_application_from_draft_to_decision() {
     let unknown = w.app.get(&format!("/v1/status/THU-2026-00000001-1?code={code}")).await;
     let p2 = assert_problem(unknown, 404, "not-found").await;
     assert_eq!(p1["detail"], p2["detail"]);
+    // no code at all is not a wrong code: a 400 that says what to send
+    let none = assert_problem(w.app.get(&format!("/v1/status/{reference}")).await, 400, "bad-request").await;
+    assert!(none["detail"].as_str().unwrap().contains("X-Tracking-Code"), "{none}");
+    let empty = w.app.get(&format!("/v1/status/{reference}?code=")).await;
+    assert_problem(empty, 400, "bad-request").await;
 
     // records: one event per change, numbered in order, and audit entries
     let (events, audits) = w.app.with_conn(|c| {
@@ -339,7 +353,7 @@ async fn an_application_from_draft_to_decision() {
 
 #[tokio::test]
 async fn create_and_submit_is_atomic_and_retry_safe() {
-    let w = World::new().await;
+    let w = with_firm_service().await;
     let count = |w: &World| {
         w.app.with_conn(|c| {
             use diesel::prelude::*;
@@ -355,13 +369,13 @@ async fn create_and_submit_is_atomic_and_retry_safe() {
             Method::POST,
             "/v1/applications",
             Some(&w.partner),
-            Some(json!({"service": "wohnsitzbestaetigung", "data": {}, "submit": true})),
+            Some(json!({"service": FIRM_SERVICE, "data": {}, "submit": true})),
         )
         .await;
     assert_problem(res, 422, "validation-failed").await;
     assert_eq!(count(&w), 0);
 
-    let body = json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true});
+    let body = json!({"service": FIRM_SERVICE, "data": valid_data(), "submit": true});
     let post = |key: &'static str, body: Value| {
         w.app
             .client
@@ -386,7 +400,7 @@ async fn create_and_submit_is_atomic_and_retry_safe() {
     // same key, other body
     let mut other = body.clone();
     other["data"]["copies"] = json!(3);
-    assert_problem(post("k-1", other).await.unwrap(), 422, "validation-failed").await;
+    assert_problem(post("k-1", other).await.unwrap(), 422, "idempotency-key-reused").await;
     // 4xx answers are kept too
     let bad = json!({"service": "no-such-service"});
     assert_problem(post("k-2", bad.clone()).await.unwrap(), 422, "validation-failed").await;
@@ -558,11 +572,11 @@ async fn the_work_queue_filters_sorts_and_pages() {
 
 #[tokio::test]
 async fn who_sees_and_changes_what() {
-    let w = World::new().await;
+    let w = with_firm_service().await;
     async fn create(w: &World, token: &str, body: Value) -> reqwest::Response {
         w.call(Method::POST, "/v1/applications", Some(token), Some(body)).await
     }
-    let svc = "wohnsitzbestaetigung";
+    let svc = FIRM_SERVICE;
     let a_draft: Value = create(&w, &w.a, json!({"service": svc})).await.json().await.unwrap();
     let a_sub: Value = create(&w, &w.a, json!({"service": svc, "data": valid_data(), "submit": true}))
         .await
@@ -929,6 +943,8 @@ async fn a_service_s_own_steps_timeline_and_tracking_limits() {
     let path = format!("/v1/applications/{}", app["id"].as_str().unwrap());
     assert_eq!(app["step"]["key"], "intake-check");
     assert_eq!(app["step"]["label"], "Eingangsprüfung");
+    // the current step says when it is expected to be done: its 5 days from when it began
+    assert_eq!(days_between(&app["status_changed_at"], &app["step"]["expected_at"]), 5);
     // no processing time: the expected decision is the sum of the steps' durations
     assert_eq!(days_between(&app["submitted_at"], &app["due_at"]), 5 + 14 + 30 + 20);
     // the timeline: past steps with dates, public steps ahead with expected dates
@@ -1080,27 +1096,25 @@ async fn swiss_formats_are_checked_with_their_check_digits() {
     }))
     .await;
     let p = assert_problem(res, 422, "validation-failed").await;
-    let mut pointers: Vec<&str> = p["errors"]
+    let mut found: Vec<(&str, &str)> = p["errors"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
+        .map(|e| (e["pointer"].as_str().unwrap(), e["code"].as_str().unwrap()))
         .collect();
-    pointers.sort();
+    found.sort();
+    // one error per field; a number of the right shape with a wrong check digit says so
     assert_eq!(
-        pointers,
+        found,
         [
-            "/data/ahv",
-            "/data/born",
-            "/data/iban",
-            "/data/mail",
-            "/data/phone",
-            "/data/uid",
-            "/data/zip"
-        ]
-    );
-    assert!(
-        p["errors"].as_array().unwrap().iter().all(|e| e["code"] == "format"),
+            ("/data/ahv", "check_digit"),
+            ("/data/born", "format"),
+            ("/data/iban", "check_digit"),
+            ("/data/mail", "format"),
+            ("/data/phone", "format"),
+            ("/data/uid", "check_digit"),
+            ("/data/zip", "format")
+        ],
         "{p}"
     );
     // real ones pass; Liechtenstein's postal codes count; the phone is stored as E.164
@@ -1120,16 +1134,7 @@ async fn swiss_formats_are_checked_with_their_check_digits() {
 #[tokio::test]
 async fn create_and_submit_records_both_changes() {
     let w = World::new().await;
-    let res = w
-        .call(
-            Method::POST,
-            "/v1/applications",
-            Some(&w.a),
-            Some(json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true})),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let app: Value = res.json().await.unwrap();
+    let app = w.submitted(&w.a).await;
     let id = app["id"].as_str().unwrap().to_string();
     assert_eq!(app["phase"], "submitted");
     assert_eq!(app["revision"], 2, "{app}");
@@ -1244,5 +1249,82 @@ async fn malformed_ids_in_paths_are_404_like_unknown_ones() {
     )
     .await;
     let member = format!("/v1/organisations/{unknown}/members/not-an-id");
-    assert_problem(w.call(Method::DELETE, &member, Some(&w.a), None).await, 404, "not-found").await;
+    assert_problem(
+        w.call(Method::DELETE, &member, Some(&w.a), None).await,
+        404,
+        "not-found",
+    )
+    .await;
+}
+
+/// `GET /v1/phases` serves the transition table the server enforces: what it lists as the
+/// applicant's and the department's moves is what an application offers them.
+#[tokio::test]
+async fn the_phases_endpoint_is_the_transition_table_in_force() {
+    let w = World::new().await;
+    let res = w.app.get("/v1/phases?lang=fr").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-language"], "fr");
+    let phases: Value = res.json().await.unwrap();
+    let order: Vec<&str> = phases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "draft",
+            "submitted",
+            "in_review",
+            "action_required",
+            "approved",
+            "rejected",
+            "completed",
+            "withdrawn"
+        ]
+    );
+    let of = |phase: &str| {
+        phases
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["phase"] == phase)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of("submitted")["label"], "Déposée");
+    assert_eq!(of("completed")["final"], true);
+    assert_eq!(of("action_required")["editable_by_applicant"], true);
+
+    let app = w.submitted(&w.a).await;
+    let path = format!("/v1/applications/{}", app["id"].as_str().unwrap());
+    assert_eq!(app["allowed_moves"], of("submitted")["applicant_moves"]);
+    let as_clerk = w.get_json(&path, &w.clerk).await;
+    assert_eq!(as_clerk["allowed_moves"], of("submitted")["processor_moves"]);
+    assert_problem(w.app.get("/v1/phases?lang=xx").await, 400, "invalid-parameter").await;
+
+    // docs/API.md's table says the same
+    let doc = include_str!("../../docs/API.md");
+    let ticks = |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_string).collect() };
+    let mut documented = 0;
+    for line in doc.lines().map(str::trim).filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+        for phase in ticks(cells[0]) {
+            let p = of(&phase);
+            let listed = |v: &Value| -> Vec<String> {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect()
+            };
+            assert_eq!(ticks(cells[1]), listed(&p["applicant_moves"]), "{line}");
+            assert_eq!(ticks(cells[2]), listed(&p["processor_moves"]), "{line}");
+            assert_eq!(cells[3].trim() == "yes", p["editable_by_applicant"] == true, "{line}");
+            documented += 1;
+        }
+    }
+    assert_eq!(documented, 8, "every phase is in API.md's table");
 }

@@ -2,7 +2,7 @@
 //! and role are decided before any object is looked up (403 for a known and an unknown
 //! object alike); objects a caller may not see are 404.
 
-use crate::common::world::{client_token, password_token};
+use crate::common::world::{client_token, password_token, World};
 use crate::common::TestApp;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -201,16 +201,7 @@ async fn applications_documents_and_organisations_against_every_kind_of_caller()
         .await
         .unwrap();
     let sub = submitted["id"].as_str().unwrap().to_string();
-    let callers: [(&str, Option<&str>); 8] = [
-        ("anonymous", None),
-        ("applicant", Some(&w.a)),
-        ("other resident", Some(&w.b)),
-        ("member of X", Some(&w.member)),
-        ("client of Y", Some(&w.partner)),
-        ("clerk", Some(&w.clerk)),
-        ("other clerk", Some(&w.other_clerk)),
-        ("admin", Some(&w.admin)),
-    ];
+    let callers = callers(&w);
     let (x, y) = (&w.org_x, &w.org_y);
     let p = |s: String| s;
     // (method, path, body, send a stale If-Match, expected per caller in the order above)
@@ -346,6 +337,75 @@ async fn applications_documents_and_organisations_against_every_kind_of_caller()
                     "application/problem+json",
                     "{method} {path} as {who}"
                 );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The eight kinds of caller of a world, by name: anonymous, resident A (the applicant of the
+/// world's applications), resident B, a member of organisation X, the client of Y, a clerk of
+/// the responsible department, a clerk of another, an administrator.
+fn callers(w: &World) -> [(&'static str, Option<&str>); 8] {
+    [
+        ("anonymous", None),
+        ("applicant", Some(&w.a)),
+        ("other resident", Some(&w.b)),
+        ("member of X", Some(&w.member)),
+        ("client of Y", Some(&w.partner)),
+        ("clerk", Some(&w.clerk)),
+        ("other clerk", Some(&w.other_clerk)),
+        ("admin", Some(&w.admin)),
+    ]
+}
+
+/// Who may apply for what: a service's audience (residents, businesses, organisations) against
+/// every kind of caller, applying for themselves or for an organisation. A refused audience is
+/// a 422 at `/applicant` with code `audience`.
+#[tokio::test]
+async fn audiences_against_every_kind_of_caller() {
+    let w = World::new().await;
+    let callers = callers(&w);
+    let for_x = json!({"organisation": w.org_x});
+    // (service, applicant, expected per caller in the order above)
+    let rows: Vec<(&str, Option<Value>, [u16; 8])> = vec![
+        ("wohnsitzbestaetigung", None, [401, 201, 201, 201, 422, 403, 403, 403]),
+        (
+            "wohnsitzbestaetigung",
+            Some(for_x.clone()),
+            [401, 403, 403, 422, 403, 403, 403, 403],
+        ),
+        ("handwerkerparkkarte", None, [401, 422, 422, 422, 201, 403, 403, 403]),
+        (
+            "handwerkerparkkarte",
+            Some(for_x.clone()),
+            [401, 403, 403, 201, 403, 403, 403, 403],
+        ),
+        (
+            "veranstaltungsbewilligung",
+            None,
+            [401, 201, 201, 201, 201, 403, 403, 403],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (service, applicant, want) in &rows {
+        let mut body = json!({"service": service});
+        if let Some(a) = applicant {
+            body["applicant"] = a.clone();
+        }
+        for ((who, token), want) in callers.iter().zip(want) {
+            let res = w
+                .call(Method::POST, "/v1/applications", *token, Some(body.clone()))
+                .await;
+            let got = res.status().as_u16();
+            let answer: Value = res.json().await.unwrap_or_default();
+            if got != *want {
+                failures.push(format!(
+                    "{service} {applicant:?} as {who}: want {want}, got {got}: {answer}"
+                ));
+            } else if got == 422 {
+                assert_eq!(answer["errors"][0]["pointer"], "/applicant", "{answer}");
+                assert_eq!(answer["errors"][0]["code"], "audience", "{answer}");
             }
         }
     }

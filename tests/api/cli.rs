@@ -179,3 +179,94 @@ async fn several_instances_starting_at_once_on_an_empty_database_seed_it_once() 
         .unwrap();
     assert_eq!(n, 30);
 }
+
+/// The partner path: an operator creates a verified organisation, its first owner and a client
+/// for its systems in one call, and the client applies for the organisation at once; a client
+/// that belongs to no organisation is told how to get one.
+#[tokio::test]
+async fn an_operator_creates_a_partner_that_can_apply_at_once() {
+    use crate::common::{assert_problem, world, TestApp};
+    let db = TestDb::prepared().await;
+    let app = TestApp::spawn_on(db.share(), &[]).await;
+    let (owner, _) = world::resident(&app, "owner@example.ch").await;
+    let create = |uid: &str, extra: &[&str]| {
+        let mut c = guichet(&db);
+        c.args(["organisation", "create", "--uid", uid, "--name", "Muster Treuhand AG"])
+            .args(extra);
+        c.output().unwrap()
+    };
+    let out = create("CHE-116.281.710", &["--owner", "owner@example.ch"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let made: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let org = made["organisation"]["id"].as_str().unwrap().to_string();
+    assert_eq!(made["organisation"]["status"], "verified");
+    assert_eq!(made["client"]["scopes"], "applications:read applications:write");
+
+    let res = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .basic_auth(
+            made["client"]["client_id"].as_str().unwrap(),
+            made["client"]["client_secret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let partner = res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let apply = |token: String, service: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/v1/applications"))
+                .bearer_auth(token)
+                .json(&serde_json::json!({"service": service}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = apply(partner.clone(), "handwerkerparkkarte").await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["applicant"]["organisation"],
+        org.as_str()
+    );
+    // the owner sees the organisation and can manage it
+    let seen = app.get_json_as(&format!("/v1/organisations/{org}"), &owner).await;
+    assert_eq!(seen["role"], "owner");
+
+    // a client of no organisation is told what to do
+    let orphan = world::client_token(&app, "applications:read applications:write", None).await;
+    let p = assert_problem(apply(orphan, "handwerkerparkkarte").await, 403, "forbidden").await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("guichet organisation create"),
+        "{p}"
+    );
+
+    // the same UID again, an unknown owner, a bad UID: refused with the reason, nothing made
+    for (uid, extra, reason) in [
+        ("CHE-116.281.710", vec![], "exists already"),
+        ("CHE-116.281.711", vec![], "uid: not a valid UID"),
+        (
+            "CHE-100.000.006",
+            vec!["--owner", "nobody@example.ch"],
+            "owner: no resident account",
+        ),
+    ] {
+        let out = create(uid, &extra);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(reason), "{err}");
+    }
+    let orgs: i64 = app.with_conn(|c| {
+        use diesel::prelude::*;
+        guichet::db::schema::organisations::table.count().get_result(c).unwrap()
+    });
+    assert_eq!(orgs, 1);
+    app.stop().await;
+}

@@ -391,7 +391,7 @@ async fn a_large_idempotent_upload_is_spooled_and_answered_again() {
     let mut other = plan.clone();
     other[tail] = b'?';
     let res = send(other).await;
-    assert_problem(res, 422, "validation-failed").await;
+    assert_problem(res, 422, "idempotency-key-reused").await;
     assert_eq!(document_rows(&w, &app), 1);
     assert_eq!(stored_files(&w, &app), 1);
 }
@@ -509,7 +509,7 @@ async fn every_document_limit_is_enforced() {
     }
     let res = upload_pdf(&w, &app, &w.a, 100).await;
     let p = assert_problem(res, 409, "conflict").await;
-    assert!(p["detail"].as_str().unwrap().contains("2 documents"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("2 Dokumente"), "{p}");
     assert_eq!(document_rows(&w, &app), 2);
     assert_eq!(stored_files(&w, &app), 2);
 
@@ -545,14 +545,14 @@ async fn every_document_limit_is_enforced() {
 
 #[tokio::test]
 async fn organisation_documents_follow_who_acts_for_it() {
-    let w = World::new().await;
+    let w = crate::common::world::with_firm_service().await;
     // a draft of organisation X, made by its member
     let res = w
         .call(
             Method::POST,
             "/v1/applications",
             Some(&w.member),
-            Some(json!({"service": "wohnsitzbestaetigung", "applicant": {"organisation": w.org_x}})),
+            Some(json!({"service": crate::common::world::FIRM_SERVICE, "applicant": {"organisation": w.org_x}})),
         )
         .await;
     assert_eq!(res.status(), 201);

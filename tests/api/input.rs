@@ -245,7 +245,7 @@ async fn drafts_are_bounded_but_half_typed_data_saves() {
     }
     let res = create(draft(json!({}))).await;
     let body = assert_problem(res, 409, "conflict").await;
-    assert!(body["detail"].as_str().unwrap().contains("3 open drafts"), "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("3 offene Entwürfe"), "{body}");
     let submitted = json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true});
     assert_eq!(create(submitted).await.status(), 201);
     // another applicant is not affected

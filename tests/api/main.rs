@@ -14,6 +14,7 @@ mod cli;
 mod documents;
 mod http;
 mod input;
+mod languages;
 mod logs;
 mod mail;
 mod organisations;

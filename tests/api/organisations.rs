@@ -521,7 +521,7 @@ async fn pending_registrations_reserve_no_uid_and_are_bounded() {
         "conflict",
     )
     .await;
-    assert!(body["detail"].as_str().unwrap().contains("3 registrations"), "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("3 Registrierungen"), "{body}");
 
     // the administrator verifies the real one: the squatter's is rejected, both are told
     let path = format!("/v1/organisations/{}", real["id"].as_str().unwrap());
@@ -565,7 +565,7 @@ async fn pending_registrations_reserve_no_uid_and_are_bounded() {
     // a verified UID takes no new registration
     let body = assert_problem(register(&app, &carl, UID, "Muster AG").await, 409, "conflict").await;
     assert!(
-        body["detail"].as_str().unwrap().contains("registered already"),
+        body["detail"].as_str().unwrap().contains("bereits registriert"),
         "{body}"
     );
     // the rejection freed one of the squatter's 3 places

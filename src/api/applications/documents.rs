@@ -13,6 +13,7 @@ use crate::domain::ids::{ApplicationId, DocumentId};
 use crate::error::{ApiError, Problem, ProblemKind};
 use crate::http::extract::media_type;
 use crate::http::upload::{self, too_big};
+use crate::msg;
 
 /// Room for the multipart envelope (boundaries, part headers) around the file itself.
 const ENVELOPE: u64 = 64 * 1024;
@@ -21,7 +22,7 @@ fn require_multipart(req: &HttpRequest) -> Result<(), ApiError> {
     if media_type(req) != "multipart/form-data" {
         return Err(ApiError::new(
             ProblemKind::UnsupportedMediaType,
-            "Send the document as multipart/form-data, in a part named file.",
+            msg!("Send the document as multipart/form-data, in a part named file."),
         ));
     }
     Ok(())

@@ -66,7 +66,7 @@ pub fn organisation(app: &TestApp, uid: &str, owner: &str) -> String {
         uid: uid.into(),
         name: format!("Org {uid}"),
         status: "verified".into(),
-        created_by: SqlUuid(uuid::Uuid::parse_str(owner).unwrap()),
+        created_by: Some(SqlUuid(uuid::Uuid::parse_str(owner).unwrap())),
         decided_at: Some(SqlTime::now()),
         decided_by: Some("test".into()),
         revision: 1,
@@ -130,6 +130,16 @@ impl World {
     }
 
     /// GET as the caller, expecting 200 and a JSON body.
+    /// A residence confirmation created and submitted by the caller of `token`: the answer.
+    pub async fn submitted(&self, token: &str) -> Value {
+        let body = json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true});
+        let res = self
+            .call(Method::POST, "/v1/applications", Some(token), Some(body))
+            .await;
+        assert_eq!(res.status(), 201);
+        res.json().await.unwrap()
+    }
+
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let res = self.call(Method::GET, path, Some(token), None).await;
         assert_eq!(res.status(), 200, "GET {path}");
@@ -218,6 +228,35 @@ pub fn stepped_service() -> Value {
         "form": {"schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
             "properties": {"name": {"type": "string", "minLength": 1}}, "required": ["name"]}}
     })
+}
+
+/// The residence confirmation's form and department as a service that organisations may apply
+/// for too (the seeded one is for residents only): `FIRM_SERVICE`, published by `with_firm_service`.
+pub const FIRM_SERVICE: &str = "wohnsitzbestaetigung-firmen";
+
+pub fn firm_service() -> Value {
+    let seed: Value = serde_json::from_str(include_str!("../../../seed/thun-catalogue.json")).unwrap();
+    let mut s = seed["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slug"] == "wohnsitzbestaetigung")
+        .unwrap()
+        .clone();
+    let o = s.as_object_mut().unwrap();
+    let form = o.remove("form").unwrap();
+    let department = o.remove("department").unwrap();
+    let category = o.remove("category").unwrap();
+    o.remove("slug");
+    o.insert("audience".into(), json!(["resident", "business"]));
+    json!({"slug": FIRM_SERVICE, "department": department, "category": category, "content": s, "form": form})
+}
+
+/// A world with [`FIRM_SERVICE`] published.
+pub async fn with_firm_service() -> World {
+    let w = World::new().await;
+    publish(&w, firm_service()).await;
+    w
 }
 
 /// The clerk creates the service and publishes it; returns once the catalogue serves it.

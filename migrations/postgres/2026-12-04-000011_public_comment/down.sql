@@ -1,0 +1,1 @@
+ALTER TABLE applications DROP COLUMN public_comment, DROP COLUMN public_comment_at;

@@ -1,0 +1,2 @@
+ALTER TABLE applications DROP COLUMN public_comment_at;
+ALTER TABLE applications DROP COLUMN public_comment;
