@@ -144,6 +144,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             max_bytes: config.draft_max_bytes,
             max_open: config.max_open_drafts,
         },
+        body_limit: config.body_limit,
     });
     let documents = web::Data::new(crate::storage::DocumentStore::local(&config.documents_dir)?);
     let public_url = crate::http::public_url::PublicUrl::new(&config.public_url);

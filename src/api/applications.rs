@@ -1,6 +1,6 @@
 //! `/v1/applications`: applications for services, from draft to decision.
 use actix_web::http::header;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::{Bytes, Data, Path, Payload};
 use actix_web::{delete, get, patch, post, HttpMessage, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
 
@@ -16,7 +16,7 @@ use crate::domain::ids::ApplicationId;
 use crate::domain::lang::Lang;
 use crate::error::{ApiError, Problem};
 use crate::http::conditional::required_revision;
-use crate::http::extract::{json_body, optional_json_body, render_for, StrictQuery};
+use crate::http::extract::{json_body, media_type, optional_json_body, render_for, StrictQuery};
 use crate::http::middleware::RequestId;
 use crate::http::rendered::Rendered;
 use crate::storage::DocumentStore;
@@ -45,6 +45,8 @@ pub struct IdempotencyKey {
 pub struct ApplicationSettings {
     pub reference_prefix: String,
     pub drafts: crate::applications::process::DraftLimits,
+    /// `GUICHET_BODY_LIMIT`: a JSON body, or the application part of a multipart one.
+    pub body_limit: usize,
 }
 
 /// The language of labels: `?lang=` (de, fr, it, en; `all` reads as the negotiated one) or
@@ -181,32 +183,63 @@ pub(crate) fn respond(
 /// caller or, with `applicant.organisation`, for an organisation the caller acts for. With
 /// `"submit": true` the draft is created and submitted in one atomic call: either the
 /// application is submitted, or nothing is created. Send an `Idempotency-Key` to retry safely.
+///
+/// **With documents, in one call**: send `multipart/form-data` with the application as JSON in
+/// a first part named `application`, then one part per file (with its file name and media
+/// type), each named as you like; a file field of the form (`format: document-id`) holds the
+/// name of its part, and the answer holds the document's id there instead. All or nothing:
+/// when anything fails (a file of a type the service does not take, the form), no application
+/// and no file is kept. The service's document limits apply to each file.
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:write"])),
     params(IdempotencyKey),
-    request_body = NewApplication,
+    request_body(content(
+        (NewApplication = "application/json"),
+        (documents::ApplicationWithDocuments = "multipart/form-data"),
+    )),
     responses(
         (status = 201, description = "Created (and submitted when asked)", body = Application, headers(("Location" = String), ("ETag" = String))),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "The caller may not apply (or not for this organisation)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The applicant keeps GUICHET_MAX_OPEN_DRAFTS open drafts already", body = Problem, content_type = "application/problem+json"),
-        (status = 415, response = crate::api::responses::NotJson),
-        (status = 422, description = "Invalid fields: a draft's types, lengths, enum values, unknown keys and size (GUICHET_DRAFT_MAX_BYTES), or on submission the whole form (every error, each with its JSON pointer)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The JSON body is larger than GUICHET_BODY_LIMIT, or a file larger than the service takes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither application/json nor multipart/form-data, or a file of a type the service does not take", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: a draft's types, lengths, enum values, unknown keys and size (GUICHET_DRAFT_MAX_BYTES), or on submission the whole form (every error, each with its JSON pointer); with files, a part no file field names", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/applications")]
 pub async fn create_application(
     req: HttpRequest,
     caller: Caller,
-    body: Bytes,
+    payload: Payload,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
     access::may_apply(&caller)?;
+    if media_type(&req) == "multipart/form-data" {
+        let row = documents::create_with_files(&req, &caller, payload, &apps).await?;
+        return respond(&caller, &apps.cache, &row, true, lang_of(&req, None)?);
+    }
+    let body = read_limited(payload, apps.settings.body_limit).await?;
     let input: NewApplication = json_body(&req, &body)?;
     apps.change(&req, &caller, true, move |conn, c| process::create(conn, c, input))
         .await
+}
+
+/// The whole body, at most `limit` bytes (413 beyond).
+async fn read_limited(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) => Err(ApiError::new(
+            crate::error::ProblemKind::BadRequest,
+            crate::msg!("The body cannot be read: {error}", error = e),
+        )),
+        Err(_) => Err(ApiError::new(
+            crate::error::ProblemKind::PayloadTooLarge,
+            crate::msg!("The body is larger than {limit} bytes.", limit = limit),
+        )),
+    }
 }
 
 /// Read an application

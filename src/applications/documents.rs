@@ -107,22 +107,35 @@ pub async fn record_upload(
     (doc, key): (DocumentId, String),
     upload: Upload,
 ) -> Result<DocumentRow, ApiError> {
-    let row = DocumentRow {
+    let row = stored_row(&ctx.caller, id, (doc, key.clone()), upload);
+    let saved = db.write(move |conn| add(conn, &ctx, row)).await;
+    if saved.is_err() {
+        files.remove(vec![key]).await;
+    }
+    saved
+}
+
+/// The record of a document stored under `key` for application `id`, not yet written.
+pub fn stored_row(caller: &Caller, id: ApplicationId, (doc, key): (DocumentId, String), upload: Upload) -> DocumentRow {
+    DocumentRow {
         id: doc.into(),
         application_id: id.into(),
         filename: upload.filename,
         media_type: upload.media_type,
         size_bytes: i64::try_from(upload.size).unwrap_or(i64::MAX),
         sha256: upload.sha256,
-        storage_key: key.clone(),
+        storage_key: key,
         created_at: SqlTime::now(),
-        created_by: ctx.caller.subject.clone(),
-    };
-    let saved = db.write(move |conn| add(conn, &ctx, row)).await;
-    if saved.is_err() {
-        files.remove(vec![key]).await;
+        created_by: caller.subject.clone(),
     }
-    saved
+}
+
+/// The document limits of the current version of the service an application is made for; the
+/// default limits when the service is unknown (its creation then answers why).
+pub fn limits_of(snap: &Snapshot, service: &str) -> DocumentLimits {
+    snap.service(service)
+        .and_then(|s| s.current().content.document_limits.clone())
+        .unwrap_or_default()
 }
 
 /// Removes a document's record; the caller removes the bytes once this has committed.

@@ -16,6 +16,7 @@ use crate::auth::policy::StaffRole;
 use crate::auth::Caller;
 use crate::catalogue::snapshot::{Snapshot, VersionEntry};
 use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
+use crate::db::documents::DocumentRow;
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase, Reference};
@@ -228,8 +229,37 @@ fn applicant(
     Ok((None, Some(org)))
 }
 
+/// Files sent with a new application (`multipart/form-data`): its id, chosen before the files
+/// were stored under it, and each file's part name with its document, stored but not recorded.
+pub struct Attached {
+    pub id: ApplicationId,
+    pub documents: Vec<(String, DocumentRow)>,
+}
+
 /// Creates a draft (and submits it when asked), in the caller's transaction.
 pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Result<ApplicationRow, ApiError> {
+    create_with(conn, ctx, input, None)
+}
+
+/// Creates an application with the documents sent with it, all or nothing: the draft, each
+/// document (as if uploaded to the draft), and the submission when asked, in the caller's
+/// transaction. A file field of the form names a file's part; the document's id replaces the
+/// name. A part no file field names is refused.
+pub fn create_with_documents(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    input: NewApplication,
+    attached: Attached,
+) -> Result<ApplicationRow, ApiError> {
+    create_with(conn, ctx, input, Some(attached))
+}
+
+fn create_with(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    input: NewApplication,
+    attached: Option<Attached>,
+) -> Result<ApplicationRow, ApiError> {
     let s = ctx
         .snap
         .service(&input.service)
@@ -252,7 +282,10 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
             },
         ));
     }
-    let data = Value::Object(input.data.unwrap_or_default());
+    let mut data = Value::Object(input.data.unwrap_or_default());
+    if let Some(a) = &attached {
+        name_documents(&v.form_schema, &mut data, &a.documents)?;
+    }
     let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
     let kind = if org.is_some() {
         ApplicantKind::Organisation
@@ -263,7 +296,10 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
         .map_err(|why| field("/applicant", "audience", why))?;
     let now = SqlTime::now();
     let mut row = ApplicationRow {
-        id: SqlUuid(uuid::Uuid::now_v7()),
+        id: attached
+            .as_ref()
+            .map(|a| a.id.into())
+            .unwrap_or(SqlUuid(uuid::Uuid::now_v7())),
         reference: None,
         tracking_code: None,
         service_id: SqlUuid(s.id),
@@ -287,10 +323,25 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
         public_comment_at: None,
     };
     log_step(&mut row, now);
-    if input.submit {
+    if input.submit && attached.is_none() {
         return create_submitted(conn, ctx, v, row);
     }
-    check_draft(ctx, v, &row.data.0)?;
+    if !input.submit {
+        check_draft(ctx, v, &row.data.0)?;
+    }
+    if let Some(a) = attached {
+        // the draft, its documents, its submission: the records of the calls it stands for
+        store::insert(conn, &row)?;
+        record(conn, ctx, &row, Change::Created, Note::default())?;
+        let id = a.id;
+        for (_, doc) in a.documents {
+            super::documents::add(conn, ctx, doc)?;
+        }
+        return match input.submit {
+            true => submit(conn, ctx, id, None, CommentInput::default()),
+            false => load(conn, ctx, id),
+        };
+    }
     let open = store::open_drafts(conn, row.applicant_account, row.applicant_organisation)?;
     if open >= ctx.drafts.max_open {
         return Err(conflict(msg!(
@@ -301,6 +352,32 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
     store::insert(conn, &row)?;
     record(conn, ctx, &row, Change::Created, Note::default())?;
     Ok(row)
+}
+
+/// Replaces the part names the form's file fields hold by the ids of their documents; a part
+/// that no file field names is a 422 at its name.
+fn name_documents(schema: &Value, data: &mut Value, documents: &[(String, DocumentRow)]) -> Result<(), ApiError> {
+    let ids: std::collections::HashMap<String, String> = documents
+        .iter()
+        .map(|(name, d)| (name.clone(), d.id.0.to_string()))
+        .collect();
+    let used = submission::name_documents(schema, data, &ids);
+    let unused: Vec<FieldError> = documents
+        .iter()
+        .filter(|(name, _)| !used.contains(name))
+        .map(|(name, _)| {
+            FieldError::new(
+                name.as_str(),
+                "unused",
+                msg!("no file field of the form names this part; put the part's name in the field the file is for"),
+            )
+        })
+        .collect();
+    if unused.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(unused))
+    }
 }
 
 /// Create and submit in one: nobody can see the draft in between, so the application is
@@ -484,7 +561,8 @@ fn check_draft(ctx: &Ctx, v: &VersionEntry, data: &Value) -> Result<(), ApiError
 /// normalises it (phone numbers to E.164).
 fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow) -> Result<(), ApiError> {
     let validator = v.validator().map_err(ApiError::internal)?;
-    submission::check(&validator, &row.data.0).map_err(ApiError::validation)?;
+    submission::check(&validator, &row.data.0)
+        .map_err(|e| ApiError::validation(explain_documents(&v.form_schema, e)))?;
     submission::normalise(&v.form_schema, &mut row.data.0);
     let named = submission::document_ids(&v.form_schema, &row.data.0);
     if named.is_empty() {
@@ -511,6 +589,22 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
     } else {
         Err(ApiError::validation(missing))
     }
+}
+
+/// A missing file field says how a document is supplied.
+fn explain_documents(schema: &Value, mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    let fields = submission::document_fields(schema);
+    for e in errors.iter_mut().filter(|e| e.code == "required") {
+        if e.pointer
+            .strip_prefix("/data")
+            .is_some_and(|p| fields.iter().any(|f| f == p))
+        {
+            e.detail = msg!(
+                "this field is required: a document. Upload the file to the application first (POST /v1/applications/{id}/documents) and give its id here, or send the file with the application in one multipart/form-data request and give its part's name here"
+            );
+        }
+    }
+    errors
 }
 
 /// Sets the phase and step of a move (already checked against the table) and the dates that

@@ -119,6 +119,15 @@ fn check_digit_message(format: &str) -> Msg {
     }
 }
 
+/// The schema a local `$ref` (`#/$defs/...`) of `schema` points at, in `root`.
+fn local_ref<'r>(root: &'r Value, schema: &Value) -> Option<&'r Value> {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|p| root.pointer(p))
+}
+
 /// Walks `data` beside its `schema` (through `properties`, `items`, `prefixItems` and local
 /// `$ref`s into `root`) and calls `f` with the JSON pointer and value of every string whose
 /// schema has the given `format`.
@@ -132,12 +141,7 @@ impl Walk<'_> {
         if depth > 64 {
             return;
         }
-        if let Some(target) = schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| self.root.pointer(p))
-        {
+        if let Some(target) = local_ref(self.root, schema) {
             self.visit(target, data, at, depth + 1, f);
         }
         if schema.get("format").and_then(Value::as_str) == Some(self.format) && data.is_string() {
@@ -192,6 +196,48 @@ pub fn document_ids(schema: &Value, data: &Value) -> Vec<(String, String)> {
             out.push((at.to_string(), s.to_ascii_lowercase()));
         }
     });
+    out
+}
+
+/// Puts the id of each document sent with the application into the file fields that name its
+/// part (`"vehicle_registration": "registration"` becomes the new document's id): `ids` maps
+/// part names to document ids. Returns the part names the form used.
+pub fn name_documents(
+    schema: &Value,
+    data: &mut Value,
+    ids: &std::collections::HashMap<String, String>,
+) -> Vec<String> {
+    let mut used = Vec::new();
+    visit_format(schema, data, "document-id", &mut |_, v| {
+        if let Some((name, id)) = v.as_str().and_then(|n| ids.get_key_value(n)) {
+            used.push(name.clone());
+            *v = Value::String(id.clone());
+        }
+    });
+    used
+}
+
+/// The pointers (into the data) of the form's file fields among its object properties
+/// (through `properties` and local `$ref`s): where a missing required field is a document.
+pub fn document_fields(schema: &Value) -> Vec<String> {
+    fn walk(root: &Value, schema: &Value, at: &str, depth: u8, out: &mut Vec<String>) {
+        if depth > 32 {
+            return;
+        }
+        if let Some(target) = local_ref(root, schema) {
+            walk(root, target, at, depth + 1, out);
+        }
+        if schema.get("format").and_then(Value::as_str) == Some("document-id") {
+            out.push(at.to_string());
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (k, s) in props {
+                walk(root, s, &format!("{at}/{}", escape_pointer(k)), depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, schema, "", 0, &mut out);
     out
 }
 

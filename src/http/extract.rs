@@ -107,6 +107,11 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<
             msg!("Send the body as application/json."),
         ));
     }
+    json_object(body)
+}
+
+/// A JSON object of the documented shape (a body, or the JSON part of a multipart body).
+pub fn json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // A value that a database could not keep exactly is refused, with its pointer (when the
     // body is JSON at all; otherwise the parser below says what is wrong).
     if let Some(e) = super::storable::check_json(body) {

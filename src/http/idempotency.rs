@@ -161,7 +161,12 @@ pub async fn handle(
         // a bad token: the handler answers 401, nothing to remember
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let limit = if req.path().ends_with("/documents") {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/"));
+    let limit = if multipart || req.path().ends_with("/documents") {
         DOCUMENT_BODY
     } else {
         MAX_BODY

@@ -43,6 +43,91 @@ pub fn too_big(limits: &DocumentLimits) -> ApiError {
     )
 }
 
+/// A file sent with a new application: its part's name and what was stored under `key`.
+#[derive(Debug)]
+pub struct NamedFile {
+    pub name: String,
+    pub key: String,
+    pub received: Received,
+}
+
+/// The first part of a create-with-documents body: the part named `name` (JSON, at most
+/// `limit` bytes), read whole.
+pub async fn json_part(body: &mut Multipart, name: &str, limit: usize) -> Result<Bytes, ApiError> {
+    let first = body.next().await;
+    let mut part = match first {
+        Some(Ok(p)) if p.name() == Some(name) => p,
+        Some(Err(e)) => return Err(malformed(e)),
+        _ => {
+            return Err(invalid(
+                name,
+                "required",
+                msg!("the first part is named application and holds the application as JSON"),
+            ))
+        }
+    };
+    let mut json = BytesMut::new();
+    while let Some(chunk) = part.next().await {
+        let chunk = chunk.map_err(malformed)?;
+        if json.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                ProblemKind::PayloadTooLarge,
+                msg!("The application part is larger than {limit} bytes.", limit = limit),
+            ));
+        }
+        json.extend_from_slice(&chunk);
+    }
+    Ok(json.freeze())
+}
+
+/// The file parts after the application: each stored under the key `key_for` gives it, at most
+/// `limits.max_files` of them, each named once. On any error nothing of them stays stored.
+pub async fn receive_files(
+    body: &mut Multipart,
+    limits: &DocumentLimits,
+    store: &DocumentStore,
+    mut key_for: impl FnMut() -> String,
+) -> Result<Vec<NamedFile>, ApiError> {
+    let mut files: Vec<NamedFile> = Vec::new();
+    while let Some(part) = body.next().await {
+        let outcome = match part {
+            Err(e) => Err(malformed(e)),
+            Ok(part) => {
+                let name = part.name().unwrap_or("").to_string();
+                if name.is_empty() || name.len() > 64 || files.iter().any(|f| f.name == name) {
+                    Err(invalid(
+                        &name,
+                        "part_name",
+                        msg!(
+                            "each file part has its own name, 1 to 64 characters, that a file field of the form names"
+                        ),
+                    ))
+                } else if files.len() >= limits.max_files as usize {
+                    Err(invalid(
+                        &name,
+                        "max_files",
+                        msg!("at most {max} files", max = limits.max_files),
+                    ))
+                } else {
+                    let key = key_for();
+                    match receive_part(part, &name, limits, store, &key).await {
+                        Ok(received) => {
+                            files.push(NamedFile { name, key, received });
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+        };
+        if let Err(e) = outcome {
+            store.remove(files.into_iter().map(|f| f.key).collect()).await;
+            return Err(e);
+        }
+    }
+    Ok(files)
+}
+
 /// Reads the body: exactly one part, named `file`, stored under `key`. On any error nothing
 /// stays stored.
 pub async fn receive(
@@ -61,7 +146,7 @@ pub async fn receive(
                 "unknown",
                 msg!("the body has one part, named file"),
             )),
-            Ok(part) => receive_part(part, limits, store, key).await.map(Some),
+            Ok(part) => receive_part(part, "/file", limits, store, key).await.map(Some),
         };
         match outcome {
             Ok(r) => received = r,
@@ -78,6 +163,7 @@ pub async fn receive(
 
 async fn receive_part(
     mut part: actix_multipart::Field,
+    pointer: &str,
     limits: &DocumentLimits,
     store: &DocumentStore,
     key: &str,
@@ -88,7 +174,7 @@ async fn receive_part(
         .and_then(clean_filename)
         .ok_or_else(|| {
             invalid(
-                "/file",
+                pointer,
                 "filename",
                 msg!("the part needs a file name (filename=\"...\")"),
             )
@@ -129,13 +215,13 @@ async fn receive_part(
         }
     }
     if head.is_empty() {
-        return Err(invalid("/file", "empty", msg!("the file is empty")));
+        return Err(invalid(pointer, "empty", msg!("the file is empty")));
     }
     let media_type = match sniff(&head) {
         Some(t) if t == declared => t,
         found => {
             return Err(invalid(
-                "/file",
+                pointer,
                 "type_mismatch",
                 match found {
                     Some(found) => msg!(

@@ -29,6 +29,8 @@ fn jpeg(len: usize) -> Vec<u8> {
 
 /// One part of a multipart body: name, file name, declared type, bytes.
 type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+/// The same, owned.
+type OwnedPart = (String, Option<&'static str>, Option<&'static str>, Vec<u8>);
 
 fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
     let boundary = "guichet-test-boundary-7MA4YWxkTrZu0gW";
@@ -91,18 +93,20 @@ fn sha256(b: &[u8]) -> String {
 }
 
 /// Files in the document store under `applications/{app}`.
+/// The files under `dir`, in all its folders.
+fn count_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 fn stored_files(w: &World, app: &str) -> usize {
-    fn count(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 })
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
-    count(&documents_dir(&w.app.db.url).join("applications").join(app))
+    count_files(&documents_dir(&w.app.db.url).join("applications").join(app))
 }
 
 fn document_rows(w: &World, app: &str) -> i64 {
@@ -602,4 +606,178 @@ async fn organisation_documents_follow_who_acts_for_it() {
     let res = w.call(Method::GET, &content, Some(&w.partner), None).await;
     assert_problem(res, 404, "not-found").await;
     assert_eq!(document_rows(&w, &app), 1);
+}
+
+/// Everything stored under applications, of any application.
+fn all_stored_files(w: &World) -> usize {
+    count_files(&documents_dir(&w.app.db.url).join("applications"))
+}
+
+fn applications_count(w: &World) -> i64 {
+    use diesel::prelude::*;
+    w.app
+        .with_conn(|c| guichet::db::schema::applications::table.count().get_result(c).unwrap())
+}
+
+/// `POST /v1/applications` as multipart: the application and its files in one call, created
+/// and submitted atomically; replayed with its key; and all or nothing when a file or the form
+/// is wrong.
+#[tokio::test]
+async fn an_application_is_submitted_with_its_documents_in_one_call() {
+    let w = World::new().await;
+    let mut service = crate::common::world::stepped_service();
+    service["slug"] = json!("nachweis-einreichen");
+    service["form"]["schema"]["properties"] = json!({
+        "name": {"type": "string", "minLength": 1},
+        "proof": {"type": "string", "format": "document-id",
+                  "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
+    });
+    service["form"]["schema"]["required"] = json!(["name", "proof"]);
+    publish(&w, service).await;
+
+    // as JSON, a missing document says how to send it
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(json!({"service": "nachweis-einreichen", "data": {"name": "Muster"}, "submit": true})),
+        )
+        .await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], "/data/proof");
+    assert_eq!(p["errors"][0]["code"], "required");
+    assert!(
+        p["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("multipart/form-data"),
+        "{p}"
+    );
+
+    let send = |parts: Vec<OwnedPart>, key: Option<&'static str>| {
+        let w = &w;
+        async move {
+            let borrowed: Vec<Part> = parts
+                .iter()
+                .map(|(n, f, t, b)| (n.as_str(), *f, *t, b.as_slice()))
+                .collect();
+            let (ct, body) = multipart(&borrowed);
+            let mut r = w
+                .app
+                .client
+                .post(w.app.url("/v1/applications"))
+                .bearer_auth(&w.a)
+                .header("content-type", ct)
+                .body(body);
+            if let Some(k) = key {
+                r = r.header("idempotency-key", k);
+            }
+            r.send().await.unwrap()
+        }
+    };
+    let application = |data: Value| {
+        let body = json!({"service": "nachweis-einreichen", "submit": true, "data": data});
+        (
+            "application".to_string(),
+            None,
+            Some("application/json"),
+            serde_json::to_vec(&body).unwrap(),
+        )
+    };
+    let scan = pdf(5000);
+    let good = vec![
+        application(json!({"name": "Muster", "proof": "scan"})),
+        (
+            "scan".to_string(),
+            Some("Scan.pdf"),
+            Some("application/pdf"),
+            scan.clone(),
+        ),
+    ];
+    let (apps_before, files_before) = (applications_count(&w), all_stored_files(&w));
+
+    let res = send(good.clone(), Some("with-docs-1")).await;
+    assert_eq!(res.status(), 201);
+    let app: Value = res.json().await.unwrap();
+    assert_eq!(app["phase"], "submitted");
+    let id = app["id"].as_str().unwrap().to_string();
+    let doc = app["data"]["proof"].as_str().unwrap().to_string();
+    assert_eq!(doc.len(), 36, "the part's name became the document's id: {app}");
+    let docs = w.get_json(&format!("/v1/applications/{id}/documents"), &w.a).await;
+    assert_eq!(docs["data"].as_array().unwrap().len(), 1);
+    assert_eq!(docs["data"][0]["id"], doc.as_str());
+    assert_eq!(docs["data"][0]["filename"], "Scan.pdf");
+    let bytes = download(&w, &id, &doc, &w.a).await.bytes().await.unwrap();
+    assert_eq!(sha256(&bytes), sha256(&scan));
+    // the history is that of the calls it stands for
+    let history = w.get_json(&format!("/v1/applications/{id}/history"), &w.a).await;
+    let actions: Vec<&str> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "document_added", "submitted"]);
+
+    // the same request again with its key: the same answer, nothing new
+    let again = send(good.clone(), Some("with-docs-1")).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], id.as_str());
+    assert_eq!(applications_count(&w), apps_before + 1);
+    assert_eq!(all_stored_files(&w), files_before + 1);
+
+    // all or nothing: a file whose bytes are not its declared type, a form that fails, a
+    // part no field names; each leaves no application and no bytes
+    let bad_file = vec![
+        application(json!({"name": "Muster", "proof": "scan"})),
+        ("scan".to_string(), Some("Scan.pdf"), Some("application/pdf"), png(3000)),
+    ];
+    let p = assert_problem(send(bad_file, None).await, 422, "validation-failed").await;
+    assert_eq!(
+        (p["errors"][0]["pointer"].as_str(), p["errors"][0]["code"].as_str()),
+        (Some("scan"), Some("type_mismatch"))
+    );
+    let bad_form = vec![
+        application(json!({"proof": "scan"})),
+        (
+            "scan".to_string(),
+            Some("Scan.pdf"),
+            Some("application/pdf"),
+            scan.clone(),
+        ),
+    ];
+    let p = assert_problem(send(bad_form, None).await, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], "/data/name");
+    let unnamed = vec![
+        application(json!({"name": "Muster", "proof": "scan"})),
+        (
+            "scan".to_string(),
+            Some("Scan.pdf"),
+            Some("application/pdf"),
+            scan.clone(),
+        ),
+        (
+            "extra".to_string(),
+            Some("Extra.pdf"),
+            Some("application/pdf"),
+            scan.clone(),
+        ),
+    ];
+    let p = assert_problem(send(unnamed, None).await, 422, "validation-failed").await;
+    assert_eq!(
+        (p["errors"][0]["pointer"].as_str(), p["errors"][0]["code"].as_str()),
+        (Some("extra"), Some("unused"))
+    );
+    let no_application = vec![(
+        "scan".to_string(),
+        Some("Scan.pdf"),
+        Some("application/pdf"),
+        scan.clone(),
+    )];
+    let p = assert_problem(send(no_application, None).await, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], "application");
+    assert_eq!(applications_count(&w), apps_before + 1);
+    assert_eq!(all_stored_files(&w), files_before + 1);
 }

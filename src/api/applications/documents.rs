@@ -6,12 +6,13 @@ use actix_web::{delete, get, post, HttpRequest, HttpResponse};
 
 use super::{Apps, IdempotencyKey};
 use crate::applications::documents as docs;
+use crate::applications::process::{self, Attached, NewApplication};
 use crate::applications::{access, views};
 use crate::auth::Caller;
 use crate::domain::documents::ascii_filename;
 use crate::domain::ids::{ApplicationId, DocumentId};
 use crate::error::{ApiError, Problem, ProblemKind};
-use crate::http::extract::media_type;
+use crate::http::extract::{json_object, media_type};
 use crate::http::upload::{self, too_big};
 use crate::msg;
 
@@ -43,6 +44,83 @@ pub struct DocumentUpload {
     /// `image/jpeg`, as the service allows) in the part's headers.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
+}
+
+/// A new application with its documents, in one `multipart/form-data` request: the part
+/// `application` (the application as JSON, first), and any number of file parts, each named
+/// as the client likes (a file field of the form holds that name).
+pub struct ApplicationWithDocuments;
+
+impl utoipa::PartialSchema for ApplicationWithDocuments {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        let file = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some(
+                "A file, with its file name and media type; the service's document limits apply.",
+            ));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "The part `application` (the application as JSON, first), then one part per file, each \
+                 named as you like; a file field of the form (`format: document-id`) holds that name.",
+            ))
+            .property("application", utoipa::openapi::Ref::from_schema_name("NewApplication"))
+            .required("application")
+            .additional_properties(Some(file))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ApplicationWithDocuments {}
+
+/// Creates an application with the files of a multipart body (see `create_application`):
+/// the files are stored under the new application's id, then the application, its documents
+/// and its submission are written in one transaction; when that fails, the files go again.
+pub(super) async fn create_with_files(
+    req: &HttpRequest,
+    caller: &Caller,
+    payload: Payload,
+    apps: &Apps,
+) -> Result<crate::applications::ApplicationRow, ApiError> {
+    let mut body = Multipart::new(req.headers(), payload.into_inner());
+    let json = upload::json_part(&mut body, "application", apps.settings.body_limit).await?;
+    let input: NewApplication = json_object(&json)?;
+    let limits = docs::limits_of(&apps.cache.get(), &input.service);
+    let id = ApplicationId(uuid::Uuid::now_v7());
+    let mut made: Vec<DocumentId> = Vec::new();
+    let files = upload::receive_files(&mut body, &limits, &apps.documents, || {
+        let (doc, key) = docs::new_document(id);
+        made.push(doc);
+        key
+    })
+    .await?;
+    let keys: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
+    let documents = files
+        .into_iter()
+        .zip(made)
+        .map(|(f, doc)| {
+            let upload = docs::Upload {
+                filename: f.received.filename,
+                media_type: f.received.media_type.to_string(),
+                size: f.received.size,
+                sha256: f.received.sha256,
+            };
+            (f.name, docs::stored_row(caller, id, (doc, f.key), upload))
+        })
+        .collect();
+    let ctx = apps.ctx(req, caller);
+    let attached = Attached { id, documents };
+    let result = apps
+        .auth
+        .db
+        .write(move |conn| process::create_with_documents(conn, &ctx, input, attached))
+        .await;
+    if result.is_err() {
+        apps.documents.remove(keys).await;
+    }
+    result
 }
 
 /// The bytes of a document.
