@@ -23,6 +23,7 @@ use crate::domain::application::{Mover, Phase, Reference};
 use crate::domain::catalogue::{ApplicantKind, Channel};
 use crate::domain::ids::ApplicationId;
 use crate::domain::messages::Msg;
+use crate::domain::representation::{may_represent, OnBehalfOf, Representation};
 use crate::domain::status::first_step;
 use crate::domain::{submission, FieldError};
 use crate::error::{ApiError, ProblemKind};
@@ -69,15 +70,28 @@ pub struct NewApplication {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantInput {
-    pub organisation: uuid::Uuid,
+    /// The organisation that applies (a member names it; an organisation's client may leave
+    /// it out, or name its own).
+    #[serde(default)]
+    pub organisation: Option<uuid::Uuid>,
+    /// Apply on behalf of someone else (a person or an organisation), where the service
+    /// allows it (`representation`); only an organisation represents.
+    #[serde(default)]
+    pub on_behalf_of: Option<OnBehalfOf>,
 }
 
 /// `PATCH /v1/applications/{id}`: JSON Merge Patch of the form data.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationPatch {
+    #[serde(default)]
     #[schema(value_type = Object)]
     pub data: serde_json::Map<String, Value>,
+    /// For an application made on behalf of someone: the id of the document of this
+    /// application that gives the power of attorney.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub power_of_attorney: Option<crate::domain::ids::DocumentId>,
 }
 
 /// `POST /v1/applications/{id}/transitions`.
@@ -182,7 +196,7 @@ fn applicant(
     input: &Option<ApplicantInput>,
 ) -> Result<(Option<SqlUuid>, Option<SqlUuid>), ApiError> {
     use crate::auth::policy::CallerKind;
-    let wanted = input.as_ref().map(|a| SqlUuid(a.organisation));
+    let wanted = input.as_ref().and_then(|a| a.organisation).map(SqlUuid);
     let org = match caller.kind {
         CallerKind::Client => {
             let own = caller
@@ -284,7 +298,12 @@ fn create_with(
     }
     let mut data = Value::Object(input.data.unwrap_or_default());
     if let Some(a) = &attached {
-        name_documents(&v.form_schema, &mut data, &a.documents)?;
+        let poa = input
+            .applicant
+            .as_ref()
+            .and_then(|x| x.on_behalf_of.as_ref())
+            .and_then(|o| o.power_of_attorney.as_deref());
+        name_documents(&v.form_schema, &mut data, &a.documents, poa)?;
     }
     let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
     let kind = if org.is_some() {
@@ -292,8 +311,25 @@ fn create_with(
     } else {
         ApplicantKind::Person
     };
-    kind.admitted_by(&v.content.audience)
-        .map_err(|why| field("/applicant", "audience", why))?;
+    let represented = input.applicant.as_ref().and_then(|a| a.on_behalf_of.clone());
+    match &represented {
+        None => kind
+            .admitted_by(&v.content.audience)
+            .map_err(|why| field("/applicant", "audience", why))?,
+        Some(party) => {
+            let at = "/applicant/on_behalf_of";
+            let errors = party.check(at);
+            if !errors.is_empty() {
+                return Err(ApiError::validation(errors));
+            }
+            may_represent(v.content.representation, kind, party, &v.content.audience)
+                .map_err(|why| field(at, "representation", why))?;
+        }
+    }
+    let mut represented = represented;
+    if let (Some(a), Some(party)) = (&attached, represented.as_mut()) {
+        name_power_of_attorney(party, &a.documents);
+    }
     let now = SqlTime::now();
     let mut row = ApplicationRow {
         id: attached
@@ -321,6 +357,7 @@ fn create_with(
         due_at: None,
         public_comment: None,
         public_comment_at: None,
+        represented: represented.map(|r| SqlJson(json!(r))),
     };
     log_step(&mut row, now);
     if input.submit && attached.is_none() {
@@ -356,7 +393,12 @@ fn create_with(
 
 /// Replaces the part names the form's file fields hold by the ids of their documents; a part
 /// that no file field names is a 422 at its name.
-fn name_documents(schema: &Value, data: &mut Value, documents: &[(String, DocumentRow)]) -> Result<(), ApiError> {
+fn name_documents(
+    schema: &Value,
+    data: &mut Value,
+    documents: &[(String, DocumentRow)],
+    power_of_attorney: Option<&str>,
+) -> Result<(), ApiError> {
     let ids: std::collections::HashMap<String, String> = documents
         .iter()
         .map(|(name, d)| (name.clone(), d.id.0.to_string()))
@@ -364,7 +406,7 @@ fn name_documents(schema: &Value, data: &mut Value, documents: &[(String, Docume
     let used = submission::name_documents(schema, data, &ids);
     let unused: Vec<FieldError> = documents
         .iter()
-        .filter(|(name, _)| !used.contains(name))
+        .filter(|(name, _)| !used.contains(name) && Some(name.as_str()) != power_of_attorney)
         .map(|(name, _)| {
             FieldError::new(
                 name.as_str(),
@@ -377,6 +419,15 @@ fn name_documents(schema: &Value, data: &mut Value, documents: &[(String, Docume
         Ok(())
     } else {
         Err(ApiError::validation(unused))
+    }
+}
+
+/// The power of attorney sent as a part of a multipart create: its part name becomes the id.
+fn name_power_of_attorney(party: &mut OnBehalfOf, documents: &[(String, DocumentRow)]) {
+    if let Some(poa) = party.power_of_attorney.as_mut() {
+        if let Some((_, doc)) = documents.iter().find(|(name, _)| name == poa) {
+            *poa = doc.id.0.to_string();
+        }
     }
 }
 
@@ -528,6 +579,17 @@ pub fn patch(
         )));
     }
     submission::merge_patch(&mut row.data.0, &Value::Object(patch.data));
+    if let Some(poa) = patch.power_of_attorney {
+        let mut party = row.represented().ok_or_else(|| {
+            field(
+                "/power_of_attorney",
+                "not_represented",
+                msg!("this application is not made on behalf of someone else"),
+            )
+        })?;
+        party.power_of_attorney = Some(poa.to_string());
+        row.represented = Some(SqlJson(json!(party)));
+    }
     let (_, v) = version_of(&ctx.snap, &row)?;
     check_draft(ctx, v, &row.data.0)?;
     row.updated_at = SqlTime::now();
@@ -564,6 +626,7 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
     submission::check(&validator, &row.data.0)
         .map_err(|e| ApiError::validation(explain_documents(&v.form_schema, e)))?;
     submission::normalise(&v.form_schema, &mut row.data.0);
+    check_power_of_attorney(conn, v, row)?;
     let named = submission::document_ids(&v.form_schema, &row.data.0);
     if named.is_empty() {
         return Ok(());
@@ -588,6 +651,35 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
         Ok(())
     } else {
         Err(ApiError::validation(missing))
+    }
+}
+
+/// On submission: where the service asks for a power of attorney, a document of this
+/// application gives it.
+fn check_power_of_attorney(conn: &mut DbConnection, v: &VersionEntry, row: &ApplicationRow) -> Result<(), ApiError> {
+    let Some(party) = row.represented() else {
+        return Ok(());
+    };
+    let at = "/applicant/on_behalf_of/power_of_attorney";
+    match party.power_of_attorney {
+        None if v.content.representation == Representation::PowerOfAttorney => Err(field(
+            at,
+            "required",
+            msg!("this service needs a power of attorney: upload it to the application (POST /v1/applications/{id}/documents) and give its id (PATCH the application with power_of_attorney), or send it as a part of a multipart create"),
+        )),
+        None => Ok(()),
+        Some(id) => {
+            let doc = uuid::Uuid::parse_str(&id).ok().map(SqlUuid);
+            let found = match doc {
+                Some(d) => !crate::db::documents::existing(conn, row.id, vec![d])?.is_empty(),
+                None => false,
+            };
+            if found {
+                Ok(())
+            } else {
+                Err(field(at, "document", msg!("no document {id} on this application", id = id)))
+            }
+        }
     }
 }
 

@@ -40,6 +40,9 @@ pub struct Applicant {
     pub account: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organisation: Option<Uuid>,
+    /// The party the organisation applies for, when it applies on behalf of someone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<crate::domain::representation::OnBehalfOf>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -248,6 +251,7 @@ pub fn application(
         applicant: Applicant {
             account: row.applicant_account.map(|a| a.0),
             organisation: row.applicant_organisation.map(|o| o.0),
+            on_behalf_of: row.represented(),
         },
         phase,
         step,

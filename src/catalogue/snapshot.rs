@@ -357,6 +357,7 @@ impl Snapshot {
                 ui_schema: v.ui_schema.clone(),
             },
             source: c.source.clone(),
+            representation: c.representation,
             version_state: v.state,
             published_at: v.published_at,
             superseded_at: v.superseded_at,

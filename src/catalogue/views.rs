@@ -134,6 +134,9 @@ pub struct Service {
     pub form: FormView,
     /// Where the facts come from.
     pub source: Option<String>,
+    /// Whether an organisation may apply on behalf of someone else (`applicant.on_behalf_of`):
+    /// `none`, `allowed`, or `power_of_attorney` (with a document giving it, by submission).
+    pub representation: crate::domain::representation::Representation,
     pub version_state: VersionState,
     pub published_at: Option<DateTime<Utc>>,
     pub superseded_at: Option<DateTime<Utc>>,

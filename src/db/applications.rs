@@ -33,6 +33,17 @@ pub struct ApplicationRow {
     /// The department's latest public comment to the applicant, and when it was made.
     pub public_comment: Option<String>,
     pub public_comment_at: Option<SqlTime>,
+    /// The party an organisation applies for (`domain::representation::OnBehalfOf`).
+    pub represented: Option<SqlJson>,
+}
+
+impl ApplicationRow {
+    /// The party the application is made for, if an organisation applies on behalf of someone.
+    pub fn represented(&self) -> Option<crate::domain::representation::OnBehalfOf> {
+        self.represented
+            .as_ref()
+            .and_then(|j| serde_json::from_value(j.0.clone()).ok())
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -274,6 +285,7 @@ pub fn update(conn: &mut DbConnection, row: &ApplicationRow, expected: i64) -> Q
             a::due_at.eq(row.due_at),
             a::public_comment.eq(&row.public_comment),
             a::public_comment_at.eq(row.public_comment_at),
+            a::represented.eq(&row.represented),
         ))
         .execute(conn)?;
     Ok(n == 1)

@@ -260,6 +260,7 @@ diesel::table! {
         due_at -> Nullable<DbTime>,
         public_comment -> Nullable<Text>,
         public_comment_at -> Nullable<DbTime>,
+        represented -> Nullable<DbJson>,
     }
 }
 

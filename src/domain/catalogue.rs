@@ -290,6 +290,9 @@ pub struct ServiceContent {
     /// default step.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub status_steps: Vec<StatusStep>,
+    /// Whether an organisation may apply on behalf of someone else (`none` when absent).
+    #[serde(default, skip_serializing_if = "super::representation::Representation::is_none")]
+    pub representation: super::representation::Representation,
     /// Which documents an application takes; absent means PDF, PNG and JPEG, 20 MB, 20 files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_limits: Option<DocumentLimits>,

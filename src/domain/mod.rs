@@ -9,6 +9,7 @@ pub mod ids;
 pub mod lang;
 pub mod messages;
 pub mod organisation;
+pub mod representation;
 pub mod search;
 pub mod status;
 pub mod submission;

@@ -367,6 +367,11 @@ async fn audiences_against_every_kind_of_caller() {
     let w = World::new().await;
     let callers = callers(&w);
     let for_x = json!({"organisation": w.org_x});
+    let address = json!({"street": "Hofstettenstrasse", "house_number": "14", "postal_code": "3600", "city": "Thun"});
+    let maria = json!({"kind": "person", "name": "Maria Beispiel", "address": address});
+    let firm = json!({"kind": "organisation", "name": "Beispiel AG", "uid": "CHE-116.281.710", "address": address});
+    let for_maria = json!({"on_behalf_of": maria});
+    let x_for_maria = json!({"organisation": w.org_x, "on_behalf_of": maria});
     // (service, applicant, expected per caller in the order above)
     let rows: Vec<(&str, Option<Value>, [u16; 8])> = vec![
         ("wohnsitzbestaetigung", None, [401, 201, 201, 201, 422, 403, 403, 403]),
@@ -386,6 +391,28 @@ async fn audiences_against_every_kind_of_caller() {
             None,
             [401, 201, 201, 201, 201, 403, 403, 403],
         ),
+        // on behalf of someone: only an organisation, only where the service allows it, and the
+        // audience is the represented party's
+        (
+            "wohnsitzbestaetigung",
+            Some(for_maria),
+            [401, 422, 422, 422, 201, 403, 403, 403],
+        ),
+        (
+            "wohnsitzbestaetigung",
+            Some(x_for_maria),
+            [401, 403, 403, 201, 403, 403, 403, 403],
+        ),
+        (
+            "wohnsitzbestaetigung",
+            Some(json!({"on_behalf_of": firm.clone()})),
+            [401, 422, 422, 422, 422, 403, 403, 403],
+        ),
+        (
+            "handwerkerparkkarte",
+            Some(json!({"on_behalf_of": firm})),
+            [401, 422, 422, 422, 422, 403, 403, 403],
+        ),
     ];
     let mut failures = Vec::new();
     for (service, applicant, want) in &rows {
@@ -404,8 +431,14 @@ async fn audiences_against_every_kind_of_caller() {
                     "{service} {applicant:?} as {who}: want {want}, got {got}: {answer}"
                 ));
             } else if got == 422 {
-                assert_eq!(answer["errors"][0]["pointer"], "/applicant", "{answer}");
-                assert_eq!(answer["errors"][0]["code"], "audience", "{answer}");
+                let (at, code) = (&answer["errors"][0]["pointer"], &answer["errors"][0]["code"]);
+                let on_behalf = applicant.as_ref().is_some_and(|a| a.get("on_behalf_of").is_some());
+                let want = if on_behalf {
+                    (json!("/applicant/on_behalf_of"), json!("representation"))
+                } else {
+                    (json!("/applicant"), json!("audience"))
+                };
+                assert_eq!((at.clone(), code.clone()), want, "{answer}");
             }
         }
     }

@@ -781,3 +781,80 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
     assert_eq!(applications_count(&w), apps_before + 1);
     assert_eq!(all_stored_files(&w), files_before + 1);
 }
+
+/// An organisation applies on behalf of a person where the service asks for a power of
+/// attorney: the draft is made, its submission waits for the document giving the power, and
+/// the department sees whom it is for.
+#[tokio::test]
+async fn a_fiduciary_applies_for_a_person_with_a_power_of_attorney() {
+    let w = World::new().await;
+    let maria = json!({"kind": "person", "name": "Maria Beispiel",
+        "address": {"street": "Hofstettenstrasse", "house_number": "14", "postal_code": "3600", "city": "Thun"}});
+    let body = json!({"service": "wohnsitzbestaetigung", "data": crate::common::world::valid_data(),
+        "applicant": {"on_behalf_of": maria}});
+    let res = w
+        .call(Method::POST, "/v1/applications", Some(&w.partner), Some(body))
+        .await;
+    assert_eq!(res.status(), 201);
+    let app: Value = res.json().await.unwrap();
+    assert_eq!(app["applicant"]["on_behalf_of"]["name"], "Maria Beispiel");
+    let id = app["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/applications/{id}");
+    let submit_path = format!("{path}/submit");
+    let submit = || w.call(Method::POST, &submit_path, Some(&w.partner), None);
+    let patch = |body: Value| {
+        let (w, path) = (&w, &path);
+        async move {
+            let tag = etag(&w.call(Method::GET, path, Some(&w.partner), None).await);
+            w.send(Method::PATCH, path, Some(&w.partner), Some(body), Some(&tag))
+                .await
+        }
+    };
+
+    // no power of attorney yet: the submission says what is missing and how to give it
+    let p = assert_problem(submit().await, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], "/applicant/on_behalf_of/power_of_attorney");
+    assert_eq!(p["errors"][0]["code"], "required");
+
+    // a document id that is not one of this application's is refused on submission
+    let res = patch(json!({"power_of_attorney": "0193a4b2-7c1e-7d2a-9f00-3b5c1d2e4f60"})).await;
+    assert_eq!(res.status(), 200);
+    let p = assert_problem(submit().await, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["code"], "document");
+
+    // the document, then its id, then the submission
+    let doc: Value = upload_pdf(&w, &id, &w.partner, 800).await.json().await.unwrap();
+    assert_eq!(patch(json!({"power_of_attorney": doc["id"]})).await.status(), 200);
+    let res = submit().await;
+    assert_eq!(res.status(), 200);
+    let submitted: Value = res.json().await.unwrap();
+    assert_eq!(submitted["phase"], "submitted");
+    assert_eq!(submitted["applicant"]["on_behalf_of"]["power_of_attorney"], doc["id"]);
+
+    // the department sees whom it is for; an application for oneself takes no power of attorney
+    let seen = w.get_json(&path, &w.clerk).await;
+    assert_eq!(seen["applicant"]["on_behalf_of"]["name"], "Maria Beispiel");
+    let own = w
+        .app
+        .client
+        .post(w.app.url("/v1/applications"))
+        .bearer_auth(&w.a)
+        .json(&json!({"service": "wohnsitzbestaetigung"}))
+        .send()
+        .await
+        .unwrap();
+    let own: Value = own.json().await.unwrap();
+    let own_path = format!("/v1/applications/{}", own["id"].as_str().unwrap());
+    let tag = etag(&w.call(Method::GET, &own_path, Some(&w.a), None).await);
+    let res = w
+        .send(
+            Method::PATCH,
+            &own_path,
+            Some(&w.a),
+            Some(json!({"power_of_attorney": doc["id"]})),
+            Some(&tag),
+        )
+        .await;
+    let p = assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["code"], "not_represented");
+}

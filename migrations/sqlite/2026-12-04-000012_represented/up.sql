@@ -1,0 +1,2 @@
+-- SQLite twin of migrations/postgres: the party an organisation applies for.
+ALTER TABLE applications ADD COLUMN represented TEXT;
