@@ -252,5 +252,5 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut api = api;
     links::add(&mut api);
     openapi::optional_bodies(&mut api);
-    api
+    openapi::free_form_objects(api)
 }

@@ -45,8 +45,82 @@ fn unwrap_nullable(body: &mut RequestBody) {
     }
 }
 
+/// A free-form object (a form's `data`, a JSON Schema, a UI schema: `{"type": "object"}` and
+/// nothing else) says `additionalProperties: true`, which is what JSON Schema means by it
+/// anyway; generators such as openapi-typescript otherwise type it as an object with no
+/// properties at all (`Record<string, never>`), so that a strict client cannot send any data.
+pub fn free_form_objects(api: OpenApi) -> OpenApi {
+    let Ok(mut doc) = serde_json::to_value(&api) else {
+        return api;
+    };
+    mark_free_form(&mut doc);
+    serde_json::from_value(doc).unwrap_or(api)
+}
+
+fn mark_free_form(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let object_type = match map.get("type") {
+                Some(Value::String(t)) => t == "object",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+                _ => false,
+            };
+            let shaped = ["properties", "additionalProperties", "$ref", "allOf", "oneOf", "anyOf"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            if object_type && !shaped {
+                map.insert("additionalProperties".into(), Value::Bool(true));
+            }
+            for child in map.values_mut() {
+                mark_free_form(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mark_free_form),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// No object schema of the document is left without a word on its properties: a
+    /// generated client can send and read every free-form object.
+    #[test]
+    fn free_form_objects_say_so() {
+        fn walk(v: &serde_json::Value, at: &str, bare: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if map.get("type") == Some(&serde_json::json!("object"))
+                        && !["properties", "additionalProperties", "$ref", "allOf", "oneOf", "anyOf"]
+                            .iter()
+                            .any(|k| map.contains_key(*k))
+                    {
+                        bare.push(at.to_string());
+                    }
+                    for (k, c) in map {
+                        walk(c, &format!("{at}/{k}"), bare);
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (i, c) in items.iter().enumerate() {
+                        walk(c, &format!("{at}/{i}"), bare);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let doc = serde_json::to_value(super::super::openapi()).unwrap();
+        let mut bare = Vec::new();
+        walk(&doc, "", &mut bare);
+        assert!(
+            bare.is_empty(),
+            "object schemas without a word on their properties: {bare:?}"
+        );
+        // the application's data is one of them
+        let data = &doc["components"]["schemas"]["Application"]["properties"]["data"];
+        assert_eq!(data["additionalProperties"], serde_json::json!(true), "{data}");
+    }
+
     /// Every optional body of the document is declared so (and no `null` in its place).
     #[test]
     fn optional_bodies_are_not_nullable() {
