@@ -365,30 +365,28 @@ fn create_with(
     }
     if !input.submit {
         check_draft(ctx, v, &row.data.0)?;
-    }
-    if let Some(a) = attached {
-        // the draft, its documents, its submission: the records of the calls it stands for
-        store::insert(conn, &row)?;
-        record(conn, ctx, &row, Change::Created, Note::default())?;
-        let id = a.id;
-        for (_, doc) in a.documents {
-            super::documents::add(conn, ctx, doc)?;
+        let open = store::open_drafts(conn, row.applicant_account, row.applicant_organisation)?;
+        if open >= ctx.drafts.max_open {
+            return Err(conflict(msg!(
+                "There are {open} open drafts already, the most one applicant may keep: submit or delete one first.",
+                open = open
+            )));
         }
-        return match input.submit {
-            true => submit(conn, ctx, id, None, CommentInput::default()),
-            false => load(conn, ctx, id),
-        };
-    }
-    let open = store::open_drafts(conn, row.applicant_account, row.applicant_organisation)?;
-    if open >= ctx.drafts.max_open {
-        return Err(conflict(msg!(
-            "There are {open} open drafts already, the most one applicant may keep: submit or delete one first.",
-            open = open
-        )));
     }
     store::insert(conn, &row)?;
     record(conn, ctx, &row, Change::Created, Note::default())?;
-    Ok(row)
+    let Some(a) = attached else {
+        return Ok(row);
+    };
+    // then its documents and its submission: the records of the calls it stands for
+    for (_, doc) in a.documents {
+        super::documents::add(conn, ctx, doc)?;
+    }
+    if input.submit {
+        submit(conn, ctx, a.id, None, CommentInput::default())
+    } else {
+        load(conn, ctx, a.id)
+    }
 }
 
 /// Replaces the part names the form's file fields hold by the ids of their documents; a part

@@ -686,14 +686,17 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
         )
     };
     let scan = pdf(5000);
-    let good = vec![
-        application(json!({"name": "Muster", "proof": "scan"})),
+    let pdf_part = |name: &str| {
         (
-            "scan".to_string(),
+            name.to_string(),
             Some("Scan.pdf"),
             Some("application/pdf"),
             scan.clone(),
-        ),
+        )
+    };
+    let good = vec![
+        application(json!({"name": "Muster", "proof": "scan"})),
+        pdf_part("scan"),
     ];
     let (apps_before, files_before) = (applications_count(&w), all_stored_files(&w));
 
@@ -739,43 +742,20 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
         (p["errors"][0]["pointer"].as_str(), p["errors"][0]["code"].as_str()),
         (Some("scan"), Some("type_mismatch"))
     );
-    let bad_form = vec![
-        application(json!({"proof": "scan"})),
-        (
-            "scan".to_string(),
-            Some("Scan.pdf"),
-            Some("application/pdf"),
-            scan.clone(),
-        ),
-    ];
+    let bad_form = vec![application(json!({"proof": "scan"})), pdf_part("scan")];
     let p = assert_problem(send(bad_form, None).await, 422, "validation-failed").await;
     assert_eq!(p["errors"][0]["pointer"], "/data/name");
     let unnamed = vec![
         application(json!({"name": "Muster", "proof": "scan"})),
-        (
-            "scan".to_string(),
-            Some("Scan.pdf"),
-            Some("application/pdf"),
-            scan.clone(),
-        ),
-        (
-            "extra".to_string(),
-            Some("Extra.pdf"),
-            Some("application/pdf"),
-            scan.clone(),
-        ),
+        pdf_part("scan"),
+        pdf_part("extra"),
     ];
     let p = assert_problem(send(unnamed, None).await, 422, "validation-failed").await;
     assert_eq!(
         (p["errors"][0]["pointer"].as_str(), p["errors"][0]["code"].as_str()),
         (Some("extra"), Some("unused"))
     );
-    let no_application = vec![(
-        "scan".to_string(),
-        Some("Scan.pdf"),
-        Some("application/pdf"),
-        scan.clone(),
-    )];
+    let no_application = vec![pdf_part("scan")];
     let p = assert_problem(send(no_application, None).await, 422, "validation-failed").await;
     assert_eq!(p["errors"][0]["pointer"], "application");
     assert_eq!(applications_count(&w), apps_before + 1);
