@@ -185,9 +185,9 @@ pub(crate) fn respond(
 /// application is submitted, or nothing is created. Send an `Idempotency-Key` to retry safely.
 ///
 /// **With documents, in one call**: send `multipart/form-data` with the application as JSON in
-/// a first part named `application`, then one part per file (with its file name and media
-/// type), each named as you like; a file field of the form (`format: document-id`) holds the
-/// name of its part, and the answer holds the document's id there instead. All or nothing:
+/// a first part named `application`, then each file in a part named `documents` (with its file
+/// name and media type); a file field of the form (`format: document-id`) holds the file's
+/// name, and the answer holds the document's id there instead. All or nothing:
 /// when anything fails (a file of a type the service does not take, the form), no application
 /// and no file is kept. The service's document limits apply to each file.
 #[utoipa::path(
@@ -206,7 +206,7 @@ pub(crate) fn respond(
         (status = 409, description = "The applicant keeps GUICHET_MAX_OPEN_DRAFTS open drafts already", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The JSON body is larger than GUICHET_BODY_LIMIT, or a file larger than the service takes", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither application/json nor multipart/form-data, or a file of a type the service does not take", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields: a draft's types, lengths, enum values, unknown keys and size (GUICHET_DRAFT_MAX_BYTES), or on submission the whole form (every error, each with its JSON pointer); with files, a part no file field names", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: a draft's types, lengths, enum values, unknown keys and size (GUICHET_DRAFT_MAX_BYTES), or on submission the whole form (every error, each with its JSON pointer); with files, a part not named documents, two files of one name, a file no field names", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/applications")]

@@ -252,5 +252,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut api = api;
     links::add(&mut api);
     openapi::optional_bodies(&mut api);
-    openapi::free_form_objects(api)
+    let mut api = openapi::free_form_objects(api);
+    // after the round trip through JSON: utoipa 6 writes `encoding` but cannot read it back
+    openapi::multipart_encodings(&mut api);
+    api
 }

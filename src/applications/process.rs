@@ -244,7 +244,8 @@ fn applicant(
 }
 
 /// Files sent with a new application (`multipart/form-data`): its id, chosen before the files
-/// were stored under it, and each file's part name with its document, stored but not recorded.
+/// were stored under it, and each file's name (as sent) with its document, stored but not
+/// recorded, in the order of the parts.
 pub struct Attached {
     pub id: ApplicationId,
     pub documents: Vec<(String, DocumentRow)>,
@@ -257,8 +258,8 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Resu
 
 /// Creates an application with the documents sent with it, all or nothing: the draft, each
 /// document (as if uploaded to the draft), and the submission when asked, in the caller's
-/// transaction. A file field of the form names a file's part; the document's id replaces the
-/// name. A part no file field names is refused.
+/// transaction. A file field of the form holds a file's name; the document's id replaces the
+/// name. A file no file field names is refused.
 pub fn create_with_documents(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -389,8 +390,8 @@ fn create_with(
     }
 }
 
-/// Replaces the part names the form's file fields hold by the ids of their documents; a part
-/// that no file field names is a 422 at its name.
+/// Replaces the file names the form's file fields hold by the ids of their documents; a file
+/// that no file field (nor the power of attorney) names is a 422 at `/documents/{index}`.
 fn name_documents(
     schema: &Value,
     data: &mut Value,
@@ -404,12 +405,15 @@ fn name_documents(
     let used = submission::name_documents(schema, data, &ids);
     let unused: Vec<FieldError> = documents
         .iter()
-        .filter(|(name, _)| !used.contains(name) && Some(name.as_str()) != power_of_attorney)
-        .map(|(name, _)| {
+        .enumerate()
+        .filter(|(_, (name, _))| !used.contains(name) && Some(name.as_str()) != power_of_attorney)
+        .map(|(index, _)| {
             FieldError::new(
-                name.as_str(),
+                format!("/documents/{index}"),
                 "unused",
-                msg!("no file field of the form names this part; put the part's name in the field the file is for"),
+                msg!(
+                    "no file field of the form holds this file's name; put the file name in the field the file is for"
+                ),
             )
         })
         .collect();
@@ -420,7 +424,7 @@ fn name_documents(
     }
 }
 
-/// The power of attorney sent as a part of a multipart create: its part name becomes the id.
+/// The power of attorney sent as a file of a multipart create: its file name becomes the id.
 fn name_power_of_attorney(party: &mut OnBehalfOf, documents: &[(String, DocumentRow)]) {
     if let Some(poa) = party.power_of_attorney.as_mut() {
         if let Some((_, doc)) = documents.iter().find(|(name, _)| name == poa) {
@@ -690,7 +694,7 @@ fn explain_documents(schema: &Value, mut errors: Vec<FieldError>) -> Vec<FieldEr
             .is_some_and(|p| fields.iter().any(|f| f == p))
         {
             e.detail = msg!(
-                "this field is required: a document. Upload the file to the application first (POST /v1/applications/{id}/documents) and give its id here, or send the file with the application in one multipart/form-data request and give its part's name here"
+                "this field is required: a document. Upload the file to the application first (POST /v1/applications/{id}/documents) and give its id here, or send the file with the application in one multipart/form-data request, in a part named documents, and give its file name here"
             );
         }
     }

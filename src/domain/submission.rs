@@ -199,9 +199,9 @@ pub fn document_ids(schema: &Value, data: &Value) -> Vec<(String, String)> {
     out
 }
 
-/// Puts the id of each document sent with the application into the file fields that name its
-/// part (`"vehicle_registration": "registration"` becomes the new document's id): `ids` maps
-/// part names to document ids. Returns the part names the form used.
+/// Puts the id of each document sent with the application into the file fields that hold its
+/// file name (`"vehicle_registration": "fahrzeugausweis.pdf"` becomes the new document's id):
+/// `ids` maps file names to document ids. Returns the file names the form used.
 pub fn name_documents(
     schema: &Value,
     data: &mut Value,

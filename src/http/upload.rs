@@ -43,13 +43,17 @@ pub fn too_big(limits: &DocumentLimits) -> ApiError {
     )
 }
 
-/// A file sent with a new application: its part's name and what was stored under `key`.
+/// A file sent with a new application: its file name as sent (what the form's file field
+/// holds) and what was stored under `key`.
 #[derive(Debug)]
 pub struct NamedFile {
     pub name: String,
     pub key: String,
     pub received: Received,
 }
+
+/// The name of the parts that carry the files of a new application.
+pub const DOCUMENTS_PART: &str = "documents";
 
 /// The first part of a create-with-documents body: the part named `name` (JSON, at most
 /// `limit` bytes), read whole.
@@ -80,8 +84,9 @@ pub async fn json_part(body: &mut Multipart, name: &str, limit: usize) -> Result
     Ok(json.freeze())
 }
 
-/// The file parts after the application: each stored under the key `key_for` gives it, at most
-/// `limits.max_files` of them, each named once. On any error nothing of them stays stored.
+/// The file parts after the application, each named `documents` and each with its own file
+/// name: each stored under the key `key_for` gives it, at most `limits.max_files` of them. On
+/// any error nothing of them stays stored. Errors point at `/documents/{index}`.
 pub async fn receive_files(
     body: &mut Multipart,
     limits: &DocumentLimits,
@@ -90,27 +95,37 @@ pub async fn receive_files(
 ) -> Result<Vec<NamedFile>, ApiError> {
     let mut files: Vec<NamedFile> = Vec::new();
     while let Some(part) = body.next().await {
+        let index = files.len();
+        let pointer = format!("/{DOCUMENTS_PART}/{index}");
         let outcome = match part {
             Err(e) => Err(malformed(e)),
             Ok(part) => {
-                let name = part.name().unwrap_or("").to_string();
-                if name.is_empty() || name.len() > 64 || files.iter().any(|f| f.name == name) {
+                let name = part
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .unwrap_or("")
+                    .to_string();
+                if part.name() != Some(DOCUMENTS_PART) {
                     Err(invalid(
-                        &name,
+                        &pointer,
                         "part_name",
-                        msg!(
-                            "each file part has its own name, 1 to 64 characters, that a file field of the form names"
-                        ),
+                        msg!("after the part application, every part is a file in a part named documents"),
+                    ))
+                } else if name.is_empty() || name.chars().count() > 255 || files.iter().any(|f| f.name == name) {
+                    Err(invalid(
+                        &pointer,
+                        "filename",
+                        msg!("each file has its own file name, 1 to 255 characters, which the form's file field holds"),
                     ))
                 } else if files.len() >= limits.max_files as usize {
                     Err(invalid(
-                        &name,
+                        &pointer,
                         "max_files",
                         msg!("at most {max} files", max = limits.max_files),
                     ))
                 } else {
                     let key = key_for();
-                    match receive_part(part, &name, limits, store, &key).await {
+                    match receive_part(part, &pointer, limits, store, &key).await {
                         Ok(received) => {
                             files.push(NamedFile { name, key, received });
                             Ok(())

@@ -686,17 +686,17 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
         )
     };
     let scan = pdf(5000);
-    let pdf_part = |name: &str| {
+    let pdf_part = |filename: &'static str| {
         (
-            name.to_string(),
-            Some("Scan.pdf"),
+            "documents".to_string(),
+            Some(filename),
             Some("application/pdf"),
             scan.clone(),
         )
     };
     let good = vec![
-        application(json!({"name": "Muster", "proof": "scan"})),
-        pdf_part("scan"),
+        application(json!({"name": "Muster", "proof": "Scan.pdf"})),
+        pdf_part("Scan.pdf"),
     ];
     let (apps_before, files_before) = (applications_count(&w), all_stored_files(&w));
 
@@ -706,7 +706,7 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
     assert_eq!(app["phase"], "submitted");
     let id = app["id"].as_str().unwrap().to_string();
     let doc = app["data"]["proof"].as_str().unwrap().to_string();
-    assert_eq!(doc.len(), 36, "the part's name became the document's id: {app}");
+    assert_eq!(doc.len(), 36, "the file's name became the document's id: {app}");
     let docs = w.get_json(&format!("/v1/applications/{id}/documents"), &w.a).await;
     assert_eq!(docs["data"].as_array().unwrap().len(), 1);
     assert_eq!(docs["data"][0]["id"], doc.as_str());
@@ -732,30 +732,59 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
     assert_eq!(all_stored_files(&w), files_before + 1);
 
     // all or nothing: a file whose bytes are not its declared type, a form that fails, a
-    // part no field names; each leaves no application and no bytes
-    let bad_file = vec![
-        application(json!({"name": "Muster", "proof": "scan"})),
-        ("scan".to_string(), Some("Scan.pdf"), Some("application/pdf"), png(3000)),
+    // file no field names, two files of one name, a file in a part of another name; each
+    // leaves no application and no bytes
+    let with = |files: Vec<OwnedPart>| {
+        let mut parts = vec![application(json!({"name": "Muster", "proof": "Scan.pdf"}))];
+        parts.extend(files);
+        parts
+    };
+    let refused = [
+        (
+            with(vec![(
+                "documents".to_string(),
+                Some("Scan.pdf"),
+                Some("application/pdf"),
+                png(3000),
+            )]),
+            "/documents/0",
+            "type_mismatch",
+        ),
+        (
+            vec![application(json!({"proof": "Scan.pdf"})), pdf_part("Scan.pdf")],
+            "/data/name",
+            "required",
+        ),
+        (
+            with(vec![pdf_part("Scan.pdf"), pdf_part("Extra.pdf")]),
+            "/documents/1",
+            "unused",
+        ),
+        (
+            with(vec![pdf_part("Scan.pdf"), pdf_part("Scan.pdf")]),
+            "/documents/1",
+            "filename",
+        ),
+        (
+            with(vec![(
+                "scan".to_string(),
+                Some("Scan.pdf"),
+                Some("application/pdf"),
+                scan.clone(),
+            )]),
+            "/documents/0",
+            "part_name",
+        ),
     ];
-    let p = assert_problem(send(bad_file, None).await, 422, "validation-failed").await;
-    assert_eq!(
-        (p["errors"][0]["pointer"].as_str(), p["errors"][0]["code"].as_str()),
-        (Some("scan"), Some("type_mismatch"))
-    );
-    let bad_form = vec![application(json!({"proof": "scan"})), pdf_part("scan")];
-    let p = assert_problem(send(bad_form, None).await, 422, "validation-failed").await;
-    assert_eq!(p["errors"][0]["pointer"], "/data/name");
-    let unnamed = vec![
-        application(json!({"name": "Muster", "proof": "scan"})),
-        pdf_part("scan"),
-        pdf_part("extra"),
-    ];
-    let p = assert_problem(send(unnamed, None).await, 422, "validation-failed").await;
-    assert_eq!(
-        (p["errors"][0]["pointer"].as_str(), p["errors"][0]["code"].as_str()),
-        (Some("extra"), Some("unused"))
-    );
-    let no_application = vec![pdf_part("scan")];
+    for (parts, pointer, code) in refused {
+        let p = assert_problem(send(parts, None).await, 422, "validation-failed").await;
+        assert_eq!(
+            (p["errors"][0]["pointer"].as_str(), p["errors"][0]["code"].as_str()),
+            (Some(pointer), Some(code)),
+            "{p}"
+        );
+    }
+    let no_application = vec![pdf_part("Scan.pdf")];
     let p = assert_problem(send(no_application, None).await, 422, "validation-failed").await;
     assert_eq!(p["errors"][0]["pointer"], "application");
     assert_eq!(applications_count(&w), apps_before + 1);

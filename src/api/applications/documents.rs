@@ -47,28 +47,37 @@ pub struct DocumentUpload {
 }
 
 /// A new application with its documents, in one `multipart/form-data` request: the part
-/// `application` (the application as JSON, first), and any number of file parts, each named
-/// as the client likes (a file field of the form holds that name).
+/// `application` (the application as JSON, first), then each file in a part named `documents`
+/// with its own file name (a file field of the form holds that name).
 pub struct ApplicationWithDocuments;
 
 impl utoipa::PartialSchema for ApplicationWithDocuments {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        use utoipa::openapi::schema::{
+            AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type,
+        };
         let file = ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
             .description(Some(
-                "A file, with its file name and media type; the service's document limits apply.",
+                "A file, with its own file name and its media type; the service's document limits apply.",
             ));
+        let documents = ArrayBuilder::new().items(file).description(Some(
+            "The files, each in a part named `documents` with its file name (unique among them); a file \
+             field of the form (`format: document-id`), or `applicant.on_behalf_of.power_of_attorney`, \
+             holds that file name, and the answer holds the new document's id there instead. Every file \
+             is named by a field.",
+        ));
         ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some(
-                "The part `application` (the application as JSON, first), then one part per file, each \
-                 named as you like; a file field of the form (`format: document-id`) holds that name.",
+                "The part `application` (the application as JSON, first), then one part `documents` per \
+                 file.",
             ))
             .property("application", utoipa::openapi::Ref::from_schema_name("NewApplication"))
             .required("application")
-            .additional_properties(Some(file))
+            .property("documents", documents)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
             .into()
     }
 }
