@@ -62,8 +62,54 @@ enum Spooled {
 /// Bodies up to this size stay in memory.
 const IN_MEMORY: usize = 256 * 1024;
 
+/// The hash of a request body that a retry must match. For `multipart/form-data` the
+/// boundary is left out: clients (browsers' and Node's `FormData`, most HTTP libraries) draw a
+/// new one for every request, so the same parts sent again differ only there. The boundary
+/// cannot occur inside the parts (that is what makes it a boundary), so leaving it out keeps
+/// every other byte, and a change of any of them, in the hash.
+pub struct BodyHash {
+    hash: Sha256,
+    boundary: Option<Vec<u8>>,
+    /// The last bytes seen, not hashed yet: they may be the start of a boundary.
+    carry: Vec<u8>,
+}
+
+impl BodyHash {
+    pub fn new(hash: Sha256, boundary: Option<&str>) -> BodyHash {
+        BodyHash {
+            hash,
+            boundary: boundary.filter(|b| !b.is_empty()).map(|b| b.as_bytes().to_vec()),
+            carry: Vec::new(),
+        }
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        let Some(boundary) = &self.boundary else {
+            self.hash.update(chunk);
+            return;
+        };
+        let mut data = std::mem::take(&mut self.carry);
+        data.extend_from_slice(chunk);
+        let mut from = 0;
+        for at in memchr::memmem::find_iter(&data, boundary) {
+            self.hash.update(&data[from..at]);
+            from = at + boundary.len();
+        }
+        // keep what could be the beginning of a boundary that the next chunk completes
+        let keep = (boundary.len() - 1).min(data.len() - from);
+        let until = data.len() - keep;
+        self.hash.update(&data[from..until]);
+        self.carry = data[until..].to_vec();
+    }
+
+    pub fn finalize(mut self) -> String {
+        self.hash.update(&self.carry);
+        self.hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// Reads the body (at most `limit` bytes) into `hash` and a [`Spooled`] copy.
-async fn read_body(req: &mut ServiceRequest, limit: usize, hash: &mut Sha256) -> Result<Spooled, ApiError> {
+async fn read_body(req: &mut ServiceRequest, limit: usize, hash: &mut BodyHash) -> Result<Spooled, ApiError> {
     use tokio::io::AsyncWriteExt;
     let spool_error = |e: std::io::Error| {
         tracing::error!(error = %e, "spooling a request body to a temporary file failed");
@@ -172,8 +218,21 @@ pub async fn handle(
         MAX_BODY
     };
     let mut h = Sha256::new();
-    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-        h.update(ct.as_bytes());
+    let content_type: Option<mime::Mime> = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let boundary = content_type
+        .as_ref()
+        .filter(|_| multipart)
+        .and_then(|m| m.get_param(mime::BOUNDARY))
+        .map(|b| b.as_str().to_string());
+    match (&boundary, req.headers().get(header::CONTENT_TYPE)) {
+        // the boundary is left out of the hash, here as in the body
+        (Some(_), _) => h.update(content_type.as_ref().map(|m| m.essence_str()).unwrap_or_default()),
+        (None, Some(ct)) => h.update(ct.as_bytes()),
+        (None, None) => {}
     }
     h.update(b"\n");
     // a different precondition makes a different request
@@ -182,11 +241,12 @@ pub async fn handle(
         h.update(m.as_bytes());
     }
     h.update(b"\n");
+    let mut h = BodyHash::new(h, boundary.as_deref());
     let body = match read_body(&mut req, limit, &mut h).await {
         Ok(b) => b,
         Err(e) => return Ok(problem(req, e)),
     };
-    let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let hash = h.finalize();
     let id = KeyId {
         owner,
         endpoint: req.path().to_string(),
@@ -343,3 +403,49 @@ pub const MAX_BODY: usize = 32 * 1024 * 1024;
 /// Largest upload an idempotent request may carry (the largest document a service may
 /// allow, and its multipart envelope). Such a body is spooled to a temporary file while it runs.
 const DOCUMENT_BODY: usize = crate::domain::documents::MAX_BYTES_CEILING as usize + 1024 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::BodyHash;
+    use sha2::{Digest, Sha256};
+
+    fn hash(boundary: Option<&str>, body: &[u8], chunk: usize) -> String {
+        let mut h = BodyHash::new(Sha256::new(), boundary);
+        for c in body.chunks(chunk.max(1)) {
+            h.update(c);
+        }
+        h.finalize()
+    }
+
+    fn body(boundary: &str, file: &str) -> Vec<u8> {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"application\"\r\n\r\n{{}}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"documents\"; filename=\"a.pdf\"\r\n\r\n\
+             {file}\r\n--{boundary}--\r\n"
+        )
+        .into_bytes()
+    }
+
+    /// The same parts under two boundaries hash alike, however the body is cut into chunks;
+    /// another byte in a part does not.
+    #[test]
+    fn a_multipart_body_hashes_without_its_boundary() {
+        let (a, b) = ("XyZ-boundary-1", "----WebKitFormBoundary7MA4YWxk");
+        let first = hash(Some(a), &body(a, "%PDF-1.7 one"), 1 << 20);
+        for chunk in 1..40 {
+            assert_eq!(
+                hash(Some(b), &body(b, "%PDF-1.7 one"), chunk),
+                first,
+                "chunks of {chunk}"
+            );
+            assert_eq!(
+                hash(Some(a), &body(a, "%PDF-1.7 one"), chunk),
+                first,
+                "chunks of {chunk}"
+            );
+        }
+        assert_ne!(hash(Some(b), &body(b, "%PDF-1.7 two"), 7), first);
+        // without a boundary every byte counts
+        assert_ne!(hash(None, &body(a, "x"), 5), hash(None, &body(b, "x"), 5));
+    }
+}

@@ -33,7 +33,10 @@ type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
 type OwnedPart = (String, Option<&'static str>, Option<&'static str>, Vec<u8>);
 
 fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
-    let boundary = "guichet-test-boundary-7MA4YWxkTrZu0gW";
+    multipart_with(parts, "guichet-test-boundary-7MA4YWxkTrZu0gW")
+}
+
+fn multipart_with(parts: &[Part], boundary: &str) -> (String, Vec<u8>) {
     let mut body = Vec::new();
     for (name, filename, ctype, bytes) in parts {
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
@@ -655,14 +658,14 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
         "{p}"
     );
 
-    let send = |parts: Vec<OwnedPart>, key: Option<&'static str>| {
+    let send_with = |parts: Vec<OwnedPart>, key: Option<&'static str>, boundary: &'static str| {
         let w = &w;
         async move {
             let borrowed: Vec<Part> = parts
                 .iter()
                 .map(|(n, f, t, b)| (n.as_str(), *f, *t, b.as_slice()))
                 .collect();
-            let (ct, body) = multipart(&borrowed);
+            let (ct, body) = multipart_with(&borrowed, boundary);
             let mut r = w
                 .app
                 .client
@@ -676,6 +679,7 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
             r.send().await.unwrap()
         }
     };
+    let send = |parts, key| send_with(parts, key, "guichet-test-boundary-7MA4YWxkTrZu0gW");
     let application = |data: Value| {
         let body = json!({"service": "nachweis-einreichen", "submit": true, "data": data});
         (
@@ -728,6 +732,16 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
     assert_eq!(again.status(), 201);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap()["id"], id.as_str());
+    // as a client sends it again: the same parts under a boundary of its own (FormData draws a
+    // new one for every request); another file under the same key is another request
+    let redrawn = send_with(good.clone(), Some("with-docs-1"), "----formdata-undici-0123456789").await;
+    assert_eq!(redrawn.status(), 201);
+    assert_eq!(redrawn.headers()["idempotent-replayed"], "true");
+    assert_eq!(redrawn.json::<Value>().await.unwrap()["id"], id.as_str());
+    let mut other = good.clone();
+    other[1].3 = pdf(5001);
+    let p = assert_problem(send(other, Some("with-docs-1")).await, 422, "idempotency-key-reused").await;
+    assert!(p["detail"].is_string());
     assert_eq!(applications_count(&w), apps_before + 1);
     assert_eq!(all_stored_files(&w), files_before + 1);
 
