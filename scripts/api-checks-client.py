@@ -36,10 +36,17 @@ if created.status_code != 201:
     sys.exit(f"api-checks-client: could not create a draft: {created.status_code} {created.text[:500]}")
 app_id = created.json()["id"]
 
-submitted = check("submit_application", submit_application.sync_detailed(app_id, client=resident), 200)
+etag = created.headers["etag"]
+submitted = check(
+    "submit_application", submit_application.sync_detailed(app_id, client=resident, if_match=etag), 200
+)
 if submitted.parsed.phase != "submitted":
     sys.exit(f"api-checks-client: submitted, but the phase is {submitted.parsed.phase}")
-withdrawn = check("withdraw_application", withdraw_application.sync_detailed(app_id, client=resident), 200)
+withdrawn = check(
+    "withdraw_application",
+    withdraw_application.sync_detailed(app_id, client=resident, if_match=submitted.headers["etag"]),
+    200,
+)
 if withdrawn.parsed.phase != "withdrawn":
     sys.exit(f"api-checks-client: withdrawn, but the phase is {withdrawn.parsed.phase}")
 draft_version = check(

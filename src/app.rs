@@ -175,15 +175,22 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
                 "idempotency-key",
                 "x-request-id",
             ])
+            // every header the API documents on an answer, and the two it always may send
+            // (a test compares this list with the OpenAPI document)
             .expose_headers([
                 "etag",
                 "link",
                 "x-request-id",
                 "content-language",
+                "content-disposition",
+                "cache-control",
+                "vary",
                 "retry-after",
                 "location",
                 "ratelimit",
                 "ratelimit-policy",
+                "idempotent-replayed",
+                "www-authenticate",
             ])
             .max_age(3600);
         for o in &cors_origins {

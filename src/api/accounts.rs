@@ -1,5 +1,6 @@
 //! `/v1/accounts`: self-registration of residents, confirmation of their address and reset of
 //! a forgotten password. The rules live in `src/accounts/`; these handlers parse and render.
+use crate::auth::caller::MaybeCaller;
 use actix_web::web::{Bytes, Data};
 use actix_web::{post, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -41,6 +42,7 @@ fn links(auth: &AuthService, mail: &MailConfig) -> Links {
     tag = "accounts",
     request_body = NewAccount,
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 202, description = "Received", body = RegistrationReceived),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -52,6 +54,7 @@ fn links(auth: &AuthService, mail: &MailConfig) -> Links {
 )]
 #[post("/accounts")]
 pub async fn create_account(
+    _caller: MaybeCaller,
     req: HttpRequest,
     body: Bytes,
     auth: Data<AuthService>,
@@ -83,6 +86,7 @@ pub async fn create_account(
     tag = "accounts",
     request_body = MailToken,
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 204, description = "Confirmed"),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 415, response = crate::api::responses::NotJson),
@@ -90,7 +94,12 @@ pub async fn create_account(
     )
 )]
 #[post("/accounts/email-verification")]
-pub async fn verify_email(req: HttpRequest, body: Bytes, auth: Data<AuthService>) -> Result<HttpResponse, ApiError> {
+pub async fn verify_email(
+    _caller: MaybeCaller,
+    req: HttpRequest,
+    body: Bytes,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
     let token: MailToken = json_body(&req, &body)?;
     process::verify_email(&auth.db, token, origin(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -103,6 +112,7 @@ pub async fn verify_email(req: HttpRequest, body: Bytes, auth: Data<AuthService>
     tag = "accounts",
     request_body = ResetRequest,
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 202, description = "Received", body = RegistrationReceived),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 415, response = crate::api::responses::NotJson),
@@ -112,6 +122,7 @@ pub async fn verify_email(req: HttpRequest, body: Bytes, auth: Data<AuthService>
 )]
 #[post("/accounts/password-reset")]
 pub async fn request_password_reset(
+    _caller: MaybeCaller,
     req: HttpRequest,
     body: Bytes,
     auth: Data<AuthService>,
@@ -138,6 +149,7 @@ pub async fn request_password_reset(
     tag = "accounts",
     request_body = ResetConfirm,
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 204, description = "Password changed"),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 415, response = crate::api::responses::NotJson),
@@ -146,6 +158,7 @@ pub async fn request_password_reset(
 )]
 #[post("/accounts/password-reset/confirm")]
 pub async fn confirm_password_reset(
+    _caller: MaybeCaller,
     req: HttpRequest,
     body: Bytes,
     auth: Data<AuthService>,

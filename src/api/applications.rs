@@ -326,7 +326,7 @@ pub async fn update_application(
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:write"])),
-    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag")),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = String, Header, description = "Current ETag")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, response = crate::api::responses::Unauthorized),
@@ -334,6 +334,7 @@ pub async fn update_application(
         (status = 404, response = crate::api::responses::NoSuchApplication),
         (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
         (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[delete("/applications/{id}")]
@@ -345,7 +346,7 @@ pub async fn delete_application(
 ) -> Result<HttpResponse, ApiError> {
     access::may_change(&caller)?;
     let id = path.into_inner();
-    let expected = if_match(&req, false)?;
+    let expected = if_match(&req, true)?;
     let c = apps.ctx(&req, &caller);
     let stored = apps
         .auth
@@ -365,7 +366,7 @@ pub async fn delete_application(
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:write"])),
-    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag"), IdempotencyKey),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = String, Header, description = "Current ETag"), IdempotencyKey),
     request_body(content = Option<CommentInput>, description = "Optional comment for the department"),
     responses(
         (status = 200, description = "Submitted", body = Application, headers(("ETag" = String))),
@@ -375,6 +376,7 @@ pub async fn delete_application(
         (status = 404, response = crate::api::responses::NoSuchApplication),
         (status = 409, description = "Not in a phase that can be submitted; the detail lists the allowed moves", body = Problem, content_type = "application/problem+json"),
         (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
         (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "The data fails the form", body = Problem, content_type = "application/problem+json"),
     )
@@ -390,7 +392,7 @@ pub async fn submit_application(
     access::may_change(&caller)?;
     let id = path.into_inner();
     let input: CommentInput = body_or_default(&req, &body)?;
-    let expected = if_match(&req, false)?;
+    let expected = if_match(&req, true)?;
     apps.change(&req, &caller, false, move |conn, c| {
         process::submit(conn, c, id, expected, input)
     })
@@ -404,7 +406,7 @@ pub async fn submit_application(
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:write"])),
-    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag"), IdempotencyKey),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = String, Header, description = "Current ETag"), IdempotencyKey),
     request_body(content = Option<CommentInput>, description = "Optional reason"),
     responses(
         (status = 200, description = "Withdrawn", body = Application, headers(("ETag" = String))),
@@ -414,6 +416,7 @@ pub async fn submit_application(
         (status = 404, response = crate::api::responses::NoSuchApplication),
         (status = 409, description = "Cannot be withdrawn in this phase", body = Problem, content_type = "application/problem+json"),
         (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
         (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Invalid body, or an Idempotency-Key used with another body", body = Problem, content_type = "application/problem+json"),
     )
@@ -429,7 +432,7 @@ pub async fn withdraw_application(
     access::may_change(&caller)?;
     let id = path.into_inner();
     let input: CommentInput = body_or_default(&req, &body)?;
-    let expected = if_match(&req, false)?;
+    let expected = if_match(&req, true)?;
     apps.change(&req, &caller, false, move |conn, c| {
         process::withdraw(conn, c, id, expected, input)
     })
@@ -486,7 +489,7 @@ pub async fn transition_application(
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:process"])),
-    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag"), IdempotencyKey),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = String, Header, description = "Current ETag"), IdempotencyKey),
     request_body = AssignmentInput,
     responses(
         (status = 200, description = "Assigned", body = Application, headers(("ETag" = String))),
@@ -495,6 +498,7 @@ pub async fn transition_application(
         (status = 403, description = "Not a processor of this application", body = Problem, content_type = "application/problem+json"),
         (status = 404, response = crate::api::responses::NoSuchApplication),
         (status = 412, response = crate::api::responses::StaleIfMatch),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
         (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Not a clerk of the department", body = Problem, content_type = "application/problem+json"),
     )
@@ -510,7 +514,7 @@ pub async fn assign_application(
     access::may_change(&caller)?;
     let id = path.into_inner();
     let input: AssignmentInput = json_body(&req, &body)?;
-    let expected = if_match(&req, false)?;
+    let expected = if_match(&req, true)?;
     apps.change(&req, &caller, false, move |conn, c| {
         process::assign(conn, c, id, expected, input)
     })

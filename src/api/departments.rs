@@ -1,4 +1,5 @@
 //! `/v1/departments`: the organisational units responsible for services.
+use crate::auth::caller::MaybeCaller;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{get, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -44,12 +45,14 @@ pub struct DepartmentParams {
     tag = "catalogue",
     params(ListDepartmentsParams, ("Accept-Language" = Option<String>, Header, description = "Preferred languages")),
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "A page of departments", body = Page<Department>, headers(("Content-Language" = String), ("Link" = String))),
         (status = 400, description = "Invalid or unknown parameter, or a bad cursor", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/departments")]
 pub async fn list_departments(
+    _caller: MaybeCaller,
     req: HttpRequest,
     cache: Data<CatalogueCache>,
     StrictQuery(p): StrictQuery<ListDepartmentsParams>,
@@ -76,6 +79,7 @@ pub async fn list_departments(
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "The department", body = DepartmentDetail, headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
@@ -84,6 +88,7 @@ pub async fn list_departments(
 )]
 #[get("/departments/{department}")]
 pub async fn get_department(
+    _caller: MaybeCaller,
     req: HttpRequest,
     cache: Data<CatalogueCache>,
     path: Path<String>,

@@ -2,6 +2,7 @@
 use actix_web::web::Data;
 use actix_web::{get, HttpResponse};
 
+use crate::auth::caller::MaybeCaller;
 use crate::http::extract::StrictQuery;
 
 /// The OpenAPI document, serialised once at start-up.
@@ -12,10 +13,17 @@ pub struct OpenApiJson(pub String);
 /// This API's OpenAPI 3.1 description, the same as `openapi/v1.json` in the repository.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object))
+    responses(
+        (status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object),
+        (status = 401, response = crate::api::responses::Unauthorized),
+    )
 )]
 #[get("/openapi.json")]
-pub async fn get_openapi(_q: StrictQuery<super::health::NoParams>, doc: Data<OpenApiJson>) -> HttpResponse {
+pub async fn get_openapi(
+    _caller: MaybeCaller,
+    _q: StrictQuery<super::health::NoParams>,
+    doc: Data<OpenApiJson>,
+) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(doc.0.clone())
 }
 

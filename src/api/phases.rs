@@ -1,5 +1,6 @@
 //! `GET /v1/phases`: the phases of an application and who may move it where, so that clients
 //! read the transition table instead of copying it.
+use crate::auth::caller::MaybeCaller;
 use actix_web::http::header;
 use actix_web::{get, HttpRequest, HttpResponse};
 
@@ -18,12 +19,17 @@ use crate::http::extract::StrictQuery;
     tag = "applications",
     params(ApplicationQuery, ("Accept-Language" = Option<String>, Header, description = "Language of labels")),
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "The phases, in order", body = Vec<PhaseEntry>, headers(("Content-Language" = String))),
         (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/phases")]
-pub async fn list_phases(req: HttpRequest, q: StrictQuery<ApplicationQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_phases(
+    _caller: MaybeCaller,
+    req: HttpRequest,
+    q: StrictQuery<ApplicationQuery>,
+) -> Result<HttpResponse, ApiError> {
     let lang = lang_of(&req, q.0.lang.as_deref())?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_LANGUAGE, lang.code()))

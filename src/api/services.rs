@@ -129,6 +129,7 @@ fn service_filter(p: &ListServicesParams, snap: &crate::catalogue::Snapshot) -> 
     tag = "catalogue",
     params(ListServicesParams, ("Accept-Language" = Option<String>, Header, description = "Preferred languages (de, fr, it, en); German by default")),
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "A page of services", body = Page<ServiceSummary>,
             headers(("Content-Language" = String, description = "Language served"), ("Link" = String, description = "`<url>; rel=\"next\"` when there is a next page"))),
         (status = 400, description = "Invalid or unknown parameter, or a bad cursor", body = Problem, content_type = "application/problem+json"),
@@ -136,6 +137,7 @@ fn service_filter(p: &ListServicesParams, snap: &crate::catalogue::Snapshot) -> 
 )]
 #[get("/services")]
 pub async fn list_services(
+    _caller: MaybeCaller,
     req: HttpRequest,
     cache: Data<CatalogueCache>,
     StrictQuery(p): StrictQuery<ListServicesParams>,
@@ -202,6 +204,7 @@ pub async fn get_service(
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object,
             headers(("ETag" = String), ("Content-Language" = String))),
         (status = 304, description = "The client's copy is current"),
@@ -211,6 +214,7 @@ pub async fn get_service(
 )]
 #[get("/services/{service}/form")]
 pub async fn get_service_form(
+    _caller: MaybeCaller,
     req: HttpRequest,
     cache: Data<CatalogueCache>,
     path: Path<String>,
@@ -230,6 +234,7 @@ pub async fn get_service_form(
     tag = "catalogue",
     params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"), PageParams),
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "A page of versions", body = Page<ServiceVersionSummary>),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, response = crate::api::responses::NoSuchService),
@@ -237,6 +242,7 @@ pub async fn get_service_form(
 )]
 #[get("/services/{service}/versions")]
 pub async fn list_service_versions(
+    _caller: MaybeCaller,
     req: HttpRequest,
     cache: Data<CatalogueCache>,
     path: Path<String>,
@@ -352,6 +358,7 @@ pub async fn get_service_version(
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object, headers(("ETag" = String))),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
@@ -360,6 +367,7 @@ pub async fn get_service_version(
 )]
 #[get("/services/{service}/versions/{version}/form")]
 pub async fn get_service_version_form(
+    _caller: MaybeCaller,
     req: HttpRequest,
     cache: Data<CatalogueCache>,
     path: Path<(String, String)>,

@@ -1,5 +1,6 @@
 //! `GET /v1/status/{reference}`: where an application stands, for anyone holding its reference
 //! and tracking code, without signing in. No personal data.
+use crate::auth::caller::MaybeCaller;
 use actix_web::http::header;
 use actix_web::web::{Data, Path};
 use actix_web::{get, HttpRequest, HttpResponse};
@@ -54,6 +55,7 @@ fn unknown() -> ApiError {
         TrackingParams
     ),
     responses(
+        (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "Where the application stands", body = Tracking),
         (status = 400, description = "No tracking code, or an unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown reference or wrong code", body = Problem, content_type = "application/problem+json"),
@@ -62,6 +64,7 @@ fn unknown() -> ApiError {
 )]
 #[get("/status/{reference}")]
 pub async fn get_application_status(
+    _caller: MaybeCaller,
     req: HttpRequest,
     path: Path<String>,
     q: StrictQuery<TrackingParams>,

@@ -117,6 +117,7 @@ pub async fn handle(
     if head {
         req.head_mut().method = actix_web::http::Method::GET;
     }
+    let held_coding = crate::http::encoding::strip_coded_tags(req.headers_mut());
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let hsts = req
@@ -163,7 +164,9 @@ pub async fn handle(
         }
     }
 
+    let status = res.status();
     let h = res.headers_mut();
+    crate::http::encoding::mark_representation(h, status, held_coding);
     h.insert(
         REQUEST_ID,
         HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid")),

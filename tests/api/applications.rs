@@ -34,7 +34,7 @@ async fn an_application_from_draft_to_decision() {
 
     // submitting reports every error at once, each at its field
     let res = w
-        .call(Method::POST, &format!("/v1/applications/{id}/submit"), Some(&w.a), None)
+        .act(Method::POST, &format!("/v1/applications/{id}/submit"), Some(&w.a), None)
         .await;
     let p = assert_problem(res, 422, "validation-failed").await;
     let pointers: Vec<&str> = p["errors"]
@@ -93,7 +93,7 @@ async fn an_application_from_draft_to_decision() {
     assert_problem(res, 412, "precondition-failed").await;
 
     // submit: reference, tracking code, due date; phone stored as E.164
-    let res = w.call(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
+    let res = w.act(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
     assert_eq!(res.status(), 200);
     let sub: Value = res.json().await.unwrap();
     assert_eq!(sub["phase"], "submitted");
@@ -175,7 +175,7 @@ async fn an_application_from_draft_to_decision() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let res = w.call(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
+    let res = w.act(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
     assert_eq!(res.status(), 200);
     let back: Value = res.json().await.unwrap();
     assert_eq!(back["phase"], "in_review");
@@ -504,7 +504,7 @@ async fn the_work_queue_filters_sorts_and_pages() {
     assert_eq!(mine["data"][0]["phase"], "draft");
     // assignment and the assignee filter
     let res = w
-        .call(
+        .act(
             Method::POST,
             &format!("/v1/applications/{first_id}/assignment"),
             Some(&w.clerk),
@@ -515,7 +515,7 @@ async fn the_work_queue_filters_sorts_and_pages() {
     let assigned: Value = res.json().await.unwrap();
     assert_eq!(assigned["assignee"], w.clerk_id.as_str());
     let res = w
-        .call(
+        .act(
             Method::POST,
             &format!("/v1/applications/{first_id}/assignment"),
             Some(&w.clerk),
@@ -800,9 +800,22 @@ async fn who_sees_and_changes_what() {
             .unwrap()
     });
     assert_eq!(revs, [1, 2, 2, 2]);
+    // every change of an application needs the ETag the client read: without If-Match, 428,
+    // and nothing changes
+    for (token, m, suffix, app) in [
+        (&w.a, Method::DELETE, "", 0),
+        (&w.a, Method::POST, "/submit", 0),
+        (&w.member, Method::POST, "/withdraw", 2),
+        (&w.clerk, Method::POST, "/assignment", 1),
+    ] {
+        let path = format!("/v1/applications/{}{suffix}", apps[app].1);
+        let body = (suffix == "/assignment").then(|| json!({"assignee": null}));
+        let p = assert_problem(w.call(m, &path, Some(token), body).await, 428, "precondition-required").await;
+        assert!(p["detail"].is_string(), "{path}: {p}");
+    }
     // and the allowed ones work: the member withdraws X's, the applicant deletes the draft
     let res = w
-        .call(
+        .act(
             Method::POST,
             &format!("/v1/applications/{}/withdraw", apps[2].1),
             Some(&w.member),
@@ -811,7 +824,7 @@ async fn who_sees_and_changes_what() {
         .await;
     assert_eq!(res.status(), 200);
     let res = w
-        .call(
+        .act(
             Method::DELETE,
             &format!("/v1/applications/{}", apps[0].1),
             Some(&w.a),
@@ -820,7 +833,7 @@ async fn who_sees_and_changes_what() {
         .await;
     assert_eq!(res.status(), 204);
     let res = w
-        .call(
+        .act(
             Method::DELETE,
             &format!("/v1/applications/{}", apps[1].1),
             Some(&w.a),

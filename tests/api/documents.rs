@@ -219,7 +219,7 @@ async fn documents_from_upload_to_download() {
         )
         .await;
     let tag = etag(&res);
-    let res = w.call(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
+    let res = w.act(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
     let p = assert_problem(res, 422, "validation-failed").await;
     assert_eq!(p["errors"][0]["pointer"], "/data/plan");
     assert_eq!(p["errors"][0]["code"], "document");
@@ -259,7 +259,7 @@ async fn documents_from_upload_to_download() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let res = w.call(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
+    let res = w.act(Method::POST, &format!("{path}/submit"), Some(&w.a), None).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 
     // now the clerk of the department reads and downloads it, byte for byte
@@ -349,7 +349,7 @@ async fn documents_from_upload_to_download() {
     assert_eq!(res.status(), 201);
     assert_eq!(stored_files(&w, &other), 1);
     let res = w
-        .call(Method::DELETE, &format!("/v1/applications/{other}"), Some(&w.a), None)
+        .act(Method::DELETE, &format!("/v1/applications/{other}"), Some(&w.a), None)
         .await;
     assert_eq!(res.status(), 204);
     assert_eq!(stored_files(&w, &other), 0);
@@ -596,7 +596,7 @@ async fn organisation_documents_follow_who_acts_for_it() {
         .await;
     assert_eq!(res.status(), 200);
     let res = w
-        .call(Method::POST, &format!("{path}/submit"), Some(&w.member), None)
+        .act(Method::POST, &format!("{path}/submit"), Some(&w.member), None)
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     for t in [&w.admin, &w.member, &w.clerk] {
@@ -824,7 +824,7 @@ async fn a_fiduciary_applies_for_a_person_with_a_power_of_attorney() {
     let id = app["id"].as_str().unwrap().to_string();
     let path = format!("/v1/applications/{id}");
     let submit_path = format!("{path}/submit");
-    let submit = || w.call(Method::POST, &submit_path, Some(&w.partner), None);
+    let submit = || w.act(Method::POST, &submit_path, Some(&w.partner), None);
     let patch = |body: Value| {
         let (w, path) = (&w, &path);
         async move {

@@ -1,7 +1,9 @@
 //! Cross-cutting behaviour: problem details, request ids, security headers, unknown routes and
 //! methods, CORS, health, metrics, problem pages, the OpenAPI document and the docs.
 
+use crate::common::world::{etag, World};
 use crate::common::{assert_problem, TestApp};
+use reqwest::Method;
 use serde_json::Value;
 
 #[tokio::test]
@@ -137,6 +139,70 @@ async fn health_metrics_and_problem_pages() {
     assert_problem(app.get("/problems/no-such-kind").await, 404, "not-found").await;
 }
 
+/// A token that is sent is checked on every endpoint, public ones included: a bad one is a
+/// 401 (with `WWW-Authenticate`), never silently read as anonymous, and changes nothing. Every
+/// `GET` of the document and every public `POST` (except the OAuth endpoints, which
+/// authenticate clients their own way).
+#[tokio::test]
+async fn a_token_that_is_sent_is_checked_everywhere() {
+    let app = TestApp::spawn().await;
+    let doc = app.get_json("/v1/openapi.json").await;
+    let accounts = || -> i64 {
+        app.with_conn(|c| {
+            use diesel::prelude::*;
+            guichet::db::schema::accounts::table.count().get_result(c).unwrap()
+        })
+    };
+    let accounts_before = accounts();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/v1/") || path.starts_with("/v1/oauth/") {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let public = op
+                .get("security")
+                .is_none_or(|s| s.as_array().is_none_or(|a| a.is_empty()));
+            if !(method == "get" || (method == "post" && public)) {
+                continue;
+            }
+            let url = path
+                .replace("{service}", "wohnsitzbestaetigung")
+                .replace("{department}", "einwohnerdienste")
+                .replace("{version}", "1")
+                .replace("{reference}", "THU-2026-TQ712W11-A")
+                .replace("{kind}", "not-found");
+            let url = placeholder_ids(&url);
+            let req = if method == "get" {
+                app.client.get(app.url(&url))
+            } else {
+                app.client.post(app.url(&url)).json(&serde_json::json!({}))
+            };
+            let res = req.bearer_auth("not-a-token").send().await.unwrap();
+            assert!(res.headers().contains_key("www-authenticate"), "{method} {url}");
+            assert_problem(res, 401, "unauthorized").await;
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "only {checked} operations checked");
+    // nothing was created by the public POSTs (an account, for one)
+    assert_eq!(accounts(), accounts_before);
+}
+
+/// Every `{...}` left in a path becomes a well-formed id that names nothing.
+fn placeholder_ids(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').unwrap() + start;
+        out.push_str("0193a4b2-7c1e-7d2a-9f00-3b5c1d2e4f60");
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Without configuration `/metrics` is not served to the public at all.
 #[tokio::test]
 async fn metrics_are_not_public_by_default() {
@@ -182,6 +248,105 @@ async fn cors_allows_only_configured_origins() {
         .await
         .unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    // a browser script can read every header the API documents on an answer
+    let doc = app.get_json("/v1/openapi.json").await;
+    let mut documented =
+        std::collections::BTreeSet::from(["idempotent-replayed".to_string(), "x-request-id".to_string()]);
+    fn collect(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Object(h)) = m.get("headers") {
+                    out.extend(h.keys().map(|k| k.to_ascii_lowercase()));
+                }
+                m.values().for_each(|c| collect(c, out));
+            }
+            Value::Array(a) => a.iter().for_each(|c| collect(c, out)),
+            _ => {}
+        }
+    }
+    collect(&doc, &mut documented);
+    let exposed: std::collections::BTreeSet<String> = ok.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let hidden: Vec<&String> = documented.difference(&exposed).collect();
+    assert!(hidden.is_empty(), "documented but not exposed to browsers: {hidden:?}");
+}
+
+/// A compressed answer is a representation of its own: its own strong ETag, `Vary:
+/// Accept-Encoding` on both, and the tag a client got with either works in its preconditions.
+#[tokio::test]
+async fn a_compressed_answer_has_its_own_validator() {
+    let w = World::new().await;
+    let get = |path: &'static str, gzip: bool, if_none_match: Option<String>| {
+        let w = &w;
+        async move {
+            let mut r = w.app.client.get(w.app.url(path)).bearer_auth(&w.a);
+            if gzip {
+                r = r.header("accept-encoding", "gzip");
+            }
+            if let Some(t) = if_none_match {
+                r = r.header("if-none-match", t);
+            }
+            r.send().await.unwrap()
+        }
+    };
+    for path in [
+        "/v1/services/wohnsitzbestaetigung",
+        "/v1/services/wohnsitzbestaetigung/form",
+    ] {
+        let plain = get(path, false, None).await;
+        let coded = get(path, true, None).await;
+        assert_eq!(coded.headers()["content-encoding"], "gzip", "{path}");
+        let (plain_tag, coded_tag) = (etag(&plain), etag(&coded));
+        assert_eq!(
+            coded_tag,
+            format!("{}-gzip\"", plain_tag.trim_end_matches('"')),
+            "{path}"
+        );
+        for res in [&plain, &coded] {
+            let vary: Vec<&str> = res
+                .headers()
+                .get_all("vary")
+                .iter()
+                .map(|v| v.to_str().unwrap())
+                .collect();
+            assert!(
+                vary.join(",").to_ascii_lowercase().contains("accept-encoding"),
+                "{path}: {vary:?}"
+            );
+        }
+        // revalidation with either tag: 304, naming the representation the client holds
+        let again = get(path, true, Some(coded_tag.clone())).await;
+        assert_eq!(
+            (again.status().as_u16(), etag(&again)),
+            (304, coded_tag.clone()),
+            "{path}"
+        );
+        let again = get(path, false, Some(plain_tag.clone())).await;
+        assert_eq!((again.status().as_u16(), etag(&again)), (304, plain_tag), "{path}");
+    }
+    // the tag of a compressed application works in If-Match
+    let app = w.submitted(&w.a).await;
+    let path = format!("/v1/applications/{}", app["id"].as_str().unwrap());
+    let coded = w
+        .app
+        .client
+        .get(w.app.url(&path))
+        .bearer_auth(&w.a)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    let tag = etag(&coded);
+    assert!(tag.ends_with("-gzip\""), "{tag}");
+    let res = w
+        .send(Method::POST, &format!("{path}/withdraw"), Some(&w.a), None, Some(&tag))
+        .await;
+    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test]

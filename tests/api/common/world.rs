@@ -129,7 +129,19 @@ impl World {
         self.send(m, path, token, body, None).await
     }
 
-    /// GET as the caller, expecting 200 and a JSON body.
+    /// A change of an application (`/v1/applications/{id}` or an action under it) as a client
+    /// makes it: the application read first as the same caller, its ETag in `If-Match` (a
+    /// stale one where the caller cannot read it, so the answer is about the caller).
+    pub async fn act(&self, m: Method, path: &str, token: Option<&str>, body: Option<Value>) -> reqwest::Response {
+        let application: String = path.split('/').take(4).collect::<Vec<_>>().join("/");
+        let read = self.call(Method::GET, &application, token, None).await;
+        let tag = match read.headers().get("etag") {
+            Some(t) if read.status() == 200 => t.to_str().unwrap().to_string(),
+            _ => "\"r0-0\"".to_string(),
+        };
+        self.send(m, path, token, body, Some(&tag)).await
+    }
+
     /// A residence confirmation created and submitted by the caller of `token`: the answer.
     pub async fn submitted(&self, token: &str) -> Value {
         let body = json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true});
@@ -140,6 +152,7 @@ impl World {
         res.json().await.unwrap()
     }
 
+    /// GET as the caller, expecting 200 and a JSON body.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let res = self.call(Method::GET, path, Some(token), None).await;
         assert_eq!(res.status(), 200, "GET {path}");
