@@ -48,18 +48,55 @@ pub fn create_client(
         disabled_at: None,
         created_at: now,
         updated_at: now,
+        is_public: false,
     };
+    insert_client(conn, &row, json!({"name": name, "scopes": row.scopes}))?;
+    Ok(json!({"client_id": client_id, "client_secret": secret, "name": name, "scopes": row.scopes}))
+}
+
+/// Writes a new client with its audit entry, in one transaction.
+fn insert_client(conn: &mut DbConnection, row: &ClientRow, details: Value) -> anyhow::Result<()> {
     write_tx(conn, |c| -> anyhow::Result<()> {
-        q::insert_client(c, &row)?;
+        q::insert_client(c, row)?;
         audit::record(
             c,
             &operator("client.create")
-                .target("client", &client_id)
-                .details(json!({"name": name, "scopes": row.scopes})),
+                .target("client", &row.client_id)
+                .details(details),
         )?;
         Ok(())
-    })?;
-    Ok(json!({"client_id": client_id, "client_secret": secret, "name": name, "scopes": row.scopes}))
+    })
+}
+
+/// Creates a public client (RFC 6749 §2.1) for a first-party frontend: no secret; it names
+/// itself by its `client_id` on the password, refresh and revocation requests, and may use no
+/// other grant. Its users' tokens carry their own accounts' scopes.
+pub fn create_public_client(conn: &mut DbConnection, name: &str) -> anyhow::Result<Value> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 200,
+        "--name must be 1 to 200 characters"
+    );
+    let client_id = format!("gc_{}", uuid::Uuid::now_v7().simple());
+    let now = SqlTime::now();
+    let row = ClientRow {
+        id: SqlUuid(uuid::Uuid::now_v7()),
+        client_id: client_id.clone(),
+        name: name.to_string(),
+        // no secret: nothing hashes to the empty text, so no secret is ever accepted
+        secret_hash: String::new(),
+        scopes: String::new(),
+        organisation_id: None,
+        disabled_at: None,
+        created_at: now,
+        updated_at: now,
+        is_public: true,
+    };
+    insert_client(conn, &row, json!({"name": name, "public": true}))?;
+    Ok(
+        json!({"client_id": client_id, "name": name, "token_endpoint_auth_method": "none",
+        "grant_types": ["password", "refresh_token"]}),
+    )
 }
 
 /// Creates a verified organisation for a partner, with its first owner (`--owner`, an existing

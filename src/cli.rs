@@ -68,17 +68,22 @@ pub enum OrganisationCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
-    /// Create a partner client; prints its credentials once, as JSON.
+    /// Create a partner client (prints its credentials once, as JSON), or with --public a
+    /// public client for a first-party frontend (no secret; password and refresh grants).
     Create {
         /// A name people recognise, e.g. "Treuhand Muster AG".
         #[arg(long)]
         name: String,
         /// Space-separated scopes, e.g. "applications:read applications:write".
-        #[arg(long)]
-        scopes: String,
+        #[arg(long, required_unless_present = "public")]
+        scopes: Option<String>,
         /// Id of the organisation the client acts for.
         #[arg(long)]
         organisation: Option<uuid::Uuid>,
+        /// A public client (RFC 6749 §2.1): a frontend that cannot keep a secret; it names
+        /// itself by client_id on the password, refresh and revocation requests.
+        #[arg(long, conflicts_with_all = ["scopes", "organisation"])]
+        public: bool,
     },
     /// Disable a client: its tokens stop working on every instance within 2 s.
     Disable { client_id: String },

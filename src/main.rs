@@ -43,8 +43,11 @@ fn main() -> ExitCode {
             name,
             scopes,
             organisation,
-        }) => with_db(&config, |c| {
-            guichet::admin::create_client(c, &name, &scopes, organisation)
+            public,
+        }) => with_db(&config, |c| match (public, scopes) {
+            (true, _) => guichet::admin::create_public_client(c, &name),
+            (false, Some(scopes)) => guichet::admin::create_client(c, &name, &scopes, organisation),
+            (false, None) => anyhow::bail!("--scopes is required (or --public)"),
         }),
         Command::Client(ClientCommand::Disable { client_id }) => with_db(&config, |c| {
             guichet::admin::disable_client(c, &client_id).map(|_| serde_json::json!({"disabled": client_id}))

@@ -38,7 +38,9 @@ pub struct TokenRequest {
     subject_token_type: Option<String>,
     /// Token exchange: `urn:ietf:params:oauth:token-type:access_token` (the default).
     requested_token_type: Option<String>,
-    /// Client credentials in the body (`client_secret_post`), instead of HTTP Basic.
+    /// Client credentials in the body (`client_secret_post`), instead of HTTP Basic; or the
+    /// `client_id` alone, for a public client (`none`: a first-party frontend without a secret,
+    /// on the `password` and `refresh_token` grants).
     client_id: Option<String>,
     client_secret: Option<String>,
 }
@@ -140,10 +142,7 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<HashMap<String, String>,
 }
 
 /// Client credentials from HTTP Basic (RFC 6749 §2.3.1) or the body, never both.
-fn client_credentials(
-    req: &HttpRequest,
-    form: &HashMap<String, String>,
-) -> Result<Option<(String, String)>, OAuthError> {
+fn client_credentials(req: &HttpRequest, form: &HashMap<String, String>) -> Result<ClientCredentials, OAuthError> {
     let basic = match req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         Some(v) if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") => {
             let bad = || oauth_error("invalid_client", "The Basic credentials are malformed.");
@@ -156,14 +155,18 @@ fn client_credentials(
                     .and_then(|mut v| v.pop())
                     .map(|p| p.1)
             };
-            Some((dec(id).ok_or_else(bad)?, dec(secret).ok_or_else(bad)?))
+            // an empty password is no secret: a public client naming itself the way
+            // requests-oauthlib does by default
+            let secret = dec(secret).ok_or_else(bad)?;
+            Some((dec(id).ok_or_else(bad)?, (!secret.is_empty()).then_some(secret)))
         }
         _ => None,
     };
+    // a client_id alone is a public client naming itself (RFC 6749 §2.3, §3.2.1)
     let post = match (form.get("client_id"), form.get("client_secret")) {
-        (Some(id), Some(secret)) => Some((id.clone(), secret.clone())),
+        (Some(id), secret) => Some((id.clone(), secret.cloned())),
         (None, None) => None,
-        _ => return Err(oauth_error("invalid_client", "Send both client_id and client_secret.")),
+        (None, Some(_)) => return Err(oauth_error("invalid_client", "client_secret without client_id.")),
     };
     match (basic, post) {
         (Some(_), Some(_)) => Err(oauth_error("invalid_request", "Authenticate the client one way only.")),
@@ -222,8 +225,11 @@ pub async fn issue_token(req: HttpRequest, body: Bytes, auth: Data<AuthService>,
 /// The limit per account (the client, or the username) *and* client address: guesses from
 /// elsewhere cannot lock the owner out (each address is also held to the per-address limit).
 fn limit_account(limits: &Limits, form: &Form, creds: &ClientCredentials, o: &Origin) -> Result<(), OAuthError> {
+    // a confidential client is the account it guesses for; behind a public client (a
+    // frontend, shared by its residents) the account is the username
     let account = creds
         .as_ref()
+        .filter(|c| c.1.is_some())
         .map(|c| c.0.clone())
         .or_else(|| form.get("username").map(|u| u.to_lowercase()));
     if let Some(account) = account {

@@ -68,7 +68,7 @@ pub async fn get_authorization_server_metadata(
             revocation_endpoint: base.join("/v1/oauth/revoke"),
             jwks_uri: base.join("/.well-known/jwks.json"),
             grant_types_supported: grants,
-            token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
+            token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
             revocation_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
             token_endpoint_auth_signing_alg_values_supported: vec!["EdDSA"],
             response_types_supported: vec![],

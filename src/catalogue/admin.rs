@@ -254,7 +254,11 @@ fn version_row(
         channel: d.content.channel.as_str().into(),
         content: SqlJson(json!(d.content)),
         form_schema: SqlJson(d.form.schema.clone()),
-        ui_schema: d.form.ui_schema.clone().map(SqlJson),
+        // with the authored order of every object: jsonb keeps arrays' order, not objects'
+        ui_schema: Some(SqlJson(crate::domain::forms::with_orders(
+            &d.form.schema,
+            d.form.ui_schema.as_ref(),
+        ))),
         search: SqlJson(search_document(&input)),
         created_at: now,
         published_at: None,

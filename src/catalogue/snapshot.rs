@@ -182,6 +182,13 @@ impl Snapshot {
             let published = v.state() == Some(stored::VersionState::Published);
             let search: Value = v.search.0;
             let s = |lang: Lang, k: &str| search[lang.code()][k].as_str().unwrap_or("").to_string();
+            // the form as served and enforced (bounds, order) and its UI schema (orders, file
+            // widgets), made once here
+            let content: ServiceContent = parse_json(&v.content.0, "service content")?;
+            let limits = content.document_limits.clone().unwrap_or_default();
+            let ui_schema =
+                crate::domain::forms::served_ui_schema(&v.form_schema.0, v.ui_schema.as_ref().map(|u| &u.0), &limits);
+            let form_schema = crate::domain::forms::served_schema(&v.form_schema.0, &ui_schema);
             versions.entry(v.service_id.0).or_default().push(VersionEntry {
                 version: v.version,
                 state: if published {
@@ -191,9 +198,9 @@ impl Snapshot {
                 },
                 published_at: v.published_at.map(|t| t.0),
                 superseded_at: v.superseded_at.map(|t| t.0),
-                content: parse_json(&v.content.0, "service content")?,
-                form_schema: v.form_schema.0,
-                ui_schema: v.ui_schema.map(|u| u.0),
+                content,
+                form_schema,
+                ui_schema: Some(ui_schema),
                 search: Lang::ALL.map(|l| (s(l, "name"), s(l, "text"))),
                 validator: Default::default(),
                 draft_validator: Default::default(),

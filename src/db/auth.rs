@@ -37,6 +37,9 @@ pub struct ClientRow {
     pub disabled_at: Option<SqlTime>,
     pub created_at: SqlTime,
     pub updated_at: SqlTime,
+    /// A public client (a first-party frontend): no secret; it names itself by `client_id`
+    /// on the password, refresh and revocation requests, and may not use client credentials.
+    pub is_public: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

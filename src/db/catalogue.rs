@@ -236,7 +236,11 @@ fn new_version(s: &ServiceInput, service_id: SqlUuid, version: i32, now: SqlTime
         channel: s.content.channel.as_str().into(),
         content: to_json(&s.content),
         form_schema: SqlJson(s.form.schema.clone()),
-        ui_schema: s.form.ui_schema.clone().map(SqlJson),
+        // with the authored order of every object: jsonb keeps arrays' order, not objects'
+        ui_schema: Some(SqlJson(crate::domain::forms::with_orders(
+            &s.form.schema,
+            s.form.ui_schema.as_ref(),
+        ))),
         search: SqlJson(search_document(s)),
         created_at: now,
         published_at: Some(now),
@@ -294,7 +298,11 @@ fn upsert_service(conn: &mut DbConnection, s: &ServiceInput, now: SqlTime, r: &m
     let same_version = current.as_ref().is_some_and(|c| {
         c.content == content
             && c.form_schema.0 == s.form.schema
-            && c.ui_schema.as_ref().map(|u| &u.0) == s.form.ui_schema.as_ref()
+            && c.ui_schema.as_ref().map(|u| &u.0)
+                == Some(&crate::domain::forms::with_orders(
+                    &s.form.schema,
+                    s.form.ui_schema.as_ref(),
+                ))
     });
     let mut version = row.current_version;
     if !same_version {

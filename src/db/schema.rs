@@ -122,6 +122,7 @@ diesel::table! {
         disabled_at -> Nullable<DbTime>,
         created_at -> DbTime,
         updated_at -> DbTime,
+        is_public -> Bool,
     }
 }
 

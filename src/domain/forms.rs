@@ -334,26 +334,218 @@ pub fn escape_pointer(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-/// The schema with every `title` in `lang` (from the `x-title` translations, German when a
-/// translation is missing). The validation keywords are untouched.
+/// The schema in one language: every `title` (and `description`) from its `x-title`
+/// (`x-description`) translations, German when a translation is missing, and no `x-`
+/// keyword left (a renderer of one language needs none; `lang=all` serves them). The
+/// validation keywords, the names of properties and the values (`const`, `default`,
+/// `examples`, `enum`) are untouched.
 pub fn localize(schema: &Value, lang: Lang) -> Value {
+    fn pick(m: &Map<String, Value>, key: &str, lang: Lang) -> Option<Value> {
+        let Some(Value::Object(t)) = m.get(key) else {
+            return None;
+        };
+        t.get(lang.code())
+            .or_else(|| t.get("de"))
+            .filter(|v| v.is_string())
+            .cloned()
+    }
     match schema {
         Value::Object(m) => {
             let mut out = Map::with_capacity(m.len());
             for (k, v) in m {
-                out.insert(k.clone(), localize(v, lang));
-            }
-            if let Some(Value::Object(titles)) = m.get("x-title") {
-                let t = titles.get(lang.code()).or_else(|| titles.get("de"));
-                if let Some(t @ Value::String(_)) = t {
-                    out.insert("title".into(), t.clone());
+                let kept = match k.as_str() {
+                    _ if k.starts_with("x-") => None,
+                    // maps of names to schemas: the names stay, the schemas are localized
+                    "properties" | "$defs" | "definitions" | "patternProperties" | "dependentSchemas" => {
+                        Some(match v {
+                            Value::Object(named) => {
+                                Value::Object(named.iter().map(|(n, s)| (n.clone(), localize(s, lang))).collect())
+                            }
+                            other => other.clone(),
+                        })
+                    }
+                    // values, not schemas
+                    "const" | "default" | "examples" | "enum" => Some(v.clone()),
+                    _ => Some(localize(v, lang)),
+                };
+                if let Some(v) = kept {
+                    out.insert(k.clone(), v);
                 }
+            }
+            if let Some(t) = pick(m, "x-title", lang) {
+                out.insert("title".into(), t);
+            }
+            if let Some(d) = pick(m, "x-description", lang) {
+                out.insert("description".into(), d);
             }
             Value::Object(out)
         }
         Value::Array(a) => Value::Array(a.iter().map(|v| localize(v, lang)).collect()),
         other => other.clone(),
     }
+}
+
+/// The most entries an array of a form may have where the form sets no `maxItems`.
+pub const MAX_ITEMS: u64 = 100;
+
+/// The form as it is served and enforced: every string has a `maxLength`
+/// ([`DRAFT_MAX_STRING`] where the author set none) and every array a `maxItems`
+/// ([`MAX_ITEMS`]), so that a client's validator knows every bound the server holds to; and
+/// the properties of every object in the order of `ui` (see [`with_orders`]), since
+/// PostgreSQL's `jsonb` does not keep the authored order.
+pub fn served_schema(schema: &Value, ui: &Value) -> Value {
+    fn bound(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                let has = |t: &str| match m.get("type") {
+                    Some(Value::String(x)) => x == t,
+                    Some(Value::Array(xs)) => xs.iter().any(|x| x == t),
+                    _ => false,
+                };
+                let (string, array) = (has("string"), has("array"));
+                if string && !m.contains_key("maxLength") {
+                    m.insert("maxLength".into(), Value::from(DRAFT_MAX_STRING));
+                }
+                if array && !m.contains_key("maxItems") {
+                    m.insert("maxItems".into(), Value::from(MAX_ITEMS));
+                }
+                for (k, c) in m.iter_mut() {
+                    if !matches!(k.as_str(), "const" | "default" | "examples" | "enum") {
+                        bound(c);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(bound),
+            _ => {}
+        }
+    }
+    let mut out = schema.clone();
+    bound(&mut out);
+    reorder(&mut out, ui);
+    out
+}
+
+/// Orders the properties of the form and of its nested objects (through `properties` and
+/// local `$ref`s) as the `ui:order` at the same place of `ui` says; names it does not list
+/// keep their place after the listed ones.
+fn reorder(schema: &mut Value, ui: &Value) {
+    fn order_of(ui: &Value) -> Vec<String> {
+        ui.get("ui:order")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+    fn sort(props: &mut Map<String, Value>, order: &[String]) {
+        let mut old = std::mem::take(props);
+        for name in order {
+            if let Some(v) = old.remove(name) {
+                props.insert(name.clone(), v);
+            }
+        }
+        props.extend(old);
+    }
+    // the objects to order: a JSON pointer into the schema, with the ui at that place
+    let mut work: Vec<(String, Value)> = vec![(String::new(), ui.clone())];
+    let mut seen = std::collections::HashSet::new();
+    while let Some((at, ui)) = work.pop() {
+        if work.len() > 256 || !seen.insert(at.clone()) {
+            continue;
+        }
+        let Some(target) = schema.pointer(&at) else { continue };
+        let target_at = match target
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(r) if schema.pointer(r).is_some() => r.to_string(),
+            _ => at.clone(),
+        };
+        let names: Vec<String> = match schema
+            .pointer(&target_at)
+            .and_then(|t| t.get("properties"))
+            .and_then(Value::as_object)
+        {
+            Some(p) => p.keys().cloned().collect(),
+            None => continue,
+        };
+        if let Some(Value::Object(props)) = schema.pointer_mut(&format!("{target_at}/properties")) {
+            sort(props, &order_of(&ui));
+        }
+        for name in names {
+            let child_ui = ui.get(&name).cloned().unwrap_or(Value::Null);
+            work.push((format!("{target_at}/properties/{}", escape_pointer(&name)), child_ui));
+        }
+    }
+}
+
+/// The UI schema with a `ui:order` for the form and for every nested object (through
+/// `properties` and local `$ref`s) that has none: the order in which the author wrote the
+/// properties. Stored with the form, since PostgreSQL's `jsonb` keeps the keys of an object
+/// in an order of its own, but an array as it is.
+pub fn with_orders(schema: &Value, ui: Option<&Value>) -> Value {
+    fn walk(root: &Value, schema: &Value, ui: &mut Value, depth: u8) {
+        let schema = super::submission::local_ref(root, schema).unwrap_or(schema);
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+            return;
+        };
+        if depth > 16 {
+            return;
+        }
+        if !ui.is_object() {
+            *ui = Value::Object(Map::new());
+        }
+        let Value::Object(m) = ui else { return };
+        m.entry("ui:order")
+            .or_insert_with(|| Value::Array(props.keys().map(|k| Value::String(k.clone())).collect()));
+        for (name, sub) in props {
+            let sub = super::submission::local_ref(root, sub).unwrap_or(sub);
+            if sub.get("properties").is_some() {
+                let entry = m.entry(name.clone()).or_insert_with(|| Value::Object(Map::new()));
+                walk(root, sub, entry, depth + 1);
+            }
+        }
+    }
+    let mut out = ui.cloned().unwrap_or_else(|| Value::Object(Map::new()));
+    walk(schema, schema, &mut out, 0);
+    out
+}
+
+/// The UI schema as served: [`with_orders`], and every file field (`format: document-id`) a
+/// `document` widget with the service's document limits (`accept`, `maxBytes`, `maxFiles`),
+/// unless the author chose a widget. A portal registers one widget under that name that
+/// uploads the file (`POST /v1/applications/{id}/documents`, or a `documents` part of a
+/// multipart create) and puts the document's id (or the file's name) into the field.
+pub fn served_ui_schema(schema: &Value, ui: Option<&Value>, limits: &super::documents::DocumentLimits) -> Value {
+    let mut out = with_orders(schema, ui);
+    for pointer in super::submission::document_fields(schema) {
+        let mut at = &mut out;
+        for name in pointer.split('/').skip(1) {
+            let name = name.replace("~1", "/").replace("~0", "~");
+            if !at.is_object() {
+                *at = Value::Object(Map::new());
+            }
+            let Value::Object(m) = at else { break };
+            at = m.entry(name).or_insert_with(|| Value::Object(Map::new()));
+        }
+        if let Value::Object(m) = at {
+            m.entry("ui:widget").or_insert_with(|| Value::from("document"));
+            let options = m.entry("ui:options").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(o) = options {
+                o.entry("accept").or_insert_with(|| Value::from(limits.types.join(",")));
+                o.entry("maxBytes").or_insert_with(|| Value::from(limits.max_bytes));
+                o.entry("maxFiles").or_insert_with(|| Value::from(limits.max_files));
+            }
+        }
+    }
+    out
+}
+
+/// A `oneOf` of choices, each a `const` with its label (`title`): how a form says what a
+/// choice means in words (RJSF and JSON Forms show the titles).
+pub fn is_choice_list(one_of: &Value) -> bool {
+    one_of
+        .as_array()
+        .is_some_and(|items| !items.is_empty() && items.iter().all(|i| i.get("const").is_some()))
 }
 
 /// The most characters a string of a draft may have where the form sets no `maxLength`.
@@ -375,6 +567,10 @@ pub fn draft_schema(schema: &Value) -> Value {
                         | "minItems" | "minProperties" | "minimum" | "maximum" | "exclusiveMinimum"
                         | "exclusiveMaximum" | "multipleOf" | "if" | "then" | "else" | "not" | "uniqueItems"
                         | "minContains" | "contains" => {}
+                        // a list of labelled choices stays one: exactly one `const` matches
+                        "oneOf" if is_choice_list(val) => {
+                            out.insert(k.clone(), val.clone());
+                        }
                         // a partly filled object may match several branches
                         "oneOf" => {
                             out.insert("anyOf".into(), strip(val));
@@ -470,9 +666,19 @@ mod tests {
 
     #[test]
     fn titles_follow_the_language() {
-        let s = json!({"title": "Hund", "x-title": {"de": "Hund", "fr": "Chien"}, "properties": {"a": {"title": "A", "x-title": {"de": "A"}}}});
+        let s = json!({"title": "Hund", "x-title": {"de": "Hund", "fr": "Chien"}, "properties": {
+            "a": {"title": "A", "x-title": {"de": "A"}, "x-note": 1},
+            "x-field": {"oneOf": [{"const": {"x-data": 1}, "title": "Ja", "x-title": {"de": "Ja", "fr": "Oui"}}]}}});
         let fr = localize(&s, Lang::Fr);
         assert_eq!(fr["title"], "Chien");
         assert_eq!(fr["properties"]["a"]["title"], "A");
+        assert!(fr["properties"]["a"].get("x-note").is_none() && fr.get("x-title").is_none());
+        // a property's name and a value are data, kept as they are
+        let choice = &fr["properties"]["x-field"]["oneOf"][0];
+        assert_eq!(
+            (choice["title"].as_str(), &choice["const"]),
+            (Some("Oui"), &json!({"x-data": 1}))
+        );
+        assert!(choice.get("x-title").is_none());
     }
 }

@@ -54,6 +54,8 @@ fn describe(kind: &ValidationErrorKind, value: &Value) -> (u8, String, Msg) {
             }
         }
         K::Enum { .. } => (3, "enum".into(), msg!("not one of the allowed values")),
+        // a choice with labels (`oneOf` of `const` + `title`) is an enum to the caller
+        K::OneOfNotValid { context } if is_choice(context) => (3, "enum".into(), msg!("not one of the allowed values")),
         K::Constant { .. } => (3, "const".into(), msg!("not the required value")),
         K::Pattern { .. } => (4, "pattern".into(), msg!("does not have the expected form")),
         K::MinLength { limit } => (5, "minLength".into(), msg!("at least {n} characters", n = limit)),
@@ -77,6 +79,17 @@ fn describe(kind: &ValidationErrorKind, value: &Value) -> (u8, String, Msg) {
             msg!("does not meet the form's rule '{rule}'", rule = other.keyword()),
         ),
     }
+}
+
+/// Every branch of the `oneOf` failed on its `const` alone: a list of labelled choices.
+fn is_choice(context: &[Vec<jsonschema::ValidationError<'static>>]) -> bool {
+    !context.is_empty()
+        && context.iter().all(|branch| {
+            !branch.is_empty()
+                && branch
+                    .iter()
+                    .all(|e| matches!(e.kind(), ValidationErrorKind::Constant { .. }))
+        })
 }
 
 fn type_message(kind: &jsonschema::error::TypeKind) -> Msg {
@@ -120,7 +133,7 @@ fn check_digit_message(format: &str) -> Msg {
 }
 
 /// The schema a local `$ref` (`#/$defs/...`) of `schema` points at, in `root`.
-fn local_ref<'r>(root: &'r Value, schema: &Value) -> Option<&'r Value> {
+pub fn local_ref<'r>(root: &'r Value, schema: &Value) -> Option<&'r Value> {
     schema
         .get("$ref")
         .and_then(Value::as_str)

@@ -11,14 +11,19 @@ use crate::error::ApiError;
 /// transaction rolls back), `Err` of the inner one a refusal whose audit entry must stay.
 pub type Checked<T> = Result<Result<T, OAuthError>, ApiError>;
 
-/// The enabled client with this id and secret; a failure is audited.
-pub fn authenticate_client(conn: &mut DbConnection, id: &str, secret: &str, o: &Origin) -> Checked<ClientRow> {
+/// The enabled client with this id and secret, or the enabled public client with this id when
+/// no secret is given (a public client has none, a confidential one must give its own); a
+/// failure is audited.
+pub fn authenticate_client(conn: &mut DbConnection, id: &str, secret: Option<&str>, o: &Origin) -> Checked<ClientRow> {
     let row = q::client_by_client_id(conn, id)?;
-    let ok = match &row {
-        Some(r) => same_hash(&r.secret_hash, &sha256_hex(secret)) && r.disabled_at.is_none(),
-        None => {
+    let ok = match (&row, secret) {
+        (Some(r), Some(secret)) => {
+            !r.is_public && same_hash(&r.secret_hash, &sha256_hex(secret)) && r.disabled_at.is_none()
+        }
+        (Some(r), None) => r.is_public && r.disabled_at.is_none(),
+        (None, secret) => {
             // the same work for an unknown client as for a known one
-            let _ = same_hash(&sha256_hex(secret), &sha256_hex(id));
+            let _ = same_hash(&sha256_hex(secret.unwrap_or_default()), &sha256_hex(id));
             false
         }
     };
@@ -36,11 +41,12 @@ pub fn authenticate_client(conn: &mut DbConnection, id: &str, secret: &str, o: &
     )))
 }
 
-/// Authenticates the client when the request names one (optional for public first-party
-/// frontends on the password, refresh and revocation endpoints).
+/// Authenticates the client when the request names one: a confidential client by its secret,
+/// a public client (a first-party frontend) by its id alone. Naming no client stays allowed
+/// on the password, refresh and revocation endpoints, for existing callers.
 pub fn authenticate_if_given(conn: &mut DbConnection, creds: &ClientCredentials, o: &Origin) -> Checked<()> {
     match creds {
-        Some((id, secret)) => Ok(authenticate_client(conn, id, secret, o)?.map(|_| ())),
+        Some((id, secret)) => Ok(authenticate_client(conn, id, secret.as_deref(), o)?.map(|_| ())),
         None => Ok(Ok(())),
     }
 }

@@ -59,5 +59,6 @@ impl From<ApiError> for OAuthError {
 
 pub use crate::audit::Origin;
 
-/// Client credentials as presented (HTTP Basic or the body): `(client_id, client_secret)`.
-pub type ClientCredentials = Option<(String, String)>;
+/// Client credentials as presented (HTTP Basic or the body): `(client_id, client_secret)`; a
+/// `client_id` without a secret is a public client naming itself.
+pub type ClientCredentials = Option<(String, Option<String>)>;

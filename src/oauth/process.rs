@@ -70,10 +70,16 @@ async fn client_credentials(
     o: Origin,
 ) -> Result<Issued, OAuthError> {
     let (id, secret) = creds.ok_or_else(|| oauth_error("invalid_client", "Client authentication is required."))?;
+    let Some(secret) = secret else {
+        return Err(oauth_error(
+            "unauthorized_client",
+            "client_credentials needs the client's secret; a public client uses the password and refresh_token grants.",
+        ));
+    };
     let svc = auth.clone();
     auth.db
         .write(move |conn| {
-            let client = match authenticate_client(conn, &id, &secret, &o)? {
+            let client = match authenticate_client(conn, &id, Some(&secret), &o)? {
                 Ok(c) => c,
                 Err(e) => return Ok(Err(e)),
             };

@@ -511,6 +511,7 @@ fn insert_client(
         disabled_at: None,
         created_at: now,
         updated_at: now,
+        is_public: false,
     };
     aq::insert_client(conn, &client)?;
     Ok(Credentials { client, secret })

@@ -805,3 +805,82 @@ async fn a_disabled_account_is_refused_on_every_instance_within_two_seconds() {
     assert_rejected(&other, &token, "disabled account").await;
     assert_eq!(audit_count(&app, "account.disable", "success"), 1);
 }
+
+/// A first-party frontend is a public client (RFC 6749 §2.1): no secret, its `client_id` on
+/// the password, refresh and revocation requests. authlib and requests-oauthlib, each with its
+/// defaults, run all three flows (tests/oauth_clients.py, in the tools venv); and the
+/// refusals around them.
+#[tokio::test]
+async fn standard_oauth_libraries_work_with_a_public_client() {
+    let app = TestApp::spawn().await;
+    let public = app.with_conn(|c| guichet::admin::create_public_client(c, "Thun portal").unwrap());
+    let client_id = public["client_id"].as_str().unwrap().to_string();
+    let (email, password) = ("frontend.user@example.ch", "Aare Thunersee Niesen 2026");
+    let res = app
+        .client
+        .post(app.url("/v1/accounts"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+
+    let (base, id) = (app.url(""), client_id.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(crate::common::tools_python())
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oauth_clients.py"))
+            .args([base.trim_end_matches('/'), &id, email, password])
+            // both libraries refuse plain HTTP unless told it is a test on loopback
+            .env("OAUTHLIB_INSECURE_TRANSPORT", "1")
+            .env("AUTHLIB_INSECURE_TRANSPORT", "1")
+            .output()
+            .expect("the tools venv's python (run scripts/install-tools, or set GUICHET_TEST_PYTHON)")
+    })
+    .await
+    .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert_eq!(said.matches("as a public client").count(), 2, "{said}");
+
+    // a public client uses no other grant; a confidential client must give its secret; a
+    // public client has none to give; an unknown client is refused; no client at all still
+    // works on the password grant (existing callers)
+    let confidential = create_client(&app, "applications:read");
+    let signin = |client: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        let mut form = vec![("grant_type", "password".to_string()), ("username", email.to_string())];
+        form.push(("password", password.to_string()));
+        form.extend(client.iter().map(|(k, v)| (*k, v.to_string())));
+        form
+    };
+    let cases = [
+        (
+            vec![
+                ("grant_type", "client_credentials".to_string()),
+                ("client_id", client_id.clone()),
+            ],
+            400,
+            "unauthorized_client",
+        ),
+        (signin(&[("client_id", &confidential.id)]), 401, "invalid_client"),
+        (
+            signin(&[("client_id", &client_id), ("client_secret", "guessed")]),
+            401,
+            "invalid_client",
+        ),
+        (signin(&[("client_id", "gc_unknown")]), 401, "invalid_client"),
+        (signin(&[]), 200, ""),
+    ];
+    for (form, status, error) in cases {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = token_request(&app, &form, None).await;
+        assert_eq!(res.status(), status, "{form:?}");
+        let body: Value = res.json().await.unwrap();
+        if status != 200 {
+            assert_eq!(body["error"], error, "{form:?}");
+        }
+    }
+}

@@ -323,9 +323,12 @@ async fn forms_are_json_schema_2020_12_with_localised_titles() {
     let schema: Value = res.json().await.unwrap();
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     assert_eq!(schema["type"], "object");
-    let props = schema["properties"].as_object().unwrap();
-    let (_, p) = props.iter().find(|(_, p)| p["x-title"]["fr"].is_string()).unwrap();
-    assert_eq!(p["title"], p["x-title"]["fr"]);
+    // the titles of the one language asked for; every translation only with lang=all
+    let all_languages = app.get_json("/v1/services/hund-anmelden/form?lang=all").await;
+    let props = all_languages["properties"].as_object().unwrap();
+    let (name, p) = props.iter().find(|(_, p)| p["x-title"]["fr"].is_string()).unwrap();
+    assert_eq!(schema["properties"][name]["title"], p["x-title"]["fr"]);
+    assert!(!schema.to_string().contains("\"x-title\""), "{schema}");
     // every custom format carries a pattern, everywhere in the catalogue
     let all = app.get_json("/v1/services?limit=100").await;
     for s in all["data"].as_array().unwrap() {
@@ -340,6 +343,128 @@ async fn forms_are_json_schema_2020_12_with_localised_titles() {
             }
         }
     }
+}
+
+/// Every form of a service applied for through guichet renders right with a standard
+/// renderer: every choice has its label in the asked language (no raw code, no enum without
+/// labels), yes/no too; no `x-` keyword in a one-language form; every string has a
+/// `maxLength` and every array a `maxItems`; nested objects keep the authored order, in the
+/// schema and in the UI schema's `ui:order` at every level; a file field names the document
+/// widget with the service's limits. On both backends (PostgreSQL's jsonb keeps no order).
+#[tokio::test]
+async fn forms_render_right_in_every_language() {
+    let app = TestApp::spawn().await;
+    let all = app.get_json("/v1/services?limit=100&channel=guichet").await;
+    let slugs: Vec<String> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["slug"].as_str().unwrap().to_string())
+        .collect();
+    assert!(slugs.len() >= 10, "{slugs:?}");
+    fn walk(v: &Value, at: &str, f: &mut dyn FnMut(&str, &serde_json::Map<String, Value>)) {
+        if let Value::Object(m) = v {
+            f(at, m);
+            for (k, c) in m {
+                if matches!(k.as_str(), "const" | "default" | "examples") {
+                    continue;
+                }
+                if matches!(k.as_str(), "properties" | "$defs") {
+                    for (n, s) in c.as_object().unwrap() {
+                        walk(s, &format!("{at}/{k}/{n}"), f);
+                    }
+                } else {
+                    walk(c, &format!("{at}/{k}"), f);
+                }
+            }
+        } else if let Value::Array(a) = v {
+            for (i, c) in a.iter().enumerate() {
+                walk(c, &format!("{at}/{i}"), f);
+            }
+        }
+    }
+    let (mut choices, mut booleans) = (0, 0);
+    for lang in ["de", "fr"] {
+        let yes = if lang == "de" { "Ja" } else { "Oui" };
+        for slug in &slugs {
+            let form = app.get_json(&format!("/v1/services/{slug}/form?lang={lang}")).await;
+            assert_eq!(form["$schema"], "https://json-schema.org/draft/2020-12/schema");
+            let mut problems = Vec::new();
+            walk(&form, "", &mut |at, m| {
+                for k in m.keys().filter(|k| k.starts_with("x-")) {
+                    problems.push(format!("{at}: keyword {k}"));
+                }
+                if m.contains_key("enum") {
+                    problems.push(format!("{at}: choices without labels"));
+                }
+                let is = |t: &str| {
+                    m.get("type")
+                        .is_some_and(|x| x == t || x.as_array().is_some_and(|a| a.iter().any(|y| y == t)))
+                };
+                if is("string") && !m.contains_key("maxLength") {
+                    problems.push(format!("{at}: a string without maxLength"));
+                }
+                if is("array") && !m.contains_key("maxItems") {
+                    problems.push(format!("{at}: an array without maxItems"));
+                }
+                if let Some(Value::Array(one_of)) = m.get("oneOf") {
+                    if one_of.iter().all(|o| o.get("const").is_some()) {
+                        choices += 1;
+                        for o in one_of {
+                            let title = o["title"].as_str().unwrap_or("");
+                            if title.is_empty() || o["const"].as_str() == Some(title) {
+                                problems.push(format!("{at}: the choice {} has no label", o["const"]));
+                            }
+                        }
+                        if is("boolean") {
+                            booleans += 1;
+                            if one_of[0]["title"] != yes {
+                                problems.push(format!("{at}: yes is {} in {lang}", one_of[0]["title"]));
+                            }
+                        }
+                    }
+                }
+            });
+            assert!(problems.is_empty(), "{slug} ({lang}): {problems:#?}");
+        }
+    }
+    assert!(
+        choices >= 60 && booleans >= 18,
+        "{choices} choice lists, {booleans} yes/no"
+    );
+
+    // the parking permit: the address in its authored order, the zone labelled, the file field
+    let form = app.get_json("/v1/services/anwohnerparkkarte/form?lang=fr").await;
+    let address: Vec<&String> = form["$defs"]["address"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(address, ["street", "house_number", "postal_code", "city", "country"]);
+    let top: Vec<&String> = form["properties"].as_object().unwrap().keys().collect();
+    assert_eq!(top[..3], ["applicant_type", "last_name", "first_name"]);
+    let zone = &form["properties"]["zone"]["oneOf"];
+    assert_eq!(zone[0]["const"], "seefeld_bahnhof_SB");
+    assert!(zone[0]["title"].as_str().unwrap().contains("Seefeld"), "{zone}");
+    let service = app.get_json("/v1/services/anwohnerparkkarte").await;
+    let ui = &service["form"]["ui_schema"];
+    let order = |v: &Value| -> Vec<String> {
+        v["ui:order"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        order(&ui["address"]),
+        ["street", "house_number", "postal_code", "city", "country"]
+    );
+    assert_eq!(order(ui)[..3], ["applicant_type", "last_name", "first_name"]);
+    let file = &ui["vehicle_registration"];
+    assert_eq!(file["ui:widget"], "document", "{ui}");
+    assert_eq!(file["ui:options"]["accept"], "application/pdf,image/png,image/jpeg");
+    assert!(file["ui:options"]["maxBytes"].as_u64().unwrap() > 1_000_000);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! The SMTP server is aiosmtpd (installed by scripts/install-tools) on a loopback port,
 //! writing every message it receives into a Maildir the test reads.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use crate::common::{assert_problem, TestApp};
@@ -21,12 +21,6 @@ impl Drop for SmtpSink {
     }
 }
 
-fn python() -> PathBuf {
-    std::env::var("GUICHET_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("/var/cache/guichet-tools/venv/bin/python"))
-}
-
 fn smtp_sink() -> SmtpSink {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -35,7 +29,7 @@ fn smtp_sink() -> SmtpSink {
         .port();
     let dir = tempfile::tempdir().unwrap();
     let maildir = dir.path().join("mail");
-    let mut child = Command::new(python())
+    let mut child = Command::new(crate::common::tools_python())
         .args([
             "-m",
             "aiosmtpd",

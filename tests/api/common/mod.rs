@@ -11,6 +11,14 @@ pub mod world;
 
 pub const PUBLIC_URL: &str = "http://guichet.test";
 
+/// The Python of the tools venv (`scripts/install-tools`): aiosmtpd, authlib,
+/// requests-oauthlib; `GUICHET_TEST_PYTHON` overrides it.
+pub fn tools_python() -> std::path::PathBuf {
+    std::env::var("GUICHET_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from("/var/cache/guichet-tools/venv/bin/python"))
+}
+
 pub struct TestDb {
     pub url: String,
     pg_admin: Option<(String, String)>,
