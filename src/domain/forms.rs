@@ -18,6 +18,32 @@ pub const CUSTOM_FORMATS: [&str; 7] = [
     "document-id",
 ];
 
+/// The published definition of each custom format (`src/domain/formats.json`): the `pattern`
+/// every served form carries for it, what the check digit is, an example. One file, read by
+/// the server and by the JavaScript reference implementation (examples/forms), so that a
+/// client validates as the server does.
+pub static FORMATS: std::sync::LazyLock<serde_json::Map<String, Value>> = std::sync::LazyLock::new(|| {
+    serde_json::from_str(include_str!("formats.json")).expect("src/domain/formats.json is a JSON object")
+});
+
+/// The pattern a served form carries for a custom format.
+pub fn published_pattern(format: &str) -> Option<&'static str> {
+    FORMATS.get(format)?.get("pattern")?.as_str()
+}
+
+/// An e-mail address as Ajv's `email` format (ajv-formats, full mode) reads it: a dot-atom
+/// local part and a domain of at least two labels. Forms check this, so that a browser
+/// validating with Ajv and the server agree.
+pub fn is_email(s: &str) -> bool {
+    static EMAIL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+        )
+        .expect("the e-mail pattern compiles")
+    });
+    EMAIL.is_match(s)
+}
+
 /// Swiss postal code: four digits 1000–9699, or Liechtenstein's 9485–9498.
 pub fn is_ch_postal_code(s: &str) -> bool {
     s.len() == 4
@@ -113,6 +139,11 @@ pub fn phone_e164(s: &str) -> Option<String> {
     if s.contains('+') && !plus {
         return None;
     }
+    // `+41 (0)33 ...`: the trunk zero in brackets after a country code is not dialled
+    let s = match s.find("(0)") {
+        Some(at) if plus || s.trim_start().starts_with("00") => format!("{}{}", &s[..at], &s[at + 3..]),
+        _ => s.to_string(),
+    };
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
     let international = if plus {
         digits
@@ -194,8 +225,9 @@ pub fn is_phone(s: &str) -> bool {
     phone_e164(s).is_some()
 }
 
+/// A document's id: a UUID in hex with hyphens (either case; it is stored in lower case).
 pub fn is_document_id(s: &str) -> bool {
-    s.len() == 36 && uuid::Uuid::parse_str(s).is_ok()
+    s.len() == 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') && uuid::Uuid::parse_str(s).is_ok()
 }
 
 /// Compiles a form schema with guichet's formats; formats are asserted, not just annotated.
@@ -203,6 +235,7 @@ pub fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
+        .with_format("email", is_email)
         .with_format("ahv-number", is_ahv_number)
         .with_format("uid", is_uid)
         .with_format("che-uid", is_uid)
@@ -390,7 +423,8 @@ pub const MAX_ITEMS: u64 = 100;
 
 /// The form as it is served and enforced: every string has a `maxLength`
 /// ([`DRAFT_MAX_STRING`] where the author set none) and every array a `maxItems`
-/// ([`MAX_ITEMS`]), so that a client's validator knows every bound the server holds to; and
+/// ([`MAX_ITEMS`]), so that a client's validator knows every bound the server holds to; every
+/// custom format its published pattern ([`published_pattern`]); and
 /// the properties of every object in the order of `ui` (see [`with_orders`]), since
 /// PostgreSQL's `jsonb` does not keep the authored order.
 pub fn served_schema(schema: &Value, ui: &Value) -> Value {
@@ -408,6 +442,10 @@ pub fn served_schema(schema: &Value, ui: &Value) -> Value {
                 }
                 if array && !m.contains_key("maxItems") {
                     m.insert("maxItems".into(), Value::from(MAX_ITEMS));
+                }
+                // a custom format carries its published pattern, whatever the author wrote
+                if let Some(p) = m.get("format").and_then(Value::as_str).and_then(published_pattern) {
+                    m.insert("pattern".into(), Value::from(p));
                 }
                 for (k, c) in m.iter_mut() {
                     if !matches!(k.as_str(), "const" | "default" | "examples" | "enum") {
@@ -662,6 +700,50 @@ mod tests {
         assert!(!v.is_valid(&json!({"a": "756.1234.5678.90"})));
         let v = compile(&json!({"type": "string", "format": "date"})).unwrap();
         assert!(!v.is_valid(&json!("2026-02-30")));
+    }
+
+    /// Every value of the shared table (tests/formats.json) is accepted or refused by the
+    /// served form as the table says, and the published pattern accepts every valid value
+    /// and refuses every one marked `shape`; examples/run checks the same table with Ajv.
+    #[test]
+    fn formats_agree_with_the_shared_table() {
+        let table: Value = serde_json::from_str(include_str!("../../tests/formats.json")).unwrap();
+        for (format, cases) in table.as_object().unwrap().iter().filter(|(k, _)| *k != "_") {
+            let form = json!({"type": "object", "properties": {"v": {"type": "string", "format": format}}});
+            let served = served_schema(&form, &json!({}));
+            let validator = compile(&served).unwrap();
+            let pattern = published_pattern(format).map(|p| regex::Regex::new(p).unwrap());
+            let list = |k: &str| cases[k].as_array().cloned().unwrap_or_default();
+            for ok in list("valid") {
+                assert!(validator.is_valid(&json!({"v": ok})), "{format}: {ok} is valid");
+                if let Some(p) = &pattern {
+                    assert!(p.is_match(ok.as_str().unwrap()), "{format}: the pattern takes {ok}");
+                }
+            }
+            for bad in list("invalid").into_iter().chain(list("shape")) {
+                assert!(!validator.is_valid(&json!({"v": bad})), "{format}: {bad} is refused");
+            }
+            for bad in list("shape") {
+                let p = pattern.as_ref().unwrap();
+                assert!(
+                    !p.is_match(bad.as_str().unwrap()),
+                    "{format}: the pattern refuses {bad}"
+                );
+            }
+        }
+    }
+
+    /// docs/FORMS.md shows every published pattern as it is.
+    #[test]
+    fn the_forms_guide_publishes_every_pattern() {
+        let guide = include_str!("../../docs/FORMS.md");
+        for (name, def) in FORMATS.iter() {
+            let p = def["pattern"].as_str().unwrap();
+            assert!(
+                guide.contains(&format!("`{p}`")),
+                "docs/FORMS.md lacks the pattern of {name}: {p}"
+            );
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn registration(uid: &str, name: &str) -> Result<(String, String), Vec<Field
         errors.push(FieldError::new(
             "/uid",
             "format",
-            msg!("not a valid UID (CHE-123.456.789 with its check digit)"),
+            msg!("not a valid UID (CHE-116.281.710 with its check digit)"),
         ));
     }
     if let Err(e) = display_name("/name", name) {

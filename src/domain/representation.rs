@@ -118,7 +118,7 @@ impl OnBehalfOf {
             (RepresentedKind::Organisation, Some(uid)) if !is_uid(uid) => errors.push(FieldError::new(
                 format!("{at}/uid"),
                 "format",
-                msg!("not a valid UID (CHE-123.456.789 with its check digit)"),
+                msg!("not a valid UID (CHE-116.281.710 with its check digit)"),
             )),
             (RepresentedKind::Person, Some(_)) => errors.push(FieldError::new(
                 format!("{at}/uid"),

@@ -113,7 +113,7 @@ fn format_message(format: &str) -> Msg {
         "time" => msg!("not a valid time"),
         "uri" => msg!("not a valid address (URI)"),
         "ahv-number" => msg!("not an AHV number (756.1234.5678.97)"),
-        "uid" | "che-uid" => msg!("not a UID (CHE-123.456.789)"),
+        "uid" | "che-uid" => msg!("not a UID (CHE-116.281.710)"),
         "iban" => msg!("not an IBAN (e.g. CH93 0076 2011 6238 5295 7)"),
         "ch-postal-code" => msg!("not a Swiss postal code (4 digits, 1000 to 9699)"),
         "phone" => msg!("not a phone number (e.g. 033 225 84 98 or +41 33 225 84 98)"),
