@@ -43,7 +43,7 @@ fn links(auth: &AuthService, mail: &MailConfig) -> Links {
     request_body = NewAccount,
     responses(
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 202, description = "Received", body = RegistrationReceived),
+        (status = 202, description = "Received", body = RegistrationReceived, headers(("RateLimit-Policy" = String, description = "The limit and its window (IETF httpapi-ratelimit-headers)"), ("RateLimit" = String, description = "What is left of the limit and when it resets"))),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, response = crate::api::responses::NotJson),
@@ -113,11 +113,12 @@ pub async fn verify_email(
     request_body = ResetRequest,
     responses(
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 202, description = "Received", body = RegistrationReceived),
+        (status = 202, description = "Received", body = RegistrationReceived, headers(("RateLimit-Policy" = String, description = "The limit and its window (IETF httpapi-ratelimit-headers)"), ("RateLimit" = String, description = "What is left of the limit and when it resets"))),
         (status = 400, response = crate::api::responses::MalformedJson),
         (status = 415, response = crate::api::responses::NotJson),
         (status = 422, description = "Not an e-mail address", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String), ("RateLimit-Policy" = String), ("RateLimit" = String))),
     )
 )]
 #[post("/accounts/password-reset")]
@@ -129,13 +130,17 @@ pub async fn request_password_reset(
     limits: Data<Limits>,
     mail: Data<MailConfig>,
 ) -> Result<HttpResponse, ApiError> {
-    limits
+    let rate = limits
         .signup_ip
         .check(client_ip(&req).as_deref().unwrap_or(""))
         .map_err(|state| state.problem(msg!("Too many requests from this address; retry later.")))?;
     let request: ResetRequest = json_body(&req, &body)?;
     process::request_reset(&auth.db, request, links(&auth, &mail), origin(&req)).await?;
-    Ok(HttpResponse::Accepted().json(RegistrationReceived {
+    let mut res = HttpResponse::Accepted();
+    for h in rate.map(|state| state.headers()).unwrap_or_default() {
+        res.insert_header(h);
+    }
+    Ok(res.json(RegistrationReceived {
         status: "received",
         message: "If this address has an account, a reset link is on its way.",
     }))

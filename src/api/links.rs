@@ -235,29 +235,18 @@ fn table() -> Vec<(&'static str, &'static str, Vec<Link>)> {
 /// is not in the document is a programming error, caught by the unit test below.
 pub fn add(api: &mut OpenApi) {
     let rows = table();
-    for item in api.paths.paths.values_mut() {
-        for op in [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let Some(id) = op.operation_id.clone() else { continue };
-            for (_, status, links) in rows.iter().filter(|(from, _, _)| *from == id) {
-                let Some(RefOr::T(response)) = op.responses.responses.get_mut(*status) else {
-                    continue;
-                };
-                for (name, target, params) in links {
-                    let mut link = LinkBuilder::new().operation_id(*target);
-                    for (param, expr) in params.iter() {
-                        link = link.parameter(*param, *expr);
-                    }
-                    response.links.insert((*name).to_string(), RefOr::T(link.build()));
+    for op in super::openapi::operations_mut(api) {
+        let Some(id) = op.operation_id.clone() else { continue };
+        for (_, status, links) in rows.iter().filter(|(from, _, _)| *from == id) {
+            let Some(RefOr::T(response)) = op.responses.responses.get_mut(*status) else {
+                continue;
+            };
+            for (name, target, params) in links {
+                let mut link = LinkBuilder::new().operation_id(*target);
+                for (param, expr) in params.iter() {
+                    link = link.parameter(*param, *expr);
                 }
+                response.links.insert((*name).to_string(), RefOr::T(link.build()));
             }
         }
     }

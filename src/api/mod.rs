@@ -24,7 +24,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
-use utoipa::openapi::security::{ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 
 use crate::auth::Scope;
@@ -116,8 +118,11 @@ impl Modify for SecurityAddon {
                 .iter()
                 .map(|s| (s.as_str().to_string(), scope_description(*s).to_string())),
         );
-        let flow = Flow::ClientCredentials(ClientCredentials::new("/v1/oauth/token", scopes));
-        components.add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([flow])));
+        // the grants the token endpoint serves: partner systems' client credentials, and the
+        // password grant of first-party frontends with its refresh tokens
+        let partner = Flow::ClientCredentials(ClientCredentials::new("/v1/oauth/token", scopes.clone()));
+        let frontend = Flow::Password(Password::with_refresh_url("/v1/oauth/token", scopes, "/v1/oauth/token"));
+        components.add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([partner, frontend])));
         let metrics = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)
             .description(Some("The operators' GUICHET_METRICS_TOKEN (not an OAuth token)"))
@@ -252,6 +257,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut api = api;
     links::add(&mut api);
     openapi::optional_bodies(&mut api);
+    openapi::public_operations(&mut api);
     let mut api = openapi::free_form_objects(api);
     // after the round trip through JSON: utoipa 6 writes `encoding` but cannot read it back
     openapi::multipart_encodings(&mut api);

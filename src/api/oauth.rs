@@ -185,7 +185,7 @@ fn client_credentials(req: &HttpRequest, form: &HashMap<String, String>) -> Resu
     tag = "oauth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Tokens", body = TokenResponse),
+        (status = 200, description = "Tokens", body = TokenResponse, headers(("RateLimit-Policy" = String, description = "The limit and its window (IETF httpapi-ratelimit-headers)"), ("RateLimit" = String, description = "What is left of the limit and when it resets"))),
         (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unsupported_grant_type", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError, headers(("WWW-Authenticate" = String))),
         (status = 429, description = "Rate limited (per client IP, and per client or account)", body = OAuthError,

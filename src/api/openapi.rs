@@ -45,6 +45,32 @@ fn unwrap_nullable(body: &mut RequestBody) {
     }
 }
 
+/// An operation that declares no security requirement is public: it says so with
+/// `security: []` (OpenAPI's "no authentication"), so that a reader, a linter or a generator
+/// does not take it for one that merely forgot (a token sent to it is still checked).
+pub fn public_operations(api: &mut OpenApi) {
+    for op in operations_mut(api) {
+        if op.security.is_none() {
+            op.security = Some(Vec::new());
+        }
+    }
+}
+
+/// Every operation of the document, to change it.
+pub fn operations_mut(api: &mut OpenApi) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    api.paths.paths.values_mut().flat_map(|item| {
+        [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
 /// How the parts of the multipart create are encoded: `application` is JSON (a generator
 /// that reads `encoding` sends it so), each of `documents` a file of the types documents take.
 pub fn multipart_encodings(api: &mut OpenApi) {

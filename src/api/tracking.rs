@@ -56,10 +56,11 @@ fn unknown() -> ApiError {
     ),
     responses(
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 200, description = "Where the application stands", body = Tracking),
+        (status = 200, description = "Where the application stands", body = Tracking, headers(("RateLimit-Policy" = String, description = "The limit and its window (IETF httpapi-ratelimit-headers)"), ("RateLimit" = String, description = "What is left of the limit and when it resets"))),
         (status = 400, description = "No tracking code, or an unknown parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown reference or wrong code", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many lookups from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this address", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String), ("RateLimit-Policy" = String), ("RateLimit" = String))),
     )
 )]
 #[get("/status/{reference}")]

@@ -189,6 +189,42 @@ async fn a_token_that_is_sent_is_checked_everywhere() {
     assert_eq!(accounts(), accounts_before);
 }
 
+/// The document says who may call each operation and what limits answer: every operation
+/// declares its security (`[]` for a public one), the OAuth scheme lists the flows the token
+/// endpoint serves, and the rate-limited answers document the `RateLimit` headers they carry.
+#[tokio::test]
+async fn the_document_declares_security_flows_and_rate_limits() {
+    let w = World::new().await;
+    let doc = w.app.get_json("/v1/openapi.json").await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(op["security"].is_array(), "{method} {path} declares no security");
+        }
+    }
+    assert_eq!(doc["paths"]["/v1/services"]["get"]["security"], serde_json::json!([]));
+    let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
+    assert_eq!(flows["clientCredentials"]["tokenUrl"], "/v1/oauth/token");
+    assert_eq!(flows["password"]["refreshUrl"], "/v1/oauth/token");
+    // a tracking lookup answers with the headers its documented answer names
+    let app = w.submitted(&w.a).await;
+    let res = w
+        .app
+        .client
+        .get(w.app.url(&format!("/v1/status/{}", app["reference"].as_str().unwrap())))
+        .header("x-tracking-code", app["tracking_code"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let documented = doc["paths"]["/v1/status/{reference}"]["get"]["responses"]["200"]["headers"]
+        .as_object()
+        .unwrap();
+    for name in ["RateLimit", "RateLimit-Policy"] {
+        assert!(documented.contains_key(name), "{name} is not documented");
+        assert!(res.headers().contains_key(name), "{name} is not sent");
+    }
+}
+
 /// Every `{...}` left in a path becomes a well-formed id that names nothing.
 fn placeholder_ids(path: &str) -> String {
     let mut out = String::new();
