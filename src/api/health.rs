@@ -14,7 +14,10 @@ pub struct NoParams {}
 /// Liveness
 ///
 /// 200 while the process serves HTTP; it checks nothing else.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up", body = Health)))]
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, description = "The process is up", body = Health),
+    (status = 400, response = crate::api::responses::UnknownParameter),
+))]
 #[get("/health/live")]
 pub async fn get_liveness(_q: StrictQuery<NoParams>) -> HttpResponse {
     HttpResponse::Ok()
@@ -30,6 +33,7 @@ pub async fn get_liveness(_q: StrictQuery<NoParams>) -> HttpResponse {
     tag = "operations",
     responses(
         (status = 200, description = "Ready for traffic", body = Health),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String))),
     )
 )]

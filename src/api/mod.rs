@@ -153,6 +153,7 @@ impl Modify for SecurityAddon {
     components(responses(
         responses::Unauthorized,
         responses::MalformedJson,
+        responses::UnknownParameter,
         responses::NotJson,
         responses::StaleIfMatch,
         responses::IfMatchMissing,

@@ -16,6 +16,15 @@ use crate::error::Problem;
 #[allow(dead_code)]
 pub struct Unauthorized(Problem);
 
+/// An operation that takes no query parameter was given one (a typo is not silently ignored).
+#[derive(ToResponse)]
+#[response(
+    description = "An unknown query parameter",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub struct UnknownParameter(Problem);
+
 /// The body is not JSON at all.
 #[derive(ToResponse)]
 #[response(description = "Malformed JSON", content_type = "application/problem+json")]

@@ -17,7 +17,10 @@ use crate::http::public_url::PublicUrl;
 /// `max-age`.
 #[utoipa::path(
     tag = "oauth",
-    responses((status = 200, description = "The key set", content_type = "application/jwk-set+json", body = Object, headers(("Cache-Control" = String))))
+    responses(
+        (status = 200, description = "The key set", content_type = "application/jwk-set+json", body = Object, headers(("Cache-Control" = String))),
+        (status = 400, response = crate::api::responses::UnknownParameter),
+    )
 )]
 #[get("/.well-known/jwks.json")]
 pub async fn get_jwks(_q: StrictQuery<super::health::NoParams>, auth: Data<AuthService>) -> HttpResponse {
@@ -49,7 +52,10 @@ pub struct ServerMetadata {
 ///
 /// RFC 8414: where the token, revocation and key endpoints are, which grants, client
 /// authentication methods and scopes this server supports.
-#[utoipa::path(tag = "oauth", responses((status = 200, description = "RFC 8414 metadata", body = ServerMetadata)))]
+#[utoipa::path(tag = "oauth", responses(
+    (status = 200, description = "RFC 8414 metadata", body = ServerMetadata),
+    (status = 400, response = crate::api::responses::UnknownParameter),
+))]
 #[get("/.well-known/oauth-authorization-server")]
 pub async fn get_authorization_server_metadata(
     _q: StrictQuery<super::health::NoParams>,
