@@ -21,11 +21,7 @@ pub fn create_client(
     scopes: &str,
     organisation: Option<uuid::Uuid>,
 ) -> anyhow::Result<Value> {
-    let name = name.trim();
-    anyhow::ensure!(
-        !name.is_empty() && name.len() <= 200,
-        "--name must be 1 to 200 characters"
-    );
+    let name = client_name(name)?;
     let scopes = Scope::parse_list(scopes).map_err(anyhow::Error::msg)?;
     anyhow::ensure!(!scopes.is_empty(), "--scopes names no scope");
     if let Some(org) = organisation {
@@ -54,6 +50,16 @@ pub fn create_client(
     Ok(json!({"client_id": client_id, "client_secret": secret, "name": name, "scopes": row.scopes}))
 }
 
+/// A client's name as given to `--name`: trimmed, 1 to 200 characters.
+fn client_name(name: &str) -> anyhow::Result<&str> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 200,
+        "--name must be 1 to 200 characters"
+    );
+    Ok(name)
+}
+
 /// Writes a new client with its audit entry, in one transaction.
 fn insert_client(conn: &mut DbConnection, row: &ClientRow, details: Value) -> anyhow::Result<()> {
     write_tx(conn, |c| -> anyhow::Result<()> {
@@ -72,11 +78,7 @@ fn insert_client(conn: &mut DbConnection, row: &ClientRow, details: Value) -> an
 /// itself by its `client_id` on the password, refresh and revocation requests, and may use no
 /// other grant. Its users' tokens carry their own accounts' scopes.
 pub fn create_public_client(conn: &mut DbConnection, name: &str) -> anyhow::Result<Value> {
-    let name = name.trim();
-    anyhow::ensure!(
-        !name.is_empty() && name.len() <= 200,
-        "--name must be 1 to 200 characters"
-    );
+    let name = client_name(name)?;
     let client_id = format!("gc_{}", uuid::Uuid::now_v7().simple());
     let now = SqlTime::now();
     let row = ClientRow {

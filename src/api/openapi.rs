@@ -106,8 +106,9 @@ pub fn multipart_encodings(api: &mut OpenApi) {
 /// anyway; generators such as openapi-typescript otherwise type it as an object with no
 /// properties at all (`Record<string, never>`), so that a strict client cannot send any data.
 pub fn free_form_objects(api: OpenApi) -> OpenApi {
-    // the document is built from our own types: it always serialises and reads back (a unit
-    // test builds it), so a failure here is a bug to see, not to hide
+    // cannot fail at run time: the document is built from our own types once, at start-up,
+    // before the server listens, and every unit and API test builds it the same way; a
+    // failure would be a bug to see (it stops the start), not a request's 500
     let mut doc = serde_json::to_value(&api).expect("the OpenAPI document serialises");
     mark_free_form(&mut doc);
     serde_json::from_value(doc).expect("the OpenAPI document reads back")

@@ -23,6 +23,8 @@ pub const CUSTOM_FORMATS: [&str; 7] = [
 /// the server and by the JavaScript reference implementation (examples/forms), so that a
 /// client validates as the server does.
 pub static FORMATS: std::sync::LazyLock<serde_json::Map<String, Value>> = std::sync::LazyLock::new(|| {
+    // cannot fail in a tested build: the file is compiled in, and the unit tests
+    // (`formats_agree_with_the_shared_table`) read every entry of it
     serde_json::from_str(include_str!("formats.json")).expect("src/domain/formats.json is a JSON object")
 });
 
@@ -39,6 +41,7 @@ pub fn is_email(s: &str) -> bool {
         regex::Regex::new(
             r"(?i)^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
         )
+        // a constant pattern: it compiles or no test passes (`formats_agree_with_the_shared_table`)
         .expect("the e-mail pattern compiles")
     });
     EMAIL.is_match(s)
