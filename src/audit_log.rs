@@ -15,18 +15,24 @@ use crate::msg;
 pub struct AuditEvent {
     pub id: Uuid,
     /// Position in the log (strictly increasing).
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub seq: i64,
     pub occurred_at: DateTime<Utc>,
-    #[schema(example = "client")]
+    #[schema(example = "client", max_length = 32)]
     pub actor_kind: String,
+    #[schema(max_length = 255)]
     pub actor_id: Option<String>,
-    #[schema(example = "token.issue")]
+    #[schema(example = "token.issue", max_length = 64)]
     pub action: String,
+    #[schema(max_length = 64)]
     pub target_type: Option<String>,
+    #[schema(max_length = 255)]
     pub target_id: Option<String>,
     #[schema(value_type = AuditOutcome)]
     pub outcome: String,
+    #[schema(max_length = 45)]
     pub ip: Option<String>,
+    #[schema(max_length = 128)]
     pub request_id: Option<String>,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,

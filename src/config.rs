@@ -314,6 +314,9 @@ where
     }
 }
 
+/// The longest base URL guichet is configured with (`GUICHET_PUBLIC_URL`, CORS origins).
+pub const PUBLIC_URL_MAX: usize = 500;
+
 fn parse_public_url(raw: &str) -> Result<String, String> {
     let u = raw.trim().trim_end_matches('/');
     let rest = u
@@ -322,6 +325,11 @@ fn parse_public_url(raw: &str) -> Result<String, String> {
         .ok_or_else(|| format!("'{raw}' must start with http:// or https://"))?;
     if rest.is_empty() || rest.contains(['?', '#', ' ']) {
         return Err(format!("'{raw}' is not a base URL (no query, fragment or spaces)"));
+    }
+    // the URLs the API answers (Location, links, hrefs) are documented as at most 2048
+    // characters: the base leaves room for the longest path and cursor
+    if u.len() > PUBLIC_URL_MAX {
+        return Err(format!("'{raw}' is longer than {PUBLIC_URL_MAX} characters"));
     }
     Ok(u.to_string())
 }
@@ -376,5 +384,13 @@ mod tests {
             assert_eq!(e.var, k);
             assert!(e.to_string().starts_with(k));
         }
+        // the URLs the API answers are documented as at most 2048 characters
+        let long = format!("https://{}.example", "a".repeat(PUBLIC_URL_MAX));
+        assert_eq!(
+            cfg(&[("GUICHET_PUBLIC_URL", &long)]).unwrap_err().var,
+            "GUICHET_PUBLIC_URL"
+        );
+        let fits = format!("https://{}", "a".repeat(PUBLIC_URL_MAX - 8));
+        assert_eq!(cfg(&[("GUICHET_PUBLIC_URL", &fits)]).unwrap().public_url, fits);
     }
 }

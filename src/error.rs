@@ -113,19 +113,25 @@ impl ProblemKind {
 pub struct Problem {
     /// Stable identifier of the kind of problem; `GET` it for an explanation.
     #[serde(rename = "type")]
-    #[schema(example = "/problems/validation-failed")]
+    #[schema(example = "/problems/validation-failed", max_length = 100)]
     pub type_: String,
+    #[schema(max_length = 200)]
     pub title: String,
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
     pub detail: Option<String>,
     /// The request path this problem is about.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2048)]
     pub instance: Option<String>,
     /// Also in the `X-Request-Id` header; quote it when reporting a problem.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100)]
     pub errors: Vec<FieldErrorText>,
 }
 
@@ -135,12 +141,12 @@ pub struct Problem {
 #[schema(as = FieldError)]
 pub struct FieldErrorText {
     /// JSON Pointer (RFC 6901) into the request body, or the name of a query parameter.
-    #[schema(example = "/data/move_date")]
+    #[schema(example = "/data/move_date", max_length = 1024)]
     pub pointer: String,
     /// Stable machine-readable code, e.g. `required`, `format`, `check_digit`.
-    #[schema(example = "required")]
+    #[schema(example = "required", max_length = 64)]
     pub code: String,
-    #[schema(example = "This field is required.")]
+    #[schema(example = "This field is required.", max_length = 2000)]
     pub detail: String,
 }
 
@@ -236,20 +242,22 @@ impl ApiError {
     /// The problem document in `lang`.
     pub fn problem(&self, instance: Option<String>, request_id: Option<String>, lang: Lang) -> Problem {
         let (slug, status, title, _) = self.kind.info();
+        // within the bounds the document states: a detail or pointer may quote the input
         Problem {
             type_: format!("/problems/{slug}"),
             title: title.render(lang),
             status,
-            detail: self.detail.as_ref().map(|d| d.render(lang)),
-            instance,
+            detail: self.detail.as_ref().map(|d| clip(d.render(lang), 2000)),
+            instance: instance.map(|i| clip(i, 2048)),
             request_id,
             errors: self
                 .errors
                 .iter()
+                .take(100)
                 .map(|e| FieldErrorText {
-                    pointer: e.pointer.clone(),
+                    pointer: clip(e.pointer.clone(), 1024),
                     code: e.code.clone(),
-                    detail: e.detail.render(lang),
+                    detail: clip(e.detail.render(lang), 2000),
                 })
                 .collect(),
         }
@@ -384,3 +392,21 @@ impl From<r2d2::Error> for ApiError {
     }
 }
 impl std::error::Error for ApiError {}
+
+/// `text` cut to at most `max` characters, the cut marked with `…`.
+fn clip(text: String, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((at, _)) if text.chars().count() > max => format!("{}…", &text[..at]),
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clip_keeps_short_texts_and_marks_a_cut() {
+        assert_eq!(super::clip("Zürich".into(), 6), "Zürich");
+        assert_eq!(super::clip("Zürich".into(), 3), "Zü…");
+        assert_eq!(super::clip("é".repeat(3000), 2000).chars().count(), 2000);
+    }
+}

@@ -14,17 +14,20 @@ use crate::msg;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    #[schema(example = "ok")]
+    #[schema(example = "ok", max_length = 32)]
     pub status: String,
     /// Database backend in use (`sqlite` or `postgres`); only on readiness.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
     pub database: Option<String>,
     /// How this worker reads applications: `async` (PostgreSQL through its own asynchronous
     /// pool) or `blocking` (SQLite, or a `DATABASE_URL` only libpq can use); only on readiness.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
     pub reads: Option<String>,
     /// Revision of the catalogue this instance serves; only on readiness.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 9007199254740991_i64)]
     pub catalogue_revision: Option<i64>,
 }
 

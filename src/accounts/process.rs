@@ -36,6 +36,7 @@ pub struct MePatch {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(max_length = 1024)]
     pub current: String,
     #[schema(min_length = 10, max_length = 1024)]
     pub new: String,

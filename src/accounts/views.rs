@@ -10,14 +10,19 @@ use crate::domain::account::{CallerKind, StaffRole};
 pub struct Me {
     pub kind: CallerKind,
     /// Account id, or client id for a partner system.
+    #[schema(max_length = 255)]
     pub subject: String,
+    #[schema(max_items = 20)]
     pub scopes: Vec<Scope>,
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 200)]
     pub display_name: Option<String>,
     pub role: Option<StaffRole>,
     pub department: Option<Uuid>,
     pub organisation: Option<Uuid>,
     /// Name of the partner system.
+    #[schema(max_length = 200)]
     pub client_name: Option<String>,
 }
 

@@ -19,8 +19,9 @@ use crate::msg;
 /// so that registration cannot be used to find out who has an account.
 #[derive(Serialize, ToSchema)]
 pub struct RegistrationReceived {
-    #[schema(example = "received")]
+    #[schema(example = "received", max_length = 32)]
     pub status: &'static str,
+    #[schema(max_length = 1000)]
     pub message: &'static str,
 }
 

@@ -329,6 +329,7 @@ pub async fn update_application(
     params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = String, Header, description = "Current ETag")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NotTheApplicant),
         (status = 404, response = crate::api::responses::NoSuchApplication),
@@ -341,6 +342,7 @@ pub async fn update_application(
 pub async fn delete_application(
     req: HttpRequest,
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<ApplicationId>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
@@ -531,6 +533,7 @@ pub async fn assign_application(
     params(("id" = uuid::Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "The history", body = HistoryPage),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NoReadScope),
         (status = 404, response = crate::api::responses::NoSuchApplication),
@@ -539,6 +542,7 @@ pub async fn assign_application(
 #[get("/applications/{id}/history")]
 pub async fn list_application_history(
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<ApplicationId>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {

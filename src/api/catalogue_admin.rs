@@ -74,6 +74,9 @@ fn version_number(raw: &str) -> Result<i32, ApiError> {
 }
 
 /// Create a department
+///
+/// Administrators add a department: its slug, its name in up to four languages and its
+/// contact data. The answer carries the `ETag` that a later change sends in `If-Match`.
 #[utoipa::path(
     tag = "catalogue administration",
     security(("bearer" = []), ("oauth2" = ["admin"])),
@@ -113,7 +116,7 @@ pub async fn create_department(
 #[utoipa::path(
     tag = "catalogue administration",
     security(("bearer" = []), ("oauth2" = ["admin"])),
-    params(("department" = String, Path, description = "Slug or id"), ("If-Match" = String, Header, description = "Current ETag")),
+    params(("department" = String, Path, max_length = 64, description = "Slug or id"), ("If-Match" = String, Header, description = "Current ETag")),
     request_body = DepartmentInput,
     responses(
         (status = 200, description = "Updated", body = DepartmentDetail, headers(("ETag" = String))),
@@ -192,7 +195,7 @@ pub async fn create_service(
 #[utoipa::path(
     tag = "catalogue administration",
     security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
-    params(("service" = String, Path, description = "Slug or id")),
+    params(("service" = String, Path, max_length = 64, description = "Slug or id")),
     request_body(content = Option<DraftInput>, description = "The version; omit to copy the current one"),
     responses(
         (status = 201, description = "The draft", body = EditorVersion, headers(("Location" = String), ("ETag" = String))),
@@ -234,7 +237,7 @@ pub async fn create_service_draft(
 #[utoipa::path(
     tag = "catalogue administration",
     security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
-    params(("service" = String, Path, description = "Slug or id"), ("version" = i32, Path, description = "Version number", minimum = 1),
+    params(("service" = String, Path, max_length = 64, description = "Slug or id"), ("version" = i32, Path, description = "Version number", minimum = 1, maximum = 2147483647),
         ("If-Match" = String, Header, description = "Current ETag of the draft")),
     request_body = DraftInput,
     responses(
@@ -280,7 +283,7 @@ pub async fn update_service_draft(
 #[utoipa::path(
     tag = "catalogue administration",
     security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
-    params(("service" = String, Path, description = "Slug or id"), ("version" = i32, Path, description = "Version number", minimum = 1),
+    params(("service" = String, Path, max_length = 64, description = "Slug or id"), ("version" = i32, Path, description = "Version number", minimum = 1, maximum = 2147483647),
         ("If-Match" = String, Header, description = "Current ETag of the draft")),
     responses(
         (status = 200, description = "Published", body = EditorVersion, headers(("ETag" = String))),
@@ -322,7 +325,7 @@ pub async fn publish_service_version(
 #[utoipa::path(
     tag = "catalogue administration",
     security(("bearer" = []), ("oauth2" = ["catalogue:write"])),
-    params(("service" = String, Path, description = "Slug or id"), ("If-Match" = String, Header, description = "Current ETag of the service")),
+    params(("service" = String, Path, max_length = 64, description = "Slug or id"), ("If-Match" = String, Header, description = "Current ETag of the service")),
     responses(
         (status = 200, description = "Retired; the service as the public now sees it", body = crate::catalogue::views::Service),
         (status = 400, description = "Malformed JSON or parameter", body = Problem, content_type = "application/problem+json"),

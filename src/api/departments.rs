@@ -75,7 +75,7 @@ pub async fn list_departments(
 /// A department with its contact details and the active services it is responsible for.
 #[utoipa::path(
     tag = "catalogue",
-    params(("department" = String, Path, description = "Slug or id", example = "einwohnerdienste"), DepartmentParams,
+    params(("department" = String, Path, max_length = 64, description = "Slug or id", example = "einwohnerdienste"), DepartmentParams,
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(

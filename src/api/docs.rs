@@ -15,6 +15,7 @@ pub struct OpenApiJson(pub String);
     tag = "operations",
     responses(
         (status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
     )
 )]

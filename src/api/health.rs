@@ -63,6 +63,7 @@ pub struct MetricsAccess {
     security(("metrics_token" = [])),
     responses(
         (status = 200, description = "Prometheus text exposition", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, description = "No or wrong metrics token (always, when GUICHET_METRICS_TOKEN is not set)", body = Problem, content_type = "application/problem+json"),
     )
 )]

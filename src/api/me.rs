@@ -18,6 +18,7 @@ use crate::http::extract::{json_body, StrictQuery};
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The caller", body = Me, headers(("ETag" = String, description = "The profile's revision, for `If-Match` on `PATCH /v1/me` (accounts)"))),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
     )
 )]

@@ -105,12 +105,20 @@ fn scope_description(s: Scope) -> &'static str {
 
 struct SecurityAddon;
 
+/// What the document says of access tokens (and src/auth/tokens.rs does).
+const TOKENS: &str = "Access tokens are JWTs handled as RFC8725 (JSON Web Token Best Current Practices) \
+asks: signed with EdDSA (Ed25519) and accepted with that algorithm only, by the key their `kid` names in \
+`/.well-known/jwks.json`; explicitly typed `at+jwt` (RFC 9068); issuer, audience, expiry and not-before \
+checked. They live `GUICHET_ACCESS_TOKEN_TTL` (15 minutes by default); frontends renew them with a \
+single-use refresh token, partner systems ask for a new one with their client credentials.";
+
 impl Modify for SecurityAddon {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         let bearer = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)
             .bearer_format("JWT")
+            .description(Some(TOKENS))
             .build();
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
         let scopes = Scopes::from_iter(
@@ -122,7 +130,8 @@ impl Modify for SecurityAddon {
         // password grant of first-party frontends with its refresh tokens
         let partner = Flow::ClientCredentials(ClientCredentials::new("/v1/oauth/token", scopes.clone()));
         let frontend = Flow::Password(Password::with_refresh_url("/v1/oauth/token", scopes, "/v1/oauth/token"));
-        components.add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new([partner, frontend])));
+        let oauth2 = OAuth2::with_description([partner, frontend], TOKENS);
+        components.add_security_scheme("oauth2", SecurityScheme::OAuth2(oauth2));
         let metrics = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)
             .description(Some("The operators' GUICHET_METRICS_TOKEN (not an OAuth token)"))
@@ -139,7 +148,7 @@ impl Modify for SecurityAddon {
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
         contact(name = "guichet maintainers", url = "https://github.com/guichet/guichet")
     ),
-    servers((url = "/", description = "This guichet instance")),
+    servers((url = "/", description = "This guichet instance: production, staging or local, wherever it is deployed")),
     modifiers(&SecurityAddon),
     tags(
         (name = "catalogue", description = "Public services, their departments, forms and versions"),
@@ -152,6 +161,7 @@ impl Modify for SecurityAddon {
     ),
     components(responses(
         responses::Unauthorized,
+        responses::ServerError,
         responses::MalformedJson,
         responses::UnknownParameter,
         responses::NotJson,
@@ -259,6 +269,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     links::add(&mut api);
     openapi::optional_bodies(&mut api);
     openapi::public_operations(&mut api);
+    openapi::server_errors(&mut api);
     let mut api = openapi::free_form_objects(api);
     // after the round trip through JSON: utoipa 6 writes `encoding` but cannot read it back
     openapi::multipart_encodings(&mut api);

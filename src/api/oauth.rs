@@ -22,26 +22,35 @@ use crate::oauth::{oauth_error, ClientCredentials, OAuthError, Origin};
 pub struct TokenRequest {
     /// `client_credentials`, `password`, `refresh_token` or
     /// `urn:ietf:params:oauth:grant-type:token-exchange`.
-    #[schema(example = "client_credentials")]
+    #[schema(example = "client_credentials", max_length = 100)]
     grant_type: String,
     /// Space-separated scopes; at most those the client or account may have.
+    #[schema(max_length = 1000)]
     scope: Option<String>,
     /// `password` grant: the account's e-mail address.
+    #[schema(max_length = 254)]
     username: Option<String>,
     /// `password` grant.
+    #[schema(max_length = 1024)]
     password: Option<String>,
     /// `refresh_token` grant.
+    #[schema(max_length = 128)]
     refresh_token: Option<String>,
     /// Token exchange: the resident's ID token from the trusted identity provider.
+    #[schema(max_length = 16384)]
     subject_token: Option<String>,
     /// Token exchange: `urn:ietf:params:oauth:token-type:id_token`.
+    #[schema(max_length = 100)]
     subject_token_type: Option<String>,
     /// Token exchange: `urn:ietf:params:oauth:token-type:access_token` (the default).
+    #[schema(max_length = 100)]
     requested_token_type: Option<String>,
     /// Client credentials in the body (`client_secret_post`), instead of HTTP Basic; or the
     /// `client_id` alone, for a public client (`none`: a first-party frontend without a secret,
     /// on the `password` and `refresh_token` grants).
+    #[schema(max_length = 64)]
     client_id: Option<String>,
+    #[schema(max_length = 128)]
     client_secret: Option<String>,
 }
 
@@ -50,10 +59,14 @@ pub struct TokenRequest {
 #[allow(dead_code)]
 pub struct RevokeRequest {
     /// A refresh token, or an access token (revoked by its `jti`).
+    #[schema(max_length = 8192)]
     token: String,
     /// `refresh_token` or `access_token`.
+    #[schema(max_length = 32)]
     token_type_hint: Option<String>,
+    #[schema(max_length = 64)]
     client_id: Option<String>,
+    #[schema(max_length = 128)]
     client_secret: Option<String>,
 }
 

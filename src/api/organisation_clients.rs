@@ -50,12 +50,16 @@ pub async fn create_organisation_client(
 }
 
 /// List the organisation's clients
+///
+/// Its API clients with their scopes and whether they are disabled; secrets are never shown
+/// again after their creation or rotation.
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
     params(("organisation" = uuid::Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The clients", body = Vec<OrganisationClient>),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NotAnOwner),
         (status = 404, response = crate::api::responses::NoSuchOrganisation),
@@ -65,6 +69,7 @@ pub async fn create_organisation_client(
 #[get("/organisations/{organisation}/clients")]
 pub async fn list_organisation_clients(
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<OrganisationId>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
@@ -80,9 +85,10 @@ pub async fn list_organisation_clients(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("client" = String, Path, max_length = 64, description = "client_id")),
     responses(
         (status = 200, description = "The new credentials", body = ClientCredentials),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NotAnOwner),
         (status = 404, description = "No such organisation or client", body = Problem, content_type = "application/problem+json"),
@@ -93,6 +99,7 @@ pub async fn list_organisation_clients(
 pub async fn rotate_organisation_client_secret(
     req: HttpRequest,
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<(OrganisationId, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
@@ -110,9 +117,10 @@ pub async fn rotate_organisation_client_secret(
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
-    params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("client" = String, Path, description = "client_id")),
+    params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("client" = String, Path, max_length = 64, description = "client_id")),
     responses(
         (status = 204, description = "Disabled"),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NotAnOwner),
         (status = 404, description = "No such organisation or client", body = Problem, content_type = "application/problem+json"),
@@ -123,6 +131,7 @@ pub async fn rotate_organisation_client_secret(
 pub async fn disable_organisation_client(
     req: HttpRequest,
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<(OrganisationId, String)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {

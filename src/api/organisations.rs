@@ -134,12 +134,16 @@ pub async fn list_organisations(
 }
 
 /// Get an organisation
+///
+/// The organisation as the caller sees it: its UID, name and verification status, with the
+/// caller's role in it.
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
     params(("organisation" = uuid::Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, response = crate::api::responses::NoSuchOrganisation),
@@ -148,6 +152,7 @@ pub async fn list_organisations(
 #[get("/organisations/{organisation}")]
 pub async fn get_organisation(
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<OrganisationId>,
     auth: Data<AuthService>,
     base: PublicUrl,
@@ -202,12 +207,16 @@ pub async fn decide_organisation(
 }
 
 /// List members
+///
+/// Every member of the organisation with their role and since when (never their password or
+/// tokens).
 #[utoipa::path(
     tag = "organisations",
     security(("bearer" = [])),
     params(("organisation" = uuid::Uuid, Path, description = "Organisation id")),
     responses(
         (status = 200, description = "The members", body = Vec<Member>),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "Neither a resident nor an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, response = crate::api::responses::NoSuchOrganisation),
@@ -216,6 +225,7 @@ pub async fn decide_organisation(
 #[get("/organisations/{organisation}/members")]
 pub async fn list_members(
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<OrganisationId>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
@@ -269,6 +279,7 @@ pub async fn add_member(
     params(("organisation" = uuid::Uuid, Path, description = "Organisation id"), ("account" = uuid::Uuid, Path, description = "Account id of the member")),
     responses(
         (status = 204, description = "Removed"),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NotAnOwner),
         (status = 404, description = "No such organisation or member", body = Problem, content_type = "application/problem+json"),
@@ -279,6 +290,7 @@ pub async fn add_member(
 pub async fn remove_member(
     req: HttpRequest,
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<(OrganisationId, AccountId)>,
     auth: Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {

@@ -20,7 +20,7 @@ use crate::http::extract::StrictQuery;
     params(ApplicationQuery, ("Accept-Language" = Option<String>, Header, description = "Language of labels")),
     responses(
         (status = 401, response = crate::api::responses::Unauthorized),
-        (status = 200, description = "The phases, in order", body = Vec<PhaseEntry>, headers(("Content-Language" = String))),
+        (status = 200, description = "The phases, in order", body = inline(Phases), headers(("Content-Language" = String))),
         (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -37,3 +37,9 @@ pub async fn list_phases(
         .insert_header((header::VARY, "Accept-Language"))
         .json(views::phases(lang)))
 }
+
+/// The answer of `GET /v1/phases`: every phase, once.
+#[derive(utoipa::ToSchema)]
+#[schema(max_items = 8)]
+#[allow(dead_code)]
+struct Phases(Vec<PhaseEntry>);

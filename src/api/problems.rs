@@ -14,10 +14,13 @@ use crate::msg;
 #[derive(Serialize, ToSchema)]
 pub struct ProblemType {
     #[serde(rename = "type")]
-    #[schema(example = "/problems/validation-failed")]
+    #[schema(example = "/problems/validation-failed", max_length = 100)]
     pub type_: String,
+    #[schema(max_length = 200)]
     pub title: String,
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
+    #[schema(max_length = 2000)]
     pub description: String,
 }
 
@@ -46,7 +49,7 @@ fn answer(lang: Lang, body: &impl Serialize) -> HttpResponse {
     tag = "operations",
     params(ApplicationQuery, ("Accept-Language" = Option<String>, Header, description = "Language of the texts")),
     responses(
-        (status = 200, description = "All problem types", body = Vec<ProblemType>, headers(("Content-Language" = String))),
+        (status = 200, description = "All problem types", body = inline(ProblemTypes), headers(("Content-Language" = String))),
         (status = 400, description = "Invalid or unknown query parameter", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -63,7 +66,7 @@ pub async fn list_problems(req: HttpRequest, q: StrictQuery<ApplicationQuery>) -
 #[utoipa::path(
     tag = "operations",
     params(
-        ("kind" = String, Path, description = "The last segment of a problem `type`", example = "validation-failed"),
+        ("kind" = String, Path, max_length = 64, description = "The last segment of a problem `type`", example = "validation-failed"),
         ApplicationQuery,
         ("Accept-Language" = Option<String>, Header, description = "Language of the texts"),
     ),
@@ -84,3 +87,9 @@ pub async fn get_problem(
         .ok_or_else(|| ApiError::not_found(msg!("No problem type '{kind}'.", kind = kind)))?;
     Ok(answer(lang, &describe(k, lang)))
 }
+
+/// The answer of `GET /problems`: every kind of problem, once.
+#[derive(ToSchema)]
+#[schema(max_items = 100)]
+#[allow(dead_code)]
+struct ProblemTypes(Vec<ProblemType>);

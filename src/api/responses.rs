@@ -16,6 +16,13 @@ use crate::error::Problem;
 #[allow(dead_code)]
 pub struct Unauthorized(Problem);
 
+/// A fault of the server (a bug): the cause is logged under the request id, never sent. Every
+/// operation can answer it.
+#[derive(ToResponse)]
+#[response(description = "Internal error", content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct ServerError(Problem);
+
 /// An operation that takes no query parameter was given one (a typo is not silently ignored).
 #[derive(ToResponse)]
 #[response(

@@ -167,7 +167,7 @@ fn find<'a>(
 /// differs per language; send it in `If-None-Match` to get a 304 when nothing changed.
 #[utoipa::path(
     tag = "catalogue",
-    params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"), LangOnly,
+    params(("service" = String, Path, max_length = 64, description = "Slug or id", example = "hund-anmelden"), LangOnly,
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(
@@ -200,7 +200,7 @@ pub async fn get_service(
 /// carry a `pattern`, so standard validators such as AJV check their shape.
 #[utoipa::path(
     tag = "catalogue",
-    params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"), LangOnly,
+    params(("service" = String, Path, max_length = 64, description = "Slug or id", example = "hund-anmelden"), LangOnly,
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(
@@ -232,7 +232,7 @@ pub async fn get_service_form(
 /// new one supersedes it, and it stays readable with its form.
 #[utoipa::path(
     tag = "catalogue",
-    params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"), PageParams),
+    params(("service" = String, Path, max_length = 64, description = "Slug or id", example = "hund-anmelden"), PageParams),
     responses(
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "A page of versions", body = Page<ServiceVersionSummary>),
@@ -295,8 +295,8 @@ fn version_index(s: &crate::catalogue::snapshot::ServiceEntry, raw: &str) -> Res
 /// A published or superseded version exactly as it was published, with the link to its form.
 #[utoipa::path(
     tag = "catalogue",
-    params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"),
-        ("version" = i32, Path, description = "Version number", minimum = 1, example = 1), LangOnly,
+    params(("service" = String, Path, max_length = 64, description = "Slug or id", example = "hund-anmelden"),
+        ("version" = i32, Path, description = "Version number", minimum = 1, maximum = 2147483647, example = 1), LangOnly,
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(
@@ -353,8 +353,8 @@ pub async fn get_service_version(
 /// The JSON Schema an application made under that version was validated against.
 #[utoipa::path(
     tag = "catalogue",
-    params(("service" = String, Path, description = "Slug or id", example = "hund-anmelden"),
-        ("version" = i32, Path, description = "Version number", minimum = 1, example = 1), LangOnly,
+    params(("service" = String, Path, max_length = 64, description = "Slug or id", example = "hund-anmelden"),
+        ("version" = i32, Path, description = "Version number", minimum = 1, maximum = 2147483647, example = 1), LangOnly,
         ("Accept-Language" = Option<String>, Header, description = "Preferred languages"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of the copy the client has")),
     responses(

@@ -50,7 +50,7 @@ fn unknown() -> ApiError {
 #[utoipa::path(
     tag = "applications",
     params(
-        ("reference" = String, Path, description = "The application's reference, e.g. THU-2026-7Q4KM2XD-J"),
+        ("reference" = String, Path, max_length = 32, description = "The application's reference, e.g. THU-2026-7Q4KM2XD-J"),
         ("X-Tracking-Code" = Option<String>, Header, description = "The tracking code"),
         TrackingParams
     ),

@@ -33,18 +33,29 @@ pub async fn get_jwks(_q: StrictQuery<super::health::NoParams>, auth: Data<AuthS
 /// RFC 8414 authorization server metadata.
 #[derive(Serialize, ToSchema)]
 pub struct ServerMetadata {
+    #[schema(max_length = 2048)]
     pub issuer: String,
+    #[schema(max_length = 2048)]
     pub token_endpoint: String,
+    #[schema(max_length = 2048)]
     pub revocation_endpoint: String,
+    #[schema(max_length = 2048)]
     pub jwks_uri: String,
+    #[schema(max_items = 10, max_length = 100)]
     pub grant_types_supported: Vec<&'static str>,
+    #[schema(max_items = 10, max_length = 100)]
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    #[schema(max_items = 10, max_length = 100)]
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    #[schema(max_items = 10, max_length = 100)]
     pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// guichet has no authorization endpoint; browser sign-in goes through the city's
     /// identity provider and token exchange.
+    #[schema(max_items = 10, max_length = 100)]
     pub response_types_supported: Vec<&'static str>,
+    #[schema(max_items = 20, max_length = 100)]
     pub scopes_supported: Vec<&'static str>,
+    #[schema(max_length = 2048)]
     pub service_documentation: String,
 }
 

@@ -53,7 +53,7 @@ pub struct DraftLimits {
 #[serde(deny_unknown_fields)]
 pub struct NewApplication {
     /// The service's slug or id; the application is made against its current version.
-    #[schema(example = "wohnsitzbestaetigung")]
+    #[schema(example = "wohnsitzbestaetigung", max_length = 64)]
     pub service: String,
     /// The form data (an object); checked against the form on submission.
     #[serde(default)]
@@ -102,12 +102,15 @@ pub struct TransitionInput {
     pub to: Phase,
     /// A step of that phase; its first step when absent.
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub step: Option<String>,
     /// Shown to the applicant; required when asking for something (`action_required`).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub public_comment: Option<String>,
     /// Seen by staff only.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub internal_note: Option<String>,
 }
 
@@ -116,6 +119,7 @@ pub struct TransitionInput {
 #[serde(deny_unknown_fields)]
 pub struct CommentInput {
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub public_comment: Option<String>,
 }
 

@@ -18,18 +18,21 @@ use crate::error::ApiError;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationService {
     pub id: Uuid,
-    #[schema(example = "wohnsitzbestaetigung")]
+    #[schema(example = "wohnsitzbestaetigung", max_length = 64)]
     pub slug: String,
     /// The version the application was made against; it keeps it.
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: i32,
+    #[schema(max_length = 200)]
     pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationDepartment {
     pub id: Uuid,
-    #[schema(example = "einwohnerdienste")]
+    #[schema(example = "einwohnerdienste", max_length = 64)]
     pub slug: String,
+    #[schema(max_length = 200)]
     pub name: String,
 }
 
@@ -47,9 +50,10 @@ pub struct Applicant {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusStepView {
-    #[schema(example = "intake-check")]
+    #[schema(example = "intake-check", max_length = 64)]
     pub key: String,
     pub phase: Phase,
+    #[schema(max_length = 200)]
     pub label: String,
     /// Whether the applicant is told about this step.
     pub public: bool,
@@ -62,7 +66,7 @@ pub struct StatusStepView {
 /// The department's latest public comment to the applicant.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicComment {
-    #[schema(example = "Bitte reichen Sie eine Kopie des Mietvertrags ein.")]
+    #[schema(example = "Bitte reichen Sie eine Kopie des Mietvertrags ein.", max_length = 5000)]
     pub text: String,
     pub at: DateTime<Utc>,
 }
@@ -70,8 +74,10 @@ pub struct PublicComment {
 /// One step on the applicant's timeline: when it was entered, or when it is expected.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
+    #[schema(max_length = 64)]
     pub step: String,
     pub phase: Phase,
+    #[schema(max_length = 200)]
     pub label: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entered_at: Option<DateTime<Utc>>,
@@ -85,10 +91,11 @@ pub struct TimelineEntry {
 pub struct Application {
     pub id: Uuid,
     /// Set on submission; quote it when calling the city.
-    #[schema(example = "THU-2026-7Q4KM2XD-J")]
+    #[schema(example = "THU-2026-7Q4KM2XD-J", max_length = 20)]
     pub reference: Option<String>,
     /// Shown to the applicant only: with the reference it opens `GET /v1/status/{reference}`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 14)]
     pub tracking_code: Option<String>,
     pub service: ApplicationService,
     pub department: ApplicationDepartment,
@@ -110,9 +117,12 @@ pub struct Application {
     /// is missing when it asks for action); null when it has made none.
     pub public_comment: Option<PublicComment>,
     /// The phases this caller may move the application to now.
+    #[schema(max_items = 8)]
     pub allowed_moves: Vec<Phase>,
     /// The steps the applicant sees: past ones with their dates, later ones with expected dates.
+    #[schema(max_items = 60)]
     pub timeline: Vec<TimelineEntry>,
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub revision: i64,
 }
 
@@ -282,19 +292,28 @@ pub struct HistoryEntry {
     pub occurred_at: DateTime<Utc>,
     /// `created`, `data_changed`, `submitted`, `status_changed`, `withdrawn`, `assigned`,
     /// `document_added`, `document_removed`.
+    #[schema(max_length = 64)]
     pub action: String,
     /// `resident`, `client` or `staff`.
+    #[schema(max_length = 32)]
     pub actor_kind: String,
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 255)]
     pub actor_id: Option<String>,
+    #[schema(max_length = 64)]
     pub from_phase: Option<String>,
+    #[schema(max_length = 64)]
     pub to_phase: Option<String>,
+    #[schema(max_length = 64)]
     pub from_step: Option<String>,
+    #[schema(max_length = 64)]
     pub to_step: Option<String>,
+    #[schema(max_length = 5000)]
     pub public_comment: Option<String>,
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5000)]
     pub internal_note: Option<String>,
     #[schema(value_type = Object)]
     pub details: Value,
@@ -333,8 +352,9 @@ pub fn history(snap: &Snapshot, app: &ApplicationRow, rows: Vec<HistoryRow>, sta
 /// The public tracking page: no personal data.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Tracking {
-    #[schema(example = "THU-2026-7Q4KM2XD-J")]
+    #[schema(example = "THU-2026-7Q4KM2XD-J", max_length = 20)]
     pub reference: String,
+    #[schema(max_length = 200)]
     pub service: String,
     pub phase: Phase,
     pub step: StatusStepView,
@@ -342,6 +362,7 @@ pub struct Tracking {
     pub submitted_at: Option<DateTime<Utc>>,
     /// The expected decision date while the application is open.
     pub due_at: Option<DateTime<Utc>>,
+    #[schema(max_items = 60)]
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -365,17 +386,22 @@ pub struct Document {
     pub id: Uuid,
     pub application: Uuid,
     /// The name it was uploaded under (without any folder).
-    #[schema(example = "Grundriss EG.pdf")]
+    #[schema(example = "Grundriss EG.pdf", max_length = 255)]
     pub filename: String,
     /// The type its bytes were recognised as.
-    #[schema(example = "application/pdf")]
+    #[schema(example = "application/pdf", max_length = 100)]
     pub media_type: String,
+    #[schema(minimum = 0, maximum = 104857600)]
     pub size_bytes: i64,
     /// SHA-256 of the bytes, lower-case hex.
-    #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    #[schema(
+        example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        max_length = 64
+    )]
     pub sha256: String,
     pub created_at: DateTime<Utc>,
     /// Where the bytes are downloaded.
+    #[schema(max_length = 2048)]
     pub content_url: String,
 }
 
@@ -404,7 +430,7 @@ pub fn document(snap: &Snapshot, d: crate::db::documents::DocumentRow) -> Docume
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PhaseEntry {
     pub phase: Phase,
-    #[schema(example = "Eingereicht")]
+    #[schema(example = "Eingereicht", max_length = 200)]
     pub label: String,
     /// Submitted and not yet decided or ended: the phases a work queue shows.
     pub open: bool,
@@ -415,8 +441,10 @@ pub struct PhaseEntry {
     pub editable_by_applicant: bool,
     /// Where the applicant (the resident, a member of the applying organisation or its client)
     /// may move it from here.
+    #[schema(max_items = 8)]
     pub applicant_moves: Vec<Phase>,
     /// Where the responsible department (its clerks, administrators) may move it from here.
+    #[schema(max_items = 8)]
     pub processor_moves: Vec<Phase>,
 }
 

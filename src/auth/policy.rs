@@ -30,6 +30,8 @@ pub enum Scope {
 }
 
 impl Scope {
+    pub const LIST_MAX: usize = 1000;
+
     pub const ALL: [Scope; 7] = [
         Scope::CatalogueRead,
         Scope::CatalogueWrite,
@@ -57,7 +59,12 @@ impl Scope {
     }
 
     /// Parses a space-separated scope string; unknown scopes are an error naming them.
+    /// A space-separated list of scopes, of at most [`Scope::LIST_MAX`] characters (as the
+    /// OpenAPI document states for every field that carries one).
     pub fn parse_list(s: &str) -> Result<Vec<Scope>, String> {
+        if s.len() > Scope::LIST_MAX {
+            return Err(format!("a scope list has at most {} characters", Scope::LIST_MAX));
+        }
         let mut out = Vec::new();
         for w in s.split(' ').filter(|w| !w.is_empty()) {
             let scope = Scope::parse(w).ok_or_else(|| format!("unknown scope '{w}'"))?;

@@ -99,6 +99,15 @@ pub fn verify(keys: &KeySet, issuer: &str, audience: &str, token: &str) -> Resul
     if header.alg != Algorithm::EdDSA {
         return Err(TokenError::Invalid(crate::msg!("Unsupported signing algorithm.")));
     }
+    // explicit typing (RFC 8725 §3.11, RFC 9068 §4): another kind of JWT signed by the same key
+    // is not an access token
+    let typed = header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt"));
+    if !typed {
+        return Err(TokenError::Invalid(crate::msg!("The token is not an access token.")));
+    }
     let kid = header
         .kid
         .ok_or_else(|| TokenError::Invalid(crate::msg!("The token names no key.")))?;

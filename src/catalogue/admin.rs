@@ -34,13 +34,13 @@ pub struct DraftInput {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewService {
-    #[schema(example = "parkplatz-reservieren")]
+    #[schema(example = "parkplatz-reservieren", max_length = 64)]
     pub slug: String,
     /// Department slug or id.
-    #[schema(example = "einwohnerdienste")]
+    #[schema(example = "einwohnerdienste", max_length = 64)]
     pub department: String,
     /// Category slug.
-    #[schema(example = "residence")]
+    #[schema(example = "residence", max_length = 64)]
     pub category: String,
     pub content: ServiceContent,
     pub form: FormDefinition,
@@ -50,10 +50,13 @@ pub struct NewService {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EditorVersion {
     pub service_id: uuid::Uuid,
+    #[schema(max_length = 64)]
     pub service: String,
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub version: i32,
-    #[schema(example = "draft")]
+    #[schema(example = "draft", max_length = 32)]
     pub state: String,
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub revision: i64,
     pub content: ServiceContent,
     pub form: FormDefinition,

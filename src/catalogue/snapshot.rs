@@ -24,7 +24,7 @@ trait RenderText {
 impl RenderText for Render {
     fn text(self, l: &Localized) -> Text {
         match self {
-            Render::One(lang) => Text::One(l.text(lang).to_string()),
+            Render::One(lang) => Text::One(OneText(l.text(lang).to_string())),
             Render::All => Text::All(l.clone()),
         }
     }
@@ -351,7 +351,7 @@ impl Snapshot {
             format!("{}/v1/services/{}/versions/{}/form", self.public_url, s.slug, v.version)
         };
         let keywords = match r {
-            Render::One(lang) => KeywordsView::One(c.keywords.get(lang).to_vec()),
+            Render::One(lang) => KeywordsView::One(OneKeywords(c.keywords.get(lang).to_vec())),
             Render::All => KeywordsView::All(c.keywords.clone()),
         };
         Service {

@@ -13,15 +13,28 @@ use crate::domain::lang::Localized;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum Text {
-    One(String),
+    One(#[schema(inline)] OneText),
     All(Localized),
 }
+
+/// A text in the negotiated language: at most 20,000 characters (the longest the catalogue
+/// takes, a description).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(max_length = 20000)]
+pub struct OneText(pub String);
+
+/// Keywords in the negotiated language: at most 50, of 100 characters each.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(max_items = 50, max_length = 100)]
+pub struct OneKeywords(pub Vec<String>);
 
 /// Keywords in the negotiated language, or with `?lang=all` per language.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum KeywordsView {
-    One(Vec<String>),
+    One(#[schema(inline)] OneKeywords),
     All(Keywords),
 }
 
@@ -45,7 +58,7 @@ pub enum VersionState {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CategoryView {
-    #[schema(example = "residence")]
+    #[schema(example = "residence", max_length = 64)]
     pub slug: String,
     pub label: Text,
 }
@@ -54,23 +67,28 @@ pub struct CategoryView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DepartmentRef {
     pub id: Uuid,
-    #[schema(example = "einwohnerdienste")]
+    #[schema(example = "einwohnerdienste", max_length = 64)]
     pub slug: String,
     pub name: Text,
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 40)]
     pub phone: Option<String>,
+    #[schema(max_length = 500)]
     pub address: Option<String>,
+    #[schema(max_length = 2000)]
     pub website: Option<String>,
     /// Link to the department resource.
+    #[schema(max_length = 2048)]
     pub href: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FeeView {
     /// Minor units (Rappen); null when the fee depends on the case.
-    #[schema(example = 2000)]
+    #[schema(example = 2000, minimum = 0, maximum = 100000000)]
     pub amount: Option<i64>,
-    #[schema(example = "CHF")]
+    #[schema(example = "CHF", max_length = 3)]
     pub currency: String,
     pub basis: FeeBasis,
     pub note: Option<Text>,
@@ -81,7 +99,7 @@ pub struct FeeView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProcessingTimeView {
     /// Expected days until a decision; null when it depends on the case.
-    #[schema(example = 5)]
+    #[schema(example = 5, minimum = 0, maximum = 3650)]
     pub days: Option<u32>,
     pub unit: DayUnit,
     pub verified: bool,
@@ -90,7 +108,7 @@ pub struct ProcessingTimeView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FormView {
     /// The JSON Schema (draft 2020-12) of the application data, in the negotiated language.
-    #[schema(example = "http://127.0.0.1:8080/v1/services/hund-anmelden/form")]
+    #[schema(example = "http://127.0.0.1:8080/v1/services/hund-anmelden/form", max_length = 2048)]
     pub schema_url: String,
     /// react-jsonschema-form UI schema (`ui:` keys), when the service has one.
     #[schema(value_type = Option<Object>)]
@@ -101,25 +119,28 @@ pub struct FormView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServiceSummary {
     pub id: Uuid,
-    #[schema(example = "hund-anmelden")]
+    #[schema(example = "hund-anmelden", max_length = 64)]
     pub slug: String,
     /// Number of the version shown.
-    #[schema(example = 1)]
+    #[schema(example = 1, minimum = 1, maximum = 2147483647)]
     pub version: i32,
     pub status: ServiceStatus,
     pub name: Text,
     pub summary: Text,
     pub department: DepartmentRef,
     pub category: CategoryView,
+    #[schema(max_items = 3)]
     pub audience: Vec<Audience>,
     pub fee: FeeView,
     pub processing_time: ProcessingTimeView,
     pub channel: Channel,
     /// The portal that handles an `external` service.
+    #[schema(max_length = 2000)]
     pub external_url: Option<String>,
     /// True only for `guichet` services of an active service.
     pub accepts_applications: bool,
     pub requires_login: bool,
+    #[schema(max_length = 2048)]
     pub href: String,
 }
 
@@ -130,9 +151,11 @@ pub struct Service {
     pub summary: ServiceSummary,
     pub description: Option<Text>,
     pub keywords: KeywordsView,
+    #[schema(max_items = 50)]
     pub documents_required: Vec<Text>,
     pub form: FormView,
     /// Where the facts come from.
+    #[schema(max_length = 2000)]
     pub source: Option<String>,
     /// Whether an organisation may apply on behalf of someone else (`applicant.on_behalf_of`):
     /// `none`, `allowed`, or `power_of_attorney` (with a document giving it, by submission).
@@ -145,41 +168,53 @@ pub struct Service {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServiceVersionSummary {
-    #[schema(example = 2)]
+    #[schema(example = 2, minimum = 1, maximum = 2147483647)]
     pub version: i32,
     pub state: VersionState,
     pub published_at: Option<DateTime<Utc>>,
     pub superseded_at: Option<DateTime<Utc>>,
+    #[schema(max_length = 2048)]
     pub href: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Department {
     pub id: Uuid,
-    #[schema(example = "einwohnerdienste")]
+    #[schema(example = "einwohnerdienste", max_length = 64)]
     pub slug: String,
     pub name: Text,
-    #[schema(example = "Direktion Sicherheit und Soziales")]
+    #[schema(example = "Direktion Sicherheit und Soziales", max_length = 200)]
     pub directorate: Option<String>,
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 40)]
     pub phone: Option<String>,
-    #[schema(example = "Thunerhof, Hofstettenstrasse 14, Postfach 145, 3602 Thun")]
+    #[schema(
+        example = "Thunerhof, Hofstettenstrasse 14, Postfach 145, 3602 Thun",
+        max_length = 500
+    )]
     pub address: Option<String>,
+    #[schema(max_length = 2000)]
     pub website: Option<String>,
     /// Which contact details were confirmed from a public source.
     pub contact_verified: ContactVerified,
+    #[schema(max_length = 2000)]
     pub source: Option<String>,
     /// Number of active services this department is responsible for.
+    #[schema(value_type = u32, minimum = 0, maximum = 1000000)]
     pub service_count: usize,
+    #[schema(max_length = 2048)]
     pub href: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DepartmentServiceRef {
     pub id: Uuid,
+    #[schema(max_length = 64)]
     pub slug: String,
     pub name: Text,
     pub channel: Channel,
+    #[schema(max_length = 2048)]
     pub href: String,
 }
 

@@ -119,12 +119,13 @@ pub enum FeeBasis {
 #[serde(deny_unknown_fields)]
 pub struct FeeInput {
     /// Minor units; null when the fee depends on the case.
-    #[schema(example = 2000)]
+    #[schema(example = 2000, minimum = 0, maximum = 100000000)]
     pub amount: Option<i64>,
-    #[schema(example = "CHF")]
+    #[schema(example = "CHF", min_length = 3, max_length = 3, pattern = "^[A-Z]{3}$")]
     pub currency: String,
     pub basis: FeeBasis,
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::lang::LocalizedNote>)]
     pub note: Option<Localized>,
     /// True when the amount was confirmed from an official source.
     pub verified: bool,
@@ -162,7 +163,7 @@ impl DayUnit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessingTime {
-    #[schema(example = 5)]
+    #[schema(example = 5, minimum = 0, maximum = 3650)]
     pub days: Option<u32>,
     #[serde(default = "calendar_days")]
     pub unit: DayUnit,
@@ -190,6 +191,7 @@ pub struct FormDefinition {
 pub struct CategoryInput {
     #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 64)]
     pub slug: String,
+    #[schema(value_type = crate::domain::lang::LocalizedName)]
     pub label: Localized,
 }
 
@@ -206,6 +208,7 @@ pub struct ContactVerified {
 pub struct DepartmentInput {
     #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 64)]
     pub slug: String,
+    #[schema(value_type = crate::domain::lang::LocalizedName)]
     pub name: Localized,
     #[serde(default)]
     #[schema(max_length = 200)]
@@ -233,12 +236,16 @@ pub struct DepartmentInput {
 #[serde(deny_unknown_fields)]
 pub struct Keywords {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50, max_length = 100)]
     pub de: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50, max_length = 100)]
     pub fr: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50, max_length = 100)]
     pub it: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50, max_length = 100)]
     pub en: Vec<String>,
 }
 
@@ -271,24 +278,31 @@ impl Keywords {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceContent {
+    #[schema(value_type = crate::domain::lang::LocalizedName)]
     pub name: Localized,
+    #[schema(value_type = crate::domain::lang::LocalizedSummary)]
     pub summary: Localized,
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::lang::LocalizedDescription>)]
     pub description: Option<Localized>,
     #[serde(default)]
     pub keywords: Keywords,
+    #[schema(max_items = 3)]
     pub audience: Vec<Audience>,
     pub fee: FeeInput,
     pub processing_time: ProcessingTime,
     pub channel: Channel,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub external_url: Option<String>,
     pub requires_login: bool,
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<crate::domain::lang::LocalizedLine>)]
     pub documents_required: Vec<Localized>,
     /// The service's own processing steps (applications only); phases without one get a
     /// default step.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub status_steps: Vec<StatusStep>,
     /// Whether an organisation may apply on behalf of someone else (`none` when absent).
     #[serde(default, skip_serializing_if = "super::representation::Representation::is_none")]
@@ -297,8 +311,10 @@ pub struct ServiceContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_limits: Option<DocumentLimits>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub source: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub notes: Option<String>,
 }
 
@@ -329,6 +345,10 @@ pub struct CatalogueFile {
     #[serde(default)]
     pub services: Vec<ServiceInput>,
 }
+
+/// The highest fee a service may state, in minor units (1,000,000.00 francs); the OpenAPI
+/// document says the same (`FeeInput.amount`).
+pub const FEE_MAX: i64 = 100_000_000;
 
 /// `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 64 characters.
 pub fn is_slug(s: &str) -> bool {
@@ -415,6 +435,13 @@ impl ServiceContent {
                 ));
             }
         }
+        if self.audience.len() > 3 {
+            errors.push(FieldError::new(
+                format!("{p}/audience"),
+                "too_long",
+                msg!("name each audience once"),
+            ));
+        }
         if self.audience.is_empty() {
             errors.push(FieldError::new(
                 format!("{p}/audience"),
@@ -430,6 +457,13 @@ impl ServiceContent {
                 format!("{p}/fee/amount"),
                 "minimum",
                 msg!("a fee cannot be negative"),
+            ));
+        }
+        if fee.amount.is_some_and(|a| a > FEE_MAX) {
+            errors.push(FieldError::new(
+                format!("{p}/fee/amount"),
+                "maximum",
+                msg!("at most {max}", max = FEE_MAX),
             ));
         }
         if fee.currency.len() != 3 || !fee.currency.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -464,6 +498,13 @@ impl ServiceContent {
         }
         check_url(&self.external_url, format!("{p}/external_url"), errors);
         check_url(&self.source, format!("{p}/source"), errors);
+        if self.documents_required.len() > 50 {
+            errors.push(FieldError::new(
+                format!("{p}/documents_required"),
+                "too_long",
+                msg!("at most {max} entries", max = 50),
+            ));
+        }
         for (i, d) in self.documents_required.iter_mut().enumerate() {
             d.validate(&format!("{p}/documents_required/{i}"), 500, errors);
         }
@@ -612,5 +653,37 @@ mod tests {
         let mut errors = vec![];
         c.validate("", &mut errors);
         assert_eq!(errors[0].pointer, "/external_url");
+    }
+
+    /// The bounds the OpenAPI document states for a service's content hold: one more is
+    /// refused, naming the field.
+    #[test]
+    fn content_is_held_to_its_documented_bounds() {
+        let content = |audience: serde_json::Value, amount: i64, documents: usize, types: usize| {
+            let mut c: ServiceContent = serde_json::from_value(serde_json::json!({
+                "name": {"de": "X"}, "summary": {"de": "Y"}, "audience": audience,
+                "fee": {"amount": amount, "currency": "CHF", "basis": "once", "verified": false},
+                "processing_time": {"days": null, "verified": false},
+                "channel": "guichet", "requires_login": false,
+                "documents_required": vec![serde_json::json!({"de": "Ausweis"}); documents],
+                "document_limits": {"types": vec!["application/pdf"; types]}
+            }))
+            .unwrap();
+            let mut errors = vec![];
+            c.validate("", &mut errors);
+            errors.into_iter().map(|e| e.pointer).collect::<Vec<_>>()
+        };
+        let three = serde_json::json!(["resident", "business", "resident"]);
+        assert!(content(three, FEE_MAX, 50, 3).is_empty());
+        let four = serde_json::json!(["resident", "business", "resident", "business"]);
+        assert_eq!(
+            content(four, FEE_MAX + 1, 51, 4),
+            [
+                "/audience",
+                "/fee/amount",
+                "/documents_required",
+                "/document_limits/types"
+            ]
+        );
     }
 }

@@ -11,15 +11,15 @@ use crate::msg;
 pub struct DocumentLimits {
     /// Media types accepted (of `application/pdf`, `image/png`, `image/jpeg`).
     #[serde(default = "default_types")]
-    #[schema(example = json!(["application/pdf", "image/png", "image/jpeg"]))]
+    #[schema(example = json!(["application/pdf", "image/png", "image/jpeg"]), max_items = 3, max_length = 100)]
     pub types: Vec<String>,
     /// Largest file, in bytes.
     #[serde(default = "default_max_bytes")]
-    #[schema(example = 20971520)]
+    #[schema(example = 20971520, minimum = 1, maximum = 104857600)]
     pub max_bytes: u64,
     /// Most files on one application.
     #[serde(default = "default_max_files")]
-    #[schema(example = 20)]
+    #[schema(example = 20, minimum = 1, maximum = 100)]
     pub max_files: u32,
 }
 
@@ -55,6 +55,13 @@ impl DocumentLimits {
     }
 
     pub fn validate(&self, p: &str, errors: &mut Vec<FieldError>) {
+        if self.types.len() > KNOWN_TYPES.len() {
+            errors.push(FieldError::new(
+                format!("{p}/types"),
+                "too_long",
+                msg!("name each media type once"),
+            ));
+        }
         for (i, t) in self.types.iter().enumerate() {
             if !KNOWN_TYPES.contains(&t.as_str()) {
                 errors.push(FieldError::new(

@@ -81,12 +81,16 @@ impl Lang {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"de": "Wohnsitzbestätigung", "fr": "Attestation de domicile"}))]
 pub struct Localized {
+    #[schema(max_length = 20000)]
     pub de: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 20000)]
     pub fr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 20000)]
     pub it: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 20000)]
     pub en: Option<String>,
 }
 
@@ -149,6 +153,45 @@ impl Localized {
             ));
         }
     }
+}
+
+/// The schemas of [`Localized`] texts with their bound, as the OpenAPI document states them:
+/// one per length the catalogue checks (`Localized::validate`'s `max`), so that each field says
+/// exactly what it takes. They describe; `Localized` is what is read and written.
+macro_rules! bounded_localized {
+    ($($(#[$doc:meta])* $name:ident = $max:tt;)*) => {$(
+        $(#[$doc])*
+        #[derive(Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        #[schema(example = json!({"de": "Wohnsitzbestätigung", "fr": "Attestation de domicile"}))]
+        #[allow(dead_code)]
+        pub struct $name {
+            #[schema(max_length = $max)]
+            de: String,
+            #[serde(default)]
+            #[schema(max_length = $max)]
+            fr: Option<String>,
+            #[serde(default)]
+            #[schema(max_length = $max)]
+            it: Option<String>,
+            #[serde(default)]
+            #[schema(max_length = $max)]
+            en: Option<String>,
+        }
+    )*};
+}
+
+bounded_localized! {
+    /// A name or label in up to four languages (German required): at most 200 characters each.
+    LocalizedName = 200;
+    /// A line (a required document) in up to four languages: at most 500 characters each.
+    LocalizedLine = 500;
+    /// A note in up to four languages: at most 1,000 characters each.
+    LocalizedNote = 1000;
+    /// A summary in up to four languages: at most 2,000 characters each.
+    LocalizedSummary = 2000;
+    /// A description in up to four languages: at most 20,000 characters each.
+    LocalizedDescription = 20000;
 }
 
 /// How translatable texts are rendered: one language, or every translation (`?lang=all`).

@@ -52,7 +52,7 @@ pub struct PostalAddress {
     pub city: String,
     /// ISO 3166-1 alpha-2; Switzerland when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "CH", pattern = "^[A-Z]{2}$")]
+    #[schema(example = "CH", pattern = "^[A-Z]{2}$", max_length = 2)]
     pub country: Option<String>,
 }
 
@@ -67,12 +67,17 @@ pub struct OnBehalfOf {
     pub address: PostalAddress,
     /// The organisation's UID (with its check digit), for an organisation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "CHE-116.281.710", pattern = r"^CHE-[0-9]{3}\.[0-9]{3}\.[0-9]{3}$")]
+    #[schema(
+        example = "CHE-116.281.710",
+        pattern = r"^CHE-[0-9]{3}\.[0-9]{3}\.[0-9]{3}$",
+        max_length = 15
+    )]
     pub uid: Option<String>,
     /// The id of a document of this application giving the power of attorney (in a
     /// multipart create, the name of its part). Required by submission where the service asks
     /// for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 255)]
     pub power_of_attorney: Option<String>,
 }
 

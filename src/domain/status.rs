@@ -16,14 +16,15 @@ use crate::msg;
 #[serde(deny_unknown_fields)]
 pub struct StatusStep {
     /// Slug, unique within the service version.
-    #[schema(example = "objection-period")]
+    #[schema(example = "objection-period", max_length = 64)]
     pub key: String,
     /// The phase the step belongs to; moving to the step moves the application to it.
     pub phase: Phase,
+    #[schema(value_type = crate::domain::lang::LocalizedName)]
     pub label: Localized,
     /// How long the step usually takes, in calendar days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = 30)]
+    #[schema(example = 30, minimum = 0, maximum = 3650)]
     pub expected_days: Option<u32>,
     /// Whether the applicant sees this step (and the public tracking page shows it).
     #[serde(default = "yes")]

@@ -129,7 +129,14 @@ pub async fn handle(
     // GUICHET_LOG=warn an info span would be off, and the warnings would lose their id.
     let span = tracing::error_span!("request", request_id = %id);
     // (The request must not be cloned before routing: actix needs it unshared.)
-    let mut res: ServiceResponse<BoxBody> = next.call(req).instrument(span).await?.map_into_boxed_body();
+    // A documented header longer than the document says is refused before any handler runs.
+    let mut res: ServiceResponse<BoxBody> = match crate::http::limits::oversized(req.headers()) {
+        Some((name, max)) => req.error_response(ApiError::invalid_parameter(
+            name,
+            crate::msg!("at most {max} characters", max = max),
+        )),
+        None => next.call(req).instrument(span).await?.map_into_boxed_body(),
+    };
     let http_req: HttpRequest = res.request().clone();
 
     // Every error answer is a problem document carrying the instance and the request id.

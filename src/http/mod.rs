@@ -3,6 +3,7 @@ pub mod conditional;
 pub mod encoding;
 pub mod extract;
 pub mod idempotency;
+pub mod limits;
 pub mod middleware;
 pub mod page;
 pub mod pagination;

@@ -6,7 +6,11 @@ use utoipa::ToSchema;
 /// the `Link: <...>; rel="next"` header carries the whole URL).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
+    /// At most `limit` items (at most 100).
+    #[schema(max_items = 100)]
     pub data: Vec<T>,
+    /// Opaque; at most 1,024 characters, as the `cursor` parameter takes.
+    #[schema(max_length = 1024)]
     pub next_cursor: Option<String>,
 }
 

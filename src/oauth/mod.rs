@@ -17,8 +17,9 @@ use crate::http::ratelimit::RateState;
 /// An OAuth error (RFC 6749 §5.2).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OAuthError {
-    #[schema(example = "invalid_grant")]
+    #[schema(example = "invalid_grant", max_length = 64)]
     pub error: &'static str,
+    #[schema(max_length = 1000)]
     pub error_description: String,
     /// Set when a rate limit refused the request (answered 429).
     #[serde(skip)]

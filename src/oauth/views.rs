@@ -6,19 +6,22 @@ use crate::auth::tokens::Claims;
 
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
+    #[schema(max_length = 8192)]
     pub access_token: String,
-    #[schema(example = "Bearer")]
+    #[schema(example = "Bearer", max_length = 16)]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
-    #[schema(example = 900)]
+    #[schema(example = 900, minimum = 60, maximum = 86400)]
     pub expires_in: u64,
-    #[schema(example = "applications:read applications:write")]
+    #[schema(example = "applications:read applications:write", max_length = 1000)]
     pub scope: String,
     /// Opaque, single use: each use returns a new one. Reusing a used one revokes the session.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub refresh_token: Option<String>,
     /// Token exchange only (RFC 8693): `urn:ietf:params:oauth:token-type:access_token`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
     pub issued_token_type: Option<&'static str>,
 }
 

@@ -54,7 +54,11 @@ fn conflict(detail: Msg) -> ApiError {
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     /// Swiss enterprise identification number, with its check digit.
-    #[schema(example = "CHE-116.281.710", pattern = r"^CHE-[0-9]{3}\.[0-9]{3}\.[0-9]{3}$")]
+    #[schema(
+        example = "CHE-116.281.710",
+        pattern = r"^CHE-[0-9]{3}\.[0-9]{3}\.[0-9]{3}$",
+        max_length = 15
+    )]
     pub uid: String,
     #[schema(example = "Muster Treuhand AG", max_length = 200)]
     pub name: String,
@@ -109,6 +113,7 @@ pub struct NewClient {
         example = "applications:read applications:write",
         pattern = "^ *applications:(read|write)( +applications:(read|write))* *$"
     )]
+    #[schema(max_length = 1000)]
     pub scopes: String,
 }
 

@@ -12,34 +12,42 @@ use crate::http::public_url::PublicUrl;
 #[derive(Serialize, ToSchema)]
 pub struct Organisation {
     pub id: Uuid,
-    #[schema(example = "CHE-116.281.710")]
+    #[schema(example = "CHE-116.281.710", max_length = 15)]
     pub uid: String,
+    #[schema(max_length = 200)]
     pub name: String,
     /// `pending` until an administrator verifies it; only a verified organisation can add
     /// members and clients.
-    #[schema(example = "pending")]
+    #[schema(example = "pending", max_length = 32)]
     pub status: String,
     /// The caller's role in it (`owner`, `member`), if any.
+    #[schema(max_length = 32)]
     pub role: Option<String>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    #[schema(max_length = 2048)]
     pub href: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Member {
     pub account_id: Uuid,
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 200)]
     pub display_name: Option<String>,
-    #[schema(example = "owner")]
+    #[schema(example = "owner", max_length = 32)]
     pub role: String,
     pub since: DateTime<Utc>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct OrganisationClient {
+    #[schema(max_length = 64)]
     pub client_id: String,
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 1000)]
     pub scopes: String,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
@@ -48,9 +56,13 @@ pub struct OrganisationClient {
 /// A client's credentials: the secret is shown this once and stored only as a hash.
 #[derive(Serialize, ToSchema)]
 pub struct ClientCredentials {
+    #[schema(max_length = 64)]
     pub client_id: String,
+    #[schema(max_length = 128)]
     pub client_secret: String,
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 1000)]
     pub scopes: String,
 }
 

@@ -241,8 +241,13 @@ fn claims(sub: &str, kind: CallerKind) -> Claims {
 }
 
 fn sign(kid: &str, key: &EncodingKey, c: &Claims) -> String {
+    sign_typed(kid, key, c, Some("at+jwt"))
+}
+
+fn sign_typed(kid: &str, key: &EncodingKey, c: &Claims, typ: Option<&str>) -> String {
     let mut h = Header::new(Algorithm::EdDSA);
     h.kid = Some(kid.into());
+    h.typ = typ.map(str::to_string);
     jsonwebtoken::encode(&h, c, key).unwrap()
 }
 
@@ -324,6 +329,11 @@ async fn every_kind_of_bad_token_is_a_401_problem() {
     aud.aud = "https://other.example".into();
     assert_rejected(&app, &sign(&kid, &key, &aud), "wrong aud").await;
     assert_rejected(&app, &sign("k-unknown", &key, &base), "unknown kid").await;
+    // explicit typing (RFC 8725 §3.11): our key's signature on another kind of JWT is no access
+    // token; the right type is accepted
+    assert_rejected(&app, &sign_typed(&kid, &key, &base, Some("JWT")), "typ JWT").await;
+    assert_rejected(&app, &sign_typed(&kid, &key, &base, None), "no typ").await;
+    assert_eq!(me(&app, &sign(&kid, &key, &base)).await.status(), 200, "typ at+jwt");
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
     let der = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_der(&stranger).unwrap();
     assert_rejected(

@@ -166,13 +166,7 @@ async fn a_token_that_is_sent_is_checked_everywhere() {
             if !(method == "get" || (method == "post" && public)) {
                 continue;
             }
-            let url = path
-                .replace("{service}", "wohnsitzbestaetigung")
-                .replace("{department}", "einwohnerdienste")
-                .replace("{version}", "1")
-                .replace("{reference}", "THU-2026-TQ712W11-A")
-                .replace("{kind}", "not-found");
-            let url = placeholder_ids(&url);
+            let url = sample_url(path);
             let req = if method == "get" {
                 app.client.get(app.url(&url))
             } else {
@@ -226,6 +220,18 @@ async fn the_document_declares_security_flows_and_rate_limits() {
 }
 
 /// Every `{...}` left in a path becomes a well-formed id that names nothing.
+/// A document path with its parameters filled: seeded slugs, a reference, ids for the rest.
+fn sample_url(path: &str) -> String {
+    placeholder_ids(
+        &path
+            .replace("{service}", "wohnsitzbestaetigung")
+            .replace("{department}", "einwohnerdienste")
+            .replace("{version}", "1")
+            .replace("{reference}", "THU-2026-TQ712W11-A")
+            .replace("{kind}", "not-found"),
+    )
+}
+
 fn placeholder_ids(path: &str) -> String {
     let mut out = String::new();
     let mut rest = path;
@@ -503,4 +509,103 @@ async fn head_answers_like_get_without_a_body() {
             .status(),
         401
     );
+}
+
+/// API.md: unknown query parameters are a 400 on every read, so a misspelt filter never
+/// silently returns everything; the document declares that 400 on each of them.
+#[tokio::test]
+async fn every_read_refuses_an_unknown_query_parameter() {
+    let w = World::new().await;
+    let doc = w.app.get_json("/v1/openapi.json").await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        assert!(op["responses"].get("400").is_some(), "GET {path} declares no 400");
+        let url = format!("{}?colour=blue", sample_url(path));
+        let res = w.call(Method::GET, &url, Some(&w.admin), None).await;
+        let body = assert_problem(res, 400, "unknown-parameter").await;
+        assert!(body.to_string().contains("colour"), "GET {url}: {body}");
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} reads checked");
+}
+
+/// A documented request header longer than the document's bound is refused with a 400 problem
+/// in the caller's language before anything happens; the bound is the one the document states.
+#[tokio::test]
+async fn an_oversized_header_is_refused_and_changes_nothing() {
+    let w = World::new().await;
+    let doc = w.app.get_json("/v1/openapi.json").await;
+    let params = doc["paths"]["/v1/applications/{id}"]["delete"]["parameters"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let bound = params.iter().find(|p| p["name"] == "If-Match").unwrap()["schema"]["maxLength"]
+        .as_u64()
+        .unwrap() as usize;
+    let created = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.a),
+            Some(serde_json::json!({"service": "wohnsitzbestaetigung"})),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let tag = etag(&created);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/applications/{id}");
+    // a list of entity tags at the bound still reaches the handler (none matches: 412)
+    let at_bound = format!("\"r0-0\", \"{}\"", "x".repeat(bound - 10));
+    assert_eq!(at_bound.len(), bound);
+    let res = w.send(Method::DELETE, &path, Some(&w.a), None, Some(&at_bound)).await;
+    assert_eq!(res.status(), 412, "{at_bound}");
+    // one character more, with the right tag first: refused before the handler, in French
+    let over = format!("{tag}, \"{}\"", "x".repeat(bound + 1 - tag.len() - 4));
+    assert_eq!(over.len(), bound + 1);
+    let res = w
+        .app
+        .client
+        .delete(w.app.url(&path))
+        .bearer_auth(&w.a)
+        .header("If-Match", &over)
+        .header("Accept-Language", "fr")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, 400, "invalid-parameter").await;
+    assert_eq!(body["errors"][0]["pointer"], "If-Match");
+    assert!(
+        body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{bound} caractères")),
+        "{body}"
+    );
+    // the application is still there
+    assert_eq!(w.call(Method::GET, &path, Some(&w.a), None).await.status(), 200);
+    // the public catalogue too refuses an oversized If-None-Match or Accept-Language
+    for (name, max) in [("If-None-Match", 1024), ("Accept-Language", 256)] {
+        let res = w
+            .app
+            .client
+            .get(w.app.url("/v1/services"))
+            .header(name, "a".repeat(max + 1))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, 400, "invalid-parameter").await;
+        let res = w
+            .app
+            .client
+            .get(w.app.url("/v1/services"))
+            .header(name, "a".repeat(max))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{name} at its bound");
+    }
 }

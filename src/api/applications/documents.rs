@@ -62,7 +62,7 @@ impl utoipa::PartialSchema for ApplicationWithDocuments {
             .description(Some(
                 "A file, with its own file name and its media type; the service's document limits apply.",
             ));
-        let documents = ArrayBuilder::new().items(file).description(Some(
+        let documents = ArrayBuilder::new().items(file).max_items(Some(100)).description(Some(
             "The files, each in a part named `documents` with its file name (unique among them); a file \
              field of the form (`format: document-id`), or `applicant.on_behalf_of.power_of_attorney`, \
              holds that file name, and the answer holds the new document's id there instead. Every file \
@@ -141,6 +141,8 @@ pub struct DocumentBytes(Vec<u8>);
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct DocumentList {
+    /// At most the 100 files a service's document limits can allow.
+    #[schema(max_items = 100)]
     data: Vec<views::Document>,
 }
 
@@ -214,13 +216,19 @@ pub async fn upload_document(
     params(("id" = uuid::Uuid, Path, description = "Application id")),
     responses(
         (status = 200, description = "The documents", body = DocumentList),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NoReadScope),
         (status = 404, response = crate::api::responses::NoSuchApplication),
     )
 )]
 #[get("/applications/{id}/documents")]
-pub async fn list_documents(caller: Caller, path: Path<ApplicationId>, apps: Apps) -> Result<HttpResponse, ApiError> {
+pub async fn list_documents(
+    caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
+    path: Path<ApplicationId>,
+    apps: Apps,
+) -> Result<HttpResponse, ApiError> {
     access::reader(&caller)?;
     let id = path.into_inner();
     let who = caller.clone();
@@ -233,12 +241,16 @@ pub async fn list_documents(caller: Caller, path: Path<ApplicationId>, apps: App
 }
 
 /// Read a document's description
+///
+/// Its file name, media type, size and SHA-256, and the address its bytes are downloaded
+/// from.
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:read"])),
     params(("id" = uuid::Uuid, Path, description = "Application id"), ("document_id" = uuid::Uuid, Path, description = "Document id")),
     responses(
         (status = 200, description = "The document", body = views::Document),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NoReadScope),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
@@ -247,6 +259,7 @@ pub async fn list_documents(caller: Caller, path: Path<ApplicationId>, apps: App
 #[get("/applications/{id}/documents/{document_id}")]
 pub async fn get_document(
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<(ApplicationId, DocumentId)>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
@@ -274,6 +287,7 @@ pub async fn get_document(
                 (DocumentBytes = "image/png"),
                 (DocumentBytes = "image/jpeg"),
             )),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NoReadScope),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
@@ -282,6 +296,7 @@ pub async fn get_document(
 #[get("/applications/{id}/documents/{document_id}/content")]
 pub async fn download_document(
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<(ApplicationId, DocumentId)>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
@@ -321,6 +336,7 @@ pub async fn download_document(
     params(("id" = uuid::Uuid, Path, description = "Application id"), ("document_id" = uuid::Uuid, Path, description = "Document id")),
     responses(
         (status = 204, description = "Removed"),
+        (status = 400, response = crate::api::responses::UnknownParameter),
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, response = crate::api::responses::NotTheApplicant),
         (status = 404, description = "No such application or document", body = Problem, content_type = "application/problem+json"),
@@ -331,6 +347,7 @@ pub async fn download_document(
 pub async fn delete_document(
     req: HttpRequest,
     caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
     path: Path<(ApplicationId, DocumentId)>,
     apps: Apps,
 ) -> Result<HttpResponse, ApiError> {
