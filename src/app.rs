@@ -149,6 +149,9 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let documents = web::Data::new(crate::storage::DocumentStore::local(&config.documents_dir)?);
     let public_url = crate::http::public_url::PublicUrl::new(&config.public_url);
     crate::events::spawn_housekeeping(db.clone());
+    let event_signal = crate::events::feed::EventSignal::new();
+    crate::events::feed::spawn_watchers(db.clone(), event_signal.clone(), config.event_retention_days);
+    let event_signal = web::Data::new(event_signal);
     let db_data = web::Data::new(db.clone());
     let db_data_for_metrics = db_data.clone();
     let metrics_for_listener = metrics.clone();
@@ -174,6 +177,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
                 "if-none-match",
                 "idempotency-key",
                 "x-request-id",
+                "x-tracking-code",
             ])
             // every header the API documents on an answer, and the two it always may send
             // (a test compares this list with the OpenAPI document)
@@ -213,6 +217,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(app_settings.clone())
             .app_data(documents.clone())
             .app_data(public_url.clone())
+            .app_data(event_signal.clone())
             .app_data(web::JsonConfig::default().limit(body_limit).error_handler(json_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .app_data(web::PayloadConfig::default().limit(body_limit))

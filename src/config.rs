@@ -31,6 +31,8 @@ pub struct Config {
     pub draft_max_bytes: usize,
     /// `GUICHET_MAX_OPEN_DRAFTS`: open drafts per applicant.
     pub max_open_drafts: i64,
+    /// `GUICHET_EVENT_RETENTION_DAYS`: how long the event feed keeps an event.
+    pub event_retention_days: i64,
     pub log_filter: String,
     pub log_format: LogFormat,
     pub pool_size: u32,
@@ -234,6 +236,7 @@ impl Config {
 
         let draft_max_bytes = parse_num::<usize>(&var, "GUICHET_DRAFT_MAX_BYTES", 262_144, 1024, 16 << 20)?;
         let max_open_drafts = parse_num::<i64>(&var, "GUICHET_MAX_OPEN_DRAFTS", 20, 1, 100_000)?;
+        let event_retention_days = parse_num::<i64>(&var, "GUICHET_EVENT_RETENTION_DAYS", 90, 1, 3650)?;
         let metrics_listen = match var("GUICHET_METRICS_LISTEN").filter(|v| !v.trim().is_empty()) {
             None => None,
             Some(raw) => Some(raw.trim().parse::<SocketAddr>().map_err(|_| {
@@ -269,6 +272,7 @@ impl Config {
             metrics_token,
             draft_max_bytes,
             max_open_drafts,
+            event_retention_days,
             log_filter,
             log_format,
             pool_size,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalogue_admin;
 pub mod departments;
 pub mod docs;
+pub mod events;
 pub mod health;
 pub mod links;
 pub mod me;
@@ -156,6 +157,7 @@ impl Modify for SecurityAddon {
         (name = "oauth", description = "Tokens: the OAuth 2.0 token and revocation endpoints, keys and metadata"),
         (name = "accounts", description = "Registration, the caller's profile and the audit log"),
         (name = "applications", description = "Applications for services: drafts, submission, processing, history and public tracking"),
+        (name = "events", description = "The event feed: every change of the applications a caller may see, in commit order"),
         (name = "organisations", description = "Businesses and organisations (by UID), their members and API clients"),
         (name = "operations", description = "Health, metrics and problem types")
     ),
@@ -246,7 +248,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(applications::documents::download_document)
             .service(applications::documents::delete_document)
             .service(tracking::get_application_status)
-            .service(phases::list_phases),
+            .service(phases::list_phases)
+            .service(events::list_events),
     )
     .service(wellknown::get_jwks)
     .service(wellknown::get_authorization_server_metadata)

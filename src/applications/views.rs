@@ -405,12 +405,14 @@ pub struct Document {
     pub content_url: String,
 }
 
+/// Where an application is read.
+pub fn application_url(snap: &Snapshot, application: Uuid) -> String {
+    format!("{}/v1/applications/{application}", snap.public_url())
+}
+
 /// Where a document is described; its bytes are at `…/content`.
 pub fn document_url(snap: &Snapshot, application: Uuid, document: Uuid) -> String {
-    format!(
-        "{}/v1/applications/{application}/documents/{document}",
-        snap.public_url()
-    )
+    format!("{}/documents/{document}", application_url(snap, application))
 }
 
 pub fn document(snap: &Snapshot, d: crate::db::documents::DocumentRow) -> Document {

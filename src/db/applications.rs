@@ -328,11 +328,34 @@ pub fn list(
     after: Option<(SqlTime, SqlUuid)>,
     limit: i64,
 ) -> QueryResult<Vec<ApplicationRow>> {
-    let orgs: Vec<SqlUuid> = match r {
-        Reader::Account(acc) => organisations_of(acc).load(conn)?,
-        _ => Vec::new(),
-    };
+    let orgs = reader_organisations(conn, r)?;
     list_query!(r, orgs, f, order, after).limit(limit).load(conn)
+}
+
+/// The organisations whose applications reader `r` also sees: a resident's memberships, read
+/// now (so that a removed member loses access at once); none for other readers.
+pub fn reader_organisations(conn: &mut DbConnection, r: Reader) -> QueryResult<Vec<SqlUuid>> {
+    match r {
+        Reader::Account(acc) => organisations_of(acc).load(conn),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Those of the applications `ids` that reader `r` may see now (`orgs` from
+/// [`reader_organisations`]).
+pub fn visible(
+    conn: &mut DbConnection,
+    r: Reader,
+    orgs: &[SqlUuid],
+    ids: Vec<SqlUuid>,
+) -> QueryResult<Vec<ApplicationRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let none: Option<(SqlTime, SqlUuid)> = None;
+    list_query!(r, orgs.to_vec(), &ListFilter::default(), Order::CreatedDesc, none)
+        .filter(a::id.eq_any(ids))
+        .load(conn)
 }
 
 /// History entries, in one statement on PostgreSQL (one round trip); one by one on SQLite,

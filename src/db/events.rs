@@ -118,3 +118,73 @@ pub fn assign_positions(conn: &mut DbConnection, batch: i64) -> QueryResult<usiz
         .execute(c)
     })
 }
+
+/// An event as the feed reads it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::events)]
+pub struct EventRow {
+    pub id: SqlUuid,
+    pub position: Option<i64>,
+    pub type_: String,
+    pub occurred_at: SqlTime,
+    pub subject_type: String,
+    pub subject_id: String,
+}
+
+/// Up to `limit` numbered events after position `after`, in position order, of the
+/// applications reader `r` applies for or processes (`orgs`: a resident's organisations, read
+/// in the same request), of the `types` given (all when empty). Whether the caller may still
+/// see each application is decided against the application itself afterwards.
+pub fn feed(
+    conn: &mut DbConnection,
+    r: super::applications::Reader,
+    orgs: &[SqlUuid],
+    after: i64,
+    types: &[String],
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    use super::applications::Reader;
+    use super::schema::events as e;
+    let mut q = e::table
+        .select(EventRow::as_select())
+        .filter(e::position.gt(after))
+        .order(e::position.asc())
+        .limit(limit)
+        .into_boxed();
+    q = match r {
+        Reader::Account(acc) if orgs.is_empty() => q.filter(e::applicant_account.eq(acc)),
+        Reader::Account(acc) => q.filter(
+            e::applicant_account
+                .eq(acc)
+                .or(e::applicant_organisation.eq_any(orgs.to_vec())),
+        ),
+        Reader::Organisation(org) => q.filter(e::applicant_organisation.eq(org)),
+        Reader::Department(dep) => q.filter(e::department_id.eq(dep)),
+        Reader::Staff => q,
+        Reader::Nobody => return Ok(Vec::new()),
+    };
+    if !types.is_empty() {
+        q = q.filter(e::type_.eq_any(types.to_vec()));
+    }
+    q.load(conn)
+}
+
+/// The highest position given so far (0 when none): what a long poll waits to grow.
+pub fn last_position(conn: &mut DbConnection) -> QueryResult<i64> {
+    use super::schema::events as e;
+    let max: Option<i64> = e::table.select(diesel::dsl::max(e::position)).first(conn)?;
+    Ok(max.unwrap_or(0))
+}
+
+/// Deletes up to `batch` numbered events older than `before` (the feed's retention); returns
+/// how many.
+pub fn purge(conn: &mut DbConnection, before: SqlTime, batch: i64) -> QueryResult<usize> {
+    use super::schema::events as e;
+    let old = e::table
+        .filter(e::occurred_at.lt(before))
+        .filter(e::position.is_not_null())
+        .select(e::id)
+        .limit(batch);
+    let ids: Vec<SqlUuid> = old.load(conn)?;
+    diesel::delete(e::table.filter(e::id.eq_any(ids))).execute(conn)
+}

@@ -4,6 +4,7 @@ pub mod account;
 pub mod application;
 pub mod catalogue;
 pub mod documents;
+pub mod event;
 pub mod forms;
 pub mod ids;
 pub mod lang;

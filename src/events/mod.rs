@@ -3,7 +3,11 @@
 //! - Events are numbered in commit order by one sequencer at a time (`db::events`), within
 //!   about 100 ms of their commit.
 //! - Expired idempotency keys are purged; any instance may do it.
+//! - The event feed (`feed`): each instance watches the last numbered event for its long
+//!   polls, and purges events past their retention.
 use std::time::Duration;
+
+pub mod feed;
 
 use crate::db::Db;
 

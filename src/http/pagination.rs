@@ -55,12 +55,18 @@ pub fn decode<K: DeserializeOwned>(scope: &str, cursor: Option<&str>) -> Result<
 
 /// Builds the URL of the next page: the same query with `cursor` replaced.
 pub fn next_url(base: &str, path: &str, query: &str, cursor: &str) -> String {
+    next_url_with(base, path, query, "cursor", cursor)
+}
+
+/// The same, for a collection whose cursor parameter has another name (the event feed's
+/// `after`).
+pub fn next_url_with(base: &str, path: &str, query: &str, name: &str, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
         .unwrap_or_default()
         .into_iter()
-        .filter(|(k, _)| k != "cursor")
+        .filter(|(k, _)| k != name)
         .collect();
-    pairs.push(("cursor".into(), cursor.into()));
+    pairs.push((name.into(), cursor.into()));
     let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     format!("{base}{path}?{qs}")
 }

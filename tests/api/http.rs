@@ -282,6 +282,31 @@ async fn cors_allows_only_configured_origins() {
         .unwrap();
     assert!(pre.status().is_success());
     assert_eq!(pre.headers()["access-control-allow-origin"], "https://portal.thun.ch");
+    // and it may send every request header the API documents (a preflight names them)
+    let mut sent: Vec<String> = app.get_json("/v1/openapi.json").await["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .flat_map(|op| op["parameters"].as_array().cloned().unwrap_or_default())
+        .filter(|p| p["in"] == "header")
+        .map(|p| p["name"].as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    sent.sort();
+    sent.dedup();
+    assert!(sent.contains(&"x-tracking-code".to_string()), "{sent:?}");
+    for name in sent {
+        let pre = app
+            .client
+            .request(reqwest::Method::OPTIONS, app.url("/v1/services"))
+            .header("Origin", "https://portal.thun.ch")
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", &name)
+            .send()
+            .await
+            .unwrap();
+        assert!(pre.status().is_success(), "a browser may not send {name}");
+    }
     let other = app
         .client
         .get(app.url("/v1/services"))

@@ -12,6 +12,7 @@ mod catalogue;
 mod catalogue_admin;
 mod cli;
 mod documents;
+mod events;
 mod http;
 mod input;
 mod languages;

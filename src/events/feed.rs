@@ -1,0 +1,300 @@
+//! The event feed (`GET /v1/events`): the events of the applications the caller may see, in
+//! position order, each with the application as the caller sees it now; with `wait`, a long
+//! poll that answers as soon as something new is visible and holds no database connection
+//! while it waits.
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::applications::{access, views};
+use crate::auth::Caller;
+use crate::catalogue::snapshot::Snapshot;
+use crate::db::applications::{self as store, ApplicationRow};
+use crate::db::events::{self as events, EventRow};
+use crate::db::types::SqlUuid;
+use crate::db::Db;
+use crate::domain::event::{self, MAX_WAIT_SECS};
+use crate::domain::lang::Lang;
+use crate::error::ApiError;
+use crate::http::pagination;
+use crate::msg;
+
+/// The highest event position this instance knows of; every instance polls it (see
+/// [`super::spawn_housekeeping`]), and long polls wait for it to pass their cursor.
+#[derive(Clone)]
+pub struct EventSignal(watch::Sender<i64>);
+
+impl EventSignal {
+    pub fn new() -> EventSignal {
+        EventSignal(watch::channel(0).0)
+    }
+
+    pub fn publish(&self, last: i64) {
+        self.0.send_if_modified(|known| {
+            let newer = last > *known;
+            if newer {
+                *known = last;
+            }
+            newer
+        });
+    }
+
+    fn subscribe(&self) -> watch::Receiver<i64> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for EventSignal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// Where to continue: the `next_cursor` of the previous answer; from the oldest event kept
+    /// when absent.
+    #[param(max_length = 1024)]
+    after: Option<String>,
+    /// Only these types, comma-separated (`application.submitted,application.status_changed`).
+    #[param(max_length = 1000, example = "application.submitted,application.status_changed")]
+    types: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// Long poll: when nothing new is visible, wait up to this many seconds for it (0-30).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 30)]
+    wait: Option<String>,
+    #[param(value_type = Option<crate::domain::lang::LangParam>)]
+    pub lang: Option<String>,
+}
+
+/// What an event is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Subject {
+    /// `application`.
+    #[serde(rename = "type")]
+    #[schema(example = "application", max_length = 32)]
+    pub type_: &'static str,
+    #[schema(max_length = 64)]
+    pub id: String,
+    #[schema(max_length = 2048)]
+    pub href: String,
+}
+
+/// The application an event is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationRef {
+    pub id: Uuid,
+    /// Set once it is submitted.
+    #[schema(example = "THU-2026-7Q4KM2XD-J", max_length = 20)]
+    pub reference: Option<String>,
+    #[schema(max_length = 2048)]
+    pub href: String,
+}
+
+/// One event of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Event {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    #[schema(example = "application.submitted", max_length = 64)]
+    pub type_: String,
+    pub occurred_at: DateTime<Utc>,
+    /// Increases along the feed; the feed is in this order.
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
+    pub position: i64,
+    pub subject: Subject,
+    /// For application events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<ApplicationRef>,
+    /// The application as this caller sees it now (not as it was then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<views::Application>,
+}
+
+/// A page of the feed. The feed has no last page: `next_cursor` is always where to continue,
+/// and an empty `data` means nothing new yet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPage {
+    #[schema(max_items = 100)]
+    pub data: Vec<Event>,
+    #[schema(max_length = 1024)]
+    pub next_cursor: String,
+}
+
+const SCOPE: &str = "events";
+/// Pages of events read in one request while none of them is visible to the caller.
+const MAX_SCANS: usize = 10;
+
+struct Query {
+    after: i64,
+    types: Vec<String>,
+    limit: usize,
+    wait: Duration,
+}
+
+fn query(p: &FeedParams) -> Result<Query, ApiError> {
+    let after = pagination::decode::<i64>(SCOPE, p.after.as_deref())?.unwrap_or(0);
+    let mut types = Vec::new();
+    if let Some(list) = &p.types {
+        for t in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            if !event::is_type(t) {
+                return Err(ApiError::invalid_parameter(
+                    "types",
+                    msg!("event types are {types}", types = event::APPLICATION_EVENTS.join(", ")),
+                ));
+            }
+            types.push(t.to_string());
+        }
+    }
+    let wait = match p.wait.as_deref() {
+        None => 0,
+        Some(w) => w.parse::<u64>().ok().filter(|w| *w <= MAX_WAIT_SECS).ok_or_else(|| {
+            ApiError::invalid_parameter(
+                "wait",
+                msg!("a whole number of seconds from 0 to {max}", max = MAX_WAIT_SECS),
+            )
+        })?,
+    };
+    Ok(Query {
+        after,
+        types,
+        limit: pagination::limit(p.limit.as_deref())?,
+        wait: Duration::from_secs(wait),
+    })
+}
+
+/// One page of the feed for `caller`; with `wait`, waits for a visible event first.
+pub async fn page(
+    db: &Db,
+    signal: &EventSignal,
+    snap: &Snapshot,
+    caller: &Caller,
+    p: &FeedParams,
+    lang: Lang,
+) -> Result<EventPage, ApiError> {
+    let reader = access::reader(caller)?;
+    let q = query(p)?;
+    let deadline = tokio::time::Instant::now() + q.wait;
+    let staff = access::is_staff_view(caller);
+    let mut after = q.after;
+    let mut changes = signal.subscribe();
+    let mut scans = 0;
+    loop {
+        // marked as seen before reading, so that an event numbered while we read wakes us
+        changes.borrow_and_update();
+        let (types, limit) = (q.types.clone(), q.limit as i64);
+        let (rows, apps) = db
+            .run(move |c| {
+                let orgs = store::reader_organisations(c, reader)?;
+                let rows = events::feed(c, reader, &orgs, after, &types, limit)?;
+                let ids = rows
+                    .iter()
+                    .filter_map(|r| Uuid::parse_str(&r.subject_id).ok().map(SqlUuid))
+                    .collect();
+                let apps = store::visible(c, reader, &orgs, ids)?;
+                Ok((rows, apps))
+            })
+            .await?;
+        let scanned = rows.len();
+        if let Some(last) = rows.last().and_then(|r| r.position) {
+            after = after.max(last);
+        }
+        let items = render(snap, caller, staff, lang, rows, &apps)?;
+        scans += 1;
+        let more = scanned == q.limit;
+        if !items.is_empty() || (more && scans >= MAX_SCANS) {
+            return Ok(EventPage {
+                data: items,
+                next_cursor: pagination::encode(SCOPE, &after),
+            });
+        }
+        if more {
+            continue;
+        }
+        // nothing visible yet: wait for the next numbered event, or give up at the deadline
+        let woke = tokio::time::timeout_at(deadline, changes.changed()).await;
+        if !matches!(woke, Ok(Ok(()))) {
+            return Ok(EventPage {
+                data: items,
+                next_cursor: pagination::encode(SCOPE, &after),
+            });
+        }
+    }
+}
+
+/// The events the caller may see, each with its application as the caller sees it now.
+fn render(
+    snap: &Snapshot,
+    caller: &Caller,
+    staff: bool,
+    lang: Lang,
+    rows: Vec<EventRow>,
+    apps: &[ApplicationRow],
+) -> Result<Vec<Event>, ApiError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(position) = r.position else { continue };
+        if event::staff_only(&r.type_) && !staff {
+            continue;
+        }
+        let Some(app) = apps.iter().find(|a| a.id.0.to_string() == r.subject_id) else {
+            continue;
+        };
+        let href = views::application_url(snap, app.id.0);
+        out.push(Event {
+            id: r.id.0,
+            type_: r.type_,
+            occurred_at: r.occurred_at.0,
+            position,
+            subject: Subject {
+                type_: "application",
+                id: r.subject_id,
+                href: href.clone(),
+            },
+            application: Some(ApplicationRef {
+                id: app.id.0,
+                reference: app.reference.clone(),
+                href,
+            }),
+            data: Some(views::application(snap, app, access::mover(caller, app), staff, lang)?),
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps `signal` at the highest numbered event, and purges events older than the retention,
+/// on this instance; runs for the life of the process.
+pub fn spawn_watchers(db: Db, signal: EventSignal, retention_days: i64) {
+    let watch_db = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match watch_db.run(|c| Ok(events::last_position(c)?)).await {
+                Ok(last) => signal.publish(last),
+                Err(e) => tracing::debug!(error = %e, "reading the last event position failed"),
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let before = crate::db::types::SqlTime(Utc::now() - chrono::Duration::days(retention_days));
+            let purged = db.write(move |c| Ok(events::purge(c, before, 10_000)?)).await;
+            match purged {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "events past their retention purged"),
+                Err(e) => tracing::warn!(error = %e, "purging old events failed"),
+            }
+        }
+    });
+}
