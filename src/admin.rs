@@ -14,23 +14,50 @@ fn operator(action: &str) -> AuditEntry {
     AuditEntry::new(action, "operator", std::env::var("USER").ok())
 }
 
+/// Whom a client made from the command line acts for.
+pub enum ClientFor {
+    /// A verified organisation (its id): a partner system.
+    Organisation(uuid::Uuid),
+    /// A department (slug or id): its back-office system, which reads and processes the
+    /// department's applications as its clerks do.
+    Department(String),
+    /// Nobody: a system with only the scopes given (an administrators' tool).
+    Nobody,
+}
+
+impl From<Option<uuid::Uuid>> for ClientFor {
+    fn from(organisation: Option<uuid::Uuid>) -> ClientFor {
+        organisation.map_or(ClientFor::Nobody, ClientFor::Organisation)
+    }
+}
+
 /// Creates a partner client and returns its credentials (the secret is shown only here).
-pub fn create_client(
-    conn: &mut DbConnection,
-    name: &str,
-    scopes: &str,
-    organisation: Option<uuid::Uuid>,
-) -> anyhow::Result<Value> {
+pub fn create_client(conn: &mut DbConnection, name: &str, scopes: &str, owner: ClientFor) -> anyhow::Result<Value> {
     let name = client_name(name)?;
     let scopes = Scope::parse_list(scopes).map_err(anyhow::Error::msg)?;
     anyhow::ensure!(!scopes.is_empty(), "--scopes names no scope");
-    if let Some(org) = organisation {
-        let found = crate::db::organisations::by_id(conn, org)?;
-        anyhow::ensure!(
-            found.is_some_and(|o| o.status() == crate::domain::organisation::OrganisationStatus::Verified),
-            "--organisation: no verified organisation {org}"
-        );
-    }
+    let (organisation, department) = match owner {
+        ClientFor::Organisation(org) => {
+            let found = crate::db::organisations::by_id(conn, org)?;
+            anyhow::ensure!(
+                found.is_some_and(|o| o.status() == crate::domain::organisation::OrganisationStatus::Verified),
+                "--organisation: no verified organisation {org}"
+            );
+            (Some(SqlUuid(org)), None)
+        }
+        ClientFor::Department(key) => {
+            let dep = crate::db::catalogue_admin::find_department(conn, &key)?
+                .ok_or_else(|| anyhow::anyhow!("--department: no department {key}"))?;
+            let allowed = crate::auth::policy::DEPARTMENT_CLIENT_SCOPES;
+            anyhow::ensure!(
+                scopes.iter().all(|s| allowed.contains(s)),
+                "--scopes: a department's system may hold {}",
+                Scope::join(&allowed)
+            );
+            (None, Some(dep.id))
+        }
+        ClientFor::Nobody => (None, None),
+    };
     let client_id = format!("gc_{}", uuid::Uuid::now_v7().simple());
     let secret = random_token("gcs_").map_err(anyhow::Error::msg)?;
     let now = SqlTime::now();
@@ -40,13 +67,18 @@ pub fn create_client(
         name: name.to_string(),
         secret_hash: sha256_hex(&secret),
         scopes: Scope::join(&scopes),
-        organisation_id: organisation.map(SqlUuid),
+        organisation_id: organisation,
         disabled_at: None,
         created_at: now,
         updated_at: now,
         is_public: false,
+        department_id: department,
     };
-    insert_client(conn, &row, json!({"name": name, "scopes": row.scopes}))?;
+    let mut details = json!({"name": name, "scopes": row.scopes});
+    if let Some(d) = department {
+        details["department"] = json!(d.0);
+    }
+    insert_client(conn, &row, details)?;
     Ok(json!({"client_id": client_id, "client_secret": secret, "name": name, "scopes": row.scopes}))
 }
 
@@ -93,6 +125,7 @@ pub fn create_public_client(conn: &mut DbConnection, name: &str) -> anyhow::Resu
         created_at: now,
         updated_at: now,
         is_public: true,
+        department_id: None,
     };
     insert_client(conn, &row, json!({"name": name, "public": true}))?;
     Ok(

@@ -78,11 +78,16 @@ pub enum ClientCommand {
         #[arg(long, required_unless_present = "public")]
         scopes: Option<String>,
         /// Id of the organisation the client acts for.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "department")]
         organisation: Option<uuid::Uuid>,
+        /// Slug or id of the department whose back-office system the client is: it reads and
+        /// processes the department's applications as its clerks do (scopes
+        /// "applications:read applications:process").
+        #[arg(long)]
+        department: Option<String>,
         /// A public client (RFC 6749 §2.1): a frontend that cannot keep a secret; it names
         /// itself by client_id on the password, refresh and revocation requests.
-        #[arg(long, conflicts_with_all = ["scopes", "organisation"])]
+        #[arg(long, conflicts_with_all = ["scopes", "organisation", "department"])]
         public: bool,
     },
     /// Disable a client: its tokens stop working on every instance within 2 s.

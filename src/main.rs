@@ -43,10 +43,18 @@ fn main() -> ExitCode {
             name,
             scopes,
             organisation,
+            department,
             public,
         }) => with_db(&config, |c| match (public, scopes) {
             (true, _) => guichet::admin::create_public_client(c, &name),
-            (false, Some(scopes)) => guichet::admin::create_client(c, &name, &scopes, organisation),
+            (false, Some(scopes)) => {
+                let owner = match (organisation, department) {
+                    (_, Some(d)) => guichet::admin::ClientFor::Department(d),
+                    (Some(o), None) => guichet::admin::ClientFor::Organisation(o),
+                    (None, None) => guichet::admin::ClientFor::Nobody,
+                };
+                guichet::admin::create_client(c, &name, &scopes, owner)
+            }
             (false, None) => anyhow::bail!("--scopes is required (or --public)"),
         }),
         Command::Client(ClientCommand::Disable { client_id }) => with_db(&config, |c| {

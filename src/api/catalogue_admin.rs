@@ -2,7 +2,7 @@
 //! versions (administrators; clerks for their own department). Writes take `If-Match`.
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
-use actix_web::{post, put, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, HttpMessage, HttpRequest, HttpResponse};
 
 use crate::audit::Actor;
 use crate::auth::policy::{authorize, Action};
@@ -367,4 +367,76 @@ pub async fn retire_service(
         &s.full[r.index()],
         "application/json",
     ))
+}
+
+/// Create a back-office system of the department
+///
+/// Administrators make a client bound to the department: the department's own software (a
+/// case management or a specialist application) that reads and processes its applications
+/// as the department's clerks do, and reads their events. Scopes: `applications:read`,
+/// `applications:process`, `catalogue:read`. The secret is shown only now.
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["admin"])),
+    params(("department" = String, Path, max_length = 64, description = "Slug or id")),
+    request_body = crate::organisations::process::NewClient,
+    responses(
+        (status = 201, description = "Created; the secret is shown only now", body = crate::organisations::views::ClientCredentials),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
+        (status = 403, response = crate::api::responses::NotAnAdministrator),
+        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
+        (status = 422, description = "Invalid name or scopes", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/departments/{department}/clients")]
+pub async fn create_department_client(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<String>,
+    body: Bytes,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::ManageDepartments)?;
+    let input: crate::organisations::process::NewClient = json_body(&req, &body)?;
+    let actor = actor(&req, &caller);
+    let creds = auth
+        .db
+        .write(move |c| admin::create_department_client(c, &actor, &path, &input))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(crate::organisations::views::credentials(creds)))
+}
+
+/// List the department's back-office systems
+///
+/// The clients bound to the department, with their scopes and whether they are disabled;
+/// secrets are never shown again.
+#[utoipa::path(
+    tag = "catalogue administration",
+    security(("bearer" = []), ("oauth2" = ["admin"])),
+    params(("department" = String, Path, max_length = 64, description = "Slug or id")),
+    responses(
+        (status = 200, description = "The clients", body = Vec<crate::organisations::views::OrganisationClient>),
+        (status = 400, response = crate::api::responses::UnknownParameter),
+        (status = 401, response = crate::api::responses::Unauthorized),
+        (status = 403, response = crate::api::responses::NotAnAdministrator),
+        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/departments/{department}/clients")]
+pub async fn list_department_clients(
+    caller: Caller,
+    _q: crate::http::extract::StrictQuery<crate::api::health::NoParams>,
+    path: Path<String>,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller, Action::ManageDepartments)?;
+    let rows = auth.db.run(move |c| admin::department_clients(c, &path)).await?;
+    let out: Vec<_> = rows.into_iter().map(crate::organisations::views::client).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(out))
 }

@@ -249,7 +249,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(applications::documents::delete_document)
             .service(tracking::get_application_status)
             .service(phases::list_phases)
-            .service(events::list_events),
+            .service(events::list_events)
+            .service(catalogue_admin::create_department_client)
+            .service(catalogue_admin::list_department_clients),
     )
     .service(wellknown::get_jwks)
     .service(wellknown::get_authorization_server_metadata)

@@ -54,6 +54,15 @@ pub struct TokenRequest {
     client_secret: Option<String>,
 }
 
+/// The kinds of token a revocation request may hint at.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum TokenTypeHint {
+    RefreshToken,
+    AccessToken,
+}
+
 /// Form fields of a revocation request.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -61,8 +70,8 @@ pub struct RevokeRequest {
     /// A refresh token, or an access token (revoked by its `jti`).
     #[schema(max_length = 8192)]
     token: String,
-    /// `refresh_token` or `access_token`.
-    #[schema(max_length = 32)]
+    /// `refresh_token` or `access_token` (another value is 400 `unsupported_token_type`).
+    #[schema(value_type = Option<TokenTypeHint>)]
     token_type_hint: Option<String>,
     #[schema(max_length = 64)]
     client_id: Option<String>,
@@ -275,6 +284,17 @@ pub async fn revoke_token(req: HttpRequest, body: Bytes, auth: Data<AuthService>
             .get("token")
             .cloned()
             .ok_or_else(|| oauth_error("invalid_request", "token is required."))?;
+        // a hint is a hint (RFC 7009 §2.1: the search covers both kinds anyway), but one of
+        // another kind names a token type this server does not revoke
+        if form
+            .get("token_type_hint")
+            .is_some_and(|h| h != "refresh_token" && h != "access_token")
+        {
+            return Err(oauth_error(
+                "unsupported_token_type",
+                "token_type_hint is refresh_token or access_token.",
+            ));
+        }
         process::revoke(auth.into_inner(), token, creds, crate::http::middleware::origin(&req)).await
     }
     .await;

@@ -23,9 +23,12 @@ pub fn reader(caller: &Caller) -> Result<Reader, ApiError> {
     Ok(match caller.kind {
         _ if caller.is_admin() => Reader::Staff,
         CallerKind::Resident => account_of(caller).map_or(Reader::Nobody, Reader::Account),
-        CallerKind::Client => caller
-            .organisation
-            .map_or(Reader::Nobody, |o| Reader::Organisation(SqlUuid(o))),
+        // a department's back-office system reads as the department's clerks do
+        CallerKind::Client => match (caller.department, caller.organisation) {
+            (Some(d), _) => Reader::Department(SqlUuid(d)),
+            (None, Some(o)) => Reader::Organisation(SqlUuid(o)),
+            (None, None) => Reader::Nobody,
+        },
         CallerKind::Staff => caller
             .department
             .map_or(Reader::Nobody, |d| Reader::Department(SqlUuid(d))),
@@ -62,8 +65,10 @@ pub fn forbidden(detail: Msg) -> ApiError {
 
 /// The caller's standing towards an application it can see.
 pub fn mover(caller: &Caller, app: &ApplicationRow) -> Option<Mover> {
-    let processes = caller.has(Scope::ApplicationsProcess)
-        && (caller.is_admin() || (caller.kind == CallerKind::Staff && caller.department == Some(app.department_id.0)));
+    // the department's clerks, and its back-office systems (clients bound to it)
+    let of_the_department =
+        matches!(caller.kind, CallerKind::Staff | CallerKind::Client) && caller.department == Some(app.department_id.0);
+    let processes = caller.has(Scope::ApplicationsProcess) && (caller.is_admin() || of_the_department);
     if processes {
         return Some(Mover::Processor);
     }
@@ -81,7 +86,10 @@ pub fn mover(caller: &Caller, app: &ApplicationRow) -> Option<Mover> {
     applicant.then_some(Mover::Applicant)
 }
 
-/// Whether the caller sees internal notes, assignees and actor ids (staff, admin clients).
+/// Whether the caller sees internal notes, assignees and actor ids (staff, admin clients, a
+/// department's back-office systems).
 pub fn is_staff_view(caller: &Caller) -> bool {
-    caller.kind == CallerKind::Staff || caller.is_admin()
+    caller.kind == CallerKind::Staff
+        || caller.is_admin()
+        || (caller.kind == CallerKind::Client && caller.department.is_some())
 }

@@ -82,6 +82,14 @@ impl Scope {
 
 pub use crate::domain::account::{CallerKind, StaffRole};
 
+/// The scopes a department's back-office system may hold: what a clerk does with
+/// applications, and reading the catalogue.
+pub const DEPARTMENT_CLIENT_SCOPES: [Scope; 3] = [
+    Scope::CatalogueRead,
+    Scope::ApplicationsRead,
+    Scope::ApplicationsProcess,
+];
+
 /// The scopes an account of this kind and role gets when it signs in.
 pub fn account_scopes(kind: CallerKind, role: Option<StaffRole>) -> Vec<Scope> {
     use Scope::*;

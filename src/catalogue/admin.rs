@@ -497,3 +497,41 @@ pub fn retire(
     actor.audit(conn, "service.retire", "service", s.id.0.to_string(), json!({}))?;
     Ok(s.slug)
 }
+
+/// A department's back-office system (`POST /v1/departments/{department}/clients`,
+/// administrators): a client bound to the department, which reads and processes its
+/// applications as its clerks do. Answers its credentials; the secret is shown only now.
+pub fn create_department_client(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    department: &str,
+    input: &crate::organisations::process::NewClient,
+) -> Result<crate::organisations::process::Credentials, ApiError> {
+    use crate::organisations::process::{insert_client, new_client_with, ClientOwner};
+    let dep = find_department(conn, department)?
+        .ok_or_else(|| ApiError::not_found(msg!("No department '{key}'.", key = department)))?;
+    let (name, scopes) = new_client_with(
+        input,
+        &crate::auth::policy::DEPARTMENT_CLIENT_SCOPES,
+        msg!("catalogue:read, applications:read and/or applications:process"),
+    )?;
+    let creds = insert_client(conn, ClientOwner::Department(dep.id), name, &scopes)?;
+    actor.audit(
+        conn,
+        "client.create",
+        "department",
+        dep.id.0.to_string(),
+        json!({"client_id": creds.client.client_id, "scopes": creds.client.scopes}),
+    )?;
+    Ok(creds)
+}
+
+/// The back-office systems of a department (administrators).
+pub fn department_clients(
+    conn: &mut DbConnection,
+    department: &str,
+) -> Result<Vec<crate::db::auth::ClientRow>, ApiError> {
+    let dep = find_department(conn, department)?
+        .ok_or_else(|| ApiError::not_found(msg!("No department '{key}'.", key = department)))?;
+    Ok(crate::db::auth::clients_of_department(conn, dep.id)?)
+}

@@ -40,6 +40,9 @@ pub struct ClientRow {
     /// A public client (a first-party frontend): no secret; it names itself by `client_id`
     /// on the password, refresh and revocation requests, and may not use client credentials.
     pub is_public: bool,
+    /// A department's back-office system: it reads and processes that department's
+    /// applications as its clerks do (never with an organisation).
+    pub department_id: Option<SqlUuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -236,6 +239,14 @@ pub fn mark_email_verified(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<
 pub fn clients_of_organisation(conn: &mut DbConnection, org: SqlUuid) -> QueryResult<Vec<ClientRow>> {
     clients::table
         .filter(clients::organisation_id.eq(org))
+        .order(clients::created_at)
+        .select(ClientRow::as_select())
+        .load(conn)
+}
+
+pub fn clients_of_department(conn: &mut DbConnection, dep: SqlUuid) -> QueryResult<Vec<ClientRow>> {
+    clients::table
+        .filter(clients::department_id.eq(dep))
         .order(clients::created_at)
         .select(ClientRow::as_select())
         .load(conn)

@@ -123,6 +123,7 @@ diesel::table! {
         created_at -> DbTime,
         updated_at -> DbTime,
         is_public -> Bool,
+        department_id -> Nullable<DbUuid>,
     }
 }
 

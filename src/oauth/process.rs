@@ -93,7 +93,7 @@ async fn client_credentials(
                 kind: CallerKind::Client,
                 scopes,
                 role: None,
-                dept: None,
+                dept: client.department_id.map(|u| u.0),
                 org: client.organisation_id.map(|u| u.0),
                 sid: None,
             };

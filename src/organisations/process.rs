@@ -345,7 +345,7 @@ pub fn create_verified(
     let client = match client {
         None => None,
         Some((name, scopes)) => {
-            let creds = insert_client(conn, row.id, name, &scopes)?;
+            let creds = insert_client(conn, ClientOwner::Organisation(row.id), name, &scopes)?;
             audit(
                 conn,
                 "client.create",
@@ -447,16 +447,25 @@ pub fn remove_member(
 
 /// A client to create: its name and scopes, or every field error.
 pub fn new_client(input: &NewClient) -> Result<(String, Vec<Scope>), ApiError> {
+    new_client_with(
+        input,
+        &CLIENT_SCOPES,
+        msg!("applications:read and/or applications:write"),
+    )
+}
+
+/// The same, for a client that may hold the scopes `allowed` (`hint` names them).
+pub fn new_client_with(
+    input: &NewClient,
+    allowed: &[Scope],
+    hint: crate::domain::messages::Msg,
+) -> Result<(String, Vec<Scope>), ApiError> {
     let mut errors = Vec::new();
     let name = display_name("/name", &input.name).map_err(|e| errors.push(e)).ok();
     let scopes = match Scope::parse_list(&input.scopes) {
-        Ok(s) if !s.is_empty() && s.iter().all(|x| CLIENT_SCOPES.contains(x)) => Some(s),
+        Ok(s) if !s.is_empty() && s.iter().all(|x| allowed.contains(x)) => Some(s),
         _ => {
-            errors.push(FieldError::new(
-                "/scopes",
-                "enum",
-                msg!("applications:read and/or applications:write"),
-            ));
+            errors.push(FieldError::new("/scopes", "enum", hint));
             None
         }
     };
@@ -487,7 +496,7 @@ pub fn create_client(
     scopes: &[Scope],
 ) -> Result<Credentials, ApiError> {
     let org = owned(conn, &ctx.caller, id)?;
-    let creds = insert_client(conn, org.id, name, scopes)?;
+    let creds = insert_client(conn, ClientOwner::Organisation(org.id), name, scopes)?;
     ctx.audit(
         conn,
         "client.create",
@@ -497,26 +506,39 @@ pub fn create_client(
     Ok(creds)
 }
 
-/// A new client of an organisation, with its secret (stored as its hash only).
-fn insert_client(
+/// Whom a client acts for.
+#[derive(Debug, Clone, Copy)]
+pub enum ClientOwner {
+    Organisation(SqlUuid),
+    /// A department's back-office system.
+    Department(SqlUuid),
+}
+
+/// A new client, with its secret (stored as its hash only).
+pub(crate) fn insert_client(
     conn: &mut DbConnection,
-    org: SqlUuid,
+    owner: ClientOwner,
     name: String,
     scopes: &[Scope],
 ) -> Result<Credentials, ApiError> {
     let (secret, secret_hash) = new_secret()?;
     let now = SqlTime::now();
+    let (organisation_id, department_id) = match owner {
+        ClientOwner::Organisation(o) => (Some(o), None),
+        ClientOwner::Department(d) => (None, Some(d)),
+    };
     let client = ClientRow {
         id: SqlUuid(Uuid::now_v7()),
         client_id: format!("gc_{}", Uuid::now_v7().simple()),
         name,
         secret_hash,
         scopes: Scope::join(scopes),
-        organisation_id: Some(org),
+        organisation_id,
         disabled_at: None,
         created_at: now,
         updated_at: now,
         is_public: false,
+        department_id,
     };
     aq::insert_client(conn, &client)?;
     Ok(Credentials { client, secret })

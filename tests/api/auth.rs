@@ -15,7 +15,9 @@ struct Client {
 }
 
 fn create_client(app: &TestApp, scopes: &str) -> Client {
-    let v = app.with_conn(|c| guichet::admin::create_client(c, "Test partner", scopes, None).unwrap());
+    let v = app.with_conn(|c| {
+        guichet::admin::create_client(c, "Test partner", scopes, guichet::admin::ClientFor::Nobody).unwrap()
+    });
     Client {
         id: v["client_id"].as_str().unwrap().into(),
         secret: v["client_secret"].as_str().unwrap().into(),
@@ -405,6 +407,21 @@ async fn a_revoked_access_token_is_refused_everywhere_within_two_seconds() {
         .await
         .unwrap();
     oauth_error(res, 400, "invalid_request").await;
+    // a hint is one of the two kinds this server revokes (as the document says)
+    for (hint, status) in [("refresh_token", 200), ("access_token", 200), ("id_token", 400)] {
+        let res = app
+            .client
+            .post(app.url("/v1/oauth/revoke"))
+            .form(&[("token", "nonsense"), ("token_type_hint", hint)])
+            .send()
+            .await
+            .unwrap();
+        if status == 200 {
+            assert_eq!(res.status(), 200, "{hint}");
+        } else {
+            oauth_error(res, 400, "unsupported_token_type").await;
+        }
+    }
 }
 
 async fn password_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {

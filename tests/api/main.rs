@@ -8,6 +8,7 @@ mod accounts;
 mod applications;
 mod auth;
 mod authorization;
+mod back_office;
 mod catalogue;
 mod catalogue_admin;
 mod cli;

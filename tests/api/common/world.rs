@@ -79,7 +79,7 @@ pub fn organisation(app: &TestApp, uid: &str, owner: &str) -> String {
 
 pub async fn client_token(app: &TestApp, scopes: &str, org: Option<&str>) -> String {
     let org = org.map(|o| uuid::Uuid::parse_str(o).unwrap());
-    let c = app.with_conn(|conn| guichet::admin::create_client(conn, "partner", scopes, org).unwrap());
+    let c = app.with_conn(|conn| guichet::admin::create_client(conn, "partner", scopes, org.into()).unwrap());
     let res = app
         .client
         .post(app.url("/v1/oauth/token"))

@@ -1,0 +1,2 @@
+DROP INDEX clients_department_idx;
+ALTER TABLE clients DROP COLUMN department_id;
