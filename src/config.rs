@@ -59,6 +59,9 @@ pub struct Config {
     pub idp: Option<crate::auth::external::IdpConfig>,
     /// Load balancers whose `X-Forwarded-For` is believed when finding the client's address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `GUICHET_WEBHOOK_ALLOWED_NETWORKS`: private networks webhooks may still be delivered to
+    /// (a city's own systems), besides every globally reachable address.
+    pub webhook_allowed_networks: Vec<ipnet::IpNet>,
     pub mail: crate::mail::MailConfig,
     /// Public tracking lookups per client IP per minute (0: no limit).
     pub rate_limit_tracking_ip: u32,
@@ -182,24 +185,8 @@ impl Config {
             Some(o) => return Err(err("GUICHET_PASSWORD_GRANT", format!("'{o}' is not one of on, off"))),
         };
 
-        let trusted_proxies = match var("GUICHET_TRUSTED_PROXIES") {
-            None => Vec::new(),
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.parse::<ipnet::IpNet>()
-                        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                        .map_err(|_| {
-                            err(
-                                "GUICHET_TRUSTED_PROXIES",
-                                format!("'{s}' is not an IP address or CIDR range"),
-                            )
-                        })
-                })
-                .collect::<Result<_, _>>()?,
-        };
+        let trusted_proxies = networks(&var, "GUICHET_TRUSTED_PROXIES")?;
+        let webhook_allowed_networks = networks(&var, "GUICHET_WEBHOOK_ALLOWED_NETWORKS")?;
 
         let smtp_url = var("GUICHET_SMTP_URL");
         if let Some(u) = &smtp_url {
@@ -291,6 +278,7 @@ impl Config {
             rate_limit_signup_ip,
             idp,
             trusted_proxies,
+            webhook_allowed_networks,
             mail,
             rate_limit_tracking_ip,
             reference_prefix,
@@ -316,6 +304,20 @@ where
             _ => Err(err(name, format!("'{raw}' is not a whole number from {min} to {max}"))),
         },
     }
+}
+
+/// A comma-separated list of IP addresses and CIDR ranges (`name` is the variable's).
+fn networks(var: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let Some(v) = var(name) else { return Ok(Vec::new()) };
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| err(name, format!("'{s}' is not an IP address or CIDR range")))
+        })
+        .collect()
 }
 
 /// The longest base URL guichet is configured with (`GUICHET_PUBLIC_URL`, CORS origins).
@@ -383,6 +385,7 @@ mod tests {
             ("GUICHET_ACCESS_TOKEN_TTL", "10"),
             ("GUICHET_PASSWORD_GRANT", "maybe"),
             ("GUICHET_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("GUICHET_WEBHOOK_ALLOWED_NETWORKS", "10.0.0.0/8, intranet"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert_eq!(e.var, k);
