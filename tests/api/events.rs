@@ -228,3 +228,41 @@ async fn a_long_poll_answers_when_something_happens() {
     let b = w.get_json(&format!("/v1/events?after={cursor}&wait=1"), &w.b).await;
     assert!(b["data"].as_array().unwrap().is_empty());
 }
+
+/// Events older than the retention are purged by any instance (each purges when it starts and
+/// every ten minutes); younger ones stay.
+#[tokio::test]
+async fn events_past_their_retention_are_purged() {
+    let w = World::new().await;
+    let made = w.submitted(&w.a).await;
+    let id = made["id"].as_str().unwrap().to_string();
+    assert_eq!(w.events_in_feed(&id).await.len(), 2);
+    // the creation happened 91 days ago, the submission now
+    w.app.with_conn(|c| {
+        use diesel::prelude::*;
+        use guichet::db::schema::events as e;
+        let long_ago = guichet::db::types::SqlTime(chrono::Utc::now() - chrono::Duration::days(91));
+        diesel::update(
+            e::table
+                .filter(e::subject_id.eq(&id))
+                .filter(e::type_.eq("application.created")),
+        )
+        .set(e::occurred_at.eq(long_ago))
+        .execute(c)
+        .unwrap();
+    });
+    // another instance on the same database, with the default retention of 90 days
+    let _other = TestApp::spawn_on(w.app.db.share(), &[]).await;
+    let gone = crate::common::eventually(|| async {
+        w.events_in_feed(&id)
+            .await
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect::<Vec<_>>()
+            == ["application.submitted"]
+    })
+    .await;
+    assert!(gone, "{:?}", w.events_in_feed(&id).await);
+    let feed = w.get_json("/v1/events", &w.a).await;
+    assert_eq!(feed["data"].as_array().unwrap().len(), 1);
+}
