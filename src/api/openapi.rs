@@ -129,6 +129,7 @@ pub fn free_form_objects(api: OpenApi) -> OpenApi {
     if let Some(serde_json::Value::Object(server)) = doc.pointer_mut("/servers/0") {
         server.insert("x-internal".into(), false.into());
     }
+    // the same: our own document, read back once at start-up (see above)
     serde_json::from_value(doc).expect("the OpenAPI document reads back")
 }
 
