@@ -152,6 +152,25 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let event_signal = crate::events::feed::EventSignal::new();
     crate::events::feed::spawn_watchers(db.clone(), event_signal.clone(), config.event_retention_days);
     let event_signal = web::Data::new(event_signal);
+    let sender = crate::webhooks::net::Sender::new(crate::webhooks::net::Policy {
+        allowed: config.webhook_allowed_networks.clone(),
+        dns: config.webhook_dns,
+    })
+    .map_err(|e| anyhow::anyhow!(e))?;
+    // on PostgreSQL the dispatcher has connections of its own, so that delivering never
+    // waits for (or delays) the API's; SQLite has one writer, which it shares
+    let dispatch_db = match db.backend() {
+        db::Backend::Postgres => Db::new(&config.database_url, 4).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?,
+        db::Backend::Sqlite => db.clone(),
+    };
+    crate::webhooks::dispatch::spawn(crate::webhooks::dispatch::Dispatcher {
+        db: dispatch_db.clone(),
+        cache: cache.clone(),
+        sender: sender.clone(),
+        schedule: config.webhook_retry.clone(),
+    });
+    crate::webhooks::dispatch::spawn_gauges(dispatch_db);
+    let sender = web::Data::new(sender);
     let db_data = web::Data::new(db.clone());
     let db_data_for_metrics = db_data.clone();
     let metrics_for_listener = metrics.clone();
@@ -209,6 +228,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .app_data(auth_data.clone())
             .app_data(limits.clone())
             .app_data(mail_config.clone())
+            .app_data(sender.clone())
             .app_data(openapi_json.clone())
             .app_data(routes.clone())
             .app_data(metrics.clone())

@@ -40,6 +40,17 @@ impl Actor {
         }
     }
 
+    /// guichet itself, acting on a rule (disabling a webhook endpoint whose deliveries failed
+    /// for days).
+    pub fn system() -> Actor {
+        Actor {
+            kind: "system",
+            id: "guichet".into(),
+            ip: None,
+            request_id: None,
+        }
+    }
+
     /// The operator running a `guichet` command (by login name, when the shell tells it).
     pub fn operator() -> Actor {
         Actor {

@@ -62,6 +62,12 @@ pub struct Config {
     /// `GUICHET_WEBHOOK_ALLOWED_NETWORKS`: private networks webhooks may still be delivered to
     /// (a city's own systems), besides every globally reachable address.
     pub webhook_allowed_networks: Vec<ipnet::IpNet>,
+    /// When failed webhook deliveries are tried again, and when they are given up
+    /// (`GUICHET_WEBHOOK_RETRY_WAITS`, `GUICHET_WEBHOOK_GIVE_UP_AFTER`).
+    pub webhook_retry: crate::domain::webhook::RetrySchedule,
+    /// `GUICHET_WEBHOOK_DNS=off`: endpoint URLs must name an IP address, no name is resolved
+    /// (networks without DNS, and test runs that must send nothing beyond loopback).
+    pub webhook_dns: bool,
     pub mail: crate::mail::MailConfig,
     /// Public tracking lookups per client IP per minute (0: no limit).
     pub rate_limit_tracking_ip: u32,
@@ -187,6 +193,33 @@ impl Config {
 
         let trusted_proxies = networks(&var, "GUICHET_TRUSTED_PROXIES")?;
         let webhook_allowed_networks = networks(&var, "GUICHET_WEBHOOK_ALLOWED_NETWORKS")?;
+        let webhook_dns = match var("GUICHET_WEBHOOK_DNS").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(o) => return Err(err("GUICHET_WEBHOOK_DNS", format!("'{o}' is not one of on, off"))),
+        };
+        let mut webhook_retry = crate::domain::webhook::RetrySchedule::default();
+        if let Some(v) = var("GUICHET_WEBHOOK_RETRY_WAITS") {
+            webhook_retry.waits = v
+                .split(',')
+                .map(|w| crate::domain::webhook::parse_duration(w.trim()))
+                .collect::<Option<Vec<_>>>()
+                .filter(|w| !w.is_empty())
+                .ok_or_else(|| {
+                    err(
+                        "GUICHET_WEBHOOK_RETRY_WAITS",
+                        format!("'{v}' is not a comma-separated list of durations such as 5s,5m,2h"),
+                    )
+                })?;
+        }
+        if let Some(v) = var("GUICHET_WEBHOOK_GIVE_UP_AFTER") {
+            webhook_retry.give_up_after = crate::domain::webhook::parse_duration(v.trim()).ok_or_else(|| {
+                err(
+                    "GUICHET_WEBHOOK_GIVE_UP_AFTER",
+                    format!("'{v}' is not a duration such as 3d"),
+                )
+            })?;
+        }
 
         let smtp_url = var("GUICHET_SMTP_URL");
         if let Some(u) = &smtp_url {
@@ -279,6 +312,8 @@ impl Config {
             idp,
             trusted_proxies,
             webhook_allowed_networks,
+            webhook_retry,
+            webhook_dns,
             mail,
             rate_limit_tracking_ip,
             reference_prefix,

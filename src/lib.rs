@@ -30,6 +30,7 @@ pub mod operations;
 pub mod organisations;
 pub mod storage;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use app::{build, Application};
 pub use config::Config;

@@ -204,16 +204,26 @@ struct Server {
     db_url: String,
     dir: PathBuf,
     starts: u32,
+    /// Names its logs (several servers may share a directory).
+    name: String,
+    /// More settings.
+    env: Vec<(String, String)>,
 }
 
 impl Server {
     fn start(db_url: &str, dir: &Path) -> Server {
+        Self::start_named(db_url, dir, "guichet", &[])
+    }
+
+    fn start_named(db_url: &str, dir: &Path, name: &str, env: &[(&str, &str)]) -> Server {
         let mut s = Server {
             child: None,
             port: free_port(),
             db_url: db_url.to_string(),
             dir: dir.to_path_buf(),
             starts: 0,
+            name: name.to_string(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
         s.spawn();
         s
@@ -233,12 +243,15 @@ impl Server {
             .env("GUICHET_RATE_LIMIT_TOKEN_ACCOUNT", "0")
             .env("GUICHET_RATE_LIMIT_SIGNUP_IP", "0")
             .env_remove("GUICHET_SMTP_URL");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
         cmd
     }
 
     fn spawn(&mut self) {
         self.starts += 1;
-        let log = std::fs::File::create(self.dir.join(format!("guichet-{}.log", self.starts))).unwrap();
+        let log = std::fs::File::create(self.dir.join(format!("{}-{}.log", self.name, self.starts))).unwrap();
         let child = self
             .command()
             .arg("serve")
@@ -268,7 +281,7 @@ impl Server {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join(format!("guichet-{}.log", self.starts))).unwrap_or_default()
+        std::fs::read_to_string(self.dir.join(format!("{}-{}.log", self.name, self.starts))).unwrap_or_default()
     }
 
     fn kill(&mut self) {
@@ -783,4 +796,210 @@ fn terminated_under_load_requests_in_flight_finish() {
     assert!(ids.len() > 20, "too little load: {}", ids.len());
     let ack: HashMap<String, String> = ids.iter().map(|i| (i.clone(), i.clone())).collect();
     assert_whole(&cluster, &ack, before);
+}
+
+/// An administrators' webhook endpoint registered through `base`: (id, secret).
+async fn admin_endpoint(base: &str, admin: &str, url: &str) -> (String, String) {
+    let res = client()
+        .post(format!("{base}/v1/webhook-endpoints"))
+        .bearer_auth(admin)
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let ep: Value = res.json().await.unwrap();
+    (
+        ep["id"].as_str().unwrap().to_string(),
+        ep["secret"].as_str().unwrap().to_string(),
+    )
+}
+
+/// `n` applications created and submitted (two events each) by the residents, spread over
+/// `bases`; their ids.
+async fn applications(bases: Vec<String>, residents: Vec<String>, n: usize) -> Vec<String> {
+    let mut tasks = Vec::new();
+    for (w, tok) in residents.iter().enumerate() {
+        let (bases, tok) = (bases.to_vec(), tok.clone());
+        let per = n / residents.len(); // (n a multiple of their number)
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            let mut ids = Vec::new();
+            for i in 0..per {
+                let base = &bases[(w + i) % bases.len()];
+                let key = uuid::Uuid::now_v7().to_string();
+                loop {
+                    let res = c
+                        .post(format!("{base}/v1/applications"))
+                        .bearer_auth(&tok)
+                        .header("idempotency-key", &key)
+                        .json(&application())
+                        .send()
+                        .await;
+                    if let Ok(r) = res {
+                        if r.status() == 201 {
+                            let body: Value = r.json().await.unwrap();
+                            ids.push(body["id"].as_str().unwrap().to_string());
+                            break;
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            ids
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}
+
+/// Per application, the event positions in the order they first arrived: increasing.
+fn assert_in_order(received: &[common::receiver::Received]) {
+    let mut first: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut seen = HashSet::new();
+    for r in received {
+        if !seen.insert(r.id.clone()) {
+            continue;
+        }
+        let body = r.json();
+        let app = body["data"]["application"]["id"].as_str().unwrap().to_string();
+        first
+            .entry(app)
+            .or_default()
+            .push(body["data"]["position"].as_i64().unwrap());
+    }
+    for (app, positions) in first {
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "{app}: events out of order: {positions:?}"
+        );
+    }
+}
+
+/// Two instances on one database deliver 1,000 events to a receiver on loopback: exactly once
+/// each when nothing fails; and when one instance is SIGKILLed in the middle of the batch,
+/// every event still arrives (at least once: the dead instance's leases run out and the other
+/// sends those again), signed and in order per application.
+#[test]
+fn webhooks_survive_a_killed_instance_at_least_once_and_arrive_once_without() {
+    let Some(_one) = enabled() else {
+        return;
+    };
+    let cluster = Cluster::start();
+    let env = [
+        ("GUICHET_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32"),
+        ("GUICHET_WEBHOOK_DNS", "off"),
+    ];
+    let mut a = Server::start_named(&cluster.url(), cluster.dir.path(), "a", &env);
+    let b = Server::start_named(&cluster.url(), cluster.dir.path(), "b", &env);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rx = rt.block_on(common::receiver::Receiver::start());
+    let creds: Value = serde_json::from_str(&a.cli(&[
+        "client",
+        "create",
+        "--name",
+        "ops",
+        "--scopes",
+        "admin webhooks:manage applications:read",
+    ]))
+    .unwrap();
+    let admin: String = rt.block_on(async {
+        let res = client()
+            .post(a.url("/v1/oauth/token"))
+            .basic_auth(creds["client_id"].as_str().unwrap(), creds["client_secret"].as_str())
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    });
+    let bases = vec![a.url(""), b.url("")];
+    let residents: Vec<String> = rt.block_on(async {
+        let mut out = Vec::new();
+        for i in 0..10 {
+            out.push(resident(&client(), &bases[i % 2], &format!("hook{i}@example.ch")).await);
+        }
+        out
+    });
+    let pending = |endpoint: &str| {
+        cluster.query_i64(&format!(
+            "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '{endpoint}' AND state <> 'delivered'"
+        ))
+    };
+
+    // without a fault: 1,000 events, each delivered exactly once
+    let (one, secret) = rt.block_on(admin_endpoint(&bases[1], &admin, &rx.url("/one")));
+    let ids = rt.block_on(applications(bases.clone(), residents.clone(), 500));
+    let got = rt.block_on(rx.wait_for(60, |r| r.iter().filter(|x| x.path == "/one").count() >= 1000));
+    let got: Vec<_> = got.into_iter().filter(|r| r.path == "/one").collect();
+    let distinct: HashSet<&String> = got.iter().map(|r| &r.id).collect();
+    if distinct.len() != 1000 {
+        for q in [
+            "SELECT count(*) FROM events".to_string(),
+            "SELECT count(*) FROM events WHERE position IS NULL".to_string(),
+            format!("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '{one}'"),
+            format!("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '{one}' AND state = 'pending'"),
+            format!("SELECT count(*) FROM webhook_attempts WHERE endpoint_id = '{one}' AND outcome = 'failed'"),
+            format!("SELECT position FROM webhook_endpoints WHERE id = '{one}'"),
+            "SELECT max(position) FROM events".to_string(),
+        ] {
+            eprintln!("{q}: {}", cluster.query_i64(&q));
+        }
+    }
+    assert_eq!(distinct.len(), 1000, "every event of {} applications", ids.len());
+    std::thread::sleep(Duration::from_secs(2)); // a double would have come by now
+    let again: Vec<_> = rx.received().into_iter().filter(|r| r.path == "/one").collect();
+    assert_eq!(again.len(), 1000, "each exactly once");
+    assert_eq!(pending(&one), 0);
+    assert_in_order(&again);
+    assert_eq!(
+        common::receiver::verified_by_standardwebhooks(&again[..50], &[&secret]),
+        [50]
+    );
+    let by_a = cluster.query_i64("SELECT count(*) FROM webhook_attempts");
+    assert!(by_a >= 1000);
+
+    // SIGKILL in the middle: every event still arrives, in order per application
+    // (the applications go through the instance that stays, both dispatch)
+    let (two, _) = rt.block_on(admin_endpoint(&bases[1], &admin, &rx.url("/two")));
+    let load = rt.spawn(applications(vec![bases[1].clone()], residents.clone(), 500));
+    let started = Instant::now();
+    while rx.received().iter().filter(|r| r.path == "/two").count() < 150 {
+        assert!(started.elapsed() < Duration::from_secs(60), "deliveries did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    a.kill();
+    let sent_when_killed = rx.received().iter().filter(|r| r.path == "/two").count();
+    let ids2 = rt.block_on(load).unwrap();
+    assert_eq!(ids2.len(), 500);
+    // the killed instance's leases run out (30 s); the other sends what it held
+    let got = rt.block_on(rx.wait_for(120, |r| {
+        r.iter()
+            .filter(|x| x.path == "/two")
+            .map(|x| x.id.clone())
+            .collect::<HashSet<_>>()
+            .len()
+            >= 1000
+    }));
+    let got: Vec<_> = got.into_iter().filter(|r| r.path == "/two").collect();
+    let distinct: HashSet<&String> = got.iter().map(|r| &r.id).collect();
+    eprintln!(
+        "webhooks: {} deliveries when the instance was killed, {} in all for {} events ({} repeated)",
+        sent_when_killed,
+        got.len(),
+        distinct.len(),
+        got.len() - distinct.len()
+    );
+    assert_eq!(distinct.len(), 1000, "every event delivered at least once");
+    assert_in_order(&got);
+    let settled = Instant::now();
+    while pending(&two) > 0 {
+        assert!(settled.elapsed() < Duration::from_secs(60), "deliveries left pending");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(b);
 }

@@ -19,6 +19,7 @@ pub mod problems;
 pub mod responses;
 pub mod services;
 pub mod tracking;
+pub mod webhooks;
 pub mod wellknown;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -158,6 +159,7 @@ impl Modify for SecurityAddon {
         (name = "accounts", description = "Registration, the caller's profile and the audit log"),
         (name = "applications", description = "Applications for services: drafts, submission, processing, history and public tracking"),
         (name = "events", description = "The event feed: every change of the applications a caller may see, in commit order"),
+        (name = "webhooks", description = "Webhook endpoints: the same events posted as they happen, signed per Standard Webhooks"),
         (name = "organisations", description = "Businesses and organisations (by UID), their members and API clients"),
         (name = "operations", description = "Health, metrics and problem types")
     ),
@@ -251,7 +253,16 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(phases::list_phases)
             .service(events::list_events)
             .service(catalogue_admin::create_department_client)
-            .service(catalogue_admin::list_department_clients),
+            .service(catalogue_admin::list_department_clients)
+            .service(webhooks::create_webhook_endpoint)
+            .service(webhooks::list_webhook_endpoints)
+            .service(webhooks::get_webhook_endpoint)
+            .service(webhooks::update_webhook_endpoint)
+            .service(webhooks::delete_webhook_endpoint)
+            .service(webhooks::rotate_webhook_endpoint_secret)
+            .service(webhooks::test_webhook_endpoint)
+            .service(webhooks::list_webhook_deliveries)
+            .service(webhooks::retry_webhook_delivery),
     )
     .service(wellknown::get_jwks)
     .service(wellknown::get_authorization_server_metadata)

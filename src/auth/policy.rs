@@ -84,10 +84,11 @@ pub use crate::domain::account::{CallerKind, StaffRole};
 
 /// The scopes a department's back-office system may hold: what a clerk does with
 /// applications, and reading the catalogue.
-pub const DEPARTMENT_CLIENT_SCOPES: [Scope; 3] = [
+pub const DEPARTMENT_CLIENT_SCOPES: [Scope; 4] = [
     Scope::CatalogueRead,
     Scope::ApplicationsRead,
     Scope::ApplicationsProcess,
+    Scope::WebhooksManage,
 ];
 
 /// The scopes an account of this kind and role gets when it signs in.
@@ -95,8 +96,14 @@ pub fn account_scopes(kind: CallerKind, role: Option<StaffRole>) -> Vec<Scope> {
     use Scope::*;
     match (kind, role) {
         (CallerKind::Staff, Some(StaffRole::Admin)) => Scope::ALL.to_vec(),
-        (CallerKind::Staff, _) => vec![CatalogueRead, CatalogueWrite, ApplicationsRead, ApplicationsProcess],
-        _ => vec![CatalogueRead, ApplicationsRead, ApplicationsWrite],
+        (CallerKind::Staff, _) => vec![
+            CatalogueRead,
+            CatalogueWrite,
+            ApplicationsRead,
+            ApplicationsProcess,
+            WebhooksManage,
+        ],
+        _ => vec![CatalogueRead, ApplicationsRead, ApplicationsWrite, WebhooksManage],
     }
 }
 

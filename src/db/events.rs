@@ -129,6 +129,8 @@ pub struct EventRow {
     pub occurred_at: SqlTime,
     pub subject_type: String,
     pub subject_id: String,
+    /// What the change recorded (for an endpoint event: why).
+    pub data: SqlJson,
 }
 
 /// Up to `limit` numbered events after position `after`, in position order, of the
@@ -187,4 +189,38 @@ pub fn purge(conn: &mut DbConnection, before: SqlTime, batch: i64) -> QueryResul
         .limit(batch);
     let ids: Vec<SqlUuid> = old.load(conn)?;
     diesel::delete(e::table.filter(e::id.eq_any(ids))).execute(conn)
+}
+
+/// Writes an event about a webhook endpoint (`webhook_endpoint.disabled`) in the caller's
+/// transaction, seen by the endpoint's owner: an organisation's as its events are, a
+/// department's likewise, the administrators' by administrators only.
+pub fn insert_about_endpoint(
+    conn: &mut DbConnection,
+    type_: &str,
+    endpoint: SqlUuid,
+    organisation: Option<SqlUuid>,
+    department: Option<SqlUuid>,
+    data: serde_json::Value,
+) -> QueryResult<()> {
+    let (position, p) = match conn {
+        DbConnection::Pg(_) => ("NULL", ["$1", "$2", "$3", "$4", "$5", "$6", "$7"]),
+        DbConnection::Sqlite(_) => (
+            "(SELECT COALESCE(MAX(position), 0) + 1 FROM events)",
+            ["?", "?", "?", "?", "?", "?", "?"],
+        ),
+    };
+    diesel::sql_query(format!(
+        "INSERT INTO events (id, position, type, occurred_at, subject_type, subject_id, department_id, \
+         applicant_account, applicant_organisation, data) VALUES ({}, {position}, {}, {}, 'webhook_endpoint', {}, {}, NULL, {}, {})",
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+    ))
+    .bind::<DbUuid, _>(SqlUuid(uuid::Uuid::now_v7()))
+    .bind::<diesel::sql_types::Text, _>(type_)
+    .bind::<DbTime, _>(SqlTime::now())
+    .bind::<diesel::sql_types::Text, _>(endpoint.0.to_string())
+    .bind::<diesel::sql_types::Nullable<DbUuid>, _>(department)
+    .bind::<diesel::sql_types::Nullable<DbUuid>, _>(organisation)
+    .bind::<DbJson, _>(SqlJson(data))
+    .execute(conn)
+    .map(|_| ())
 }

@@ -17,6 +17,7 @@ pub mod reads;
 pub mod schema;
 pub mod security;
 pub mod types;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -337,6 +337,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbJson, DbTime, DbUuid};
+    webhook_endpoints (id) {
+        id -> DbUuid,
+        organisation_id -> Nullable<DbUuid>,
+        department_id -> Nullable<DbUuid>,
+        url -> Text,
+        event_types -> DbJson,
+        enabled -> Bool,
+        description -> Text,
+        language -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<DbTime>,
+        position -> BigInt,
+        disabled_reason -> Nullable<Text>,
+        revision -> BigInt,
+        created_by -> Text,
+        created_at -> DbTime,
+        updated_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    webhook_deliveries (id) {
+        id -> DbUuid,
+        endpoint_id -> DbUuid,
+        event_id -> DbUuid,
+        event_type -> Text,
+        occurred_at -> DbTime,
+        position -> Nullable<BigInt>,
+        subject_type -> Text,
+        subject_id -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> DbTime,
+        lease_until -> Nullable<DbTime>,
+        created_at -> DbTime,
+        finished_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    webhook_attempts (id) {
+        id -> DbUuid,
+        delivery_id -> DbUuid,
+        endpoint_id -> DbUuid,
+        attempted_at -> DbTime,
+        outcome -> Text,
+        http_status -> Nullable<Integer>,
+        latency_ms -> Integer,
+        error -> Nullable<Text>,
+        response -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(services -> departments (department_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> accounts (account_id));
@@ -344,6 +405,8 @@ diesel::joinable!(service_versions -> services (service_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(application_history -> applications (application_id));
 diesel::joinable!(documents -> applications (application_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
     departments,
@@ -365,5 +428,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     application_history,
     documents,
     idempotency_keys,
-    events
+    events,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
 );

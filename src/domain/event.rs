@@ -12,10 +12,29 @@ pub const APPLICATION_EVENTS: [&str; 7] = [
     "application.document_removed",
 ];
 
+/// Events about a webhook endpoint, seen by its owner.
+pub const ENDPOINT_EVENTS: [&str; 1] = ["webhook_endpoint.disabled"];
+
+/// Every type of event of the feed and of webhooks.
+pub const ALL_TYPES: [&str; 8] = [
+    APPLICATION_EVENTS[0],
+    APPLICATION_EVENTS[1],
+    APPLICATION_EVENTS[2],
+    APPLICATION_EVENTS[3],
+    APPLICATION_EVENTS[4],
+    APPLICATION_EVENTS[5],
+    APPLICATION_EVENTS[6],
+    ENDPOINT_EVENTS[0],
+];
+
 /// Whether `t` is a type of event the feed knows.
 pub fn is_type(t: &str) -> bool {
-    APPLICATION_EVENTS.contains(&t)
+    ALL_TYPES.contains(&t)
 }
+
+/// The type of a test delivery (`POST /v1/webhook-endpoints/{id}/test`); not an event of
+/// the feed.
+pub const PING: &str = "ping";
 
 /// Events only the city's side sees: who works on an application is the city's business (as
 /// in the application's history).
@@ -31,6 +50,12 @@ mod tests {
     #[test]
     fn types_are_known_and_assignment_is_for_staff() {
         assert!(super::APPLICATION_EVENTS.iter().all(|t| super::is_type(t)));
+        assert!(super::ENDPOINT_EVENTS.iter().all(|t| super::is_type(t)));
+        assert_eq!(
+            super::ALL_TYPES.len(),
+            super::APPLICATION_EVENTS.len() + super::ENDPOINT_EVENTS.len()
+        );
+        assert!(!super::is_type(super::PING));
         assert!(!super::is_type("application.deleted"));
         let staff: Vec<_> = super::APPLICATION_EVENTS
             .iter()

@@ -52,6 +52,14 @@ typed_id!(
     /// An account's id (a resident, a business member or staff).
     AccountId
 );
+typed_id!(
+    /// A webhook endpoint's id.
+    WebhookEndpointId
+);
+typed_id!(
+    /// A webhook delivery's id (one event for one endpoint).
+    DeliveryId
+);
 
 #[cfg(test)]
 mod tests {

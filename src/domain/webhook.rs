@@ -12,6 +12,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
+use crate::domain::FieldError;
+use crate::msg;
+
 /// Why an address may not receive webhooks: the special-purpose range it lies in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpecialRange(pub &'static str);
@@ -122,6 +125,222 @@ pub fn plain_http_allowed(ip: IpAddr, allowed: &[IpNet]) -> bool {
     allowed.iter().any(|n| n.contains(&ip))
 }
 
+/// Who a webhook endpoint belongs to: an organisation, a department or the administrators,
+/// never a person, so that it keeps delivering when someone leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Owner {
+    Organisation(uuid::Uuid),
+    Department(uuid::Uuid),
+    Administrators,
+}
+
+impl Owner {
+    /// From the endpoint's two owner columns (neither set: the administrators').
+    pub fn of(organisation: Option<uuid::Uuid>, department: Option<uuid::Uuid>) -> Owner {
+        match (organisation, department) {
+            (Some(o), _) => Owner::Organisation(o),
+            (None, Some(d)) => Owner::Department(d),
+            (None, None) => Owner::Administrators,
+        }
+    }
+
+    /// Whether the owner sees what the city's side sees (internal notes, assignments).
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Owner::Organisation(_))
+    }
+}
+
+crate::domain::stored_text! {
+    /// Where a delivery stands.
+    pub enum DeliveryState {
+        /// Waiting for its (next) attempt.
+        Pending = "pending",
+        /// A receiver answered 2xx.
+        Delivered = "delivered",
+        /// Given up: the retries ran out (the endpoint was disabled), or a ping failed.
+        Failed = "failed",
+    }
+}
+
+/// The longest URL of an endpoint.
+pub const URL_MAX: usize = 2048;
+/// The most event types one endpoint subscribes to (each at most once).
+pub const EVENT_TYPES_MAX: usize = 16;
+/// The longest description.
+pub const DESCRIPTION_MAX: usize = 500;
+/// The most endpoints one owner has.
+pub const ENDPOINTS_MAX: usize = 20;
+/// How long the previous secret still signs after a rotation.
+pub const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+/// How much of a receiver's answer is kept in the delivery log.
+pub const RESPONSE_KEPT: usize = 1024;
+/// How much of a receiver's answer is read at all.
+pub const RESPONSE_READ_MAX: usize = 64 * 1024;
+
+/// A checked endpoint URL: `https` (or `http`, which the caller allows only for addresses in
+/// the operator's networks), with a host, without credentials or fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointUrl {
+    pub url: url::Url,
+}
+
+impl EndpointUrl {
+    pub fn parse(pointer: &str, s: &str) -> Result<EndpointUrl, FieldError> {
+        let bad = |code: &str, detail| FieldError::new(pointer, code, detail);
+        if s.len() > URL_MAX {
+            return Err(bad("length", msg!("at most {max} characters", max = URL_MAX)));
+        }
+        let url = url::Url::parse(s).map_err(|_| bad("format", msg!("an absolute https URL")))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+            return Err(bad("format", msg!("an absolute https URL")));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad(
+                "credentials",
+                msg!("no user name or password in the URL: deliveries are signed instead"),
+            ));
+        }
+        if url.fragment().is_some() {
+            return Err(bad("format", msg!("no fragment (#...) in the URL")));
+        }
+        Ok(EndpointUrl { url })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.url.scheme() == "https"
+    }
+}
+
+/// The event types an endpoint subscribes to: known types, each once; empty means all.
+pub fn event_types(pointer: &str, types: &[String]) -> Result<Vec<String>, FieldError> {
+    if types.len() > EVENT_TYPES_MAX {
+        return Err(FieldError::new(
+            pointer,
+            "length",
+            msg!("at most {max} event types", max = EVENT_TYPES_MAX),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(types.len());
+    for (i, t) in types.iter().enumerate() {
+        if !crate::domain::event::is_type(t) {
+            return Err(FieldError::new(
+                format!("{pointer}/{i}"),
+                "enum",
+                msg!(
+                    "event types are {types}",
+                    types = crate::domain::event::ALL_TYPES.join(", ")
+                ),
+            ));
+        }
+        if out.contains(t) {
+            return Err(FieldError::new(
+                format!("{pointer}/{i}"),
+                "unique",
+                msg!("listed twice"),
+            ));
+        }
+        out.push(t.clone());
+    }
+    Ok(out)
+}
+
+/// A signing secret as Standard Webhooks writes it: `whsec_` and the base64 of its key.
+pub fn secret_text(key: &[u8]) -> String {
+    use base64::Engine;
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key))
+}
+
+/// The key of a `whsec_` secret.
+pub fn secret_key(secret: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_")?)
+        .ok()
+}
+
+/// One signature of Standard Webhooks: `v1,` and the base64 of HMAC-SHA256 over
+/// `id.timestamp.body` with the secret's key.
+pub fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let key = secret_key(secret)?;
+    let mut mac = hmac::Hmac::<sha2_011::Sha256>::new_from_slice(&key).ok()?;
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    Some(format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    ))
+}
+
+/// A duration as an operator writes it: a whole number and `s`, `m`, `h` or `d` (at least
+/// one second, at most 30 days).
+pub fn parse_duration(s: &str) -> Option<chrono::Duration> {
+    let unit = s.chars().last()?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
+    let d = match unit {
+        's' => chrono::Duration::seconds(n),
+        'm' => chrono::Duration::minutes(n),
+        'h' => chrono::Duration::hours(n),
+        'd' => chrono::Duration::days(n),
+        _ => return None,
+    };
+    (d >= chrono::Duration::seconds(1) && d <= chrono::Duration::days(30)).then_some(d)
+}
+
+/// The retry schedule: the wait after each failed attempt (the last one repeats), and how long
+/// after its first attempt a delivery is given up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule {
+    pub waits: Vec<chrono::Duration>,
+    pub give_up_after: chrono::Duration,
+}
+
+impl Default for RetrySchedule {
+    /// About 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h, for 3 days.
+    fn default() -> Self {
+        use chrono::Duration as D;
+        RetrySchedule {
+            waits: vec![
+                D::seconds(5),
+                D::minutes(5),
+                D::minutes(30),
+                D::hours(2),
+                D::hours(5),
+                D::hours(10),
+            ],
+            give_up_after: D::days(3),
+        }
+    }
+}
+
+impl RetrySchedule {
+    /// When to try again after `failed` failed attempts of a delivery first due at `first`,
+    /// from `now`, spread by `jitter` (-1 to 1: up to a tenth of the wait either way, so that
+    /// the deliveries of one outage do not all come back at once); `None` once it is given up.
+    /// The last attempt is made at the give-up time itself.
+    pub fn next(
+        &self,
+        failed: u32,
+        first: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+        jitter: f64,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let end = first + self.give_up_after;
+        if now >= end || self.waits.is_empty() {
+            return None;
+        }
+        let i = (failed.max(1) as usize - 1).min(self.waits.len() - 1);
+        let wait = self.waits[i];
+        let spread = wait.num_milliseconds() as f64 * 0.1 * jitter.clamp(-1.0, 1.0);
+        let at = now + wait + chrono::Duration::milliseconds(spread as i64);
+        Some(at.min(end))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +439,62 @@ mod tests {
         assert!(deliverable(ip("127.0.0.1"), &[]).is_err());
         assert!(plain_http_allowed(ip("10.20.1.1"), &allowed));
         assert!(!plain_http_allowed(ip("8.8.8.8"), &allowed));
+    }
+
+    /// The example of the Standard Webhooks specification (and of its reference libraries).
+    #[test]
+    fn signatures_are_those_of_the_standard() {
+        let sig = signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        );
+        assert_eq!(sig.as_deref(), Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+        assert_eq!(signature("not a secret", "id", 1, b""), None);
+        let key = [7u8; 32];
+        assert_eq!(secret_key(&secret_text(&key)).as_deref(), Some(&key[..]));
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_with_jitter_and_end_at_the_give_up_time() {
+        use chrono::{Duration as D, TimeZone, Utc};
+        let s = RetrySchedule::default();
+        let first = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+        assert_eq!(s.next(1, first, first, 0.0), Some(first + D::seconds(5)));
+        assert_eq!(s.next(2, first, first, 0.0), Some(first + D::minutes(5)));
+        assert_eq!(s.next(6, first, first, 0.0), Some(first + D::hours(10)));
+        assert_eq!(s.next(40, first, first, 0.0), Some(first + D::hours(10)), "the last wait repeats");
+        assert_eq!(s.next(2, first, first, 1.0), Some(first + D::seconds(330)), "up to a tenth more");
+        assert_eq!(s.next(2, first, first, -1.0), Some(first + D::seconds(270)));
+        let late = first + D::days(3) - D::hours(1);
+        assert_eq!(s.next(9, first, late, 0.0), Some(first + D::days(3)), "the last attempt at the end");
+        assert_eq!(s.next(10, first, first + D::days(3), 0.0), None);
+        assert_eq!(parse_duration("5s"), Some(D::seconds(5)));
+        assert_eq!(parse_duration("3d"), Some(D::days(3)));
+        for bad in ["", "5", "0s", "31d", "5w", "-5s", "5 s", "é"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoint_urls_are_absolute_https_or_http_without_credentials() {
+        assert!(EndpointUrl::parse("/url", "https://partner.example/hook?x=1").unwrap().is_https());
+        assert!(!EndpointUrl::parse("/url", "http://10.0.0.1:8080/").unwrap().is_https());
+        for (bad, code) in [
+            ("partner.example/hook", "format"),
+            ("ftp://partner.example/", "format"),
+            ("https://u:p@partner.example/", "credentials"),
+            ("https://partner.example/#x", "format"),
+            ("mailto:a@b.ch", "format"),
+        ] {
+            assert_eq!(EndpointUrl::parse("/url", bad).unwrap_err().code, code, "{bad}");
+        }
+        let long = format!("https://partner.example/{}", "a".repeat(URL_MAX));
+        assert_eq!(EndpointUrl::parse("/url", &long).unwrap_err().code, "length");
+        let types = |t: &[&str]| event_types("/t", &t.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(types(&["application.submitted", "webhook_endpoint.disabled"]).is_ok());
+        assert_eq!(types(&["application.submitted", "application.submitted"]).unwrap_err().pointer, "/t/1");
+        assert_eq!(types(&["ping"]).unwrap_err().code, "enum");
     }
 }

@@ -77,7 +77,7 @@ pub struct FeedParams {
 /// What an event is about.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Subject {
-    /// `application`.
+    /// `application` or `webhook_endpoint`.
     #[serde(rename = "type")]
     #[schema(example = "application", max_length = 32)]
     pub type_: &'static str,
@@ -98,6 +98,17 @@ pub struct ApplicationRef {
     pub href: String,
 }
 
+/// The webhook endpoint an event is about (`webhook_endpoint.disabled`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndpointNotice {
+    pub id: Uuid,
+    #[schema(max_length = 2048)]
+    pub url: String,
+    /// Why guichet disabled it.
+    #[schema(max_length = 1000)]
+    pub reason: String,
+}
+
 /// One event of the feed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Event {
@@ -116,6 +127,9 @@ pub struct Event {
     /// The application as this caller sees it now (not as it was then).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<views::Application>,
+    /// For webhook endpoint events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointNotice>,
 }
 
 /// A page of the feed. The feed has no last page: `next_cursor` is always where to continue,
@@ -147,7 +161,7 @@ fn query(p: &FeedParams) -> Result<Query, ApiError> {
             if !event::is_type(t) {
                 return Err(ApiError::invalid_parameter(
                     "types",
-                    msg!("event types are {types}", types = event::APPLICATION_EVENTS.join(", ")),
+                    msg!("event types are {types}", types = event::ALL_TYPES.join(", ")),
                 ));
             }
             types.push(t.to_string());
@@ -240,33 +254,71 @@ fn render(
 ) -> Result<Vec<Event>, ApiError> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let Some(position) = r.position else { continue };
-        if event::staff_only(&r.type_) && !staff {
-            continue;
+        if let Some(ev) = item(snap, &r, apps, |app| access::mover(caller, app), staff, lang)? {
+            out.push(ev);
         }
-        let Some(app) = apps.iter().find(|a| a.id.0.to_string() == r.subject_id) else {
-            continue;
-        };
-        let href = views::application_url(snap, app.id.0);
-        out.push(Event {
+    }
+    Ok(out)
+}
+
+/// One event as a reader sees it (`mover`: what the reader may do with its application), or
+/// `None` when the reader may not see it: a staff-only event for a reader who is not staff,
+/// an application event whose application is not among `apps` (those the reader sees now).
+pub fn item(
+    snap: &Snapshot,
+    r: &EventRow,
+    apps: &[ApplicationRow],
+    mover: impl Fn(&ApplicationRow) -> Option<crate::domain::application::Mover>,
+    staff: bool,
+    lang: Lang,
+) -> Result<Option<Event>, ApiError> {
+    let Some(position) = r.position else { return Ok(None) };
+    if event::staff_only(&r.type_) && !staff {
+        return Ok(None);
+    }
+    if r.subject_type == "webhook_endpoint" {
+        let id = Uuid::parse_str(&r.subject_id).unwrap_or_default();
+        return Ok(Some(Event {
             id: r.id.0,
-            type_: r.type_,
+            type_: r.type_.clone(),
             occurred_at: r.occurred_at.0,
             position,
             subject: Subject {
-                type_: "application",
-                id: r.subject_id,
-                href: href.clone(),
+                type_: "webhook_endpoint",
+                id: r.subject_id.clone(),
+                href: format!("{}/v1/webhook-endpoints/{id}", snap.public_url()),
             },
-            application: Some(ApplicationRef {
-                id: app.id.0,
-                reference: app.reference.clone(),
-                href,
+            application: None,
+            data: None,
+            endpoint: Some(EndpointNotice {
+                id,
+                url: r.data.0["url"].as_str().unwrap_or_default().to_string(),
+                reason: r.data.0["reason"].as_str().unwrap_or_default().to_string(),
             }),
-            data: Some(views::application(snap, app, access::mover(caller, app), staff, lang)?),
-        });
+        }));
     }
-    Ok(out)
+    let Some(app) = apps.iter().find(|a| a.id.0.to_string() == r.subject_id) else {
+        return Ok(None);
+    };
+    let href = views::application_url(snap, app.id.0);
+    Ok(Some(Event {
+        id: r.id.0,
+        type_: r.type_.clone(),
+        occurred_at: r.occurred_at.0,
+        position,
+        subject: Subject {
+            type_: "application",
+            id: r.subject_id.clone(),
+            href: href.clone(),
+        },
+        application: Some(ApplicationRef {
+            id: app.id.0,
+            reference: app.reference.clone(),
+            href,
+        }),
+        data: Some(views::application(snap, app, mover(app), staff, lang)?),
+        endpoint: None,
+    }))
 }
 
 /// Keeps `signal` at the highest numbered event, and purges events older than the retention,

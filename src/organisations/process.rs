@@ -118,7 +118,7 @@ pub struct NewClient {
 }
 
 /// The scopes an organisation's client may hold.
-pub const CLIENT_SCOPES: [Scope; 2] = [Scope::ApplicationsRead, Scope::ApplicationsWrite];
+pub const CLIENT_SCOPES: [Scope; 3] = [Scope::ApplicationsRead, Scope::ApplicationsWrite, Scope::WebhooksManage];
 
 /// A resident registers an organisation and becomes its owner; it waits for verification.
 /// A pending registration reserves nothing: several may wait for the same UID (one of them

@@ -51,7 +51,12 @@ async fn a_resident_registers_and_signs_in_and_a_taken_address_looks_the_same() 
     assert_eq!(me["display_name"], "Anna");
     assert_eq!(
         me["scopes"],
-        json!(["catalogue:read", "applications:read", "applications:write"])
+        json!([
+            "catalogue:read",
+            "applications:read",
+            "applications:write",
+            "webhooks:manage"
+        ])
     );
 
     // the same address again: the same answer, and nothing changes (not even the password)

@@ -20,3 +20,4 @@ mod languages;
 mod logs;
 mod mail;
 mod organisations;
+mod webhooks;

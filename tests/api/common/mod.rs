@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use guichet::config::Config;
 
+pub mod receiver;
 pub mod world;
 
 pub const PUBLIC_URL: &str = "http://guichet.test";
@@ -167,6 +168,8 @@ pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
         ("GUICHET_DB_POOL_SIZE".into(), "4".into()),
         ("GUICHET_DB_READ_POOL_SIZE".into(), "2".into()),
         ("GUICHET_LOG".into(), "warn".into()),
+        // no test resolves a webhook host: nothing leaves loopback, not even a DNS query
+        ("GUICHET_WEBHOOK_DNS".into(), "off".into()),
         (
             "GUICHET_DOCUMENTS_DIR".into(),
             documents_dir(db_url).to_string_lossy().into_owned(),

@@ -1,0 +1,469 @@
+//! Webhook endpoints, their deliveries and the attempts to make them.
+//!
+//! Deliveries are fanned out from the positioned `events` table by a cursor per endpoint
+//! (`webhook_endpoints.position`), not written in the transaction of the change, so that a
+//! submission costs the same however many endpoints there are. Several instances share the
+//! work through leases: a row is claimed with `FOR UPDATE SKIP LOCKED` (PostgreSQL) and held
+//! until `lease_until`; a process that dies holding it loses nothing, since the lease runs out
+//! and another process takes the row.
+use diesel::prelude::*;
+use diesel::Connection;
+
+use super::schema::{webhook_attempts as a, webhook_deliveries as d, webhook_endpoints as e};
+use super::types::{SqlJson, SqlTime, SqlUuid};
+use super::DbConnection;
+use crate::domain::webhook::DeliveryState;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = e, treat_none_as_null = true)]
+pub struct EndpointRow {
+    pub id: SqlUuid,
+    pub organisation_id: Option<SqlUuid>,
+    pub department_id: Option<SqlUuid>,
+    pub url: String,
+    pub event_types: SqlJson,
+    pub enabled: bool,
+    pub description: String,
+    pub language: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<SqlTime>,
+    pub position: i64,
+    pub disabled_reason: Option<String>,
+    pub revision: i64,
+    pub created_by: String,
+    pub created_at: SqlTime,
+    pub updated_at: SqlTime,
+}
+
+impl EndpointRow {
+    pub fn owner(&self) -> crate::domain::webhook::Owner {
+        crate::domain::webhook::Owner::of(self.organisation_id.map(|o| o.0), self.department_id.map(|d| d.0))
+    }
+
+    /// The event types it subscribes to; empty: all.
+    pub fn types(&self) -> Vec<String> {
+        serde_json::from_value(self.event_types.0.clone()).unwrap_or_default()
+    }
+}
+
+/// Whose endpoints a caller manages.
+#[derive(Debug, Clone, Copy)]
+pub enum Managed {
+    /// Every endpoint (administrators).
+    All,
+    /// Those of the organisations this account owns.
+    OwnedBy(SqlUuid),
+    Organisation(SqlUuid),
+    Department(SqlUuid),
+}
+
+type Boxed<'a> = e::BoxedQuery<'a, super::MultiBackend>;
+
+fn managed_query<'a>(m: Managed) -> Boxed<'a> {
+    use super::schema::memberships as ms;
+    let q = e::table.into_boxed();
+    match m {
+        Managed::All => q,
+        Managed::OwnedBy(acc) => q.filter(
+            e::organisation_id.nullable().eq_any(
+                ms::table
+                    .filter(ms::account_id.eq(acc))
+                    .filter(ms::role.eq(crate::domain::organisation::MemberRole::Owner.as_str()))
+                    .select(ms::organisation_id.nullable()),
+            ),
+        ),
+        Managed::Organisation(o) => q.filter(e::organisation_id.eq(o)),
+        Managed::Department(dep) => q.filter(e::department_id.eq(dep)),
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, row: &EndpointRow) -> QueryResult<()> {
+    diesel::insert_into(e::table).values(row).execute(conn).map(|_| ())
+}
+
+/// The endpoint if `m` manages it.
+pub fn managed(conn: &mut DbConnection, m: Managed, id: SqlUuid) -> QueryResult<Option<EndpointRow>> {
+    managed_query(m)
+        .filter(e::id.eq(id))
+        .select(EndpointRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The endpoint, read for a change: locked until the transaction ends on PostgreSQL (SQLite
+/// has one writer at a time).
+pub fn managed_for_update(conn: &mut DbConnection, m: Managed, id: SqlUuid) -> QueryResult<Option<EndpointRow>> {
+    if let DbConnection::Pg(pg) = conn {
+        e::table
+            .find(id)
+            .select(e::id)
+            .for_update()
+            .first::<SqlUuid>(pg)
+            .optional()?;
+    }
+    managed(conn, m, id)
+}
+
+/// Up to `limit` endpoints `m` manages, after `after`, oldest first.
+pub fn list(conn: &mut DbConnection, m: Managed, after: Option<SqlUuid>, limit: i64) -> QueryResult<Vec<EndpointRow>> {
+    let mut q = managed_query(m)
+        .select(EndpointRow::as_select())
+        .order(e::id.asc())
+        .limit(limit);
+    if let Some(after) = after {
+        q = q.filter(e::id.gt(after));
+    }
+    q.load(conn)
+}
+
+/// How many endpoints an owner has.
+pub fn count_owned(
+    conn: &mut DbConnection,
+    organisation: Option<SqlUuid>,
+    department: Option<SqlUuid>,
+) -> QueryResult<i64> {
+    let q = e::table.into_boxed::<super::MultiBackend>();
+    let q = match (organisation, department) {
+        (Some(o), _) => q.filter(e::organisation_id.eq(o)),
+        (None, Some(dep)) => q.filter(e::department_id.eq(dep)),
+        (None, None) => q
+            .filter(e::organisation_id.is_null())
+            .filter(e::department_id.is_null()),
+    };
+    q.count().get_result(conn)
+}
+
+pub fn update(conn: &mut DbConnection, row: &EndpointRow) -> QueryResult<()> {
+    diesel::update(e::table.find(row.id)).set(row).execute(conn).map(|_| ())
+}
+
+pub fn delete(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<()> {
+    // attempts and deliveries go with it (ON DELETE CASCADE; SQLite without foreign keys
+    // enforced is told explicitly)
+    diesel::delete(a::table.filter(a::endpoint_id.eq(id))).execute(conn)?;
+    diesel::delete(d::table.filter(d::endpoint_id.eq(id))).execute(conn)?;
+    diesel::delete(e::table.find(id)).execute(conn).map(|_| ())
+}
+
+/// A delivery as it is queued and sent.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = d)]
+pub struct DeliveryRow {
+    pub id: SqlUuid,
+    pub endpoint_id: SqlUuid,
+    pub event_id: SqlUuid,
+    pub event_type: String,
+    pub occurred_at: SqlTime,
+    pub position: Option<i64>,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: SqlTime,
+    pub lease_until: Option<SqlTime>,
+    pub created_at: SqlTime,
+    pub finished_at: Option<SqlTime>,
+}
+
+impl DeliveryRow {
+    pub fn state(&self) -> DeliveryState {
+        DeliveryState::parse(&self.state).unwrap_or(DeliveryState::Pending)
+    }
+}
+
+/// The endpoints to fan out to: enabled, behind the last event position, not being fanned
+/// out by another instance (locked until the transaction ends; SKIP LOCKED on PostgreSQL).
+pub fn behind(conn: &mut DbConnection, last: i64, limit: i64) -> QueryResult<Vec<EndpointRow>> {
+    macro_rules! q {
+        () => {
+            e::table
+                .filter(e::enabled.eq(true))
+                .filter(e::position.lt(last))
+                .order(e::position.asc())
+                .limit(limit)
+                .select(EndpointRow::as_select())
+        };
+    }
+    match conn {
+        DbConnection::Pg(pg) => q!().for_update().skip_locked().load(pg),
+        DbConnection::Sqlite(sq) => q!().load(sq),
+    }
+}
+
+/// Queues deliveries (an event already queued for the endpoint is skipped) and moves the
+/// endpoint's cursor to `position`.
+pub fn queue(conn: &mut DbConnection, endpoint: SqlUuid, rows: &[DeliveryRow], position: i64) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        match conn {
+            DbConnection::Pg(pg) => {
+                diesel::insert_into(d::table)
+                    .values(chunk)
+                    .on_conflict((d::endpoint_id, d::event_id))
+                    .do_nothing()
+                    .execute(pg)?;
+            }
+            DbConnection::Sqlite(sq) => {
+                diesel::insert_or_ignore_into(d::table).values(chunk).execute(sq)?;
+            }
+        }
+    }
+    diesel::update(e::table.find(endpoint))
+        .set(e::position.eq(position))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A claimed delivery with what is needed to send it.
+pub struct Claimed {
+    pub delivery: DeliveryRow,
+    pub endpoint: EndpointRow,
+}
+
+/// Claims up to `limit` due deliveries for this process until `lease_until`: pending, due, not
+/// leased by another process, of an enabled endpoint not in `busy` (endpoints this process
+/// already has enough requests in flight to), and the oldest pending one of their application
+/// for their endpoint (so one application's events arrive in order). On PostgreSQL the rows
+/// are locked while they are claimed and rows another instance is claiming are skipped.
+pub fn claim(conn: &mut DbConnection, limit: i64, busy: &[SqlUuid], lease_until: SqlTime) -> QueryResult<Vec<Claimed>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = super::types::DbUuid)]
+        id: SqlUuid,
+    }
+    let now = SqlTime::now();
+    // the ids are our own uuids, written out (no caller's text reaches this statement)
+    let busy = if busy.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = busy.iter().map(|b| format!("'{}'", b.0)).collect();
+        format!("AND d.endpoint_id NOT IN ({})", list.join(", "))
+    };
+    conn.transaction(|c| {
+        let (p1, p2, lock) = match c {
+            DbConnection::Pg(_) => ("$1", "$2", "FOR UPDATE OF d SKIP LOCKED"),
+            DbConnection::Sqlite(_) => ("?1", "?2", ""),
+        };
+        let sql = format!(
+            "SELECT d.id FROM webhook_deliveries d \
+             WHERE d.state = 'pending' AND d.next_attempt_at <= {p1} \
+               AND (d.lease_until IS NULL OR d.lease_until < {p1}) \
+               AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled) {busy} \
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id \
+                 AND p.subject_id = d.subject_id AND p.state = 'pending' AND p.position < d.position) \
+             ORDER BY d.next_attempt_at LIMIT {p2} {lock}"
+        );
+        let ids: Vec<Id> = diesel::sql_query(sql)
+            .bind::<super::types::DbTime, _>(now)
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load(c)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<SqlUuid> = ids.into_iter().map(|i| i.id).collect();
+        diesel::update(d::table.filter(d::id.eq_any(ids.clone())))
+            .set(d::lease_until.eq(Some(lease_until)))
+            .execute(c)?;
+        let rows: Vec<(DeliveryRow, EndpointRow)> = d::table
+            .inner_join(e::table)
+            .filter(d::id.eq_any(ids))
+            .order(d::next_attempt_at.asc())
+            .select((DeliveryRow::as_select(), EndpointRow::as_select()))
+            .load(c)?;
+        Ok(rows
+            .into_iter()
+            .map(|(delivery, endpoint)| Claimed { delivery, endpoint })
+            .collect())
+    })
+}
+
+/// An attempt's record.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = a)]
+pub struct AttemptRow {
+    pub id: SqlUuid,
+    pub delivery_id: SqlUuid,
+    pub endpoint_id: SqlUuid,
+    pub attempted_at: SqlTime,
+    pub outcome: String,
+    pub http_status: Option<i32>,
+    pub latency_ms: i32,
+    pub error: Option<String>,
+    pub response: Option<String>,
+}
+
+/// What became of a delivery after an attempt.
+pub struct Outcome {
+    pub attempt: AttemptRow,
+    pub state: DeliveryState,
+    /// When to try again (pending), or when it ended.
+    pub next_attempt_at: SqlTime,
+}
+
+/// Records a batch of attempts and the state of their deliveries, in one transaction.
+pub fn record(conn: &mut DbConnection, outcomes: &[Outcome]) -> QueryResult<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    conn.transaction(|c| {
+        let attempts: Vec<AttemptRow> = outcomes.iter().map(|o| o.attempt.clone()).collect();
+        record_attempts(c, &attempts)?;
+        for o in outcomes {
+            let done = o.state != DeliveryState::Pending;
+            diesel::update(d::table.find(o.attempt.delivery_id))
+                .set((
+                    d::state.eq(o.state.as_str()),
+                    d::attempts.eq(d::attempts + 1),
+                    d::next_attempt_at.eq(o.next_attempt_at),
+                    d::lease_until.eq(None::<SqlTime>),
+                    d::finished_at.eq(done.then_some(o.attempt.attempted_at)),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes attempts (500 per statement).
+pub fn record_attempts(conn: &mut DbConnection, attempts: &[AttemptRow]) -> QueryResult<()> {
+    for chunk in attempts.chunks(500) {
+        match conn {
+            DbConnection::Pg(pg) => diesel::insert_into(a::table).values(chunk).execute(pg)?,
+            DbConnection::Sqlite(sq) => diesel::insert_into(a::table).values(chunk).execute(sq)?,
+        };
+    }
+    Ok(())
+}
+
+/// Who is told by mail when an endpoint is disabled: an organisation's owners; a
+/// department's contact address, else its clerks; the administrators.
+pub fn owner_recipients(conn: &mut DbConnection, owner: crate::domain::webhook::Owner) -> QueryResult<Vec<String>> {
+    use super::schema::{accounts as ac, departments as dp, memberships as ms};
+    use crate::domain::account::StaffRole;
+    use crate::domain::webhook::Owner;
+    let mails: Vec<Option<String>> = match owner {
+        Owner::Organisation(o) => ms::table
+            .inner_join(ac::table)
+            .filter(ms::organisation_id.eq(SqlUuid(o)))
+            .filter(ms::role.eq(crate::domain::organisation::MemberRole::Owner.as_str()))
+            .filter(ac::disabled_at.is_null())
+            .select(ac::email)
+            .load(conn)?,
+        Owner::Department(dep) => {
+            let contact: Option<Option<String>> =
+                dp::table.find(SqlUuid(dep)).select(dp::email).first(conn).optional()?;
+            match contact.flatten() {
+                Some(m) => vec![Some(m)],
+                None => ac::table
+                    .filter(ac::department_id.eq(SqlUuid(dep)))
+                    .filter(ac::disabled_at.is_null())
+                    .select(ac::email)
+                    .load(conn)?,
+            }
+        }
+        Owner::Administrators => ac::table
+            .filter(ac::role.eq(StaffRole::Admin.as_str()))
+            .filter(ac::disabled_at.is_null())
+            .select(ac::email)
+            .load(conn)?,
+    };
+    Ok(mails.into_iter().flatten().collect())
+}
+
+/// The recorded data of events (for endpoint events: the URL and why).
+pub fn event_data(conn: &mut DbConnection, ids: Vec<SqlUuid>) -> QueryResult<Vec<(SqlUuid, SqlJson)>> {
+    use super::schema::events as ev;
+    ev::table
+        .filter(ev::id.eq_any(ids))
+        .select((ev::id, ev::data))
+        .load(conn)
+}
+
+/// Disables an endpoint with the reason, unless it already is; whether it was enabled.
+pub fn disable(conn: &mut DbConnection, id: SqlUuid, reason: &str) -> QueryResult<bool> {
+    let n = diesel::update(e::table.find(id).filter(e::enabled.eq(true)))
+        .set((
+            e::enabled.eq(false),
+            e::disabled_reason.eq(Some(reason)),
+            e::revision.eq(e::revision + 1),
+            e::updated_at.eq(SqlTime::now()),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// A delivery of an endpoint.
+pub fn delivery(conn: &mut DbConnection, endpoint: SqlUuid, id: SqlUuid) -> QueryResult<Option<DeliveryRow>> {
+    d::table
+        .filter(d::endpoint_id.eq(endpoint))
+        .filter(d::id.eq(id))
+        .select(DeliveryRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Queues a delivery again, due now.
+pub fn requeue(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<()> {
+    diesel::update(d::table.find(id))
+        .set((
+            d::state.eq(DeliveryState::Pending.as_str()),
+            d::next_attempt_at.eq(SqlTime::now()),
+            d::lease_until.eq(None::<SqlTime>),
+            d::finished_at.eq(None::<SqlTime>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Makes an endpoint's pending deliveries due now (when it is enabled again).
+pub fn resume(conn: &mut DbConnection, endpoint: SqlUuid) -> QueryResult<()> {
+    diesel::update(
+        d::table
+            .filter(d::endpoint_id.eq(endpoint))
+            .filter(d::state.eq(DeliveryState::Pending.as_str())),
+    )
+    .set(d::next_attempt_at.eq(SqlTime::now()))
+    .execute(conn)
+    .map(|_| ())
+}
+
+pub fn insert_delivery(conn: &mut DbConnection, row: &DeliveryRow) -> QueryResult<()> {
+    diesel::insert_into(d::table).values(row).execute(conn).map(|_| ())
+}
+
+/// An endpoint's attempts, newest first, before attempt `before`, with their deliveries.
+pub fn attempts(
+    conn: &mut DbConnection,
+    endpoint: SqlUuid,
+    before: Option<SqlUuid>,
+    limit: i64,
+) -> QueryResult<Vec<(AttemptRow, DeliveryRow)>> {
+    let mut q = a::table
+        .inner_join(d::table)
+        .filter(a::endpoint_id.eq(endpoint))
+        .order(a::id.desc())
+        .limit(limit)
+        .select((AttemptRow::as_select(), DeliveryRow::as_select()))
+        .into_boxed();
+    if let Some(before) = before {
+        q = q.filter(a::id.lt(before));
+    }
+    q.load(conn)
+}
+
+/// Deliveries waiting, and the age of the oldest due one in seconds: the outbox's depth and
+/// age for `/metrics`.
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, f64)> {
+    let now = SqlTime::now();
+    let pending = d::table.filter(d::state.eq(DeliveryState::Pending.as_str()));
+    let depth: i64 = pending.count().get_result(conn)?;
+    let oldest: Option<SqlTime> = d::table
+        .filter(d::state.eq(DeliveryState::Pending.as_str()))
+        .filter(d::next_attempt_at.le(now))
+        .order(d::created_at.asc())
+        .select(d::created_at)
+        .first(conn)
+        .optional()?;
+    let age = oldest.map_or(0.0, |t| (now.0 - t.0).num_milliseconds().max(0) as f64 / 1000.0);
+    Ok((depth, age))
+}

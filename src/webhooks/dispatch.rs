@@ -1,0 +1,492 @@
+//! The dispatcher every instance runs: it fans events out to the endpoints that should get
+//! them, sends the deliveries that are due, and records the attempts.
+//!
+//! - **Fan-out**: each enabled endpoint has a cursor (the last event position queued for it).
+//!   An instance takes up to 10 endpoints that are behind (locked, `SKIP LOCKED`, so that
+//!   instances share them), reads the events the owner may see after the cursor with the
+//!   feed's own query, queues one delivery per event and moves the cursor, in one transaction.
+//! - **Sending**: due deliveries are claimed with a lease (30 s) and sent with at most
+//!   [`IN_FLIGHT`] requests at a time, at most [`PER_ENDPOINT`] to one endpoint (a slow
+//!   receiver does not hold up the others). Only the oldest pending delivery of an application
+//!   is claimed for an endpoint, so one application's events arrive in order.
+//! - **Recording**: outcomes are written in batches; a failed delivery is due again after the
+//!   retry schedule's wait; one that fails past the give-up time disables its endpoint, with a
+//!   `webhook_endpoint.disabled` event and a mail to the owner.
+//!
+//! A process killed while sending loses nothing: its leases run out and another process (or
+//! this one, restarted) sends the deliveries again (at least once; the `webhook-id` lets
+//! receivers drop a repeat).
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::Connection;
+use tokio::sync::{mpsc, Semaphore};
+use uuid::Uuid;
+
+use super::net::{Answer, Sender};
+use crate::catalogue::CatalogueCache;
+use crate::db::applications::{self as apps, ApplicationRow, Reader};
+use crate::db::events::EventRow;
+use crate::db::types::{SqlJson, SqlTime, SqlUuid};
+use crate::db::webhooks::{self as q, AttemptRow, Claimed, DeliveryRow, EndpointRow, Outcome};
+use crate::db::{Db, DbConnection};
+use crate::domain::application::Mover;
+use crate::domain::event;
+use crate::domain::lang::Lang;
+use crate::domain::webhook::{DeliveryState, Owner, RetrySchedule};
+use crate::error::ApiError;
+
+/// Requests in flight from one instance.
+pub const IN_FLIGHT: usize = 64;
+/// Requests in flight to one endpoint from one instance.
+pub const PER_ENDPOINT: usize = 16;
+/// How long a claimed delivery is this process's; longer than an attempt can take.
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// Events read per endpoint per fan-out step.
+const FAN_OUT_BATCH: i64 = 1000;
+
+/// What the dispatcher needs.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub db: Db,
+    pub cache: CatalogueCache,
+    pub sender: Sender,
+    pub schedule: RetrySchedule,
+}
+
+/// The reader whose view of applications an owner gets.
+fn reader(owner: Owner) -> Reader {
+    match owner {
+        Owner::Organisation(o) => Reader::Organisation(SqlUuid(o)),
+        Owner::Department(d) => Reader::Department(SqlUuid(d)),
+        Owner::Administrators => Reader::Staff,
+    }
+}
+
+/// What an owner may do with an application (what its view shows).
+fn mover(owner: Owner) -> Option<Mover> {
+    Some(if owner.is_staff() {
+        Mover::Processor
+    } else {
+        Mover::Applicant
+    })
+}
+
+/// Queues the events an endpoint's owner may see after its cursor, up to `last`.
+fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64) -> Result<(), ApiError> {
+    let owner = ep.owner();
+    let r = reader(owner);
+    let types = ep.types();
+    let rows = crate::db::events::feed(c, r, &[], ep.position, &types, FAN_OUT_BATCH)?;
+    let ids: Vec<SqlUuid> = rows
+        .iter()
+        .filter(|e| e.subject_type == "application")
+        .filter_map(|e| Uuid::parse_str(&e.subject_id).ok().map(SqlUuid))
+        .collect();
+    let visible: std::collections::HashSet<String> = apps::visible(c, r, &[], ids)?
+        .into_iter()
+        .map(|a| a.id.0.to_string())
+        .collect();
+    let now = SqlTime::now();
+    let full = rows.len() as i64 == FAN_OUT_BATCH;
+    let cursor = match rows.last().and_then(|e| e.position) {
+        Some(p) if full => p,
+        Some(p) => p.max(last),
+        None => last,
+    };
+    let queued: Vec<DeliveryRow> = rows
+        .into_iter()
+        .filter(|e| owner.is_staff() || !event::staff_only(&e.type_))
+        .filter(|e| e.subject_type != "application" || visible.contains(&e.subject_id))
+        .map(|e| DeliveryRow {
+            id: SqlUuid(Uuid::now_v7()),
+            endpoint_id: ep.id,
+            event_id: e.id,
+            event_type: e.type_,
+            occurred_at: e.occurred_at,
+            position: e.position,
+            subject_type: e.subject_type,
+            subject_id: e.subject_id,
+            state: DeliveryState::Pending.as_str().into(),
+            attempts: 0,
+            next_attempt_at: now,
+            lease_until: None,
+            created_at: now,
+            finished_at: None,
+        })
+        .collect();
+    q::queue(c, ep.id, &queued, cursor)?;
+    Ok(())
+}
+
+/// One fan-out step: up to 10 endpoints behind `last`; whether there may be more.
+async fn fan_out(db: &Db, last: i64) -> Result<bool, ApiError> {
+    db.write(move |c| {
+        c.transaction(|c| {
+            let eps = q::behind(c, last, 10)?;
+            for ep in &eps {
+                fan_out_one(c, ep, last)?;
+            }
+            Ok::<_, ApiError>(eps.len() == 10)
+        })
+    })
+    .await
+}
+
+/// A claimed delivery with its body, ready to sign and send.
+struct Ready {
+    claimed: Claimed,
+    body: Option<Vec<u8>>,
+}
+
+/// The body of a delivery: `{"type", "timestamp", "data"}`, `data` being the feed's item as
+/// the owner sees it now; `None` when the owner no longer sees it.
+fn body(
+    snap: &crate::catalogue::snapshot::Snapshot,
+    d: &DeliveryRow,
+    ep: &EndpointRow,
+    apps: &[ApplicationRow],
+    data: &HashMap<SqlUuid, SqlJson>,
+) -> Option<Vec<u8>> {
+    let owner = ep.owner();
+    let row = EventRow {
+        id: d.event_id,
+        position: d.position,
+        type_: d.event_type.clone(),
+        occurred_at: d.occurred_at,
+        subject_type: d.subject_type.clone(),
+        subject_id: d.subject_id.clone(),
+        data: data.get(&d.event_id).cloned().unwrap_or(SqlJson(serde_json::json!({}))),
+    };
+    let lang = Lang::parse(&ep.language).unwrap_or(Lang::De);
+    let item = crate::events::feed::item(snap, &row, apps, |_| mover(owner), owner.is_staff(), lang).ok()??;
+    serde_json::to_vec(&serde_json::json!({
+        "type": d.event_type,
+        "timestamp": d.occurred_at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "data": item,
+    }))
+    .ok()
+}
+
+/// Claims due deliveries and loads what their bodies need, in one turn of the database.
+async fn claim(d: &Dispatcher, limit: usize, busy: Vec<SqlUuid>) -> Result<Vec<Ready>, ApiError> {
+    let snap = d.cache.get();
+    d.db.write(move |c| {
+        let lease = SqlTime(chrono::Utc::now() + LEASE);
+        let claimed = q::claim(c, limit as i64, &busy, lease)?;
+        // the applications, each as its endpoint's owner sees it
+        let mut by_owner: HashMap<Owner, Vec<SqlUuid>> = HashMap::new();
+        let mut endpoint_events = Vec::new();
+        for cl in &claimed {
+            if cl.delivery.subject_type == "application" {
+                let ids = by_owner.entry(cl.endpoint.owner()).or_default();
+                if let Ok(id) = Uuid::parse_str(&cl.delivery.subject_id) {
+                    ids.push(SqlUuid(id));
+                }
+            } else {
+                endpoint_events.push(cl.delivery.event_id);
+            }
+        }
+        let mut seen: HashMap<Owner, Vec<ApplicationRow>> = HashMap::new();
+        for (owner, ids) in by_owner {
+            seen.insert(owner, apps::visible(c, reader(owner), &[], ids)?);
+        }
+        let data: HashMap<SqlUuid, SqlJson> = if endpoint_events.is_empty() {
+            HashMap::new()
+        } else {
+            q::event_data(c, endpoint_events)?.into_iter().collect()
+        };
+        Ok(claimed
+            .into_iter()
+            .map(|cl| {
+                let apps = seen.get(&cl.endpoint.owner()).map(Vec::as_slice).unwrap_or(&[]);
+                let body = body(&snap, &cl.delivery, &cl.endpoint, apps, &data);
+                Ready { claimed: cl, body }
+            })
+            .collect())
+    })
+    .await
+}
+
+/// The record of an attempt.
+pub fn attempt_row(d: &DeliveryRow, a: &Answer, at: SqlTime) -> AttemptRow {
+    AttemptRow {
+        id: SqlUuid(Uuid::now_v7()),
+        delivery_id: d.id,
+        endpoint_id: d.endpoint_id,
+        attempted_at: at,
+        outcome: if a.delivered() {
+            DeliveryState::Delivered.as_str().into()
+        } else {
+            DeliveryState::Failed.as_str().into()
+        },
+        http_status: a.status.map(i32::from),
+        latency_ms: a.latency.as_millis().min(60_000) as i32,
+        error: a.error.clone(),
+        response: a.body.clone(),
+    }
+}
+
+/// What a finished attempt leaves for the recorder.
+struct Done {
+    outcome: Outcome,
+    /// Set when the delivery was given up: the endpoint to disable, and why.
+    give_up: Option<(EndpointRow, String)>,
+}
+
+fn jitter() -> f64 {
+    let b = crate::auth::secrets::random_bytes::<2>().unwrap_or([128, 0]);
+    (u16::from_le_bytes(b) as f64 / u16::MAX as f64) * 2.0 - 1.0
+}
+
+/// Sends one delivery and decides what comes next.
+async fn deliver(d: &Dispatcher, ready: Ready) -> Done {
+    let Claimed { delivery, endpoint } = ready.claimed;
+    let at = SqlTime::now();
+    let hopeless = ready.body.is_none();
+    let answer = match ready.body {
+        Some(body) => {
+            let id = delivery.event_id.0.to_string();
+            let ts = at.0.timestamp();
+            let sigs = super::process::signatures(&endpoint, &id, ts, &body);
+            d.sender.send(&endpoint.url, &id, ts, &sigs, body).await
+        }
+        None => Answer {
+            status: None,
+            latency: Duration::ZERO,
+            error: Some("the endpoint's owner no longer sees this application".into()),
+            body: None,
+        },
+    };
+    let attempt = attempt_row(&delivery, &answer, at);
+    let outcome_label = attempt.outcome.clone();
+    metrics::counter!("webhook_deliveries_total", "outcome" => outcome_label).increment(1);
+    metrics::histogram!("webhook_attempt_duration_seconds").record(answer.latency.as_secs_f64());
+    let now = chrono::Utc::now();
+    let (state, next, give_up) = if answer.delivered() {
+        (DeliveryState::Delivered, at, None)
+    } else if hopeless {
+        (DeliveryState::Failed, at, None)
+    } else {
+        match d
+            .schedule
+            .next((delivery.attempts + 1) as u32, delivery.created_at.0, now, jitter())
+        {
+            Some(t) => (DeliveryState::Pending, SqlTime(t), None),
+            None => {
+                let why = format!(
+                    "Deliveries failed for {} hours; the last attempt: {}.",
+                    d.schedule.give_up_after.num_hours(),
+                    answer.error.clone().unwrap_or_default()
+                );
+                (DeliveryState::Failed, at, Some((endpoint.clone(), why)))
+            }
+        }
+    };
+    Done {
+        outcome: Outcome {
+            attempt,
+            state,
+            next_attempt_at: next,
+        },
+        give_up,
+    }
+}
+
+/// Writes the outcomes of a batch; disables the endpoints whose deliveries were given up.
+async fn record(db: &Db, done: Vec<Done>) -> Result<(), ApiError> {
+    db.write(move |c| {
+        c.transaction(|c| {
+            let outcomes: Vec<Outcome> = done
+                .iter()
+                .map(|d| Outcome {
+                    attempt: d.outcome.attempt.clone(),
+                    state: d.outcome.state,
+                    next_attempt_at: d.outcome.next_attempt_at,
+                })
+                .collect();
+            q::record(c, &outcomes)?;
+            for (ep, why) in done.iter().filter_map(|d| d.give_up.as_ref()) {
+                disable(c, ep, why)?;
+            }
+            Ok::<_, ApiError>(())
+        })
+    })
+    .await
+}
+
+/// Disables an endpoint (once), with an event and a mail to its owner saying why.
+fn disable(c: &mut DbConnection, ep: &EndpointRow, why: &str) -> Result<(), ApiError> {
+    if !q::disable(c, ep.id, why)? {
+        return Ok(());
+    }
+    crate::db::events::insert_about_endpoint(
+        c,
+        event::ENDPOINT_EVENTS[0],
+        ep.id,
+        ep.organisation_id,
+        ep.department_id,
+        serde_json::json!({"url": ep.url, "reason": why}),
+    )?;
+    crate::audit::Actor::system().audit(
+        c,
+        "webhook_endpoint.disabled",
+        "webhook_endpoint",
+        ep.id.0.to_string(),
+        serde_json::json!({"reason": why}),
+    )?;
+    let subject = "guichet: Webhook-Endpunkt deaktiviert / webhook endpoint disabled";
+    let body = format!(
+        "Die Zustellung an den Webhook-Endpunkt {url} ist seit mehreren Tagen fehlgeschlagen; \
+         guichet hat ihn deaktiviert. Die Ereignisse bleiben erhalten: Sobald der Endpunkt wieder \
+         aktiviert ist (PATCH /v1/webhook-endpoints/{id} mit {{\"enabled\": true}}), werden sie zugestellt.\n\
+         Grund: {why}\n\n\
+         Deliveries to the webhook endpoint {url} have failed for several days; guichet disabled it. \
+         The events are kept: once the endpoint is enabled again (PATCH /v1/webhook-endpoints/{id} \
+         with {{\"enabled\": true}}), they are delivered.\nReason: {why}\n",
+        url = ep.url,
+        id = ep.id.0,
+    );
+    for to in q::owner_recipients(c, ep.owner())? {
+        crate::mail::enqueue(c, &to, subject, &body)?;
+    }
+    tracing::warn!(endpoint = %ep.id.0, url = %ep.url, reason = %why, "webhook endpoint disabled");
+    Ok(())
+}
+
+/// Starts the dispatcher on this instance; it runs for the life of the process.
+pub fn spawn(d: Dispatcher) {
+    // fan-out
+    let fan = d.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let last = match fan.db.run(|c| Ok(crate::db::events::last_position(c)?)).await {
+                Ok(l) => l,
+                Err(_) => continue,
+            };
+            for _ in 0..100 {
+                match fan_out(&fan.db, last).await {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "queueing webhook deliveries failed");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+
+    // recording, in batches
+    let (tx, mut rx) = mpsc::unbounded_channel::<Done>();
+    let rec = d.clone();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(20);
+            while batch.len() < 500 {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(d)) => batch.push(d),
+                    _ => break,
+                }
+            }
+            // kept until written: a database that is away delays the record, the lease keeps
+            // the deliveries from being sent twice meanwhile (mostly: at least once)
+            let mut wait = Duration::from_millis(100);
+            loop {
+                let copy: Vec<Done> = batch
+                    .iter()
+                    .map(|d| Done {
+                        outcome: Outcome {
+                            attempt: d.outcome.attempt.clone(),
+                            state: d.outcome.state,
+                            next_attempt_at: d.outcome.next_attempt_at,
+                        },
+                        give_up: d.give_up.clone(),
+                    })
+                    .collect();
+                match record(&rec.db, copy).await {
+                    Ok(()) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "recording webhook attempts failed; retrying");
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+    });
+
+    // sending
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let per_endpoint: Arc<Mutex<HashMap<SqlUuid, usize>>> = Arc::default();
+    tokio::spawn(async move {
+        let mut idle = Duration::from_millis(50);
+        loop {
+            let free = slots.available_permits();
+            if free == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+            let busy: Vec<SqlUuid> = per_endpoint
+                .lock()
+                .map(|m| m.iter().filter(|(_, n)| **n >= PER_ENDPOINT).map(|(k, _)| *k).collect())
+                .unwrap_or_default();
+            let ready = match claim(&d, free.min(200), busy).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming webhook deliveries failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if ready.is_empty() {
+                tokio::time::sleep(idle).await;
+                idle = (idle * 2).min(Duration::from_millis(200));
+                continue;
+            }
+            idle = Duration::from_millis(20);
+            for r in ready {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let ep = r.claimed.endpoint.id;
+                if let Ok(mut m) = per_endpoint.lock() {
+                    *m.entry(ep).or_insert(0) += 1;
+                }
+                let (d, tx, per_endpoint) = (d.clone(), tx.clone(), per_endpoint.clone());
+                tokio::spawn(async move {
+                    let done = deliver(&d, r).await;
+                    let _ = tx.send(done);
+                    if let Ok(mut m) = per_endpoint.lock() {
+                        if let Some(n) = m.get_mut(&ep) {
+                            *n -= 1;
+                            if *n == 0 {
+                                m.remove(&ep);
+                            }
+                        }
+                    }
+                    drop(permit);
+                });
+            }
+        }
+    });
+}
+
+/// Keeps the outbox's depth and age in `/metrics` (every 5 s).
+pub fn spawn_gauges(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Ok((depth, age)) = db.run(|c| Ok(q::backlog(c)?)).await {
+                metrics::gauge!("webhook_outbox_depth").set(depth as f64);
+                metrics::gauge!("webhook_outbox_oldest_seconds").set(age);
+            }
+        }
+    });
+}
