@@ -162,6 +162,9 @@ pub struct DeliveryRow {
     pub attempts: i32,
     pub next_attempt_at: SqlTime,
     pub lease_until: Option<SqlTime>,
+    /// When it was queued; from its first attempt on, when that was made (and again on a
+    /// redelivery or when the endpoint is enabled again): its retries are given up this long
+    /// after (`RetrySchedule::give_up_after`).
     pub created_at: SqlTime,
     pub finished_at: Option<SqlTime>,
 }
@@ -298,6 +301,11 @@ pub struct Outcome {
     pub state: DeliveryState,
     /// When to try again (pending), or when it ended.
     pub next_attempt_at: SqlTime,
+    /// The lease the attempt was made under: the delivery's state is only written while it
+    /// is still this process's (a late record must not undo what another process did since).
+    pub lease: Option<SqlTime>,
+    /// Where its retries are counted from (the first attempt's time).
+    pub retry_from: SqlTime,
 }
 
 /// Records a batch of attempts and the state of their deliveries, in one transaction.
@@ -306,30 +314,54 @@ pub fn record(conn: &mut DbConnection, outcomes: &[Outcome]) -> QueryResult<()> 
         return Ok(());
     }
     conn.transaction(|c| {
+        // a delivery whose endpoint was deleted while it was being sent has nothing to record
+        let ids: Vec<SqlUuid> = outcomes.iter().map(|o| o.attempt.delivery_id).collect();
+        let existing: std::collections::HashSet<SqlUuid> = d::table
+            .filter(d::id.eq_any(ids))
+            .select(d::id)
+            .load::<SqlUuid>(c)?
+            .into_iter()
+            .collect();
+        let outcomes: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| existing.contains(&o.attempt.delivery_id))
+            .collect();
         let attempts: Vec<AttemptRow> = outcomes.iter().map(|o| o.attempt.clone()).collect();
         record_attempts(c, &attempts)?;
         for o in outcomes {
             let done = o.state != DeliveryState::Pending;
-            diesel::update(d::table.find(o.attempt.delivery_id))
-                .set((
-                    d::state.eq(o.state.as_str()),
-                    d::attempts.eq(d::attempts + 1),
-                    d::next_attempt_at.eq(o.next_attempt_at),
-                    d::lease_until.eq(None::<SqlTime>),
-                    d::finished_at.eq(done.then_some(o.attempt.attempted_at)),
-                ))
-                .execute(c)?;
+            let Some(lease) = o.lease else { continue };
+            diesel::update(
+                d::table
+                    .find(o.attempt.delivery_id)
+                    .filter(d::state.eq(DeliveryState::Pending.as_str()))
+                    .filter(d::lease_until.eq(lease)),
+            )
+            .set((
+                d::state.eq(o.state.as_str()),
+                d::attempts.eq(d::attempts + 1),
+                d::next_attempt_at.eq(o.next_attempt_at),
+                d::lease_until.eq(None::<SqlTime>),
+                d::finished_at.eq(done.then_some(o.attempt.attempted_at)),
+                d::created_at.eq(o.retry_from),
+            ))
+            .execute(c)?;
         }
         Ok(())
     })
 }
 
-/// Writes attempts (500 per statement).
+/// Writes attempts (500 per statement); one written already (a batch written again after its
+/// commit's answer was lost) is kept as it is.
 pub fn record_attempts(conn: &mut DbConnection, attempts: &[AttemptRow]) -> QueryResult<()> {
     for chunk in attempts.chunks(500) {
         match conn {
-            DbConnection::Pg(pg) => diesel::insert_into(a::table).values(chunk).execute(pg)?,
-            DbConnection::Sqlite(sq) => diesel::insert_into(a::table).values(chunk).execute(sq)?,
+            DbConnection::Pg(pg) => diesel::insert_into(a::table)
+                .values(chunk)
+                .on_conflict(a::id)
+                .do_nothing()
+                .execute(pg)?,
+            DbConnection::Sqlite(sq) => diesel::insert_or_ignore_into(a::table).values(chunk).execute(sq)?,
         };
     }
     Ok(())
@@ -379,6 +411,17 @@ pub fn event_data(conn: &mut DbConnection, ids: Vec<SqlUuid>) -> QueryResult<Vec
         .load(conn)
 }
 
+/// Gives back claimed deliveries this process will not send now.
+pub fn release(conn: &mut DbConnection, ids: Vec<SqlUuid>) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(d::table.filter(d::id.eq_any(ids)))
+        .set(d::lease_until.eq(None::<SqlTime>))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Disables an endpoint with the reason, unless it already is; whether it was enabled.
 pub fn disable(conn: &mut DbConnection, id: SqlUuid, reason: &str) -> QueryResult<bool> {
     let n = diesel::update(e::table.find(id).filter(e::enabled.eq(true)))
@@ -402,12 +445,15 @@ pub fn delivery(conn: &mut DbConnection, endpoint: SqlUuid, id: SqlUuid) -> Quer
         .optional()
 }
 
-/// Queues a delivery again, due now.
+/// Queues a delivery again, due now, with a new round of retries.
 pub fn requeue(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<()> {
+    let now = SqlTime::now();
     diesel::update(d::table.find(id))
         .set((
             d::state.eq(DeliveryState::Pending.as_str()),
-            d::next_attempt_at.eq(SqlTime::now()),
+            d::next_attempt_at.eq(now),
+            d::created_at.eq(now),
+            d::attempts.eq(0),
             d::lease_until.eq(None::<SqlTime>),
             d::finished_at.eq(None::<SqlTime>),
         ))
@@ -415,14 +461,16 @@ pub fn requeue(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Makes an endpoint's pending deliveries due now (when it is enabled again).
+/// Makes an endpoint's pending deliveries due now, each with a new round of retries (when
+/// the endpoint is enabled again).
 pub fn resume(conn: &mut DbConnection, endpoint: SqlUuid) -> QueryResult<()> {
+    let now = SqlTime::now();
     diesel::update(
         d::table
             .filter(d::endpoint_id.eq(endpoint))
             .filter(d::state.eq(DeliveryState::Pending.as_str())),
     )
-    .set(d::next_attempt_at.eq(SqlTime::now()))
+    .set((d::next_attempt_at.eq(now), d::created_at.eq(now), d::attempts.eq(0)))
     .execute(conn)
     .map(|_| ())
 }

@@ -44,6 +44,7 @@ const V6: &[(&str, &str)] = &[
     ("::/128", "unspecified (RFC 4291)"),
     ("::1/128", "loopback (RFC 4291)"),
     ("::/96", "IPv4-compatible, deprecated (RFC 4291)"),
+    ("::ffff:0:0:0/96", "IPv4-translated (RFC 2765)"),
     ("64:ff9b:1::/48", "local-use IPv4/IPv6 translation (RFC 8215)"),
     ("100::/64", "discard-only (RFC 6666)"),
     ("2001::/23", "IETF protocol assignments (RFC 2928)"),
@@ -122,6 +123,10 @@ pub fn deliverable(ip: IpAddr, allowed: &[IpNet]) -> Result<(), SpecialRange> {
 /// Whether plain `http` may be used for `ip`: only inside the allowed networks (a city's own
 /// systems); everything else is `https`.
 pub fn plain_http_allowed(ip: IpAddr, allowed: &[IpNet]) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
     allowed.iter().any(|n| n.contains(&ip))
 }
 
@@ -464,11 +469,23 @@ mod tests {
         assert_eq!(s.next(1, first, first, 0.0), Some(first + D::seconds(5)));
         assert_eq!(s.next(2, first, first, 0.0), Some(first + D::minutes(5)));
         assert_eq!(s.next(6, first, first, 0.0), Some(first + D::hours(10)));
-        assert_eq!(s.next(40, first, first, 0.0), Some(first + D::hours(10)), "the last wait repeats");
-        assert_eq!(s.next(2, first, first, 1.0), Some(first + D::seconds(330)), "up to a tenth more");
+        assert_eq!(
+            s.next(40, first, first, 0.0),
+            Some(first + D::hours(10)),
+            "the last wait repeats"
+        );
+        assert_eq!(
+            s.next(2, first, first, 1.0),
+            Some(first + D::seconds(330)),
+            "up to a tenth more"
+        );
         assert_eq!(s.next(2, first, first, -1.0), Some(first + D::seconds(270)));
         let late = first + D::days(3) - D::hours(1);
-        assert_eq!(s.next(9, first, late, 0.0), Some(first + D::days(3)), "the last attempt at the end");
+        assert_eq!(
+            s.next(9, first, late, 0.0),
+            Some(first + D::days(3)),
+            "the last attempt at the end"
+        );
         assert_eq!(s.next(10, first, first + D::days(3), 0.0), None);
         assert_eq!(parse_duration("5s"), Some(D::seconds(5)));
         assert_eq!(parse_duration("3d"), Some(D::days(3)));
@@ -479,7 +496,9 @@ mod tests {
 
     #[test]
     fn endpoint_urls_are_absolute_https_or_http_without_credentials() {
-        assert!(EndpointUrl::parse("/url", "https://partner.example/hook?x=1").unwrap().is_https());
+        assert!(EndpointUrl::parse("/url", "https://partner.example/hook?x=1")
+            .unwrap()
+            .is_https());
         assert!(!EndpointUrl::parse("/url", "http://10.0.0.1:8080/").unwrap().is_https());
         for (bad, code) in [
             ("partner.example/hook", "format"),
@@ -494,7 +513,12 @@ mod tests {
         assert_eq!(EndpointUrl::parse("/url", &long).unwrap_err().code, "length");
         let types = |t: &[&str]| event_types("/t", &t.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         assert!(types(&["application.submitted", "webhook_endpoint.disabled"]).is_ok());
-        assert_eq!(types(&["application.submitted", "application.submitted"]).unwrap_err().pointer, "/t/1");
+        assert_eq!(
+            types(&["application.submitted", "application.submitted"])
+                .unwrap_err()
+                .pointer,
+            "/t/1"
+        );
         assert_eq!(types(&["ping"]).unwrap_err().code, "enum");
     }
 }

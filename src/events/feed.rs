@@ -253,8 +253,19 @@ fn render(
     apps: &[ApplicationRow],
 ) -> Result<Vec<Event>, ApiError> {
     let mut out = Vec::with_capacity(rows.len());
+    // an endpoint's events go to those who manage endpoints (its owner's systems, clerks,
+    // administrators), not to every member of an organisation (owners are told by mail)
+    let endpoint_events = caller.kind != crate::auth::policy::CallerKind::Resident;
     for r in rows {
-        if let Some(ev) = item(snap, &r, apps, |app| access::mover(caller, app), staff, lang)? {
+        if let Some(ev) = item(
+            snap,
+            &r,
+            apps,
+            |app| access::mover(caller, app),
+            staff,
+            endpoint_events,
+            lang,
+        )? {
             out.push(ev);
         }
     }
@@ -263,13 +274,15 @@ fn render(
 
 /// One event as a reader sees it (`mover`: what the reader may do with its application), or
 /// `None` when the reader may not see it: a staff-only event for a reader who is not staff,
-/// an application event whose application is not among `apps` (those the reader sees now).
+/// an application event whose application is not among `apps` (those the reader sees now),
+/// an endpoint's event unless `endpoint_events`.
 pub fn item(
     snap: &Snapshot,
     r: &EventRow,
     apps: &[ApplicationRow],
     mover: impl Fn(&ApplicationRow) -> Option<crate::domain::application::Mover>,
     staff: bool,
+    endpoint_events: bool,
     lang: Lang,
 ) -> Result<Option<Event>, ApiError> {
     let Some(position) = r.position else { return Ok(None) };
@@ -277,6 +290,9 @@ pub fn item(
         return Ok(None);
     }
     if r.subject_type == "webhook_endpoint" {
+        if !endpoint_events {
+            return Ok(None);
+        }
         let id = Uuid::parse_str(&r.subject_id).unwrap_or_default();
         return Ok(Some(Event {
             id: r.id.0,

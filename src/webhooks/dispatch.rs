@@ -7,11 +7,13 @@
 //!   feed's own query, queues one delivery per event and moves the cursor, in one transaction.
 //! - **Sending**: due deliveries are claimed with a lease (30 s) and sent with at most
 //!   [`IN_FLIGHT`] requests at a time, at most [`PER_ENDPOINT`] to one endpoint (a slow
-//!   receiver does not hold up the others). Only the oldest pending delivery of an application
+//!   receiver does not hold up the others). An outcome is written only under the lease it was
+//!   sent under, so a late record never undoes what another process did since. Only the oldest pending delivery of an application
 //!   is claimed for an endpoint, so one application's events arrive in order.
 //! - **Recording**: outcomes are written in batches; a failed delivery is due again after the
-//!   retry schedule's wait; one that fails past the give-up time disables its endpoint, with a
-//!   `webhook_endpoint.disabled` event and a mail to the owner.
+//!   retry schedule's wait (counted from its first attempt); one that fails past the give-up
+//!   time disables its endpoint, with a `webhook_endpoint.disabled` event and a mail to the
+//!   owner, and stays queued to go first when the endpoint is enabled again.
 //!
 //! A process killed while sending loses nothing: its leases run out and another process (or
 //! this one, restarted) sends the deliveries again (at least once; the `webhook-id` lets
@@ -40,7 +42,7 @@ use crate::error::ApiError;
 /// Requests in flight from one instance.
 pub const IN_FLIGHT: usize = 64;
 /// Requests in flight to one endpoint from one instance.
-pub const PER_ENDPOINT: usize = 16;
+pub const PER_ENDPOINT: usize = 8;
 /// How long a claimed delivery is this process's; longer than an attempt can take.
 const LEASE: chrono::Duration = chrono::Duration::seconds(30);
 /// Events read per endpoint per fan-out step.
@@ -137,18 +139,24 @@ async fn fan_out(db: &Db, last: i64) -> Result<bool, ApiError> {
 /// A claimed delivery with its body, ready to sign and send.
 struct Ready {
     claimed: Claimed,
-    body: Option<Vec<u8>>,
+    /// `Ok(None)` when the owner no longer sees the event; `Err` when it could not be
+    /// rendered now (tried again later).
+    body: Result<Option<Vec<u8>>, String>,
 }
 
 /// The body of a delivery: `{"type", "timestamp", "data"}`, `data` being the feed's item as
-/// the owner sees it now; `None` when the owner no longer sees it.
+/// the owner sees it now; `None` when the owner no longer sees it (a ping is sent by
+/// `POST .../test` only: not again).
 fn body(
     snap: &crate::catalogue::snapshot::Snapshot,
     d: &DeliveryRow,
     ep: &EndpointRow,
     apps: &[ApplicationRow],
     data: &HashMap<SqlUuid, SqlJson>,
-) -> Option<Vec<u8>> {
+) -> Result<Option<Vec<u8>>, String> {
+    if d.position.is_none() {
+        return Ok(None);
+    }
     let owner = ep.owner();
     let row = EventRow {
         id: d.event_id,
@@ -160,21 +168,42 @@ fn body(
         data: data.get(&d.event_id).cloned().unwrap_or(SqlJson(serde_json::json!({}))),
     };
     let lang = Lang::parse(&ep.language).unwrap_or(Lang::De);
-    let item = crate::events::feed::item(snap, &row, apps, |_| mover(owner), owner.is_staff(), lang).ok()??;
+    let item = crate::events::feed::item(snap, &row, apps, |_| mover(owner), owner.is_staff(), true, lang)
+        .map_err(|e| format!("the event could not be rendered now: {e}"))?;
+    let Some(item) = item else { return Ok(None) };
     serde_json::to_vec(&serde_json::json!({
         "type": d.event_type,
         "timestamp": d.occurred_at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "data": item,
     }))
-    .ok()
+    .map(Some)
+    .map_err(|e| e.to_string())
 }
 
-/// Claims due deliveries and loads what their bodies need, in one turn of the database.
-async fn claim(d: &Dispatcher, limit: usize, busy: Vec<SqlUuid>) -> Result<Vec<Ready>, ApiError> {
+/// Claims due deliveries and loads what their bodies need, in one turn of the database; at
+/// most [`PER_ENDPOINT`] in flight to one endpoint (`in_flight`: this process's now), the
+/// rest is given back at once.
+async fn claim(d: &Dispatcher, limit: usize, in_flight: HashMap<SqlUuid, usize>) -> Result<Vec<Ready>, ApiError> {
     let snap = d.cache.get();
+    let busy: Vec<SqlUuid> = in_flight
+        .iter()
+        .filter(|(_, n)| **n >= PER_ENDPOINT)
+        .map(|(k, _)| *k)
+        .collect();
     d.db.write(move |c| {
         let lease = SqlTime(chrono::Utc::now() + LEASE);
-        let claimed = q::claim(c, limit as i64, &busy, lease)?;
+        let mut claimed = q::claim(c, limit as i64, &busy, lease)?;
+        let mut taken = in_flight;
+        let mut back = Vec::new();
+        claimed.retain(|cl| {
+            let n = taken.entry(cl.endpoint.id).or_insert(0);
+            *n += 1;
+            if *n > PER_ENDPOINT {
+                back.push(cl.delivery.id);
+            }
+            *n <= PER_ENDPOINT
+        });
+        q::release(c, back)?;
         // the applications, each as its endpoint's owner sees it
         let mut by_owner: HashMap<Owner, Vec<SqlUuid>> = HashMap::new();
         let mut endpoint_events = Vec::new();
@@ -244,26 +273,35 @@ fn jitter() -> f64 {
 async fn deliver(d: &Dispatcher, ready: Ready) -> Done {
     let Claimed { delivery, endpoint } = ready.claimed;
     let at = SqlTime::now();
-    let hopeless = ready.body.is_none();
+    let hopeless = matches!(ready.body, Ok(None));
+    let not_sent = |error: String| Answer {
+        status: None,
+        latency: Duration::ZERO,
+        error: Some(error),
+        body: None,
+    };
     let answer = match ready.body {
-        Some(body) => {
+        Ok(Some(body)) => {
             let id = delivery.event_id.0.to_string();
             let ts = at.0.timestamp();
             let sigs = super::process::signatures(&endpoint, &id, ts, &body);
             d.sender.send(&endpoint.url, &id, ts, &sigs, body).await
         }
-        None => Answer {
-            status: None,
-            latency: Duration::ZERO,
-            error: Some("the endpoint's owner no longer sees this application".into()),
-            body: None,
-        },
+        Ok(None) if delivery.position.is_none() => not_sent("a ping is not sent again; send a new one".into()),
+        Ok(None) => not_sent("the endpoint's owner no longer sees this event".into()),
+        Err(e) => not_sent(e),
     };
     let attempt = attempt_row(&delivery, &answer, at);
     let outcome_label = attempt.outcome.clone();
     metrics::counter!("webhook_deliveries_total", "outcome" => outcome_label).increment(1);
     metrics::histogram!("webhook_attempt_duration_seconds").record(answer.latency.as_secs_f64());
     let now = chrono::Utc::now();
+    // the retries are counted from the first attempt
+    let retry_from = if delivery.attempts == 0 {
+        at
+    } else {
+        delivery.created_at
+    };
     let (state, next, give_up) = if answer.delivered() {
         (DeliveryState::Delivered, at, None)
     } else if hopeless {
@@ -271,16 +309,17 @@ async fn deliver(d: &Dispatcher, ready: Ready) -> Done {
     } else {
         match d
             .schedule
-            .next((delivery.attempts + 1) as u32, delivery.created_at.0, now, jitter())
+            .next((delivery.attempts + 1) as u32, retry_from.0, now, jitter())
         {
             Some(t) => (DeliveryState::Pending, SqlTime(t), None),
             None => {
+                let last: String = answer.error.clone().unwrap_or_default().chars().take(800).collect();
                 let why = format!(
-                    "Deliveries failed for {} hours; the last attempt: {}.",
-                    d.schedule.give_up_after.num_hours(),
-                    answer.error.clone().unwrap_or_default()
+                    "Deliveries failed for {}; the last attempt: {last}.",
+                    span(d.schedule.give_up_after)
                 );
-                (DeliveryState::Failed, at, Some((endpoint.clone(), why)))
+                // it stays pending: enabling the endpoint again sends it first
+                (DeliveryState::Pending, at, Some((endpoint.clone(), why)))
             }
         }
     };
@@ -289,9 +328,25 @@ async fn deliver(d: &Dispatcher, ready: Ready) -> Done {
             attempt,
             state,
             next_attempt_at: next,
+            lease: delivery.lease_until,
+            retry_from,
         },
         give_up,
     }
+}
+
+/// A duration in words: "3 days", "10 hours", "3 seconds".
+fn span(d: chrono::Duration) -> String {
+    let (n, unit) = if d.num_days() >= 1 {
+        (d.num_days(), "day")
+    } else if d.num_hours() >= 1 {
+        (d.num_hours(), "hour")
+    } else if d.num_minutes() >= 1 {
+        (d.num_minutes(), "minute")
+    } else {
+        (d.num_seconds(), "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Writes the outcomes of a batch; disables the endpoints whose deliveries were given up.
@@ -304,6 +359,8 @@ async fn record(db: &Db, done: Vec<Done>) -> Result<(), ApiError> {
                     attempt: d.outcome.attempt.clone(),
                     state: d.outcome.state,
                     next_attempt_at: d.outcome.next_attempt_at,
+                    lease: d.outcome.lease,
+                    retry_from: d.outcome.retry_from,
                 })
                 .collect();
             q::record(c, &outcomes)?;
@@ -382,7 +439,8 @@ pub fn spawn(d: Dispatcher) {
     });
 
     // recording, in batches
-    let (tx, mut rx) = mpsc::unbounded_channel::<Done>();
+    // bounded: while records cannot be written, sending slows down instead of piling up
+    let (tx, mut rx) = mpsc::channel::<Done>(4 * IN_FLIGHT);
     let rec = d.clone();
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
@@ -394,10 +452,13 @@ pub fn spawn(d: Dispatcher) {
                     _ => break,
                 }
             }
-            // kept until written: a database that is away delays the record, the lease keeps
-            // the deliveries from being sent twice meanwhile (mostly: at least once)
+            // kept until written: a database that is away delays the record (the leases keep
+            // the deliveries from being sent again meanwhile, for 30 s). A batch that cannot
+            // be written in about two minutes is dropped: its leases run out and the
+            // deliveries are sent again (at least once), rather than holding up every record
+            // after it.
             let mut wait = Duration::from_millis(100);
-            loop {
+            for tries in 1.. {
                 let copy: Vec<Done> = batch
                     .iter()
                     .map(|d| Done {
@@ -405,12 +466,18 @@ pub fn spawn(d: Dispatcher) {
                             attempt: d.outcome.attempt.clone(),
                             state: d.outcome.state,
                             next_attempt_at: d.outcome.next_attempt_at,
+                            lease: d.outcome.lease,
+                            retry_from: d.outcome.retry_from,
                         },
                         give_up: d.give_up.clone(),
                     })
                     .collect();
                 match record(&rec.db, copy).await {
                     Ok(()) => break,
+                    Err(e) if tries >= 30 => {
+                        tracing::error!(error = %e, attempts = batch.len(), "webhook attempts not recorded; they will be sent again");
+                        break;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "recording webhook attempts failed; retrying");
                         tokio::time::sleep(wait).await;
@@ -432,11 +499,8 @@ pub fn spawn(d: Dispatcher) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 continue;
             }
-            let busy: Vec<SqlUuid> = per_endpoint
-                .lock()
-                .map(|m| m.iter().filter(|(_, n)| **n >= PER_ENDPOINT).map(|(k, _)| *k).collect())
-                .unwrap_or_default();
-            let ready = match claim(&d, free.min(200), busy).await {
+            let in_flight: HashMap<SqlUuid, usize> = per_endpoint.lock().map(|m| m.clone()).unwrap_or_default();
+            let ready = match claim(&d, free.min(200), in_flight).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming webhook deliveries failed");
@@ -461,7 +525,7 @@ pub fn spawn(d: Dispatcher) {
                 let (d, tx, per_endpoint) = (d.clone(), tx.clone(), per_endpoint.clone());
                 tokio::spawn(async move {
                     let done = deliver(&d, r).await;
-                    let _ = tx.send(done);
+                    let _ = tx.send(done).await;
                     if let Ok(mut m) = per_endpoint.lock() {
                         if let Some(n) = m.get_mut(&ep) {
                             *n -= 1;

@@ -384,7 +384,8 @@ pub async fn delete(db: &Db, ctx: Ctx, id: Uuid, expected: Option<i64>) -> Resul
     .await
 }
 
-/// A new secret; the old one signs beside it for 24 hours.
+/// A new secret; the old one signs beside it for 24 hours (a second rotation within them ends
+/// the first secret at once: two sign at most).
 pub async fn rotate(db: &Db, ctx: Ctx, id: Uuid) -> Result<(EndpointRow, String), ApiError> {
     let m = access::manager(&ctx.caller)?;
     let secret = new_secret()?;
@@ -422,6 +423,12 @@ pub async fn retry(db: &Db, ctx: Ctx, id: Uuid, delivery: Uuid) -> Result<Delive
         let row = q::managed_for_update(c, m, SqlUuid(id))?.ok_or_else(unknown)?;
         let d = q::delivery(c, row.id, SqlUuid(delivery))?
             .ok_or_else(|| ApiError::not_found(msg!("No such delivery of this endpoint.")))?;
+        if d.position.is_none() {
+            return Err(ApiError::new(
+                ProblemKind::Conflict,
+                msg!("A ping is not sent again: send a new one (POST .../test)."),
+            ));
+        }
         if d.state() == DeliveryState::Pending && d.lease_until.is_some_and(|l| l.0 > chrono::Utc::now()) {
             return Err(ApiError::new(
                 ProblemKind::Conflict,
@@ -480,7 +487,10 @@ pub async fn ping(db: &Db, sender: &Sender, ctx: Ctx, id: Uuid) -> Result<(Attem
     };
     let attempt = super::dispatch::attempt_row(&delivery, &answer, now);
     let (d, a) = (delivery.clone(), attempt.clone());
+    let m = access::manager(&ctx.caller)?;
     db.write(move |c| {
+        // deleted while the ping was under way: nothing to record
+        q::managed_for_update(c, m, d.endpoint_id)?.ok_or_else(unknown)?;
         q::insert_delivery(c, &d)?;
         q::record_attempts(c, std::slice::from_ref(&a))?;
         ctx.audit(

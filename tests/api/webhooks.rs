@@ -531,3 +531,64 @@ async fn a_receiver_that_does_not_answer_in_10_s_is_a_failed_attempt() {
     let pinged = rx.received();
     assert_eq!(pinged.last().unwrap().json()["type"], "ping");
 }
+
+#[tokio::test]
+async fn an_endpoint_deleted_while_it_is_sent_to_holds_up_nothing() {
+    let w = world().await;
+    let rx = Receiver::start().await;
+    let partner = partner(&w).await;
+    let ep = register(
+        &w,
+        &partner,
+        json!({"url": rx.url("/gone"), "event_types": ["application.submitted"]}),
+    )
+    .await;
+    rx.script(&[Reply::Stall(Duration::from_secs(2))]);
+    applied(&w, &partner).await;
+    rx.wait_for(10, |r| !r.is_empty()).await;
+    let path = format!("/v1/webhook-endpoints/{}", ep["id"].as_str().unwrap());
+    let res = w.send(Method::DELETE, &path, Some(&partner), None, None).await;
+    assert_eq!(res.status(), 204);
+    tokio::time::sleep(Duration::from_millis(2500)).await; // its attempt ends, with nowhere to go
+                                                           // the next endpoint's deliveries are sent and recorded
+    let next = register(&w, &partner, json!({"url": rx.url("/next")})).await;
+    applied(&w, &partner).await;
+    let log_path = format!("/v1/webhook-endpoints/{}/deliveries", next["id"].as_str().unwrap());
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = w.get_json(&log_path, &partner).await;
+        if log["data"].as_array().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(log["data"].as_array().unwrap().len(), 2, "{log}");
+    assert!(log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["outcome"] == "delivered"));
+    // a ping is not redelivered
+    let res = w
+        .call(
+            Method::POST,
+            &format!("/v1/webhook-endpoints/{}/test", next["id"].as_str().unwrap()),
+            Some(&partner),
+            None,
+        )
+        .await;
+    let ping: Value = res.json().await.unwrap();
+    let res = w
+        .call(
+            Method::POST,
+            &format!(
+                "/v1/webhook-endpoints/{}/deliveries/{}/retry",
+                next["id"].as_str().unwrap(),
+                ping["delivery"].as_str().unwrap()
+            ),
+            Some(&partner),
+            None,
+        )
+        .await;
+    assert_problem(res, 409, "conflict").await;
+}
