@@ -228,7 +228,13 @@ pub struct Claimed {
 /// already has enough requests in flight to), and the oldest pending one of their application
 /// for their endpoint (so one application's events arrive in order). On PostgreSQL the rows
 /// are locked while they are claimed and rows another instance is claiming are skipped.
-pub fn claim(conn: &mut DbConnection, limit: i64, busy: &[SqlUuid], lease_until: SqlTime) -> QueryResult<Vec<Claimed>> {
+pub fn claim(
+    conn: &mut DbConnection,
+    limit: i64,
+    per_endpoint: usize,
+    busy: &[SqlUuid],
+    lease_until: SqlTime,
+) -> QueryResult<Vec<Claimed>> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = super::types::DbUuid)]
@@ -242,20 +248,36 @@ pub fn claim(conn: &mut DbConnection, limit: i64, busy: &[SqlUuid], lease_until:
         let list: Vec<String> = busy.iter().map(|b| format!("'{}'", b.0)).collect();
         format!("AND d.endpoint_id NOT IN ({})", list.join(", "))
     };
+    // the oldest pending delivery of an application for an endpoint, due and not leased
+    let due = |p1: &str| {
+        format!(
+            "d.state = 'pending' AND d.next_attempt_at <= {p1} \
+             AND (d.lease_until IS NULL OR d.lease_until < {p1}) \
+             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id \
+               AND p.subject_id = d.subject_id AND p.state = 'pending' AND p.position < d.position)"
+        )
+    };
     conn.transaction(|c| {
-        let (p1, p2, lock) = match c {
-            DbConnection::Pg(_) => ("$1", "$2", "FOR UPDATE OF d SKIP LOCKED"),
-            DbConnection::Sqlite(_) => ("?1", "?2", ""),
+        let sql = match c {
+            // per enabled endpoint at most `per_endpoint`, its oldest first, rows another
+            // instance is claiming skipped
+            DbConnection::Pg(_) => format!(
+                "SELECT x.id FROM webhook_endpoints e CROSS JOIN LATERAL ( \
+                   SELECT d.id, d.next_attempt_at FROM webhook_deliveries d \
+                   WHERE d.endpoint_id = e.id AND {} \
+                   ORDER BY d.next_attempt_at LIMIT {per_endpoint} FOR UPDATE OF d SKIP LOCKED \
+                 ) x WHERE e.enabled {} ORDER BY x.next_attempt_at LIMIT $2",
+                due("$1"),
+                busy.replace("d.endpoint_id", "e.id"),
+            ),
+            // one process: no locks; the caller trims what is over an endpoint's share
+            DbConnection::Sqlite(_) => format!(
+                "SELECT d.id FROM webhook_deliveries d \
+                 WHERE {} AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled) {busy} \
+                 ORDER BY d.next_attempt_at LIMIT ?2",
+                due("?1"),
+            ),
         };
-        let sql = format!(
-            "SELECT d.id FROM webhook_deliveries d \
-             WHERE d.state = 'pending' AND d.next_attempt_at <= {p1} \
-               AND (d.lease_until IS NULL OR d.lease_until < {p1}) \
-               AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled) {busy} \
-               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id \
-                 AND p.subject_id = d.subject_id AND p.state = 'pending' AND p.position < d.position) \
-             ORDER BY d.next_attempt_at LIMIT {p2} {lock}"
-        );
         let ids: Vec<Id> = diesel::sql_query(sql)
             .bind::<super::types::DbTime, _>(now)
             .bind::<diesel::sql_types::BigInt, _>(limit)

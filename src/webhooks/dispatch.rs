@@ -75,8 +75,9 @@ fn mover(owner: Owner) -> Option<Mover> {
     })
 }
 
-/// Queues the events an endpoint's owner may see after its cursor, up to `last`.
-fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64) -> Result<(), ApiError> {
+/// Queues the events an endpoint's owner may see after its cursor, up to `last`; whether it
+/// read a whole batch (there may be more).
+fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64) -> Result<bool, ApiError> {
     let owner = ep.owner();
     let r = reader(owner);
     let types = ep.types();
@@ -119,7 +120,7 @@ fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64) -> Result<(), 
         })
         .collect();
     q::queue(c, ep.id, &queued, cursor)?;
-    Ok(())
+    Ok(full)
 }
 
 /// One fan-out step: up to 10 endpoints behind `last`; whether there may be more.
@@ -127,10 +128,11 @@ async fn fan_out(db: &Db, last: i64) -> Result<bool, ApiError> {
     db.write(move |c| {
         c.transaction(|c| {
             let eps = q::behind(c, last, 10)?;
+            let mut more = eps.len() == 10;
             for ep in &eps {
-                fan_out_one(c, ep, last)?;
+                more |= fan_out_one(c, ep, last)?;
             }
-            Ok::<_, ApiError>(eps.len() == 10)
+            Ok::<_, ApiError>(more)
         })
     })
     .await
@@ -192,7 +194,7 @@ async fn claim(d: &Dispatcher, limit: usize, in_flight: HashMap<SqlUuid, usize>)
         .collect();
     d.db.write(move |c| {
         let lease = SqlTime(chrono::Utc::now() + LEASE);
-        let mut claimed = q::claim(c, limit as i64, &busy, lease)?;
+        let mut claimed = q::claim(c, limit as i64, PER_ENDPOINT, &busy, lease)?;
         let mut taken = in_flight;
         let mut back = Vec::new();
         claimed.retain(|cl| {

@@ -56,6 +56,21 @@ async fn register(w: &World, token: &str, body: Value) -> Value {
     res.json().await.unwrap()
 }
 
+/// The endpoint's delivery log once it has at least `n` attempts (recorded in batches, just
+/// after the receiver answers), or as it is after 10 s.
+async fn log_with(w: &World, endpoint: &Value, token: &str, n: usize) -> Value {
+    let path = format!("/v1/webhook-endpoints/{}/deliveries", endpoint["id"].as_str().unwrap());
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = w.get_json(&path, token).await;
+        if log["data"].as_array().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    log
+}
+
 /// The types of the application events received for `id`, in the order received.
 fn types_for(received: &[crate::common::receiver::Received], id: &str) -> Vec<String> {
     received
@@ -374,15 +389,7 @@ async fn urls_that_point_where_webhooks_may_not_go_are_refused_and_nothing_is_se
             .unwrap();
     });
     applied(&w, &partner).await;
-    let log_path = format!("/v1/webhook-endpoints/{}/deliveries", ep["id"].as_str().unwrap());
-    let mut log = Value::Null;
-    for _ in 0..100 {
-        log = w.get_json(&log_path, &partner).await;
-        if log["data"].as_array().unwrap().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let log = log_with(&w, &ep, &partner, 2).await;
     let attempts = log["data"].as_array().unwrap();
     assert!(attempts.len() >= 2, "{log}");
     assert!(
@@ -413,7 +420,7 @@ async fn failed_deliveries_are_retried_and_then_the_endpoint_is_disabled() {
     let got = rx.wait_for(15, |r| r.len() >= 2).await;
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].id, got[1].id, "the same webhook-id on every attempt");
-    let log = w.get_json(&format!("{path}/deliveries"), &partner).await;
+    let log = log_with(&w, &ep, &partner, 2).await;
     let attempts = log["data"].as_array().unwrap();
     assert_eq!(attempts.len(), 2, "{log}");
     // newest first
@@ -553,15 +560,7 @@ async fn an_endpoint_deleted_while_it_is_sent_to_holds_up_nothing() {
                                                            // the next endpoint's deliveries are sent and recorded
     let next = register(&w, &partner, json!({"url": rx.url("/next")})).await;
     applied(&w, &partner).await;
-    let log_path = format!("/v1/webhook-endpoints/{}/deliveries", next["id"].as_str().unwrap());
-    let mut log = Value::Null;
-    for _ in 0..100 {
-        log = w.get_json(&log_path, &partner).await;
-        if log["data"].as_array().unwrap().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let log = log_with(&w, &next, &partner, 2).await;
     assert_eq!(log["data"].as_array().unwrap().len(), 2, "{log}");
     assert!(log["data"]
         .as_array()

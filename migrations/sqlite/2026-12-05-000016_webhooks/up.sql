@@ -51,7 +51,7 @@ CREATE TABLE webhook_deliveries (
     finished_at     TEXT
 );
 CREATE UNIQUE INDEX webhook_deliveries_event_idx ON webhook_deliveries (endpoint_id, event_id);
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (endpoint_id, subject_id, position) WHERE state = 'pending';
 
 -- Every attempt, for the delivery log.
