@@ -336,6 +336,19 @@ pub fn record(conn: &mut DbConnection, outcomes: &[Outcome]) -> QueryResult<()> 
         return Ok(());
     }
     conn.transaction(|c| {
+        // the endpoints first, in one order (as a deletion and the fan-out lock them): no
+        // deadlock with either, and a deletion that went first has taken its deliveries along
+        if let DbConnection::Pg(pg) = c {
+            let mut eps: Vec<SqlUuid> = outcomes.iter().map(|o| o.attempt.endpoint_id).collect();
+            eps.sort_by_key(|e| e.0);
+            eps.dedup();
+            e::table
+                .filter(e::id.eq_any(eps))
+                .order(e::id)
+                .select(e::id)
+                .for_share()
+                .load::<SqlUuid>(pg)?;
+        }
         // a delivery whose endpoint was deleted while it was being sent has nothing to record
         let ids: Vec<SqlUuid> = outcomes.iter().map(|o| o.attempt.delivery_id).collect();
         let existing: std::collections::HashSet<SqlUuid> = d::table

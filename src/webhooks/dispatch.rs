@@ -416,8 +416,13 @@ fn disable(c: &mut DbConnection, ep: &EndpointRow, why: &str) -> Result<(), ApiE
 
 /// Starts the dispatcher on this instance; it runs for the life of the process.
 pub fn spawn(d: Dispatcher) {
+    // wakes the sender when there may be something to claim: a slot or an endpoint's share
+    // came free, attempts were recorded (an application's next event is due), events were
+    // queued
+    let wake = Arc::new(tokio::sync::Notify::new());
     // fan-out
     let fan = d.clone();
+    let fan_wake = wake.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -429,8 +434,14 @@ pub fn spawn(d: Dispatcher) {
             };
             for _ in 0..100 {
                 match fan_out(&fan.db, last).await {
-                    Ok(true) => continue,
-                    Ok(false) => break,
+                    Ok(true) => {
+                        fan_wake.notify_one();
+                        continue;
+                    }
+                    Ok(false) => {
+                        fan_wake.notify_one();
+                        break;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "queueing webhook deliveries failed");
                         break;
@@ -444,6 +455,7 @@ pub fn spawn(d: Dispatcher) {
     // bounded: while records cannot be written, sending slows down instead of piling up
     let (tx, mut rx) = mpsc::channel::<Done>(4 * IN_FLIGHT);
     let rec = d.clone();
+    let rec_wake = wake.clone();
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut batch = vec![first];
@@ -475,7 +487,10 @@ pub fn spawn(d: Dispatcher) {
                     })
                     .collect();
                 match record(&rec.db, copy).await {
-                    Ok(()) => break,
+                    Ok(()) => {
+                        rec_wake.notify_one();
+                        break;
+                    }
                     Err(e) if tries >= 30 => {
                         tracing::error!(error = %e, attempts = batch.len(), "webhook attempts not recorded; they will be sent again");
                         break;
@@ -511,8 +526,10 @@ pub fn spawn(d: Dispatcher) {
                 }
             };
             if ready.is_empty() {
-                tokio::time::sleep(idle).await;
-                idle = (idle * 2).min(Duration::from_millis(200));
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(idle) => idle = (idle * 2).min(Duration::from_millis(200)),
+                }
                 continue;
             }
             idle = Duration::from_millis(20);
@@ -524,7 +541,7 @@ pub fn spawn(d: Dispatcher) {
                 if let Ok(mut m) = per_endpoint.lock() {
                     *m.entry(ep).or_insert(0) += 1;
                 }
-                let (d, tx, per_endpoint) = (d.clone(), tx.clone(), per_endpoint.clone());
+                let (d, tx, per_endpoint, wake) = (d.clone(), tx.clone(), per_endpoint.clone(), wake.clone());
                 tokio::spawn(async move {
                     let done = deliver(&d, r).await;
                     let _ = tx.send(done).await;
@@ -537,6 +554,7 @@ pub fn spawn(d: Dispatcher) {
                         }
                     }
                     drop(permit);
+                    wake.notify_one();
                 });
             }
         }
