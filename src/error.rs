@@ -298,6 +298,13 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::unavailable(msg!("A concurrent change got in the way; retry."))
             }
+            // PostgreSQL broke a lock cycle by ending this transaction: nothing was changed
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().starts_with("deadlock detected") =>
+            {
+                tracing::warn!(error = %info.message(), "transaction ended to break a deadlock");
+                ApiError::unavailable(msg!("A concurrent change got in the way; retry."))
+            }
             Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,

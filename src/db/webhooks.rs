@@ -138,6 +138,15 @@ pub fn update(conn: &mut DbConnection, row: &EndpointRow) -> QueryResult<()> {
     diesel::update(e::table.find(row.id)).set(row).execute(conn).map(|_| ())
 }
 
+/// Stops deliveries to an endpoint about to be deleted (its revision stays: a delete that
+/// named it still holds).
+pub fn pause(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<()> {
+    diesel::update(e::table.find(id))
+        .set(e::enabled.eq(false))
+        .execute(conn)
+        .map(|_| ())
+}
+
 pub fn delete(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<()> {
     // attempts and deliveries go with it (ON DELETE CASCADE; SQLite without foreign keys
     // enforced is told explicitly)

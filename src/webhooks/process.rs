@@ -368,6 +368,16 @@ pub async fn update(
 /// Deletes an endpoint with its delivery log; `expected`: the revision `If-Match` named.
 pub async fn delete(db: &Db, ctx: Ctx, id: Uuid, expected: Option<i64>) -> Result<(), ApiError> {
     let m = access::manager(&ctx.caller)?;
+    // first out of the dispatchers' way (they claim only for enabled endpoints), then gone
+    // with its deliveries, which no claim holds by then
+    db.write(move |c| {
+        let row = q::managed_for_update(c, m, SqlUuid(id))?.ok_or_else(unknown)?;
+        if let Some(rev) = expected {
+            check_revision(rev, row.revision)?;
+        }
+        Ok(q::pause(c, row.id)?)
+    })
+    .await?;
     db.write(move |c| {
         let row = q::managed_for_update(c, m, SqlUuid(id))?.ok_or_else(unknown)?;
         if let Some(rev) = expected {
