@@ -369,7 +369,8 @@ pub async fn update(
 pub async fn delete(db: &Db, ctx: Ctx, id: Uuid, expected: Option<i64>) -> Result<(), ApiError> {
     let m = access::manager(&ctx.caller)?;
     // first out of the dispatchers' way (they claim only for enabled endpoints), then gone
-    // with its deliveries, which no claim holds by then
+    // with its deliveries; a deletion that meets a claim of the moment in a lock cycle (seen
+    // on PostgreSQL under load) is tried again, up to three times
     db.write(move |c| {
         let row = q::managed_for_update(c, m, SqlUuid(id))?.ok_or_else(unknown)?;
         if let Some(rev) = expected {
@@ -378,20 +379,30 @@ pub async fn delete(db: &Db, ctx: Ctx, id: Uuid, expected: Option<i64>) -> Resul
         Ok(q::pause(c, row.id)?)
     })
     .await?;
-    db.write(move |c| {
-        let row = q::managed_for_update(c, m, SqlUuid(id))?.ok_or_else(unknown)?;
-        if let Some(rev) = expected {
-            check_revision(rev, row.revision)?;
+    for tries in 1.. {
+        let ctx = ctx.clone();
+        let done = db
+            .write(move |c| {
+                let Some(row) = q::managed_for_update(c, m, SqlUuid(id))? else {
+                    return Ok(()); // a try whose answer was lost went through
+                };
+                q::delete(c, row.id)?;
+                ctx.audit(
+                    c,
+                    "webhook_endpoint.deleted",
+                    row.id,
+                    serde_json::json!({"url": row.url}),
+                )
+            })
+            .await;
+        match done {
+            Err(e) if tries < 3 && e.kind == ProblemKind::Unavailable => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => return other,
         }
-        q::delete(c, row.id)?;
-        ctx.audit(
-            c,
-            "webhook_endpoint.deleted",
-            row.id,
-            serde_json::json!({"url": row.url}),
-        )
-    })
-    .await
+    }
+    Ok(())
 }
 
 /// A new secret; the old one signs beside it for 24 hours (a second rotation within them ends
