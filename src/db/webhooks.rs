@@ -204,8 +204,30 @@ pub fn behind(conn: &mut DbConnection, last: i64, limit: i64) -> QueryResult<Vec
 }
 
 /// Queues deliveries (an event already queued for the endpoint is skipped) and moves the
-/// endpoint's cursor to `position`.
+/// endpoint's cursor to `position`. A delivery behind another of the same application still
+/// to be sent waits for it (`waiting`), so that one application's events go in order and a
+/// claim needs no look at the others.
 pub fn queue(conn: &mut DbConnection, endpoint: SqlUuid, rows: &[DeliveryRow], position: i64) -> QueryResult<()> {
+    let subjects: Vec<String> = rows.iter().map(|r| r.subject_id.clone()).collect();
+    let mut open: std::collections::HashSet<String> = d::table
+        .filter(d::endpoint_id.eq(endpoint))
+        .filter(d::subject_id.eq_any(subjects))
+        .filter(d::state.eq_any([DeliveryState::Pending.as_str(), DeliveryState::Waiting.as_str()]))
+        .select(d::subject_id)
+        .distinct()
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let rows: Vec<DeliveryRow> = rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if !open.insert(r.subject_id.clone()) {
+                r.state = DeliveryState::Waiting.as_str().into();
+            }
+            r
+        })
+        .collect();
     for chunk in rows.chunks(500) {
         match conn {
             DbConnection::Pg(pg) => {
@@ -257,13 +279,11 @@ pub fn claim(
         let list: Vec<String> = busy.iter().map(|b| format!("'{}'", b.0)).collect();
         format!("AND d.endpoint_id NOT IN ({})", list.join(", "))
     };
-    // the oldest pending delivery of an application for an endpoint, due and not leased
+    // due and not leased (a later event of an application waits in `waiting`)
     let due = |p1: &str| {
         format!(
             "d.state = 'pending' AND d.next_attempt_at <= {p1} \
-             AND (d.lease_until IS NULL OR d.lease_until < {p1}) \
-             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id \
-               AND p.subject_id = d.subject_id AND p.state = 'pending' AND p.position < d.position)"
+             AND (d.lease_until IS NULL OR d.lease_until < {p1})"
         )
     };
     conn.transaction(|c| {
@@ -375,7 +395,7 @@ pub fn record(conn: &mut DbConnection, outcomes: &[Outcome]) -> QueryResult<()> 
         for o in outcomes {
             let done = o.state != DeliveryState::Pending;
             let Some(lease) = o.lease else { continue };
-            diesel::update(
+            let written = diesel::update(
                 d::table
                     .find(o.attempt.delivery_id)
                     .filter(d::state.eq(DeliveryState::Pending.as_str()))
@@ -390,9 +410,35 @@ pub fn record(conn: &mut DbConnection, outcomes: &[Outcome]) -> QueryResult<()> 
                 d::created_at.eq(o.retry_from),
             ))
             .execute(c)?;
+            if done && written == 1 {
+                next_in_line(c, o.attempt.endpoint_id, o.attempt.delivery_id)?;
+            }
         }
         Ok(())
     })
+}
+
+/// Makes the next waiting delivery of the same application as `after` (for its endpoint) due.
+fn next_in_line(conn: &mut DbConnection, endpoint: SqlUuid, after: SqlUuid) -> QueryResult<()> {
+    let subject: Option<String> = d::table.find(after).select(d::subject_id).first(conn).optional()?;
+    let Some(subject) = subject else { return Ok(()) };
+    let next: Option<SqlUuid> = d::table
+        .filter(d::endpoint_id.eq(endpoint))
+        .filter(d::subject_id.eq(subject))
+        .filter(d::state.eq(DeliveryState::Waiting.as_str()))
+        .order(d::position.asc())
+        .select(d::id)
+        .first(conn)
+        .optional()?;
+    if let Some(next) = next {
+        diesel::update(d::table.find(next))
+            .set((
+                d::state.eq(DeliveryState::Pending.as_str()),
+                d::next_attempt_at.eq(SqlTime::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Writes attempts (500 per statement); one written already (a batch written again after its
@@ -547,8 +593,10 @@ pub fn attempts(
 /// age for `/metrics`.
 pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, f64)> {
     let now = SqlTime::now();
-    let pending = d::table.filter(d::state.eq(DeliveryState::Pending.as_str()));
-    let depth: i64 = pending.count().get_result(conn)?;
+    let depth: i64 = d::table
+        .filter(d::state.eq_any([DeliveryState::Pending.as_str(), DeliveryState::Waiting.as_str()]))
+        .count()
+        .get_result(conn)?;
     let oldest: Option<SqlTime> = d::table
         .filter(d::state.eq(DeliveryState::Pending.as_str()))
         .filter(d::next_attempt_at.le(now))

@@ -158,11 +158,13 @@ impl Owner {
 crate::domain::stored_text! {
     /// Where a delivery stands.
     pub enum DeliveryState {
+        /// Behind an earlier event of the same application, which goes first.
+        Waiting = "waiting",
         /// Waiting for its (next) attempt.
         Pending = "pending",
         /// A receiver answered 2xx.
         Delivered = "delivered",
-        /// Given up: the retries ran out (the endpoint was disabled), or a ping failed.
+        /// Not sent: a ping that failed, an event its endpoint's owner no longer sees.
         Failed = "failed",
     }
 }

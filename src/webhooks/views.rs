@@ -137,8 +137,9 @@ pub struct DeliveryAttempt {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 1024)]
     pub response: Option<String>,
-    /// Where the delivery stands now: `pending` (another attempt will follow), `delivered`,
-    /// `failed` (given up).
+    /// Where the delivery stands now: `pending` (another attempt will follow), `waiting`
+    /// (behind an earlier event of the same application), `delivered`, `failed` (not sent: a
+    /// failed ping, an event the owner no longer sees).
     #[schema(example = "delivered", max_length = 16)]
     pub delivery_state: String,
     /// When the next attempt is due, while the delivery is pending.

@@ -41,7 +41,7 @@ CREATE TABLE webhook_deliveries (
     position        BIGINT,
     subject_type    TEXT NOT NULL,
     subject_id      TEXT NOT NULL,
-    -- pending, delivered, failed
+    -- waiting (behind an earlier event of the same application), pending, delivered, failed
     state           TEXT NOT NULL,
     attempts        INTEGER NOT NULL,
     next_attempt_at TIMESTAMPTZ NOT NULL,
@@ -52,7 +52,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE UNIQUE INDEX webhook_deliveries_event_idx ON webhook_deliveries (endpoint_id, event_id);
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE state = 'pending';
-CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (endpoint_id, subject_id, position) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (endpoint_id, subject_id, position) WHERE state IN ('pending', 'waiting');
 
 -- Every attempt, for the delivery log.
 CREATE TABLE webhook_attempts (
