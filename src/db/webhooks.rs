@@ -392,6 +392,9 @@ pub fn record(conn: &mut DbConnection, outcomes: &[Outcome]) -> QueryResult<()> 
             .collect();
         let attempts: Vec<AttemptRow> = outcomes.iter().map(|o| o.attempt.clone()).collect();
         record_attempts(c, &attempts)?;
+        if let DbConnection::Pg(pg) = c {
+            return record_pg(pg, &outcomes);
+        }
         for o in outcomes {
             let done = o.state != DeliveryState::Pending;
             let Some(lease) = o.lease else { continue };
@@ -416,6 +419,71 @@ pub fn record(conn: &mut DbConnection, outcomes: &[Outcome]) -> QueryResult<()> 
         }
         Ok(())
     })
+}
+
+/// The states of a batch on PostgreSQL, in two statements whatever its size: the deliveries
+/// still under the lease their attempt was made with are updated from arrays; then the next
+/// waiting delivery of each application whose delivery is done is made due.
+fn record_pg(pg: &mut diesel::PgConnection, outcomes: &[&Outcome]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as PgUuid};
+    type Ts = chrono::DateTime<chrono::Utc>;
+    let mine: Vec<&&Outcome> = outcomes.iter().filter(|o| o.lease.is_some()).collect();
+    if mine.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = mine.iter().map(|o| o.attempt.delivery_id.0).collect();
+    let states: Vec<String> = mine.iter().map(|o| o.state.as_str().to_string()).collect();
+    let next: Vec<Ts> = mine.iter().map(|o| o.next_attempt_at.0).collect();
+    let finished: Vec<Option<Ts>> = mine
+        .iter()
+        .map(|o| (o.state != DeliveryState::Pending).then_some(o.attempt.attempted_at.0))
+        .collect();
+    let from: Vec<Ts> = mine.iter().map(|o| o.retry_from.0).collect();
+    let leases: Vec<Ts> = mine.iter().map(|o| o.lease.map(|l| l.0).unwrap_or_default()).collect();
+    #[derive(QueryableByName)]
+    struct Written {
+        #[diesel(sql_type = PgUuid)]
+        endpoint_id: uuid::Uuid,
+        #[diesel(sql_type = Text)]
+        subject_id: String,
+        #[diesel(sql_type = Text)]
+        state: String,
+    }
+    let written: Vec<Written> = diesel::sql_query(
+        "UPDATE webhook_deliveries d SET state = v.state, attempts = d.attempts + 1, \
+           next_attempt_at = v.next, lease_until = NULL, finished_at = v.finished, created_at = v.retry_from \
+         FROM unnest($1, $2, $3, $4, $5, $6) AS v(id, state, next, finished, retry_from, lease) \
+         WHERE d.id = v.id AND d.state = 'pending' AND d.lease_until = v.lease \
+         RETURNING d.endpoint_id, d.subject_id, d.state",
+    )
+    .bind::<Array<PgUuid>, _>(ids)
+    .bind::<Array<Text>, _>(states)
+    .bind::<Array<Timestamptz>, _>(next)
+    .bind::<Array<Nullable<Timestamptz>>, _>(finished)
+    .bind::<Array<Timestamptz>, _>(from)
+    .bind::<Array<Timestamptz>, _>(leases)
+    .load(pg)?;
+    let done: Vec<&Written> = written
+        .iter()
+        .filter(|w| w.state != DeliveryState::Pending.as_str())
+        .collect();
+    if done.is_empty() {
+        return Ok(());
+    }
+    let eps: Vec<uuid::Uuid> = done.iter().map(|w| w.endpoint_id).collect();
+    let subjects: Vec<String> = done.iter().map(|w| w.subject_id.clone()).collect();
+    diesel::sql_query(
+        "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $3 WHERE id IN ( \
+           SELECT DISTINCT ON (w.endpoint_id, w.subject_id) w.id FROM webhook_deliveries w \
+           JOIN unnest($1, $2) AS f(endpoint_id, subject_id) \
+             ON w.endpoint_id = f.endpoint_id AND w.subject_id = f.subject_id \
+           WHERE w.state = 'waiting' ORDER BY w.endpoint_id, w.subject_id, w.position)",
+    )
+    .bind::<Array<PgUuid>, _>(eps)
+    .bind::<Array<Text>, _>(subjects)
+    .bind::<Timestamptz, _>(chrono::Utc::now())
+    .execute(pg)?;
+    Ok(())
 }
 
 /// Makes the next waiting delivery of the same application as `after` (for its endpoint) due.

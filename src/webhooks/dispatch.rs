@@ -40,9 +40,9 @@ use crate::domain::webhook::{DeliveryState, Owner, RetrySchedule};
 use crate::error::ApiError;
 
 /// Requests in flight from one instance.
-pub const IN_FLIGHT: usize = 64;
+pub const IN_FLIGHT: usize = 128;
 /// Requests in flight to one endpoint from one instance.
-pub const PER_ENDPOINT: usize = 8;
+pub const PER_ENDPOINT: usize = 32;
 /// How long a claimed delivery is this process's; longer than an attempt can take.
 const LEASE: chrono::Duration = chrono::Duration::seconds(30);
 /// Events read per endpoint per fan-out step.
