@@ -67,16 +67,6 @@ pub struct LangOnly {
     lang: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
-    #[param(max_length = 1024)]
-    cursor: Option<String>,
-}
-
 fn parse_enum<T: serde::de::DeserializeOwned>(
     name: &str,
     raw: &Option<String>,
@@ -232,7 +222,7 @@ pub async fn get_service_form(
 /// new one supersedes it, and it stays readable with its form.
 #[utoipa::path(
     tag = "catalogue",
-    params(("service" = String, Path, max_length = 64, description = "Slug or id", example = "hund-anmelden"), PageParams),
+    params(("service" = String, Path, max_length = 64, description = "Slug or id", example = "hund-anmelden"), pagination::PageParams),
     responses(
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 200, description = "A page of versions", body = Page<ServiceVersionSummary>),
@@ -246,10 +236,9 @@ pub async fn list_service_versions(
     req: HttpRequest,
     cache: Data<CatalogueCache>,
     path: Path<String>,
-    StrictQuery(p): StrictQuery<PageParams>,
+    StrictQuery(p): StrictQuery<pagination::PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = pagination::limit(p.limit.as_deref())?;
-    let after: Option<i32> = pagination::decode("versions", p.cursor.as_deref())?;
+    let (after, limit) = p.page::<i32>("versions")?;
     let snap = cache.get();
     let s = find(&snap, &path)?;
     let all: Vec<ServiceVersionSummary> = snap

@@ -4,8 +4,6 @@
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{delete, get, patch, post, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::no_store_page;
 use crate::auth::{AuthService, Caller};
@@ -68,24 +66,6 @@ impl Hooks {
     }
 }
 
-/// The query of the lists.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
-    #[param(max_length = 1024)]
-    cursor: Option<String>,
-}
-
-fn page_of(p: &PageParams, scope: &str) -> Result<(Option<uuid::Uuid>, usize), ApiError> {
-    Ok((
-        pagination::decode::<uuid::Uuid>(scope, p.cursor.as_deref())?,
-        pagination::limit(p.limit.as_deref())?,
-    ))
-}
-
 /// Register a webhook endpoint
 ///
 /// Events the owner may see are posted to `url` from now on, signed per Standard Webhooks
@@ -129,7 +109,7 @@ pub async fn create_webhook_endpoint(
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(PageParams),
+    params(pagination::PageParams),
     responses(
         (status = 200, description = "A page of endpoints", body = crate::http::page::Page<WebhookEndpoint>, headers(("Link" = String, description = "rel=\"next\" when there is a next page"))),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
@@ -141,11 +121,11 @@ pub async fn create_webhook_endpoint(
 pub async fn list_webhook_endpoints(
     req: HttpRequest,
     caller: Caller,
-    StrictQuery(p): StrictQuery<PageParams>,
+    StrictQuery(p): StrictQuery<pagination::PageParams>,
     hooks: Hooks,
     base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
-    let (after, limit) = page_of(&p, "webhook-endpoints")?;
+    let (after, limit) = p.page::<uuid::Uuid>("webhook-endpoints")?;
     let (rows, more) = process::list(&hooks.auth.db, &caller, after, limit).await?;
     let next = more
         .then(|| rows.last().map(|r| pagination::encode("webhook-endpoints", &r.id.0)))
@@ -320,7 +300,7 @@ pub async fn test_webhook_endpoint(
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Endpoint id"), pagination::PageParams),
     responses(
         (status = 200, description = "A page of attempts", body = crate::http::page::Page<DeliveryAttempt>, headers(("Link" = String, description = "rel=\"next\" when there is a next page"))),
         (status = 400, description = "Invalid or unknown parameter", body = Problem, content_type = "application/problem+json"),
@@ -333,12 +313,12 @@ pub async fn test_webhook_endpoint(
 pub async fn list_webhook_deliveries(
     req: HttpRequest,
     caller: Caller,
-    StrictQuery(p): StrictQuery<PageParams>,
+    StrictQuery(p): StrictQuery<pagination::PageParams>,
     path: Path<WebhookEndpointId>,
     hooks: Hooks,
     base: PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
-    let (before, limit) = page_of(&p, "webhook-deliveries")?;
+    let (before, limit) = p.page::<uuid::Uuid>("webhook-deliveries")?;
     let (rows, more) = process::attempts(&hooks.auth.db, &caller, path.0, before, limit).await?;
     let next = more
         .then(|| {

@@ -347,6 +347,7 @@ pub struct AttemptRow {
 }
 
 /// What became of a delivery after an attempt.
+#[derive(Debug, Clone)]
 pub struct Outcome {
     pub attempt: AttemptRow,
     pub state: DeliveryState,

@@ -8,6 +8,24 @@ use serde::Serialize;
 use crate::error::{ApiError, ProblemKind};
 use crate::msg;
 
+/// The query of a collection that has nothing but pages: `limit` and `cursor`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    #[param(max_length = 1024)]
+    cursor: Option<String>,
+}
+
+impl PageParams {
+    /// Where the page starts (the key the cursor of collection `scope` holds) and its size.
+    pub fn page<K: DeserializeOwned>(&self, scope: &str) -> Result<(Option<K>, usize), ApiError> {
+        Ok((decode(scope, self.cursor.as_deref())?, limit(self.limit.as_deref())?))
+    }
+}
+
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 

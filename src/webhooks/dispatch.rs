@@ -260,6 +260,7 @@ pub fn attempt_row(d: &DeliveryRow, a: &Answer, at: SqlTime) -> AttemptRow {
 }
 
 /// What a finished attempt leaves for the recorder.
+#[derive(Clone)]
 struct Done {
     outcome: Outcome,
     /// Set when the delivery was given up: the endpoint to disable, and why.
@@ -355,16 +356,7 @@ fn span(d: chrono::Duration) -> String {
 async fn record(db: &Db, done: Vec<Done>) -> Result<(), ApiError> {
     db.write(move |c| {
         c.transaction(|c| {
-            let outcomes: Vec<Outcome> = done
-                .iter()
-                .map(|d| Outcome {
-                    attempt: d.outcome.attempt.clone(),
-                    state: d.outcome.state,
-                    next_attempt_at: d.outcome.next_attempt_at,
-                    lease: d.outcome.lease,
-                    retry_from: d.outcome.retry_from,
-                })
-                .collect();
+            let outcomes: Vec<Outcome> = done.iter().map(|d| d.outcome.clone()).collect();
             q::record(c, &outcomes)?;
             for (ep, why) in done.iter().filter_map(|d| d.give_up.as_ref()) {
                 disable(c, ep, why)?;
@@ -473,20 +465,7 @@ pub fn spawn(d: Dispatcher) {
             // after it.
             let mut wait = Duration::from_millis(100);
             for tries in 1.. {
-                let copy: Vec<Done> = batch
-                    .iter()
-                    .map(|d| Done {
-                        outcome: Outcome {
-                            attempt: d.outcome.attempt.clone(),
-                            state: d.outcome.state,
-                            next_attempt_at: d.outcome.next_attempt_at,
-                            lease: d.outcome.lease,
-                            retry_from: d.outcome.retry_from,
-                        },
-                        give_up: d.give_up.clone(),
-                    })
-                    .collect();
-                match record(&rec.db, copy).await {
+                match record(&rec.db, batch.clone()).await {
                     Ok(()) => {
                         rec_wake.notify_one();
                         break;

@@ -180,7 +180,8 @@ fn owner(
             _ => Err(forbidden()),
         },
         Managed::Organisation(own) => match (org, dept) {
-            (None | Some(_), None) if org.is_none_or(|o| o == own) => Ok((Some(own), None)),
+            (None, None) => Ok((Some(own), None)),
+            (Some(o), None) if o == own => Ok((Some(own), None)),
             _ => Err(forbidden()),
         },
         Managed::Department(own) => match (org, dept) {
