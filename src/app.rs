@@ -165,6 +165,8 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     };
     crate::webhooks::dispatch::spawn(crate::webhooks::dispatch::Dispatcher {
         db: dispatch_db.clone(),
+        requests: db.clone(),
+        busy_rate: config.webhook_busy_rate,
         cache: cache.clone(),
         sender: sender.clone(),
         schedule: config.webhook_retry.clone(),

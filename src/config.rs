@@ -68,6 +68,9 @@ pub struct Config {
     /// `GUICHET_WEBHOOK_DNS=off`: endpoint URLs must name an IP address, no name is resolved
     /// (networks without DNS, and test runs that must send nothing beyond loopback).
     pub webhook_dns: bool,
+    /// `GUICHET_WEBHOOK_BUSY_RATE`: webhook deliveries per second an instance still sends
+    /// while all its API's database connections are taken (100; `unlimited`: never held back)
+    pub webhook_busy_rate: u32,
     pub mail: crate::mail::MailConfig,
     /// Public tracking lookups per client IP per minute (0: no limit).
     pub rate_limit_tracking_ip: u32,
@@ -198,6 +201,16 @@ impl Config {
             Some("off") => false,
             Some(o) => return Err(err("GUICHET_WEBHOOK_DNS", format!("'{o}' is not one of on, off"))),
         };
+        let webhook_busy_rate = match var("GUICHET_WEBHOOK_BUSY_RATE").as_deref() {
+            None => 100,
+            Some("unlimited") => u32::MAX,
+            Some(v) => v.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                err(
+                    "GUICHET_WEBHOOK_BUSY_RATE",
+                    format!("'{v}' is not a whole number of deliveries per second (at least 1) or 'unlimited'"),
+                )
+            })?,
+        };
         let mut webhook_retry = crate::domain::webhook::RetrySchedule::default();
         if let Some(v) = var("GUICHET_WEBHOOK_RETRY_WAITS") {
             webhook_retry.waits = v
@@ -314,6 +327,7 @@ impl Config {
             webhook_allowed_networks,
             webhook_retry,
             webhook_dns,
+            webhook_busy_rate,
             mail,
             rate_limit_tracking_ip,
             reference_prefix,
@@ -404,6 +418,13 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.seed, Seed::Thun);
+        assert_eq!(c.webhook_busy_rate, 100);
+        assert_eq!(
+            cfg(&[("GUICHET_WEBHOOK_BUSY_RATE", "unlimited")])
+                .unwrap()
+                .webhook_busy_rate,
+            u32::MAX
+        );
     }
 
     #[test]
@@ -421,6 +442,8 @@ mod tests {
             ("GUICHET_PASSWORD_GRANT", "maybe"),
             ("GUICHET_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("GUICHET_WEBHOOK_ALLOWED_NETWORKS", "10.0.0.0/8, intranet"),
+            ("GUICHET_WEBHOOK_BUSY_RATE", "0"),
+            ("GUICHET_WEBHOOK_BUSY_RATE", "fast"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert_eq!(e.var, k);

@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::catalogue::snapshot::{Snapshot, VersionEntry};
 use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
 use crate::db::documents::DocumentRow;
-use crate::db::types::{SqlJson, SqlTime, SqlUuid};
+use crate::db::types::{SqlDoc, SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase, Reference};
 use crate::domain::catalogue::{ApplicantKind, Channel};
@@ -352,7 +352,7 @@ fn create_with(
         phase: Phase::Draft.as_str().into(),
         step: Phase::Draft.as_str().into(),
         step_log: SqlJson(json!([])),
-        data: SqlJson(data),
+        data: SqlDoc::from_value(&data).map_err(doc_error)?,
         assignee_id: None,
         revision: 1,
         created_at: now,
@@ -369,7 +369,7 @@ fn create_with(
         return create_submitted(conn, ctx, v, row);
     }
     if !input.submit {
-        check_draft(ctx, v, &row.data.0)?;
+        check_draft(ctx, v, &data)?;
         let open = store::open_drafts(conn, row.applicant_account, row.applicant_organisation)?;
         if open >= ctx.drafts.max_open {
             return Err(conflict(msg!(
@@ -584,7 +584,9 @@ pub fn patch(
             phase = phase.as_str()
         )));
     }
-    submission::merge_patch(&mut row.data.0, &Value::Object(patch.data));
+    let mut data = row.data.value().map_err(doc_error)?;
+    submission::merge_patch(&mut data, &Value::Object(patch.data));
+    row.data = SqlDoc::from_value(&data).map_err(doc_error)?;
     if let Some(poa) = patch.power_of_attorney {
         let mut party = row.represented().ok_or_else(|| {
             field(
@@ -597,11 +599,16 @@ pub fn patch(
         row.represented = Some(SqlJson(json!(party)));
     }
     let (_, v) = version_of(&ctx.snap, &row)?;
-    check_draft(ctx, v, &row.data.0)?;
+    check_draft(ctx, v, &data)?;
     row.updated_at = SqlTime::now();
     save(conn, &mut row)?;
     record(conn, ctx, &row, Change::DataChanged, Note::default())?;
     Ok(row)
+}
+
+/// Form data that does not read or write as JSON: not the caller's doing.
+fn doc_error(e: serde_json::Error) -> ApiError {
+    ApiError::internal(format!("the application's form data: {e}"))
 }
 
 /// What every write of a draft must satisfy: at most [`DraftLimits::max_bytes`] of data, and
@@ -629,11 +636,12 @@ fn check_draft(ctx: &Ctx, v: &VersionEntry, data: &Value) -> Result<(), ApiError
 /// normalises it (phone numbers to E.164).
 fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow) -> Result<(), ApiError> {
     let validator = v.validator().map_err(ApiError::internal)?;
-    submission::check(&validator, &row.data.0)
-        .map_err(|e| ApiError::validation(explain_documents(&v.form_schema, e)))?;
-    submission::normalise(&v.form_schema, &mut row.data.0);
+    let mut data = row.data.value().map_err(doc_error)?;
+    submission::check(&validator, &data).map_err(|e| ApiError::validation(explain_documents(&v.form_schema, e)))?;
+    submission::normalise(&v.form_schema, &mut data);
+    row.data = SqlDoc::from_value(&data).map_err(doc_error)?;
     check_power_of_attorney(conn, v, row)?;
-    let named = submission::document_ids(&v.form_schema, &row.data.0);
+    let named = submission::document_ids(&v.form_schema, &data);
     if named.is_empty() {
         return Ok(());
     }

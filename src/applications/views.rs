@@ -103,7 +103,7 @@ pub struct Application {
     pub phase: Phase,
     pub step: StatusStepView,
     #[schema(value_type = Object)]
-    pub data: Value,
+    pub data: Box<serde_json::value::RawValue>,
     /// The clerk handling it (staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<Uuid>,

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::{application_history as h, applications as a, memberships as m};
-use super::types::{SqlJson, SqlTime, SqlUuid};
+use super::types::{SqlDoc, SqlJson, SqlTime, SqlUuid};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -22,7 +22,7 @@ pub struct ApplicationRow {
     pub phase: String,
     pub step: String,
     pub step_log: SqlJson,
-    pub data: SqlJson,
+    pub data: SqlDoc,
     pub assignee_id: Option<SqlUuid>,
     pub revision: i64,
     pub created_at: SqlTime,

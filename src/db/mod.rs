@@ -325,6 +325,12 @@ impl Db {
         (s.connections, s.idle_connections)
     }
 
+    /// True while every connection of the pool is taken (work may be waiting for one): what
+    /// background work (webhook deliveries) yields to.
+    pub fn saturated(&self) -> bool {
+        self.turns.available_permits() == 0
+    }
+
     /// True while the last try found the database unreachable.
     pub fn is_down(&self) -> bool {
         self.health.is_down()

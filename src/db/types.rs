@@ -34,6 +34,23 @@ pub struct DbJson;
 #[diesel(sql_type = DbJson)]
 pub struct SqlJson(pub serde_json::Value);
 
+/// A JSON document kept as its text (the same column types as [`SqlJson`]): read without
+/// building a `serde_json::Value` and written out as it is; parsed only where its content is
+/// needed. An application's form data is one: most answers only pass it on.
+#[derive(Debug, Clone, FromSqlRow, AsExpression)]
+#[diesel(sql_type = DbJson)]
+pub struct SqlDoc(pub Box<serde_json::value::RawValue>);
+
+impl SqlDoc {
+    pub fn from_value(v: &serde_json::Value) -> Result<SqlDoc, serde_json::Error> {
+        serde_json::value::to_raw_value(v).map(SqlDoc)
+    }
+
+    pub fn value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, FromSqlRow, AsExpression)]
 #[diesel(sql_type = DbUuid)]
 pub struct SqlUuid(pub uuid::Uuid);
@@ -198,6 +215,54 @@ impl FromSql<DbJson, Pg> for SqlJson {
 impl ToSql<DbJson, Pg> for SqlJson {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         <serde_json::Value as ToSql<sql_types::Jsonb, Pg>>::to_sql(&self.0, &mut out.reborrow())
+    }
+}
+
+impl FromSql<DbJson, Sqlite> for SqlDoc {
+    fn from_sql(bytes: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let s = <String as FromSql<sql_types::Text, Sqlite>>::from_sql(bytes)?;
+        Ok(SqlDoc(serde_json::value::RawValue::from_string(s)?))
+    }
+}
+
+impl ToSql<DbJson, Sqlite> for SqlDoc {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.0.get());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbJson, Pg> for SqlDoc {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        // jsonb's binary form: a version byte (1), then the text
+        let bytes = value.as_bytes();
+        if bytes.first() != Some(&1) {
+            return Err("unsupported jsonb encoding version".into());
+        }
+        let text = std::str::from_utf8(&bytes[1..])?;
+        Ok(SqlDoc(serde_json::value::RawValue::from_string(text.to_owned())?))
+    }
+}
+
+impl ToSql<DbJson, Pg> for SqlDoc {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        use std::io::Write;
+        out.write_all(&[1])?;
+        out.write_all(self.0.get().as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbJson, MultiBackend> for SqlDoc {
+    fn from_sql(bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        bytes.from_sql::<SqlDoc, DbJson>()
+    }
+}
+
+impl ToSql<DbJson, MultiBackend> for SqlDoc {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((DbJson, self));
+        Ok(IsNull::No)
     }
 }
 

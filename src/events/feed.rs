@@ -2,10 +2,13 @@
 //! position order, each with the application as the caller sees it now; with `wait`, a long
 //! poll that answers as soon as something new is visible and holds no database connection
 //! while it waits.
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tokio::sync::watch;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -17,6 +20,7 @@ use crate::db::applications::{self as store, ApplicationRow};
 use crate::db::events::{self as events, EventRow};
 use crate::db::types::SqlUuid;
 use crate::db::Db;
+use crate::domain::application::Mover;
 use crate::domain::event::{self, MAX_WAIT_SECS};
 use crate::domain::lang::Lang;
 use crate::error::ApiError;
@@ -126,10 +130,21 @@ pub struct Event {
     pub application: Option<ApplicationRef>,
     /// The application as this caller sees it now (not as it was then).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<views::Application>,
+    #[schema(value_type = Option<views::Application>)]
+    pub data: Option<ViewJson>,
     /// For webhook endpoint events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<EndpointNotice>,
+}
+
+/// An application's view as JSON, rendered once and shared by every event about it.
+#[derive(Debug, Clone)]
+pub struct ViewJson(Arc<RawValue>);
+
+impl Serialize for ViewJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
 }
 
 /// A page of the feed. The feed has no last page: `next_cursor` is always where to continue,
@@ -140,6 +155,21 @@ pub struct EventPage {
     pub data: Vec<Event>,
     #[schema(max_length = 1024)]
     pub next_cursor: String,
+}
+
+impl EventPage {
+    /// The page as JSON, written into a buffer sized for it at once (a page of views is some
+    /// 200 KB: grown by doubling, it was copied over and over).
+    pub fn to_json(&self) -> Result<Vec<u8>, ApiError> {
+        let size: usize = self
+            .data
+            .iter()
+            .map(|e| 600 + e.data.as_ref().map_or(0, |d| d.0.get().len()))
+            .sum();
+        let mut out = Vec::with_capacity(size + 2 * self.next_cursor.len() + 64);
+        serde_json::to_writer(&mut out, self).map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(out)
+    }
 }
 
 const SCOPE: &str = "events";
@@ -188,7 +218,7 @@ fn query(p: &FeedParams) -> Result<Query, ApiError> {
 pub async fn page(
     db: &Db,
     signal: &EventSignal,
-    snap: &Snapshot,
+    snap: &Arc<Snapshot>,
     caller: &Caller,
     p: &FeedParams,
     lang: Lang,
@@ -217,10 +247,13 @@ pub async fn page(
             })
             .await?;
         let scanned = rows.len();
-        if let Some(last) = rows.last().and_then(|r| r.position) {
+        let last = rows.last().and_then(|r| r.position);
+        // a page of views is the heaviest work here: off the server worker (see `http::cpu`)
+        let (snap, caller) = (snap.clone(), caller.clone());
+        let items = crate::http::cpu::run(move || render(&snap, &caller, staff, lang, rows, &apps)).await?;
+        if let Some(last) = last {
             after = after.max(last);
         }
-        let items = render(snap, caller, staff, lang, rows, &apps)?;
         scans += 1;
         let more = scanned == q.limit;
         if !items.is_empty() || (more && scans >= MAX_SCANS) {
@@ -256,37 +289,65 @@ fn render(
     // an endpoint's events go to those who manage endpoints (its owner's systems, clerks,
     // administrators), not to every member of an organisation (owners are told by mail)
     let endpoint_events = caller.kind != crate::auth::policy::CallerKind::Resident;
+    let mut seen = Seen::new(snap, apps, |app| access::mover(caller, app), staff, lang);
     for r in rows {
-        if let Some(ev) = item(
-            snap,
-            &r,
-            apps,
-            |app| access::mover(caller, app),
-            staff,
-            endpoint_events,
-            lang,
-        )? {
+        if let Some(ev) = item(&mut seen, &r, endpoint_events)? {
             out.push(ev);
         }
     }
     Ok(out)
 }
 
-/// One event as a reader sees it (`mover`: what the reader may do with its application), or
-/// `None` when the reader may not see it: a staff-only event for a reader who is not staff,
-/// an application event whose application is not among `apps` (those the reader sees now),
-/// an endpoint's event unless `endpoint_events`.
-pub fn item(
-    snap: &Snapshot,
-    r: &EventRow,
-    apps: &[ApplicationRow],
-    mover: impl Fn(&ApplicationRow) -> Option<crate::domain::application::Mover>,
+/// The applications a reader sees now, each rendered (view and JSON) once however many events
+/// of a page or a batch are about it.
+pub struct Seen<'a, M> {
+    snap: &'a Snapshot,
+    rows: HashMap<Uuid, &'a ApplicationRow>,
+    rendered: HashMap<Uuid, ViewJson>,
+    /// What the reader may do with an application (what its view shows).
+    mover: M,
     staff: bool,
-    endpoint_events: bool,
     lang: Lang,
+}
+
+impl<'a, M: Fn(&ApplicationRow) -> Option<Mover>> Seen<'a, M> {
+    pub fn new(snap: &'a Snapshot, apps: &'a [ApplicationRow], mover: M, staff: bool, lang: Lang) -> Self {
+        Seen {
+            snap,
+            rows: apps.iter().map(|a| (a.id.0, a)).collect(),
+            rendered: HashMap::new(),
+            mover,
+            staff,
+            lang,
+        }
+    }
+
+    /// The application and its view, or `None` when the reader does not see it.
+    fn view(&mut self, id: Uuid) -> Result<Option<(&'a ApplicationRow, ViewJson)>, ApiError> {
+        let Some(&row) = self.rows.get(&id) else {
+            return Ok(None);
+        };
+        if let Some(json) = self.rendered.get(&id) {
+            return Ok(Some((row, json.clone())));
+        }
+        let view = views::application(self.snap, row, (self.mover)(row), self.staff, self.lang)?;
+        let json = serde_json::value::to_raw_value(&view).map_err(|e| ApiError::internal(e.to_string()))?;
+        let json = ViewJson(Arc::from(json));
+        self.rendered.insert(id, json.clone());
+        Ok(Some((row, json)))
+    }
+}
+
+/// One event as a reader sees it, or `None` when the reader may not see it: a staff-only
+/// event for a reader who is not staff, an application event whose application the reader
+/// does not see now, an endpoint's event unless `endpoint_events`.
+pub fn item<M: Fn(&ApplicationRow) -> Option<Mover>>(
+    seen: &mut Seen<'_, M>,
+    r: &EventRow,
+    endpoint_events: bool,
 ) -> Result<Option<Event>, ApiError> {
     let Some(position) = r.position else { return Ok(None) };
-    if event::staff_only(&r.type_) && !staff {
+    if event::staff_only(&r.type_) && !seen.staff {
         return Ok(None);
     }
     if r.subject_type == "webhook_endpoint" {
@@ -302,7 +363,7 @@ pub fn item(
             subject: Subject {
                 type_: "webhook_endpoint",
                 id: r.subject_id.clone(),
-                href: format!("{}/v1/webhook-endpoints/{id}", snap.public_url()),
+                href: format!("{}/v1/webhook-endpoints/{id}", seen.snap.public_url()),
             },
             application: None,
             data: None,
@@ -313,10 +374,13 @@ pub fn item(
             }),
         }));
     }
-    let Some(app) = apps.iter().find(|a| a.id.0.to_string() == r.subject_id) else {
+    let Ok(id) = Uuid::parse_str(&r.subject_id) else {
         return Ok(None);
     };
-    let href = views::application_url(snap, app.id.0);
+    let Some((app, data)) = seen.view(id)? else {
+        return Ok(None);
+    };
+    let href = views::application_url(seen.snap, app.id.0);
     Ok(Some(Event {
         id: r.id.0,
         type_: r.type_.clone(),
@@ -332,7 +396,7 @@ pub fn item(
             reference: app.reference.clone(),
             href,
         }),
-        data: Some(views::application(snap, app, mover(app), staff, lang)?),
+        data: Some(data),
         endpoint: None,
     }))
 }

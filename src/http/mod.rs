@@ -1,5 +1,6 @@
 //! Cross-cutting HTTP concerns, built once for every endpoint.
 pub mod conditional;
+pub mod cpu;
 pub mod encoding;
 pub mod extract;
 pub mod idempotency;

@@ -19,9 +19,11 @@
 //! this one, restarted) sends the deliveries again (at least once; the `webhook-id` lets
 //! receivers drop a repeat).
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use actix_web::web::Bytes;
 use diesel::Connection;
 use tokio::sync::{mpsc, Semaphore};
 use uuid::Uuid;
@@ -38,6 +40,7 @@ use crate::domain::event;
 use crate::domain::lang::Lang;
 use crate::domain::webhook::{DeliveryState, Owner, RetrySchedule};
 use crate::error::ApiError;
+use crate::events::feed::Seen;
 
 /// Requests in flight from one instance.
 pub const IN_FLIGHT: usize = 128;
@@ -52,9 +55,32 @@ const FAN_OUT_BATCH: i64 = 1000;
 #[derive(Clone)]
 pub struct Dispatcher {
     pub db: Db,
+    /// The API's database handle: while all its connections are taken, requests come first
+    /// and deliveries are held to `busy_rate`.
+    pub requests: Db,
+    /// Deliveries per second this instance still sends while its API is saturated
+    /// (`GUICHET_WEBHOOK_BUSY_RATE`).
+    pub busy_rate: u32,
     pub cache: CatalogueCache,
     pub sender: Sender,
     pub schedule: RetrySchedule,
+}
+
+/// How often the dispatcher looks again while the API is saturated.
+const BUSY_TICK: Duration = Duration::from_millis(100);
+
+impl Dispatcher {
+    /// Whether requests are waiting for the API's database connections: then deliveries
+    /// use no more than `busy_rate`, so that a burst of submissions is not slowed by the
+    /// deliveries it causes (they catch up when the burst is over).
+    fn yielding(&self) -> bool {
+        self.requests.saturated()
+    }
+
+    /// Deliveries per [`BUSY_TICK`] while yielding.
+    fn busy_batch(&self) -> usize {
+        (self.busy_rate as usize / 10).max(1)
+    }
 }
 
 /// The reader whose view of applications an owner gets.
@@ -77,11 +103,11 @@ fn mover(owner: Owner) -> Option<Mover> {
 
 /// Queues the events an endpoint's owner may see after its cursor, up to `last`; whether it
 /// read a whole batch (there may be more).
-fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64) -> Result<bool, ApiError> {
+fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64, batch: i64) -> Result<bool, ApiError> {
     let owner = ep.owner();
     let r = reader(owner);
     let types = ep.types();
-    let rows = crate::db::events::feed(c, r, &[], ep.position, &types, FAN_OUT_BATCH)?;
+    let rows = crate::db::events::feed(c, r, &[], ep.position, &types, batch)?;
     let ids: Vec<SqlUuid> = rows
         .iter()
         .filter(|e| e.subject_type == "application")
@@ -92,7 +118,7 @@ fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64) -> Result<bool
         .map(|a| a.id.0.to_string())
         .collect();
     let now = SqlTime::now();
-    let full = rows.len() as i64 == FAN_OUT_BATCH;
+    let full = rows.len() as i64 == batch;
     let cursor = match rows.last().and_then(|e| e.position) {
         Some(p) if full => p,
         Some(p) => p.max(last),
@@ -123,14 +149,15 @@ fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64) -> Result<bool
     Ok(full)
 }
 
-/// One fan-out step: up to 10 endpoints behind `last`; whether there may be more.
-async fn fan_out(db: &Db, last: i64) -> Result<bool, ApiError> {
+/// One fan-out step: up to 10 endpoints behind `last`, up to `batch` events each; whether
+/// there may be more.
+async fn fan_out(db: &Db, last: i64, batch: i64) -> Result<bool, ApiError> {
     db.write(move |c| {
         c.transaction(|c| {
             let eps = q::behind(c, last, 10)?;
             let mut more = eps.len() == 10;
             for ep in &eps {
-                more |= fan_out_one(c, ep, last)?;
+                more |= fan_out_one(c, ep, last, batch)?;
             }
             Ok::<_, ApiError>(more)
         })
@@ -143,23 +170,20 @@ struct Ready {
     claimed: Claimed,
     /// `Ok(None)` when the owner no longer sees the event; `Err` when it could not be
     /// rendered now (tried again later).
-    body: Result<Option<Vec<u8>>, String>,
+    body: Result<Option<Bytes>, String>,
 }
 
 /// The body of a delivery: `{"type", "timestamp", "data"}`, `data` being the feed's item as
 /// the owner sees it now; `None` when the owner no longer sees it (a ping is sent by
 /// `POST .../test` only: not again).
-fn body(
-    snap: &crate::catalogue::snapshot::Snapshot,
+fn body<M: Fn(&ApplicationRow) -> Option<Mover>>(
+    seen: &mut Seen<'_, M>,
     d: &DeliveryRow,
-    ep: &EndpointRow,
-    apps: &[ApplicationRow],
     data: &HashMap<SqlUuid, SqlJson>,
-) -> Result<Option<Vec<u8>>, String> {
+) -> Result<Option<Bytes>, String> {
     if d.position.is_none() {
         return Ok(None);
     }
-    let owner = ep.owner();
     let row = EventRow {
         id: d.event_id,
         position: d.position,
@@ -169,22 +193,22 @@ fn body(
         subject_id: d.subject_id.clone(),
         data: data.get(&d.event_id).cloned().unwrap_or(SqlJson(serde_json::json!({}))),
     };
-    let lang = Lang::parse(&ep.language).unwrap_or(Lang::De);
-    let item = crate::events::feed::item(snap, &row, apps, |_| mover(owner), owner.is_staff(), true, lang)
-        .map_err(|e| format!("the event could not be rendered now: {e}"))?;
+    let item =
+        crate::events::feed::item(seen, &row, true).map_err(|e| format!("the event could not be rendered now: {e}"))?;
     let Some(item) = item else { return Ok(None) };
     serde_json::to_vec(&serde_json::json!({
         "type": d.event_type,
         "timestamp": d.occurred_at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "data": item,
     }))
-    .map(Some)
+    .map(|v| Some(Bytes::from(v)))
     .map_err(|e| e.to_string())
 }
 
 /// Claims due deliveries and loads what their bodies need, in one turn of the database; at
 /// most [`PER_ENDPOINT`] in flight to one endpoint (`in_flight`: this process's now), the
-/// rest is given back at once.
+/// rest is given back at once. An event's body is rendered once per owner and language,
+/// however many of the owner's endpoints get it.
 async fn claim(d: &Dispatcher, limit: usize, in_flight: HashMap<SqlUuid, usize>) -> Result<Vec<Ready>, ApiError> {
     let snap = d.cache.get();
     let busy: Vec<SqlUuid> = in_flight
@@ -192,47 +216,71 @@ async fn claim(d: &Dispatcher, limit: usize, in_flight: HashMap<SqlUuid, usize>)
         .filter(|(_, n)| **n >= PER_ENDPOINT)
         .map(|(k, _)| *k)
         .collect();
-    d.db.write(move |c| {
-        let lease = SqlTime(chrono::Utc::now() + LEASE);
-        let mut claimed = q::claim(c, limit as i64, PER_ENDPOINT, &busy, lease)?;
-        let mut taken = in_flight;
-        let mut back = Vec::new();
-        claimed.retain(|cl| {
-            let n = taken.entry(cl.endpoint.id).or_insert(0);
-            *n += 1;
-            if *n > PER_ENDPOINT {
-                back.push(cl.delivery.id);
-            }
-            *n <= PER_ENDPOINT
-        });
-        q::release(c, back)?;
-        // the applications, each as its endpoint's owner sees it
-        let mut by_owner: HashMap<Owner, Vec<SqlUuid>> = HashMap::new();
-        let mut endpoint_events = Vec::new();
-        for cl in &claimed {
-            if cl.delivery.subject_type == "application" {
-                let ids = by_owner.entry(cl.endpoint.owner()).or_default();
-                if let Ok(id) = Uuid::parse_str(&cl.delivery.subject_id) {
-                    ids.push(SqlUuid(id));
+    let (claimed, apps_of, data) =
+        d.db.write(move |c| {
+            let lease = SqlTime(chrono::Utc::now() + LEASE);
+            let mut claimed = q::claim(c, limit as i64, PER_ENDPOINT, &busy, lease)?;
+            let mut taken = in_flight;
+            let mut back = Vec::new();
+            claimed.retain(|cl| {
+                let n = taken.entry(cl.endpoint.id).or_insert(0);
+                *n += 1;
+                if *n > PER_ENDPOINT {
+                    back.push(cl.delivery.id);
                 }
-            } else {
-                endpoint_events.push(cl.delivery.event_id);
+                *n <= PER_ENDPOINT
+            });
+            q::release(c, back)?;
+            // the applications, each as its endpoint's owner sees it
+            let mut by_owner: HashMap<Owner, Vec<SqlUuid>> = HashMap::new();
+            let mut endpoint_events = Vec::new();
+            for cl in &claimed {
+                if cl.delivery.subject_type == "application" {
+                    let ids = by_owner.entry(cl.endpoint.owner()).or_default();
+                    if let Ok(id) = Uuid::parse_str(&cl.delivery.subject_id) {
+                        ids.push(SqlUuid(id));
+                    }
+                } else {
+                    endpoint_events.push(cl.delivery.event_id);
+                }
             }
-        }
-        let mut seen: HashMap<Owner, Vec<ApplicationRow>> = HashMap::new();
-        for (owner, ids) in by_owner {
-            seen.insert(owner, apps::visible(c, reader(owner), &[], ids)?);
-        }
-        let data: HashMap<SqlUuid, SqlJson> = if endpoint_events.is_empty() {
-            HashMap::new()
-        } else {
-            q::event_data(c, endpoint_events)?.into_iter().collect()
-        };
+            let mut apps_of: HashMap<Owner, Vec<ApplicationRow>> = HashMap::new();
+            for (owner, ids) in by_owner {
+                apps_of.insert(owner, apps::visible(c, reader(owner), &[], ids)?);
+            }
+            let data: HashMap<SqlUuid, SqlJson> = if endpoint_events.is_empty() {
+                HashMap::new()
+            } else {
+                q::event_data(c, endpoint_events)?.into_iter().collect()
+            };
+            Ok((claimed, apps_of, data))
+        })
+        .await?;
+    // rendered after the claim's transaction, off the server workers (see `http::cpu`)
+    crate::http::cpu::run(move || {
+        let mut seen = HashMap::new();
+        let mut bodies: HashMap<(SqlUuid, Owner, Lang), Result<Option<Bytes>, String>> = HashMap::new();
         Ok(claimed
             .into_iter()
             .map(|cl| {
-                let apps = seen.get(&cl.endpoint.owner()).map(Vec::as_slice).unwrap_or(&[]);
-                let body = body(&snap, &cl.delivery, &cl.endpoint, apps, &data);
+                let owner = cl.endpoint.owner();
+                let lang = Lang::parse(&cl.endpoint.language).unwrap_or(Lang::De);
+                let body = bodies
+                    .entry((cl.delivery.event_id, owner, lang))
+                    .or_insert_with(|| {
+                        let apps = apps_of.get(&owner).map(Vec::as_slice).unwrap_or(&[]);
+                        let seen = seen.entry((owner, lang)).or_insert_with(|| {
+                            Seen::new(
+                                &snap,
+                                apps,
+                                move |_: &ApplicationRow| mover(owner),
+                                owner.is_staff(),
+                                lang,
+                            )
+                        });
+                        body(seen, &cl.delivery, &data)
+                    })
+                    .clone();
                 Ready { claimed: cl, body }
             })
             .collect())
@@ -412,20 +460,32 @@ pub fn spawn(d: Dispatcher) {
     // came free, attempts were recorded (an application's next event is due), events were
     // queued
     let wake = Arc::new(tokio::sync::Notify::new());
+    // set while the sender finds fewer due deliveries than it could send: while the API is
+    // saturated, fan-out queues more only then (and no more than the busy rate)
+    let starved = Arc::new(AtomicBool::new(true));
     // fan-out
     let fan = d.clone();
     let fan_wake = wake.clone();
+    let fan_starved = starved.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            let (steps, batch) = if fan.yielding() {
+                if !fan_starved.load(Ordering::Relaxed) {
+                    continue;
+                }
+                (1, fan.busy_batch() as i64)
+            } else {
+                (100, FAN_OUT_BATCH)
+            };
             let last = match fan.db.run(|c| Ok(crate::db::events::last_position(c)?)).await {
                 Ok(l) => l,
                 Err(_) => continue,
             };
-            for _ in 0..100 {
-                match fan_out(&fan.db, last).await {
+            for _ in 0..steps {
+                match fan_out(&fan.db, last, batch).await {
                     Ok(true) => {
                         fan_wake.notify_one();
                         continue;
@@ -496,7 +556,13 @@ pub fn spawn(d: Dispatcher) {
                 continue;
             }
             let in_flight: HashMap<SqlUuid, usize> = per_endpoint.lock().map(|m| m.clone()).unwrap_or_default();
-            let ready = match claim(&d, free.min(200), in_flight).await {
+            let yielding = d.yielding();
+            let limit = if yielding {
+                free.min(d.busy_batch())
+            } else {
+                free.min(200)
+            };
+            let ready = match claim(&d, limit, in_flight).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming webhook deliveries failed");
@@ -504,6 +570,7 @@ pub fn spawn(d: Dispatcher) {
                     continue;
                 }
             };
+            starved.store(ready.len() < limit, Ordering::Relaxed);
             if ready.is_empty() {
                 tokio::select! {
                     _ = wake.notified() => {}
@@ -535,6 +602,9 @@ pub fn spawn(d: Dispatcher) {
                     drop(permit);
                     wake.notify_one();
                 });
+            }
+            if yielding {
+                tokio::time::sleep(BUSY_TICK).await;
             }
         }
     });

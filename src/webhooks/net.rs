@@ -158,7 +158,14 @@ impl Sender {
     }
 
     /// Posts `body` to `url` with the Standard Webhooks headers.
-    pub async fn send(&self, url: &str, id: &str, timestamp: i64, signatures: &str, body: Vec<u8>) -> Answer {
+    pub async fn send(
+        &self,
+        url: &str,
+        id: &str,
+        timestamp: i64,
+        signatures: &str,
+        body: actix_web::web::Bytes,
+    ) -> Answer {
         let started = Instant::now();
         let failed = |error: String| Answer {
             status: None,

@@ -485,7 +485,9 @@ pub async fn ping(db: &Db, sender: &Sender, ctx: Ctx, id: Uuid) -> Result<(Attem
     .map_err(|e| ApiError::internal(e.to_string()))?;
     let ts = now.0.timestamp();
     let sigs = signatures(&endpoint, &event_id.to_string(), ts, &body);
-    let answer = sender.send(&endpoint.url, &event_id.to_string(), ts, &sigs, body).await;
+    let answer = sender
+        .send(&endpoint.url, &event_id.to_string(), ts, &sigs, body.into())
+        .await;
     let state = if answer.delivered() {
         DeliveryState::Delivered
     } else {

@@ -1,0 +1,30 @@
+//! CPU-heavy work of a request (rendering a page of views), off the server workers and at
+//! most one piece per core at a time.
+//!
+//! On a server worker such work holds up every other request of that worker meanwhile; on
+//! the blocking pool without a bound, 64 pages at once oversubscribe the cores (each waits for
+//! the others, and every thread keeps its allocator's memory). A semaphore with one permit per
+//! core queues them in arrival order instead.
+use std::sync::LazyLock;
+
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+
+static CORES: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)));
+
+/// Runs `f` on the blocking pool once a core is free for it.
+pub async fn run<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let _turn = CORES
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the CPU queue is closed"))?;
+    actix_web::rt::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("CPU-bound work failed: {e}")))?
+}
