@@ -185,12 +185,17 @@ fn new_reference(conn: &mut DbConnection, prefix: &str) -> Result<String, ApiErr
     Err(ApiError::internal("no free reference after 10 attempts"))
 }
 
-fn log_step(row: &mut ApplicationRow, at: SqlTime) {
+fn log_step(row: &mut ApplicationRow, at: SqlTime) -> Result<(), ApiError> {
     let entry = json!({"step": row.step, "at": at.0});
-    match &mut row.step_log.0 {
-        Value::Array(a) => a.push(entry),
-        other => *other = json!([entry]),
-    }
+    let log = match row.step_log.value().map_err(doc_error)? {
+        Value::Array(mut a) => {
+            a.push(entry);
+            a
+        }
+        _ => vec![entry],
+    };
+    row.step_log = SqlDoc::from_value(&Value::Array(log)).map_err(doc_error)?;
+    Ok(())
 }
 
 /// Resolves who applies: the caller's own account, or an organisation it acts for.
@@ -351,7 +356,7 @@ fn create_with(
         created_by: ctx.caller.subject.clone(),
         phase: Phase::Draft.as_str().into(),
         step: Phase::Draft.as_str().into(),
-        step_log: SqlJson(json!([])),
+        step_log: SqlDoc::from_value(&json!([])).map_err(doc_error)?,
         data: SqlDoc::from_value(&data).map_err(doc_error)?,
         assignee_id: None,
         revision: 1,
@@ -364,7 +369,7 @@ fn create_with(
         public_comment_at: None,
         represented: represented.map(|r| SqlJson(json!(r))),
     };
-    log_step(&mut row, now);
+    log_step(&mut row, now)?;
     if input.submit && attached.is_none() {
         return create_submitted(conn, ctx, v, row);
     }
@@ -453,7 +458,7 @@ fn create_submitted(
     let mut row = draft.clone();
     validate(conn, v, &mut row)?;
     row.tracking_code = Some(tracking_code()?);
-    move_to(&mut row, v, Phase::Submitted, &step);
+    move_to(&mut row, v, Phase::Submitted, &step)?;
     row.revision += 1;
     // the reference is checked by the insert itself (its unique index), retried on collision
     let mut attempts = 0;
@@ -715,7 +720,7 @@ fn explain_documents(schema: &Value, mut errors: Vec<FieldError>) -> Vec<FieldEr
 
 /// Sets the phase and step of a move (already checked against the table) and the dates that
 /// go with it.
-fn move_to(row: &mut ApplicationRow, v: &VersionEntry, to: Phase, step: &str) {
+fn move_to(row: &mut ApplicationRow, v: &VersionEntry, to: Phase, step: &str) -> Result<(), ApiError> {
     let now = SqlTime::now();
     if row.submitted_at.is_none() && to == Phase::Submitted {
         row.submitted_at = Some(now);
@@ -728,7 +733,7 @@ fn move_to(row: &mut ApplicationRow, v: &VersionEntry, to: Phase, step: &str) {
     row.step = step.into();
     row.status_changed_at = now;
     row.updated_at = now;
-    log_step(row, now);
+    log_step(row, now)
 }
 
 /// Moves to `to` at `step` (already checked against the table), with its records.
@@ -746,7 +751,7 @@ fn apply_move(
         row.reference = Some(new_reference(conn, &ctx.prefix)?);
         row.tracking_code = Some(tracking_code()?);
     }
-    move_to(&mut row, v, to, step);
+    move_to(&mut row, v, to, step)?;
     save(conn, &mut row)?;
     record(conn, ctx, &row, records::of_move(to), note)?;
     Ok(row)

@@ -60,6 +60,7 @@ pub struct StatusStepView {
     /// When this step is expected to be done (its entry plus the service's expected days for
     /// it), while the application is open and the service says.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::http::json_time::opt")]
     pub expected_at: Option<DateTime<Utc>>,
 }
 
@@ -68,6 +69,7 @@ pub struct StatusStepView {
 pub struct PublicComment {
     #[schema(example = "Bitte reichen Sie eine Kopie des Mietvertrags ein.", max_length = 5000)]
     pub text: String,
+    #[serde(serialize_with = "crate::http::json_time::at")]
     pub at: DateTime<Utc>,
 }
 
@@ -80,8 +82,10 @@ pub struct TimelineEntry {
     #[schema(max_length = 200)]
     pub label: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::http::json_time::opt")]
     pub entered_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::http::json_time::opt")]
     pub expected_at: Option<DateTime<Utc>>,
     pub current: bool,
 }
@@ -107,11 +111,16 @@ pub struct Application {
     /// The clerk handling it (staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<Uuid>,
+    #[serde(serialize_with = "crate::http::json_time::at")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::json_time::at")]
     pub updated_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::json_time::opt")]
     pub submitted_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::http::json_time::at")]
     pub status_changed_at: DateTime<Utc>,
     /// The expected decision date while the application is open.
+    #[serde(serialize_with = "crate::http::json_time::opt")]
     pub due_at: Option<DateTime<Utc>>,
     /// The department's latest public comment to the applicant (given with a move, e.g. what
     /// is missing when it asks for action); null when it has made none.
@@ -158,17 +167,20 @@ fn step_view(steps: &[StatusStep], row: &ApplicationRow, phase: Phase, lang: Lan
 /// steps still ahead on the way to a decision.
 fn timeline(steps: &[StatusStep], row: &ApplicationRow, phase: Phase, lang: Lang) -> Vec<TimelineEntry> {
     let mut entered: Vec<(String, DateTime<Utc>)> = Vec::new();
-    if let Value::Array(log) = &row.step_log.0 {
-        for e in log {
-            let step = e.get("step").and_then(Value::as_str);
-            let at = e
-                .get("at")
-                .and_then(Value::as_str)
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-            if let (Some(s), Some(at)) = (step, at) {
-                entered.retain(|(k, _)| k != s);
-                entered.push((s.to_string(), at.with_timezone(&Utc)));
-            }
+    // read straight from the log's text: `[{"at": "...", "step": "..."}, ...]`
+    #[derive(serde::Deserialize)]
+    struct Logged<'a> {
+        #[serde(borrow)]
+        step: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        at: Option<std::borrow::Cow<'a, str>>,
+    }
+    let log: Vec<Logged> = serde_json::from_str(row.step_log.0.get()).unwrap_or_default();
+    for e in log {
+        let at = e.at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+        if let (Some(s), Some(at)) = (e.step, at) {
+            entered.retain(|(k, _)| *k != s);
+            entered.push((s.into_owned(), at.with_timezone(&Utc)));
         }
     }
     let mut out: Vec<TimelineEntry> = Vec::new();
@@ -289,6 +301,7 @@ pub fn application(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryEntry {
     pub id: Uuid,
+    #[serde(serialize_with = "crate::http::json_time::at")]
     pub occurred_at: DateTime<Utc>,
     /// `created`, `data_changed`, `submitted`, `status_changed`, `withdrawn`, `assigned`,
     /// `document_added`, `document_removed`.
@@ -358,9 +371,12 @@ pub struct Tracking {
     pub service: String,
     pub phase: Phase,
     pub step: StatusStepView,
+    #[serde(serialize_with = "crate::http::json_time::at")]
     pub status_changed_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::json_time::opt")]
     pub submitted_at: Option<DateTime<Utc>>,
     /// The expected decision date while the application is open.
+    #[serde(serialize_with = "crate::http::json_time::opt")]
     pub due_at: Option<DateTime<Utc>>,
     #[schema(max_items = 60)]
     pub timeline: Vec<TimelineEntry>,
@@ -399,6 +415,7 @@ pub struct Document {
         max_length = 64
     )]
     pub sha256: String,
+    #[serde(serialize_with = "crate::http::json_time::at")]
     pub created_at: DateTime<Utc>,
     /// Where the bytes are downloaded.
     #[schema(max_length = 2048)]

@@ -21,7 +21,7 @@ pub struct ApplicationRow {
     pub created_by: String,
     pub phase: String,
     pub step: String,
-    pub step_log: SqlJson,
+    pub step_log: SqlDoc,
     pub data: SqlDoc,
     pub assignee_id: Option<SqlUuid>,
     pub revision: i64,

@@ -120,6 +120,7 @@ pub struct Event {
     #[serde(rename = "type")]
     #[schema(example = "application.submitted", max_length = 64)]
     pub type_: String,
+    #[serde(serialize_with = "crate::http::json_time::at")]
     pub occurred_at: DateTime<Utc>,
     /// Increases along the feed; the feed is in this order.
     #[schema(minimum = 1, maximum = 9007199254740991_i64)]

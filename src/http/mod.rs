@@ -4,6 +4,7 @@ pub mod cpu;
 pub mod encoding;
 pub mod extract;
 pub mod idempotency;
+pub mod json_time;
 pub mod limits;
 pub mod middleware;
 pub mod page;
