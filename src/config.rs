@@ -69,8 +69,9 @@ pub struct Config {
     /// (networks without DNS, and test runs that must send nothing beyond loopback).
     pub webhook_dns: bool,
     /// `GUICHET_WEBHOOK_BUSY_RATE`: webhook deliveries per second an instance still sends
-    /// while all its API's database connections are taken (100; `unlimited`: never held back)
-    pub webhook_busy_rate: u32,
+    /// while all its API's database connections are taken (100; `unlimited`, `None`: never
+    /// held back)
+    pub webhook_busy_rate: Option<u32>,
     pub mail: crate::mail::MailConfig,
     /// Public tracking lookups per client IP per minute (0: no limit).
     pub rate_limit_tracking_ip: u32,
@@ -202,9 +203,9 @@ impl Config {
             Some(o) => return Err(err("GUICHET_WEBHOOK_DNS", format!("'{o}' is not one of on, off"))),
         };
         let webhook_busy_rate = match var("GUICHET_WEBHOOK_BUSY_RATE").as_deref() {
-            None => 100,
-            Some("unlimited") => u32::MAX,
-            Some(v) => v.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            None => Some(100),
+            Some("unlimited") => None,
+            Some(v) => v.parse::<u32>().ok().filter(|n| *n >= 1).map(Some).ok_or_else(|| {
                 err(
                     "GUICHET_WEBHOOK_BUSY_RATE",
                     format!("'{v}' is not a whole number of deliveries per second (at least 1) or 'unlimited'"),
@@ -418,12 +419,12 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(c.seed, Seed::Thun);
-        assert_eq!(c.webhook_busy_rate, 100);
+        assert_eq!(c.webhook_busy_rate, Some(100));
         assert_eq!(
             cfg(&[("GUICHET_WEBHOOK_BUSY_RATE", "unlimited")])
                 .unwrap()
                 .webhook_busy_rate,
-            u32::MAX
+            None
         );
     }
 

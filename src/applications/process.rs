@@ -611,9 +611,10 @@ pub fn patch(
     Ok(row)
 }
 
-/// Form data that does not read or write as JSON: not the caller's doing.
+/// Stored JSON of an application (its form data, its step log) that does not read or write
+/// as JSON: not the caller's doing.
 fn doc_error(e: serde_json::Error) -> ApiError {
-    ApiError::internal(format!("the application's form data: {e}"))
+    ApiError::internal(format!("an application's stored JSON: {e}"))
 }
 
 /// What every write of a draft must satisfy: at most [`DraftLimits::max_bytes`] of data, and

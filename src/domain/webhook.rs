@@ -348,6 +348,18 @@ impl RetrySchedule {
     }
 }
 
+/// How a dispatcher that yields to requests keeps to `rate` deliveries per second: deliveries
+/// per turn and the length of a turn (a tenth of the rate every 100 ms; below 10/s one
+/// delivery per turn of 1/rate seconds).
+pub fn busy_pace(rate: u32) -> (usize, std::time::Duration) {
+    let rate = rate.max(1);
+    if rate >= 10 {
+        ((rate / 10) as usize, std::time::Duration::from_millis(100))
+    } else {
+        (1, std::time::Duration::from_millis(1000_u64.div_ceil(u64::from(rate))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,5 +534,18 @@ mod tests {
             "/t/1"
         );
         assert_eq!(types(&["ping"]).unwrap_err().code, "enum");
+    }
+
+    #[test]
+    fn the_busy_pace_keeps_to_the_rate() {
+        use std::time::Duration;
+        for rate in [1u32, 3, 9, 10, 99, 100, 1_000, 123_456] {
+            let (n, turn) = busy_pace(rate);
+            let per_second = n as f64 / turn.as_secs_f64();
+            assert!(n >= 1 && turn >= Duration::from_millis(100), "{rate}: {n} per {turn:?}");
+            assert!(per_second <= f64::from(rate) * 1.001, "{rate}: {per_second}/s");
+            assert!(per_second >= f64::from(rate) * 0.9 - 1.0, "{rate}: {per_second}/s");
+        }
+        assert_eq!(busy_pace(0), busy_pace(1));
     }
 }

@@ -5,14 +5,17 @@
 //! the blocking pool without a bound, 64 pages at once oversubscribe the cores (each waits for
 //! the others, and every thread keeps its allocator's memory). A semaphore with one permit per
 //! core queues them in arrival order instead.
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
-static CORES: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)));
+static CORES: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    Arc::new(Semaphore::new(
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+    ))
+});
 
 /// Runs `f` on the blocking pool once a core is free for it.
 pub async fn run<T, F>(f: F) -> Result<T, ApiError>
@@ -20,11 +23,16 @@ where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let _turn = CORES
-        .acquire()
+    let turn = CORES
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|_| ApiError::internal("the CPU queue is closed"))?;
-    actix_web::rt::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(format!("CPU-bound work failed: {e}")))?
+    // the turn is the work's: a request that goes away meanwhile does not hand it on early
+    actix_web::rt::task::spawn_blocking(move || {
+        let _turn = turn;
+        f()
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("CPU-bound work failed: {e}")))?
 }

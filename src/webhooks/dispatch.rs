@@ -59,27 +59,24 @@ pub struct Dispatcher {
     /// and deliveries are held to `busy_rate`.
     pub requests: Db,
     /// Deliveries per second this instance still sends while its API is saturated
-    /// (`GUICHET_WEBHOOK_BUSY_RATE`).
-    pub busy_rate: u32,
+    /// (`GUICHET_WEBHOOK_BUSY_RATE`); `None`: never held back.
+    pub busy_rate: Option<u32>,
     pub cache: CatalogueCache,
     pub sender: Sender,
     pub schedule: RetrySchedule,
 }
 
-/// How often the dispatcher looks again while the API is saturated.
-const BUSY_TICK: Duration = Duration::from_millis(100);
-
 impl Dispatcher {
-    /// Whether requests are waiting for the API's database connections: then deliveries
-    /// use no more than `busy_rate`, so that a burst of submissions is not slowed by the
-    /// deliveries it causes (they catch up when the burst is over).
+    /// Whether the API has none of its database connections free: then deliveries use no
+    /// more than `busy_rate`, so that a burst of submissions is not slowed by the deliveries
+    /// it causes (they catch up when the burst is over).
     fn yielding(&self) -> bool {
-        self.requests.saturated()
+        self.busy_rate.is_some() && self.requests.saturated()
     }
 
-    /// Deliveries per [`BUSY_TICK`] while yielding.
-    fn busy_batch(&self) -> usize {
-        (self.busy_rate as usize / 10).max(1)
+    /// While yielding: deliveries per turn and the length of a turn.
+    fn busy_pace(&self) -> (usize, Duration) {
+        crate::domain::webhook::busy_pace(self.busy_rate.unwrap_or(u32::MAX))
     }
 }
 
@@ -476,7 +473,7 @@ pub fn spawn(d: Dispatcher) {
                 if !fan_starved.load(Ordering::Relaxed) {
                     continue;
                 }
-                (1, fan.busy_batch() as i64)
+                (1, (fan.busy_pace().0 as i64).min(FAN_OUT_BATCH))
             } else {
                 (100, FAN_OUT_BATCH)
             };
@@ -557,11 +554,8 @@ pub fn spawn(d: Dispatcher) {
             }
             let in_flight: HashMap<SqlUuid, usize> = per_endpoint.lock().map(|m| m.clone()).unwrap_or_default();
             let yielding = d.yielding();
-            let limit = if yielding {
-                free.min(d.busy_batch())
-            } else {
-                free.min(200)
-            };
+            let (busy_batch, busy_turn) = d.busy_pace();
+            let limit = if yielding { free.min(busy_batch) } else { free.min(200) };
             let ready = match claim(&d, limit, in_flight).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -604,7 +598,7 @@ pub fn spawn(d: Dispatcher) {
                 });
             }
             if yielding {
-                tokio::time::sleep(BUSY_TICK).await;
+                tokio::time::sleep(busy_turn).await;
             }
         }
     });
