@@ -193,11 +193,19 @@ fn body<M: Fn(&ApplicationRow) -> Option<Mover>>(
     let item =
         crate::events::feed::item(seen, &row, true).map_err(|e| format!("the event could not be rendered now: {e}"))?;
     let Some(item) = item else { return Ok(None) };
-    serde_json::to_vec(&serde_json::json!({
-        "type": d.event_type,
-        "timestamp": d.occurred_at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "data": item,
-    }))
+    // written straight from the item (through `json!` its rendered view was parsed again)
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "type")]
+        type_: &'a str,
+        timestamp: String,
+        data: &'a crate::events::feed::Event,
+    }
+    serde_json::to_vec(&Body {
+        type_: &d.event_type,
+        timestamp: d.occurred_at.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        data: &item,
+    })
     .map(|v| Some(Bytes::from(v)))
     .map_err(|e| e.to_string())
 }
