@@ -4,7 +4,8 @@ use actix_web::web::Data;
 use actix_web::{get, HttpRequest, HttpResponse};
 
 use super::applications::lang_of;
-use crate::auth::{AuthService, Caller};
+use crate::applications::Reads;
+use crate::auth::Caller;
 use crate::catalogue::CatalogueCache;
 use crate::error::{ApiError, Problem};
 use crate::events::feed::{self, EventPage, EventSignal, FeedParams};
@@ -36,13 +37,13 @@ pub async fn list_events(
     req: HttpRequest,
     caller: Caller,
     q: StrictQuery<FeedParams>,
-    auth: Data<AuthService>,
     signal: Data<EventSignal>,
+    reads: Data<Reads>,
     cache: Data<CatalogueCache>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = lang_of(&req, q.0.lang.as_deref())?;
     let snap = cache.get();
-    let page = feed::page(&auth.db, &signal, &snap, &caller, &q.0, lang).await?;
+    let page = feed::page(&reads, &signal, &snap, &caller, &q.0, lang).await?;
     let next = pagination::next_url_with(
         snap.public_url(),
         req.path(),

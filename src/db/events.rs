@@ -120,8 +120,7 @@ pub fn assign_positions(conn: &mut DbConnection, batch: i64) -> QueryResult<usiz
 }
 
 /// An event as the feed reads it.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = super::schema::events)]
+#[derive(Debug, Clone, Queryable)]
 pub struct EventRow {
     pub id: SqlUuid,
     pub position: Option<i64>,
@@ -129,59 +128,85 @@ pub struct EventRow {
     pub occurred_at: SqlTime,
     pub subject_type: String,
     pub subject_id: String,
-    /// What the change recorded (for an endpoint event: why).
-    pub data: SqlJson,
+    /// What the change recorded, for events that are not about an application (an endpoint
+    /// event: why); an application event's item shows the application as it is now instead.
+    pub data: Option<SqlJson>,
 }
 
-/// Up to `limit` numbered events after position `after`, in position order, of the
-/// applications reader `r` applies for or processes (`orgs`: a resident's organisations, read
-/// in the same request), of the `types` given (all when empty). Whether the caller may still
-/// see each application is decided against the application itself afterwards. The `data` of
-/// application events is not read (`{}`).
+/// The query of up to `$limit` numbered events after position `$after`, in position order, of
+/// the applications reader `$r` applies for or processes (`$orgs`: a resident's
+/// organisations, read first in the same request, as for a list page), of the `$types` given
+/// (all when empty). A macro, so that the blocking and the asynchronous connection share it.
+///
+/// An application event's `data` is not read: parsing it was a quarter of a feed page's work.
+/// That choice is a `case_when`, not SQL text, since diesel prepares a statement with SQL text
+/// in it anew every time.
+macro_rules! feed_query {
+    ($r:expr, $orgs:expr, $after:expr, $types:expr, $limit:expr) => {{
+        use $crate::db::applications::Reader;
+        use $crate::db::schema::events as e;
+        let (r, orgs, types): (Reader, Vec<SqlUuid>, Vec<String>) = ($r, $orgs, $types);
+        let data = diesel::dsl::case_when(e::subject_type.ne("application"), e::data);
+        let mut q = e::table
+            .select((
+                e::id,
+                e::position,
+                e::type_,
+                e::occurred_at,
+                e::subject_type,
+                e::subject_id,
+                data,
+            ))
+            .filter(e::position.gt($after))
+            .order(e::position.asc())
+            .limit($limit)
+            .into_boxed();
+        q = match r {
+            Reader::Account(acc) if orgs.is_empty() => q.filter(e::applicant_account.eq(acc)),
+            Reader::Account(acc) => q.filter(e::applicant_account.eq(acc).or(e::applicant_organisation.eq_any(orgs))),
+            Reader::Organisation(org) => q.filter(e::applicant_organisation.eq(org)),
+            Reader::Department(dep) => q.filter(e::department_id.eq(dep)),
+            Reader::Staff => q,
+            Reader::Nobody => q.filter(e::id.ne(e::id)),
+        };
+        if !types.is_empty() {
+            q = q.filter(e::type_.eq_any(types));
+        }
+        q
+    }};
+}
+pub(crate) use feed_query;
+
+/// One page of the feed's rows for reader `r` (see [`feed_query`]) and the applications of
+/// its events that the reader sees now (whether the caller may see an event is decided
+/// against the application itself, not the event's copy of who applied).
 pub fn feed(
     conn: &mut DbConnection,
     r: super::applications::Reader,
-    orgs: &[SqlUuid],
     after: i64,
-    types: &[String],
+    types: Vec<String>,
     limit: i64,
-) -> QueryResult<Vec<EventRow>> {
-    use super::applications::Reader;
-    use super::schema::events as e;
-    // an application event's data is not read (its item shows the application as it is
-    // now): parsing it was a quarter of a feed page's work
-    let data =
-        diesel::dsl::sql::<DbJson>("CASE WHEN events.subject_type = 'application' THEN '{}' ELSE events.data END");
-    let mut q = e::table
-        .select((
-            e::id,
-            e::position,
-            e::type_,
-            e::occurred_at,
-            e::subject_type,
-            e::subject_id,
-            data,
-        ))
-        .filter(e::position.gt(after))
-        .order(e::position.asc())
-        .limit(limit)
-        .into_boxed();
-    q = match r {
-        Reader::Account(acc) if orgs.is_empty() => q.filter(e::applicant_account.eq(acc)),
-        Reader::Account(acc) => q.filter(
-            e::applicant_account
-                .eq(acc)
-                .or(e::applicant_organisation.eq_any(orgs.to_vec())),
-        ),
-        Reader::Organisation(org) => q.filter(e::applicant_organisation.eq(org)),
-        Reader::Department(dep) => q.filter(e::department_id.eq(dep)),
-        Reader::Staff => q,
-        Reader::Nobody => return Ok(Vec::new()),
-    };
-    if !types.is_empty() {
-        q = q.filter(e::type_.eq_any(types.to_vec()));
+) -> QueryResult<(Vec<EventRow>, Vec<super::applications::ApplicationRow>)> {
+    use super::applications as store;
+    if matches!(r, store::Reader::Nobody) {
+        return Ok((Vec::new(), Vec::new()));
     }
-    q.load(conn)
+    let orgs = store::reader_organisations(conn, r)?;
+    let rows: Vec<EventRow> = feed_query!(r, orgs.clone(), after, types, limit).load(conn)?;
+    let apps = store::visible(conn, r, &orgs, subjects(&rows))?;
+    Ok((rows, apps))
+}
+
+/// The applications the events are about.
+pub fn subjects(rows: &[EventRow]) -> Vec<SqlUuid> {
+    let mut ids: Vec<SqlUuid> = rows
+        .iter()
+        .filter(|r| r.subject_type == "application")
+        .filter_map(|r| uuid::Uuid::parse_str(&r.subject_id).ok().map(SqlUuid))
+        .collect();
+    ids.sort_unstable_by_key(|id| id.0);
+    ids.dedup();
+    ids
 }
 
 /// The highest position given so far (0 when none): what a long poll waits to grow.

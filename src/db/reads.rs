@@ -9,6 +9,7 @@ use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::applications::{self as store, for_reader, list_query, ApplicationRow, ListFilter, Order, Reader};
+use super::events::{self, feed_query, EventRow};
 use super::pg_async::AsyncPool;
 use super::types::{SqlTime, SqlUuid};
 use super::Db;
@@ -94,6 +95,23 @@ impl Reads {
             }
         }
     }
+
+    /// One page of the event feed and the applications it is about (see [`events::feed`]).
+    pub async fn feed(
+        &self,
+        r: Reader,
+        after: i64,
+        types: Vec<String>,
+        limit: i64,
+    ) -> Result<(Vec<EventRow>, Vec<ApplicationRow>), ApiError> {
+        match &self.pool {
+            Some(pool) => {
+                let mut c = Self::conn(pool).await?;
+                Ok(feed(&mut c, r, after, types, limit).await?)
+            }
+            None => self.db.run(move |c| Ok(events::feed(c, r, after, types, limit)?)).await,
+        }
+    }
 }
 
 async fn get(conn: &mut AsyncPgConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
@@ -115,4 +133,31 @@ async fn list(
         _ => Vec::new(),
     };
     list_query!(r, orgs, f, order, after).limit(limit).load(conn).await
+}
+
+async fn feed(
+    conn: &mut AsyncPgConnection,
+    r: Reader,
+    after: i64,
+    types: Vec<String>,
+    limit: i64,
+) -> QueryResult<(Vec<EventRow>, Vec<ApplicationRow>)> {
+    if matches!(r, Reader::Nobody) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let orgs: Vec<SqlUuid> = match r {
+        Reader::Account(acc) => store::organisations_of(acc).load(conn).await?,
+        _ => Vec::new(),
+    };
+    let rows: Vec<EventRow> = feed_query!(r, orgs.clone(), after, types, limit).load(conn).await?;
+    let ids = events::subjects(&rows);
+    if ids.is_empty() {
+        return Ok((rows, Vec::new()));
+    }
+    let none: Option<(SqlTime, SqlUuid)> = None;
+    let apps = list_query!(r, orgs, &ListFilter::default(), Order::CreatedDesc, none)
+        .filter(super::schema::applications::id.eq_any(ids))
+        .load(conn)
+        .await?;
+    Ok((rows, apps))
 }

@@ -13,12 +13,11 @@ use tokio::sync::watch;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::applications::{access, views};
+use crate::applications::{access, views, Reads};
 use crate::auth::Caller;
 use crate::catalogue::snapshot::Snapshot;
-use crate::db::applications::{self as store, ApplicationRow};
+use crate::db::applications::ApplicationRow;
 use crate::db::events::{self as events, EventRow};
-use crate::db::types::SqlUuid;
 use crate::db::Db;
 use crate::domain::application::Mover;
 use crate::domain::event::{self, MAX_WAIT_SECS};
@@ -217,7 +216,7 @@ fn query(p: &FeedParams) -> Result<Query, ApiError> {
 
 /// One page of the feed for `caller`; with `wait`, waits for a visible event first.
 pub async fn page(
-    db: &Db,
+    reads: &Reads,
     signal: &EventSignal,
     snap: &Arc<Snapshot>,
     caller: &Caller,
@@ -234,19 +233,8 @@ pub async fn page(
     loop {
         // marked as seen before reading, so that an event numbered while we read wakes us
         changes.borrow_and_update();
-        let (types, limit) = (q.types.clone(), q.limit as i64);
-        let (rows, apps) = db
-            .run(move |c| {
-                let orgs = store::reader_organisations(c, reader)?;
-                let rows = events::feed(c, reader, &orgs, after, &types, limit)?;
-                let ids = rows
-                    .iter()
-                    .filter_map(|r| Uuid::parse_str(&r.subject_id).ok().map(SqlUuid))
-                    .collect();
-                let apps = store::visible(c, reader, &orgs, ids)?;
-                Ok((rows, apps))
-            })
-            .await?;
+        // on the worker's own asynchronous connection where there is one, as a list page
+        let (rows, apps) = reads.feed(reader, after, q.types.clone(), q.limit as i64).await?;
         let scanned = rows.len();
         let last = rows.last().and_then(|r| r.position);
         // a page of views is the heaviest work here: off the server worker (see `http::cpu`)
@@ -356,6 +344,10 @@ pub fn item<M: Fn(&ApplicationRow) -> Option<Mover>>(
             return Ok(None);
         }
         let id = Uuid::parse_str(&r.subject_id).unwrap_or_default();
+        let field = |k: &str| {
+            let v = r.data.as_ref().and_then(|d| d.0.get(k)).and_then(|v| v.as_str());
+            v.unwrap_or_default().to_string()
+        };
         return Ok(Some(Event {
             id: r.id.0,
             type_: r.type_.clone(),
@@ -370,8 +362,8 @@ pub fn item<M: Fn(&ApplicationRow) -> Option<Mover>>(
             data: None,
             endpoint: Some(EndpointNotice {
                 id,
-                url: r.data.0["url"].as_str().unwrap_or_default().to_string(),
-                reason: r.data.0["reason"].as_str().unwrap_or_default().to_string(),
+                url: field("url"),
+                reason: field("reason"),
             }),
         }));
     }

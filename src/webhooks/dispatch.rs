@@ -104,16 +104,8 @@ fn fan_out_one(c: &mut DbConnection, ep: &EndpointRow, last: i64, batch: i64) ->
     let owner = ep.owner();
     let r = reader(owner);
     let types = ep.types();
-    let rows = crate::db::events::feed(c, r, &[], ep.position, &types, batch)?;
-    let ids: Vec<SqlUuid> = rows
-        .iter()
-        .filter(|e| e.subject_type == "application")
-        .filter_map(|e| Uuid::parse_str(&e.subject_id).ok().map(SqlUuid))
-        .collect();
-    let visible: std::collections::HashSet<String> = apps::visible(c, r, &[], ids)?
-        .into_iter()
-        .map(|a| a.id.0.to_string())
-        .collect();
+    let (rows, apps) = crate::db::events::feed(c, r, ep.position, types, batch)?;
+    let visible: std::collections::HashSet<String> = apps.into_iter().map(|a| a.id.0.to_string()).collect();
     let now = SqlTime::now();
     let full = rows.len() as i64 == batch;
     let cursor = match rows.last().and_then(|e| e.position) {
@@ -188,7 +180,7 @@ fn body<M: Fn(&ApplicationRow) -> Option<Mover>>(
         occurred_at: d.occurred_at,
         subject_type: d.subject_type.clone(),
         subject_id: d.subject_id.clone(),
-        data: data.get(&d.event_id).cloned().unwrap_or(SqlJson(serde_json::json!({}))),
+        data: data.get(&d.event_id).cloned(),
     };
     let item =
         crate::events::feed::item(seen, &row, true).map_err(|e| format!("the event could not be rendered now: {e}"))?;
