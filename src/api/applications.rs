@@ -23,6 +23,7 @@ use crate::storage::DocumentStore;
 
 pub mod documents;
 pub mod list;
+pub mod messages;
 
 /// The `Idempotency-Key` request header.
 #[derive(utoipa::IntoParams)]

@@ -22,10 +22,11 @@ pub(crate) enum Change {
     Assigned,
     DocumentAdded,
     DocumentRemoved,
+    MessagePosted,
 }
 
 impl Change {
-    const ALL: [Change; 8] = [
+    const ALL: [Change; 9] = [
         Change::Created,
         Change::DataChanged,
         Change::Submitted,
@@ -34,6 +35,7 @@ impl Change {
         Change::Assigned,
         Change::DocumentAdded,
         Change::DocumentRemoved,
+        Change::MessagePosted,
     ];
 
     /// The change a stored history action names.
@@ -56,6 +58,7 @@ impl Change {
             Change::Assigned => "assigned",
             Change::DocumentAdded => "document_added",
             Change::DocumentRemoved => "document_removed",
+            Change::MessagePosted => "message_posted",
         }
     }
 
@@ -70,6 +73,7 @@ impl Change {
             Change::Assigned => Some("application.assigned"),
             Change::DocumentAdded => Some("application.document_added"),
             Change::DocumentRemoved => Some("application.document_removed"),
+            Change::MessagePosted => Some("application.message_posted"),
         }
     }
 }

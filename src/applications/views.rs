@@ -304,7 +304,7 @@ pub struct HistoryEntry {
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub occurred_at: DateTime<Utc>,
     /// `created`, `data_changed`, `submitted`, `status_changed`, `withdrawn`, `assigned`,
-    /// `document_added`, `document_removed`.
+    /// `document_added`, `document_removed`, `message_posted`.
     #[schema(max_length = 64)]
     pub action: String,
     /// `resident`, `client` or `staff`.

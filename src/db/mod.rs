@@ -10,6 +10,7 @@ pub mod events;
 pub mod idempotency;
 pub mod keys;
 pub mod mail;
+pub mod messages;
 pub mod models;
 pub mod organisations;
 pub mod pg_async;

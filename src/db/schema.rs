@@ -288,6 +288,33 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::db::types::{DbJson, DbTime, DbUuid};
+    application_messages (id) {
+        id -> DbUuid,
+        application_id -> DbUuid,
+        side -> Text,
+        author_kind -> Text,
+        author_id -> Text,
+        body -> Text,
+        documents -> DbJson,
+        created_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    application_message_reads (application_id, side) {
+        application_id -> DbUuid,
+        side -> Text,
+        up_to -> DbUuid,
+        up_to_at -> DbTime,
+        read_at -> DbTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use crate::db::types::{DbTime, DbUuid};
     documents (id) {
         id -> DbUuid,
@@ -405,6 +432,7 @@ diesel::joinable!(service_versions -> services (service_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(application_history -> applications (application_id));
 diesel::joinable!(documents -> applications (application_id));
+diesel::joinable!(application_messages -> applications (application_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -426,6 +454,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_tokens,
     applications,
     application_history,
+    application_messages,
+    application_message_reads,
     documents,
     idempotency_keys,
     events,

@@ -14,6 +14,7 @@ pub mod representation;
 pub mod search;
 pub mod status;
 pub mod submission;
+pub mod thread;
 pub mod webhook;
 
 /// An enum stored as text: `as_str` is the stored text, `parse` reads it back (`None` for any

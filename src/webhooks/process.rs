@@ -42,6 +42,8 @@ pub enum EventType {
     ApplicationDocumentAdded,
     #[serde(rename = "application.document_removed")]
     ApplicationDocumentRemoved,
+    #[serde(rename = "application.message_posted")]
+    ApplicationMessagePosted,
     #[serde(rename = "webhook_endpoint.disabled")]
     WebhookEndpointDisabled,
 }

@@ -265,6 +265,36 @@ async fn applications_documents_and_organisations_against_every_kind_of_caller()
             true,
             [401, 412, 404, 404, 404, 412, 404, 412],
         ),
+        // the thread: read by whoever sees the application, written by its applicant and
+        // its processors (an empty message is a 422: allowed, and nothing written)
+        (
+            Method::GET,
+            p(format!("/v1/applications/{sub}/messages")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 200, 404, 200],
+        ),
+        (
+            Method::POST,
+            p(format!("/v1/applications/{sub}/messages")),
+            Some(json!({"body": " "})),
+            false,
+            [401, 422, 404, 404, 404, 422, 404, 422],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/applications/{sub}/messages/read")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 200, 404, 200],
+        ),
+        (
+            Method::POST,
+            p(format!("/v1/applications/{sub}/messages/read")),
+            Some(json!({"up_to": "0190a4b2-0000-7000-8000-000000000000"})),
+            false,
+            [401, 422, 404, 404, 404, 422, 404, 422],
+        ),
         (
             Method::GET,
             p(format!("/v1/organisations/{x}")),

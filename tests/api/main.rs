@@ -19,5 +19,6 @@ mod input;
 mod languages;
 mod logs;
 mod mail;
+mod messages;
 mod organisations;
 mod webhooks;

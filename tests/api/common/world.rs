@@ -152,6 +152,15 @@ impl World {
         res.json().await.unwrap()
     }
 
+    /// A move of an application (`POST .../transitions`, with its current ETag) that must
+    /// succeed: the application after it.
+    pub async fn moved(&self, id: &str, token: &str, body: Value) -> Value {
+        let path = format!("/v1/applications/{id}/transitions");
+        let res = self.act(Method::POST, &path, Some(token), Some(body.clone())).await;
+        assert_eq!(res.status(), 200, "move {body}");
+        res.json().await.unwrap()
+    }
+
     /// GET as the caller, expecting 200 and a JSON body.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let res = self.call(Method::GET, path, Some(token), None).await;

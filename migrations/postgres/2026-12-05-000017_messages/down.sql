@@ -1,0 +1,2 @@
+DROP TABLE application_message_reads;
+DROP TABLE application_messages;
