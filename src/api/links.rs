@@ -29,6 +29,17 @@ const DOCUMENT_IN_LIST: Params = &[
     ("path.id", "$request.path.id"),
     ("path.document_id", "$response.body#/data/0/id"),
 ];
+/// A message answer, on the application of the request.
+const MESSAGE: Params = &[
+    ("path.id", "$request.path.id"),
+    ("path.message_id", "$response.body#/id"),
+];
+const MESSAGE_IN_PAGE: Params = &[
+    ("path.id", "$request.path.id"),
+    ("path.message_id", "$response.body#/data/0/id"),
+];
+/// The application of the request.
+const SAME_APP: Params = &[("path.id", "$request.path.id")];
 /// The public tracking of a submitted application.
 const TRACKING: Params = &[
     ("path.reference", "$response.body#/reference"),
@@ -82,6 +93,9 @@ const FROM_APPLICATION: &[Link] = &[
     ("ListHistory", "list_application_history", APP),
     ("ListDocuments", "list_documents", APP),
     ("UploadDocument", "upload_document", APP),
+    ("ListMessages", "list_messages", APP),
+    ("PostMessage", "post_message", APP),
+    ("GetReadMarkers", "get_read_markers", APP),
     ("UpdateApplication", "update_application", APP_IF_MATCH),
     ("DeleteApplication", "delete_application", APP_IF_MATCH),
     ("SubmitApplication", "submit_application", APP_IF_MATCH),
@@ -125,6 +139,20 @@ fn table() -> Vec<(&'static str, &'static str, Vec<Link>)> {
                 ("DownloadDocument", "download_document", DOCUMENT),
                 ("DeleteDocument", "delete_document", DOCUMENT),
             ],
+        ),
+        (
+            "post_message",
+            "201",
+            vec![
+                ("GetMessage", "get_message", MESSAGE),
+                ("ListMessages", "list_messages", SAME_APP),
+                ("GetReadMarkers", "get_read_markers", SAME_APP),
+            ],
+        ),
+        (
+            "list_messages",
+            "200",
+            vec![("GetMessage", "get_message", MESSAGE_IN_PAGE)],
         ),
         (
             "list_documents",

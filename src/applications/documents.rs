@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::catalogue::snapshot::Snapshot;
 use crate::db::applications::ApplicationRow;
 use crate::db::documents::{self as store, DocumentRow};
-use crate::db::types::SqlTime;
+use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::{Db, DbConnection};
 use crate::domain::application::Mover;
 use crate::domain::documents::DocumentLimits;
@@ -66,9 +66,29 @@ pub fn may_add(
     caller: &Caller,
     snap: &Snapshot,
     id: ApplicationId,
+    request: Option<uuid::Uuid>,
 ) -> Result<DocumentLimits, ApiError> {
     let row = find(conn, caller, id)?;
-    editable(conn, caller, snap, &row, true)
+    let limits = editable(conn, caller, snap, &row, true)?;
+    answers(&row, request)?;
+    Ok(limits)
+}
+
+/// 422 unless `request` (when given) is an open request of the department for a document.
+fn answers(row: &ApplicationRow, request: Option<uuid::Uuid>) -> Result<(), ApiError> {
+    let Some(id) = request else { return Ok(()) };
+    let open = row
+        .requests()
+        .iter()
+        .any(|r| r.id == id && matches!(r.what, crate::domain::requests::Wanted::Document { .. }));
+    if open {
+        return Ok(());
+    }
+    Err(ApiError::validation(vec![crate::domain::FieldError::new(
+        "request",
+        "unknown",
+        msg!("not an open request of the department for a document of this application"),
+    )]))
 }
 
 /// Records a stored document, checking everything again under the application's lock (two
@@ -76,6 +96,7 @@ pub fn may_add(
 pub fn add(conn: &mut DbConnection, ctx: &Ctx, doc: DocumentRow) -> Result<DocumentRow, ApiError> {
     let row = load(conn, ctx, ApplicationId(doc.application_id.0))?;
     editable(conn, &ctx.caller, &ctx.snap, &row, true)?;
+    answers(&row, doc.request_id.map(|r| r.0))?;
     store::insert(conn, &doc)?;
     record(conn, ctx, &row, Change::DocumentAdded, note(&doc))?;
     Ok(doc)
@@ -87,6 +108,8 @@ pub struct Upload {
     pub media_type: String,
     pub size: u64,
     pub sha256: String,
+    /// The department's request it answers (`?request=`).
+    pub request: Option<uuid::Uuid>,
 }
 
 /// Where the bytes of a new document of application `id` are stored: the document's id and
@@ -127,6 +150,7 @@ pub fn stored_row(caller: &Caller, id: ApplicationId, (doc, key): (DocumentId, S
         storage_key: key,
         created_at: SqlTime::now(),
         created_by: caller.subject.clone(),
+        request_id: upload.request.map(SqlUuid),
     }
 }
 

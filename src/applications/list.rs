@@ -49,6 +49,10 @@ pub struct ApplicationParams {
     /// Only applications past their expected decision date.
     #[param(value_type = Option<bool>)]
     overdue: Option<String>,
+    /// Only applications waiting for the applicant's answer past the day the department set
+    /// for it (`requests_due`).
+    #[param(value_type = Option<bool>)]
+    answer_overdue: Option<String>,
     /// `-created_at` (default, newest first), `submitted_at` (oldest first, the queue's order),
     /// `-submitted_at`, or `due_at` (earliest due first). Sorting by submission or due date
     /// lists only applications that have one.
@@ -138,6 +142,14 @@ fn filter(p: &ApplicationParams, caller: &Caller, snap: &Snapshot) -> Result<(Li
         None | Some("false") => {}
         Some("true") => f.overdue_at = Some(SqlTime::now()),
         Some(_) => return Err(ApiError::invalid_parameter("overdue", msg!("true or false"))),
+    }
+    match p.answer_overdue.as_deref() {
+        None | Some("false") => {}
+        Some("true") => {
+            let today = Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+            f.answer_due_before = Some(SqlTime(today));
+        }
+        Some(_) => return Err(ApiError::invalid_parameter("answer_overdue", msg!("true or false"))),
     }
     let order = match p.sort.as_deref() {
         None | Some("-created_at") => Order::CreatedDesc,

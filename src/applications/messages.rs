@@ -43,6 +43,11 @@ pub struct NewMessage {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub documents: Vec<Uuid>,
+    /// The applicant's reply to a request for action that also resubmits the application
+    /// (as `POST .../transitions {"to": "in_review"}`): needs `If-Match`; refused, with the
+    /// message, while a request is open or the form fails.
+    #[serde(default)]
+    pub resubmit: bool,
 }
 
 /// `POST /v1/applications/{id}/messages/read`.
@@ -137,14 +142,29 @@ fn field(pointer: String, code: &str, detail: crate::domain::messages::Msg) -> A
     ApiError::validation(vec![FieldError::new(&pointer, code, detail)])
 }
 
-/// Posts a message to the thread of an application the caller may move.
-pub fn post(conn: &mut DbConnection, ctx: &Ctx, id: ApplicationId, input: NewMessage) -> Result<MessageRow, ApiError> {
+/// Posts a message to the thread of an application the caller may move; with `resubmit`,
+/// the applicant's reply also resubmits the application (`expected`: its `If-Match`), all or
+/// nothing.
+pub fn post(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: ApplicationId,
+    input: NewMessage,
+    expected: Option<i64>,
+) -> Result<MessageRow, ApiError> {
     let row = load(conn, ctx, id)?;
     let side = side_of(&ctx.caller, &row)?;
     if phase_of(&row)? == Phase::Draft {
         return Err(conflict(msg!(
             "A draft has no thread yet: messages start once the application is submitted."
         )));
+    }
+    if input.resubmit && side != Side::Applicant {
+        return Err(field(
+            "/resubmit".into(),
+            "not_allowed",
+            msg!("only the applicant resubmits"),
+        ));
     }
     let body = thread::body(&input.body).map_err(|(code, why)| field("/body".into(), code, why))?;
     if input.documents.len() > DOCUMENTS_MAX {
@@ -154,7 +174,7 @@ pub fn post(conn: &mut DbConnection, ctx: &Ctx, id: ApplicationId, input: NewMes
             msg!("at most {max} documents", max = DOCUMENTS_MAX),
         ));
     }
-    let mut documents: Vec<String> = Vec::with_capacity(input.documents.len());
+    let mut documents: Vec<Uuid> = Vec::with_capacity(input.documents.len());
     for (i, d) in input.documents.iter().enumerate() {
         if crate::db::documents::get(conn, row.id, SqlUuid(*d))?.is_none() {
             return Err(field(
@@ -163,11 +183,29 @@ pub fn post(conn: &mut DbConnection, ctx: &Ctx, id: ApplicationId, input: NewMes
                 msg!("no such document on this application"),
             ));
         }
-        if !documents.contains(&d.to_string()) {
-            documents.push(d.to_string());
+        if !documents.contains(d) {
+            documents.push(*d);
         }
     }
+    let message = write(conn, ctx, &row, side, body, documents)?;
+    if input.resubmit {
+        super::process::resubmit(conn, ctx, row, expected)?;
+    }
+    Ok(message)
+}
+
+/// Writes a message of `side` to the thread of `row` (locked by the caller's transaction),
+/// with its history, audit and event records; the writer's side has read up to it.
+pub(super) fn write(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    row: &ApplicationRow,
+    side: Side,
+    body: String,
+    documents: Vec<Uuid>,
+) -> Result<MessageRow, ApiError> {
     let now = SqlTime::now();
+    let ids: Vec<String> = documents.iter().map(Uuid::to_string).collect();
     let message = MessageRow {
         id: SqlUuid(Uuid::now_v7()),
         application_id: row.id,
@@ -175,7 +213,7 @@ pub fn post(conn: &mut DbConnection, ctx: &Ctx, id: ApplicationId, input: NewMes
         author_kind: ctx.actor.kind.to_string(),
         author_id: ctx.actor.id.clone(),
         body,
-        documents: SqlJson(json!(documents)),
+        documents: SqlJson(json!(ids)),
         created_at: now,
     };
     store::insert(conn, &message)?;
@@ -187,9 +225,9 @@ pub fn post(conn: &mut DbConnection, ctx: &Ctx, id: ApplicationId, input: NewMes
         details,
         ..Note::default()
     };
-    record(conn, ctx, &row, Change::MessagePosted, note)?;
+    record(conn, ctx, row, Change::MessagePosted, note)?;
     // writing answers everything before it
-    mark(conn, &row, side, &message, now)?;
+    mark(conn, row, side, &message, now)?;
     Ok(message)
 }
 

@@ -24,6 +24,7 @@ use crate::domain::catalogue::{ApplicantKind, Channel};
 use crate::domain::ids::ApplicationId;
 use crate::domain::messages::Msg;
 use crate::domain::representation::{may_represent, OnBehalfOf, Representation};
+use crate::domain::requests::{self, RequestsInput};
 use crate::domain::status::first_step;
 use crate::domain::{submission, FieldError};
 use crate::error::{ApiError, ProblemKind};
@@ -112,6 +113,15 @@ pub struct TransitionInput {
     #[serde(default)]
     #[schema(max_length = 5000)]
     pub internal_note: Option<String>,
+    /// With a move to `action_required`: what the applicant is to change and add. The
+    /// resubmission is refused until every request is answered.
+    #[serde(default)]
+    pub requests: Option<RequestsInput>,
+    /// With a move to `action_required`: the day by which the applicant is to answer (from
+    /// today up to a year ahead).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date, example = "2026-12-31")]
+    pub due_date: Option<String>,
 }
 
 /// `POST /v1/applications/{id}/withdraw` and `.../submit`: an optional comment.
@@ -368,6 +378,8 @@ fn create_with(
         public_comment: None,
         public_comment_at: None,
         represented: represented.map(|r| SqlJson(json!(r))),
+        requests: None,
+        requests_due_on: None,
     };
     log_step(&mut row, now)?;
     if input.submit && attached.is_none() {
@@ -797,14 +809,50 @@ fn applicant_move(
     let step = first_step(&steps, to)
         .map(|s| s.key.clone())
         .unwrap_or_else(|| to.as_str().into());
-    if matches!(to, Phase::Submitted | Phase::InReview) {
-        validate(conn, v, &mut row)?;
-    }
-    let note = Note {
+    let mut note = Note {
         public_comment: comment,
         ..Note::default()
     };
+    if to == Phase::InReview {
+        // a resubmission answers what the department asked for, all of it
+        let asked = row.requests();
+        if !asked.is_empty() {
+            let data = row.data.value().map_err(doc_error)?;
+            let answered: Vec<uuid::Uuid> = crate::db::documents::answered(conn, row.id)?
+                .into_iter()
+                .map(|d| d.0)
+                .collect();
+            let open = requests::open(&asked, &data, &answered);
+            if !open.is_empty() {
+                return Err(ApiError::validation(requests::unmet(&open)));
+            }
+            note.details.insert("requests_answered".into(), json!(asked.len()));
+        }
+    }
+    if matches!(to, Phase::Submitted | Phase::InReview) {
+        validate(conn, v, &mut row)?;
+    }
+    if matches!(to, Phase::InReview | Phase::Withdrawn) {
+        row.requests = None;
+        row.requests_due_on = None;
+    }
     apply_move(conn, ctx, row, v, to, &step, note)
+}
+
+/// Resubmits an application that waits for its applicant (a reply with `"resubmit": true`),
+/// in the caller's transaction, `row` being loaded and locked by it.
+pub(super) fn resubmit(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    row: ApplicationRow,
+    expected: Option<i64>,
+) -> Result<ApplicationRow, ApiError> {
+    check_rev(&row, expected)?;
+    let phase = phase_of(&row)?;
+    if phase != Phase::ActionRequired {
+        return Err(not_allowed(phase, Some(Mover::Applicant), Phase::InReview.as_str()));
+    }
+    applicant_move(conn, ctx, row, Phase::InReview, None)
 }
 
 /// Withdraws an application (the applicant, while it is not decided).
@@ -890,7 +938,8 @@ pub fn transition(
     }
     let public_comment = check_comment(&input.public_comment, "/public_comment")?;
     let internal_note = check_comment(&input.internal_note, "/internal_note")?;
-    if input.to == Phase::ActionRequired && !same_phase && public_comment.is_none() {
+    let asking = input.to == Phase::ActionRequired && !same_phase;
+    if asking && public_comment.is_none() {
         return Err(field(
             "/public_comment",
             "required",
@@ -898,17 +947,50 @@ pub fn transition(
         ));
     }
     let mut row = row;
+    if !asking && (input.requests.is_some() || input.due_date.is_some()) {
+        let at = if input.requests.is_some() {
+            "/requests"
+        } else {
+            "/due_date"
+        };
+        return Err(field(
+            at,
+            "not_allowed",
+            msg!("only with a move to action_required (asking the applicant for something)"),
+        ));
+    }
+    if asking {
+        let now = Utc::now();
+        let data = row.data.value().map_err(doc_error)?;
+        let asked = requests::make(&input.requests.unwrap_or_default(), &v.form_schema, &data, now)
+            .map_err(ApiError::validation)?;
+        let due = match &input.due_date {
+            None => None,
+            Some(raw) => {
+                Some(requests::due_date(raw, now.date_naive()).map_err(|why| field("/due_date", "invalid", why))?)
+            }
+        };
+        row.requests = (!asked.is_empty()).then(|| SqlJson(json!(asked)));
+        row.requests_due_on = due.map(|d| SqlTime(d.and_time(chrono::NaiveTime::MIN).and_utc()));
+    }
     if let Some(c) = &public_comment {
         // the view shows the department's latest word to the applicant
         row.public_comment = Some(c.clone());
         row.public_comment_at = Some(SqlTime::now());
     }
     let note = Note {
-        public_comment,
+        public_comment: public_comment.clone(),
         internal_note,
         ..Note::default()
     };
-    apply_move(conn, ctx, row, v, input.to, &step, note)
+    let row = apply_move(conn, ctx, row, v, input.to, &step, note)?;
+    if asking {
+        // what the department asks for opens the thread, where the applicant can answer
+        if let Some(c) = public_comment {
+            super::messages::write(conn, ctx, &row, crate::domain::thread::Side::Department, c, Vec::new())?;
+        }
+    }
+    Ok(row)
 }
 
 /// Assigns an application to a clerk of its department (or an administrator), or unassigns it.

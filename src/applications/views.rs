@@ -131,6 +131,14 @@ pub struct Application {
     /// The steps the applicant sees: past ones with their dates, later ones with expected dates.
     #[schema(max_items = 60)]
     pub timeline: Vec<TimelineEntry>,
+    /// What the department asked for with its move to `action_required` and is not answered
+    /// yet: fields to change, documents to upload (with `?request=`). The resubmission is
+    /// refused while one is open.
+    #[schema(max_items = 70)]
+    pub requests: Vec<OpenRequest>,
+    /// The day by which the applicant is to answer, if the department set one.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub requests_due: Option<chrono::NaiveDate>,
     #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub revision: i64,
 }
@@ -293,8 +301,66 @@ pub fn application(
         },
         allowed_moves: allowed,
         timeline: timeline(&steps, row, phase, lang),
+        requests: open_requests(snap, row),
+        requests_due: row.requests_due_on.map(|d| d.0.date_naive()),
         revision: row.revision,
     })
+}
+
+/// A request of the department that is not answered yet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenRequest {
+    pub id: Uuid,
+    /// `field` (change it) or `document` (upload one).
+    #[schema(max_length = 16)]
+    pub kind: &'static str,
+    /// The field: a JSON pointer into `data`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
+    pub pointer: Option<String>,
+    /// The document: what is needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub label: Option<String>,
+    /// The document: where to upload it (`multipart/form-data`, as any document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2048)]
+    pub upload_url: Option<String>,
+    #[serde(serialize_with = "crate::http::json_time::at")]
+    pub created_at: DateTime<Utc>,
+}
+
+fn open_requests(snap: &Snapshot, row: &ApplicationRow) -> Vec<OpenRequest> {
+    use crate::domain::requests::Wanted;
+    if row.requests.is_none() {
+        return Vec::new();
+    }
+    row.requests()
+        .into_iter()
+        .map(|r| {
+            let (kind, pointer, label, upload_url) = match r.what {
+                Wanted::Field { pointer, .. } => ("field", Some(pointer), None, None),
+                Wanted::Document { label } => (
+                    "document",
+                    None,
+                    Some(label),
+                    Some(format!(
+                        "{}/documents?request={}",
+                        application_url(snap, row.id.0),
+                        r.id
+                    )),
+                ),
+            };
+            OpenRequest {
+                id: r.id,
+                kind,
+                pointer,
+                label,
+                upload_url,
+                created_at: r.created_at,
+            }
+        })
+        .collect()
 }
 
 /// One entry of an application's history.

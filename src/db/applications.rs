@@ -35,6 +35,10 @@ pub struct ApplicationRow {
     pub public_comment_at: Option<SqlTime>,
     /// The party an organisation applies for (`domain::representation::OnBehalfOf`).
     pub represented: Option<SqlJson>,
+    /// What the department asked for and is not answered yet (`domain::requests::Request`s).
+    pub requests: Option<SqlJson>,
+    /// The day by which the applicant is to answer (its midnight UTC).
+    pub requests_due_on: Option<SqlTime>,
 }
 
 impl ApplicationRow {
@@ -43,6 +47,14 @@ impl ApplicationRow {
         self.represented
             .as_ref()
             .and_then(|j| serde_json::from_value(j.0.clone()).ok())
+    }
+
+    /// The open requests of the department.
+    pub fn requests(&self) -> Vec<crate::domain::requests::Request> {
+        self.requests
+            .as_ref()
+            .and_then(|j| serde_json::from_value(j.0.clone()).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -170,6 +182,9 @@ macro_rules! list_query {
         if let Some(t) = f.overdue_at {
             q = q.filter(a::due_at.lt(t));
         }
+        if let Some(t) = f.answer_due_before {
+            q = q.filter(a::requests_due_on.lt(t));
+        }
         match $order {
             Order::CreatedDesc => {
                 if let Some((t, id)) = after {
@@ -286,6 +301,8 @@ pub fn update(conn: &mut DbConnection, row: &ApplicationRow, expected: i64) -> Q
             a::public_comment.eq(&row.public_comment),
             a::public_comment_at.eq(row.public_comment_at),
             a::represented.eq(&row.represented),
+            a::requests.eq(&row.requests),
+            a::requests_due_on.eq(row.requests_due_on),
         ))
         .execute(conn)?;
     Ok(n == 1)
@@ -308,6 +325,8 @@ pub struct ListFilter {
     pub submitted_after: Option<SqlTime>,
     pub submitted_before: Option<SqlTime>,
     pub overdue_at: Option<SqlTime>,
+    /// Waiting for an answer that was due before this time (the start of today).
+    pub answer_due_before: Option<SqlTime>,
 }
 
 /// The orders a list can have; each is a keyset on (column, id).

@@ -19,6 +19,8 @@ pub struct DocumentRow {
     pub storage_key: String,
     pub created_at: SqlTime,
     pub created_by: String,
+    /// The department's request this document answers, if any.
+    pub request_id: Option<SqlUuid>,
 }
 
 /// The documents of an application, oldest first.
@@ -66,5 +68,14 @@ pub fn existing(conn: &mut DbConnection, app: SqlUuid, ids: Vec<SqlUuid>) -> Que
         .filter(d::application_id.eq(app))
         .filter(d::id.eq_any(ids))
         .select(d::id)
+        .load(conn)
+}
+
+/// The requests of the department that documents of the application answer.
+pub fn answered(conn: &mut DbConnection, app: SqlUuid) -> QueryResult<Vec<SqlUuid>> {
+    d::table
+        .filter(d::application_id.eq(app))
+        .filter(d::request_id.is_not_null())
+        .select(d::request_id.assume_not_null())
         .load(conn)
 }

@@ -263,6 +263,8 @@ diesel::table! {
         public_comment -> Nullable<Text>,
         public_comment_at -> Nullable<DbTime>,
         represented -> Nullable<DbJson>,
+        requests -> Nullable<DbJson>,
+        requests_due_on -> Nullable<DbTime>,
     }
 }
 
@@ -326,6 +328,7 @@ diesel::table! {
         storage_key -> Text,
         created_at -> DbTime,
         created_by -> Text,
+        request_id -> Nullable<DbUuid>,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod lang;
 pub mod messages;
 pub mod organisation;
 pub mod representation;
+pub mod requests;
 pub mod search;
 pub mod status;
 pub mod submission;

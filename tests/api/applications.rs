@@ -240,6 +240,8 @@ async fn an_application_from_draft_to_decision() {
             "submitted",
             "status_changed",
             "status_changed",
+            // asking for action opens the thread with the public comment
+            "message_posted",
             "data_changed",
             "status_changed",
             "status_changed",
@@ -317,7 +319,8 @@ async fn an_application_from_draft_to_decision() {
         "{types:?}"
     );
     assert!(types.contains(&"application.created") && types.contains(&"application.submitted"));
-    assert_eq!(audits, 9);
+    assert!(types.contains(&"application.message_posted"));
+    assert_eq!(audits, 10);
     // every event gets its feed position, in the order the changes committed
     let numbered = w.events_in_feed(&id).await;
     let in_feed: Vec<&str> = numbered.iter().map(|(_, t)| t.as_str()).collect();

@@ -60,11 +60,28 @@ async fn upload(w: &World, app: &str, token: &str, parts: &[Part<'_>]) -> reqwes
 }
 
 async fn upload_with(w: &World, app: &str, token: &str, parts: &[Part<'_>], key: Option<&str>) -> reqwest::Response {
+    upload_to(w, &format!("/v1/applications/{app}/documents"), token, parts, key).await
+}
+
+/// Uploads a PDF of `len` bytes answering the department's request `request`.
+pub(crate) async fn upload_pdf_for(w: &World, app: &str, token: &str, request: &str) -> reqwest::Response {
+    let path = format!("/v1/applications/{app}/documents?request={request}");
+    upload_to(
+        w,
+        &path,
+        token,
+        &[("file", Some("x.pdf"), Some("application/pdf"), &pdf(300))],
+        None,
+    )
+    .await
+}
+
+async fn upload_to(w: &World, path: &str, token: &str, parts: &[Part<'_>], key: Option<&str>) -> reqwest::Response {
     let (ct, body) = multipart(parts);
     let mut r = w
         .app
         .client
-        .post(w.app.url(&format!("/v1/applications/{app}/documents")))
+        .post(w.app.url(path))
         .bearer_auth(token)
         .header("content-type", ct)
         .body(body);

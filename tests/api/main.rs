@@ -21,4 +21,5 @@ mod logs;
 mod mail;
 mod messages;
 mod organisations;
+mod requests;
 mod webhooks;

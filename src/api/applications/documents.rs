@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::domain::documents::ascii_filename;
 use crate::domain::ids::{ApplicationId, DocumentId};
 use crate::error::{ApiError, Problem, ProblemKind};
-use crate::http::extract::{json_object, media_type};
+use crate::http::extract::{json_object, media_type, StrictQuery};
 use crate::http::upload::{self, too_big};
 use crate::msg;
 
@@ -34,6 +34,26 @@ fn declared_length(req: &HttpRequest) -> Option<u64> {
     req.headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+}
+
+/// A file as it was received, to be recorded (answering the department's `request`).
+fn received(got: upload::Received, request: Option<uuid::Uuid>) -> docs::Upload {
+    docs::Upload {
+        filename: got.filename,
+        media_type: got.media_type.to_string(),
+        size: got.size,
+        sha256: got.sha256,
+        request,
+    }
+}
+
+/// The query of an upload.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The department's request for a document that this document answers.
+    request: Option<uuid::Uuid>,
 }
 
 /// The body of an upload.
@@ -110,13 +130,10 @@ pub(super) async fn create_with_files(
         .into_iter()
         .zip(made)
         .map(|(f, doc)| {
-            let upload = docs::Upload {
-                filename: f.received.filename,
-                media_type: f.received.media_type.to_string(),
-                size: f.received.size,
-                sha256: f.received.sha256,
-            };
-            (f.name, docs::stored_row(caller, id, (doc, f.key), upload))
+            (
+                f.name,
+                docs::stored_row(caller, id, (doc, f.key), received(f.received, None)),
+            )
         })
         .collect();
     let ctx = apps.ctx(req, caller);
@@ -152,11 +169,12 @@ pub struct DocumentList {
 /// documents while the application is a draft or waits for them (`action_required`). The
 /// service decides which types it takes and how large they may be (by default PDF, PNG and
 /// JPEG, 20 MB each, 20 files); the type the part declares must be what its bytes are. A
-/// form's file fields then hold the returned `id`.
+/// form's file fields then hold the returned `id`. A document the department asked for is
+/// uploaded with `?request=` and the request's id (the application's `requests`).
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:write"])),
-    params(("id" = uuid::Uuid, Path, description = "Application id"), IdempotencyKey),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), UploadParams, IdempotencyKey),
     request_body(content = DocumentUpload, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Stored", body = views::Document, headers(("Location" = String))),
@@ -167,13 +185,14 @@ pub struct DocumentList {
         (status = 409, description = "Not in a phase that takes documents, or as many documents as the service takes", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the service allows", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart/form-data, or a type the service does not take", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No file part, no file name, an empty file, or bytes that are not the declared type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No file part, no file name, an empty file, bytes that are not the declared type, or a request that is not an open request for a document", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/applications/{id}/documents")]
 pub async fn upload_document(
     req: HttpRequest,
     caller: Caller,
+    StrictQuery(q): StrictQuery<UploadParams>,
     path: Path<ApplicationId>,
     payload: Payload,
     apps: Apps,
@@ -182,19 +201,18 @@ pub async fn upload_document(
     let id = path.into_inner();
     require_multipart(&req)?;
     let (who, snap) = (caller.clone(), apps.cache.get());
-    let limits = apps.auth.db.run(move |c| docs::may_add(c, &who, &snap, id)).await?;
+    let request = q.request;
+    let limits = apps
+        .auth
+        .db
+        .run(move |c| docs::may_add(c, &who, &snap, id, request))
+        .await?;
     if declared_length(&req).is_some_and(|n| n > limits.max_bytes + ENVELOPE) {
         return Err(too_big(&limits));
     }
     let (doc, key) = docs::new_document(id);
     let body = Multipart::new(req.headers(), payload.into_inner());
-    let got = upload::receive(body, &limits, &apps.documents, &key).await?;
-    let upload = docs::Upload {
-        filename: got.filename,
-        media_type: got.media_type.to_string(),
-        size: got.size,
-        sha256: got.sha256,
-    };
+    let upload = received(upload::receive(body, &limits, &apps.documents, &key).await?, request);
     let ctx = apps.ctx(&req, &caller);
     let saved = docs::record_upload(&apps.auth.db, &apps.documents, ctx, id, (doc, key), upload).await?;
     let snap = apps.cache.get();

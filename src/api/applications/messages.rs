@@ -70,11 +70,13 @@ pub async fn list_messages(
 /// the applicant. Not on a draft. `documents` names documents of this application. Posting
 /// does not change the application (no `If-Match`); it writes a history entry and an
 /// `application.message_posted` event, and marks the thread read up to the new message for
-/// the writer's side.
+/// the writer's side. With `"resubmit": true` the applicant's reply also resubmits an
+/// application waiting for it (`If-Match` required), as one change: refused (and not posted)
+/// while a request of the department is open or the form fails.
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = []), ("oauth2" = ["applications:write"]), ("oauth2" = ["applications:process"])),
-    params(("id" = uuid::Uuid, Path, description = "Application id"), IdempotencyKey),
+    params(("id" = uuid::Uuid, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "Current ETag; required with resubmit"), IdempotencyKey),
     request_body = NewMessage,
     responses(
         (status = 201, description = "Posted", body = Message, headers(("Location" = String))),
@@ -82,9 +84,11 @@ pub async fn list_messages(
         (status = 401, response = crate::api::responses::Unauthorized),
         (status = 403, description = "The caller may read but not write in this thread", body = Problem, content_type = "application/problem+json"),
         (status = 404, response = crate::api::responses::NoSuchApplication),
-        (status = 409, description = "The application is a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The application is a draft, or (resubmitting) does not wait for the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = crate::api::responses::StaleIfMatch),
         (status = 415, response = crate::api::responses::NotJson),
-        (status = 422, description = "An empty or too long body, too many documents, or a document not of this application", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An empty or too long body, too many documents, a document not of this application; resubmitting: an open request or data failing the form", body = Problem, content_type = "application/problem+json"),
+        (status = 428, response = crate::api::responses::IfMatchMissing),
     )
 )]
 #[post("/applications/{id}/messages")]
@@ -98,8 +102,18 @@ pub async fn post_message(
     access::may_change(&caller)?;
     let id = path.into_inner();
     let input: NewMessage = json_body(&req, &body)?;
+    // a plain message changes nothing of the application; a resubmission does
+    let expected = if input.resubmit {
+        super::if_match(&req, true)?
+    } else {
+        None
+    };
     let ctx = apps.ctx(&req, &caller);
-    let row = apps.auth.db.write(move |c| thread::post(c, &ctx, id, input)).await?;
+    let row = apps
+        .auth
+        .db
+        .write(move |c| thread::post(c, &ctx, id, input, expected))
+        .await?;
     let snap = apps.cache.get();
     let location = thread::message_url(&snap, &row);
     // the writer's side has read it; the other side has not yet
