@@ -146,7 +146,14 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         },
         body_limit: config.body_limit,
     });
-    let documents = web::Data::new(crate::storage::DocumentStore::local(&config.documents_dir)?);
+    let documents = crate::storage::DocumentStore::connect(&config.documents)?;
+    let probe = documents.clone();
+    tokio::spawn(async move {
+        if let Err(e) = probe.check().await {
+            tracing::warn!(error = %e, "the document store does not answer; uploads and downloads fail until it does");
+        }
+    });
+    let documents = web::Data::new(documents);
     let public_url = crate::http::public_url::PublicUrl::new(&config.public_url);
     crate::events::spawn_housekeeping(db.clone());
     let event_signal = crate::events::feed::EventSignal::new();

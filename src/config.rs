@@ -77,8 +77,9 @@ pub struct Config {
     pub rate_limit_tracking_ip: u32,
     /// Prefix of application references (`THU` in `THU-2026-7Q4KM2XD-J`).
     pub reference_prefix: String,
-    /// Directory of the document store (shared storage when several instances run).
-    pub documents_dir: std::path::PathBuf,
+    /// The document store: a local directory (shared storage when several instances run) or
+    /// an S3 bucket.
+    pub documents: crate::storage::StoreConfig,
 }
 
 /// A configuration error names the variable and what is wrong with it, in one line.
@@ -152,10 +153,21 @@ impl Config {
         if !(2..=5).contains(&reference_prefix.len()) || !reference_prefix.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(err("GUICHET_REFERENCE_PREFIX", "2 to 5 capital letters A-Z"));
         }
-        let documents_dir = var("GUICHET_DOCUMENTS_DIR")
-            .filter(|d| !d.trim().is_empty())
-            .unwrap_or_else(|| "guichet-documents".into())
-            .into();
+        let documents = match (
+            var("GUICHET_DOCUMENTS_URL").filter(|d| !d.trim().is_empty()),
+            var("GUICHET_DOCUMENTS_DIR").filter(|d| !d.trim().is_empty()),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(err(
+                    "GUICHET_DOCUMENTS_URL",
+                    "set it or GUICHET_DOCUMENTS_DIR (its older name for a directory), not both",
+                ))
+            }
+            (Some(url), None) => {
+                crate::storage::StoreConfig::parse(url.trim(), var).map_err(|m| err("GUICHET_DOCUMENTS_URL", m))?
+            }
+            (None, dir) => crate::storage::StoreConfig::Local(dir.unwrap_or_else(|| "guichet-documents".into()).into()),
+        };
         let idp = match (
             var("GUICHET_OIDC_ISSUER"),
             var("GUICHET_OIDC_AUDIENCE"),
@@ -332,7 +344,7 @@ impl Config {
             mail,
             rate_limit_tracking_ip,
             reference_prefix,
-            documents_dir,
+            documents,
         })
     }
 }
@@ -410,6 +422,76 @@ mod tests {
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn documents_go_to_a_directory_or_a_bucket() {
+        use crate::storage::StoreConfig;
+        let local = |p: &str| StoreConfig::Local(p.into());
+        assert_eq!(cfg(&[]).unwrap().documents, local("guichet-documents"));
+        assert_eq!(
+            cfg(&[("GUICHET_DOCUMENTS_DIR", "/srv/d")]).unwrap().documents,
+            local("/srv/d")
+        );
+        assert_eq!(
+            cfg(&[("GUICHET_DOCUMENTS_URL", "file:///srv/d")]).unwrap().documents,
+            local("/srv/d")
+        );
+        let s3 = cfg(&[
+            ("GUICHET_DOCUMENTS_URL", "s3://thun-documents/prod/"),
+            ("AWS_ENDPOINT_URL", "https://sos-ch-gva-2.exo.io"),
+            ("AWS_REGION", "ch-gva-2"),
+            ("AWS_ACCESS_KEY_ID", "EXO1"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_UNRELATED", "x"),
+        ])
+        .unwrap()
+        .documents;
+        let StoreConfig::S3 {
+            bucket,
+            prefix,
+            settings,
+        } = s3
+        else {
+            panic!("an S3 store")
+        };
+        assert_eq!((bucket.as_str(), prefix.as_str()), ("thun-documents", "prod"));
+        let names: Vec<&str> = settings.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "aws_endpoint_url",
+                "aws_region",
+                "aws_access_key_id",
+                "aws_secret_access_key"
+            ]
+        );
+        for (pairs, why) in [
+            (
+                vec![("GUICHET_DOCUMENTS_URL", "file:///a"), ("GUICHET_DOCUMENTS_DIR", "/b")],
+                "not both",
+            ),
+            (vec![("GUICHET_DOCUMENTS_URL", "file://relative")], "absolute"),
+            (vec![("GUICHET_DOCUMENTS_URL", "/srv/d")], "s3://bucket/prefix"),
+            (vec![("GUICHET_DOCUMENTS_URL", "s3://Thun_Docs")], "bucket name"),
+            (
+                vec![
+                    ("GUICHET_DOCUMENTS_URL", "s3://docs"),
+                    ("AWS_ENDPOINT_URL", "http://10.0.0.5:9000"),
+                ],
+                "AWS_ALLOW_HTTP",
+            ),
+        ] {
+            let e = cfg(&pairs).unwrap_err();
+            assert_eq!(e.var, "GUICHET_DOCUMENTS_URL");
+            assert!(e.message.contains(why), "{pairs:?}: {}", e.message);
+        }
+        let plain = cfg(&[
+            ("GUICHET_DOCUMENTS_URL", "s3://docs"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_ALLOW_HTTP", "true"),
+        ]);
+        assert!(plain.is_ok());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Documents on applications over HTTP: upload (multipart), the limits a service sets, type
 //! sniffing, download, removal, who may see them, and what is left in the store.
 
+use crate::common::assert_problem;
 use crate::common::world::{etag, publish, World};
-use crate::common::{assert_problem, documents_dir};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -112,21 +112,14 @@ fn sha256(b: &[u8]) -> String {
     Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Files in the document store under `applications/{app}`.
-/// The files under `dir`, in all its folders.
-fn count_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-fn stored_files(w: &World, app: &str) -> usize {
-    count_files(&documents_dir(&w.app.db.url).join("applications").join(app))
+/// Objects in the document store (a directory or a bucket) under `applications/{app}`.
+async fn stored_files(w: &World, app: &str) -> usize {
+    w.app
+        .documents
+        .keys(&format!("applications/{app}"))
+        .await
+        .unwrap()
+        .len()
 }
 
 fn document_rows(w: &World, app: &str) -> i64 {
@@ -197,7 +190,7 @@ async fn documents_from_upload_to_download() {
     assert_eq!(doc["media_type"], "application/pdf");
     assert_eq!(doc["size_bytes"], 3000);
     assert_eq!(doc["sha256"], sha256(&plan));
-    assert_eq!(stored_files(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app).await, 1);
 
     // the same upload retried with its Idempotency-Key is answered again, not stored twice
     let (ct, body) = multipart(&[("file", Some("photo.png"), Some("image/png"), &png(500))]);
@@ -247,7 +240,7 @@ async fn documents_from_upload_to_download() {
         .await;
     assert_eq!(res.status(), 204);
     assert_eq!(document_rows(&w, &app), 1);
-    assert_eq!(stored_files(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app).await, 1);
     let res = w
         .call(Method::DELETE, &format!("{path}/documents/{photo}"), Some(&w.a), None)
         .await;
@@ -324,7 +317,7 @@ async fn documents_from_upload_to_download() {
     let res = upload_pdf(&w, &app, &w.clerk, 100).await;
     assert_problem(res, 403, "forbidden").await;
     assert_eq!(document_rows(&w, &app), 1);
-    assert_eq!(stored_files(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app).await, 1);
 
     // history and events record the additions and the removal
     let history: Value = w.get_json(&format!("{path}/history"), &w.a).await;
@@ -364,12 +357,12 @@ async fn documents_from_upload_to_download() {
     let other = draft(&w, &w.a, "kleinbaugesuch").await;
     let res = upload_pdf(&w, &other, &w.a, 200).await;
     assert_eq!(res.status(), 201);
-    assert_eq!(stored_files(&w, &other), 1);
+    assert_eq!(stored_files(&w, &other).await, 1);
     let res = w
         .act(Method::DELETE, &format!("/v1/applications/{other}"), Some(&w.a), None)
         .await;
     assert_eq!(res.status(), 204);
-    assert_eq!(stored_files(&w, &other), 0);
+    assert_eq!(stored_files(&w, &other).await, 0);
     assert_eq!(document_rows(&w, &other), 0);
 }
 
@@ -410,14 +403,14 @@ async fn a_large_idempotent_upload_is_spooled_and_answered_again() {
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap()["id"], id.as_str());
     assert_eq!(document_rows(&w, &app), 1);
-    assert_eq!(stored_files(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app).await, 1);
 
     let mut other = plan.clone();
     other[tail] = b'?';
     let res = send(other).await;
     assert_problem(res, 422, "idempotency-key-reused").await;
     assert_eq!(document_rows(&w, &app), 1);
-    assert_eq!(stored_files(&w, &app), 1);
+    assert_eq!(stored_files(&w, &app).await, 1);
 }
 
 #[tokio::test]
@@ -519,7 +512,7 @@ async fn every_document_limit_is_enforced() {
     assert_problem(res, 400, "bad-request").await;
     // none of these left anything behind
     assert_eq!(document_rows(&w, &app), 0);
-    assert_eq!(stored_files(&w, &app), 0);
+    assert_eq!(stored_files(&w, &app).await, 0);
 
     // too many: the service takes two
     for name in ["1.pdf", "2.png"] {
@@ -535,7 +528,7 @@ async fn every_document_limit_is_enforced() {
     let p = assert_problem(res, 409, "conflict").await;
     assert!(p["detail"].as_str().unwrap().contains("2 Dokumente"), "{p}");
     assert_eq!(document_rows(&w, &app), 2);
-    assert_eq!(stored_files(&w, &app), 2);
+    assert_eq!(stored_files(&w, &app).await, 2);
 
     // the defaults of a service without limits: 20 MB, PDF, PNG and JPEG
     let res = w
@@ -629,8 +622,8 @@ async fn organisation_documents_follow_who_acts_for_it() {
 }
 
 /// Everything stored under applications, of any application.
-fn all_stored_files(w: &World) -> usize {
-    count_files(&documents_dir(&w.app.db.url).join("applications"))
+async fn all_stored_files(w: &World) -> usize {
+    w.app.documents.keys("applications").await.unwrap().len()
 }
 
 fn applications_count(w: &World) -> i64 {
@@ -719,7 +712,7 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
         application(json!({"name": "Muster", "proof": "Scan.pdf"})),
         pdf_part("Scan.pdf"),
     ];
-    let (apps_before, files_before) = (applications_count(&w), all_stored_files(&w));
+    let (apps_before, files_before) = (applications_count(&w), all_stored_files(&w).await);
 
     let res = send(good.clone(), Some("with-docs-1")).await;
     assert_eq!(res.status(), 201);
@@ -760,7 +753,7 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
     let p = assert_problem(send(other, Some("with-docs-1")).await, 422, "idempotency-key-reused").await;
     assert!(p["detail"].is_string());
     assert_eq!(applications_count(&w), apps_before + 1);
-    assert_eq!(all_stored_files(&w), files_before + 1);
+    assert_eq!(all_stored_files(&w).await, files_before + 1);
 
     // all or nothing: a file whose bytes are not its declared type, a form that fails, a
     // file no field names, two files of one name, a file in a part of another name; each
@@ -819,7 +812,7 @@ async fn an_application_is_submitted_with_its_documents_in_one_call() {
     let p = assert_problem(send(no_application, None).await, 422, "validation-failed").await;
     assert_eq!(p["errors"][0]["pointer"], "application");
     assert_eq!(applications_count(&w), apps_before + 1);
-    assert_eq!(all_stored_files(&w), files_before + 1);
+    assert_eq!(all_stored_files(&w).await, files_before + 1);
 }
 
 /// An organisation applies on behalf of a person where the service asks for a power of
@@ -897,4 +890,76 @@ async fn a_fiduciary_applies_for_a_person_with_a_power_of_attorney() {
         .await;
     let p = assert_problem(res, 422, "validation-failed").await;
     assert_eq!(p["errors"][0]["code"], "not_represented");
+}
+
+/// Two instances on one database share the document store (one bucket, or one directory on
+/// shared storage): what one stores, the other serves and removes, a draft deleted on one
+/// takes its bytes along for both.
+#[tokio::test]
+async fn two_instances_share_the_document_store() {
+    let w = World::new().await;
+    let other = crate::common::TestApp::spawn_on(w.app.db.share(), &[]).await;
+    let app = draft(&w, &w.a, "wohnsitzbestaetigung").await;
+    let bytes = pdf(300_000);
+    let (ct, body) = multipart(&[("file", Some("Mietvertrag.pdf"), Some("application/pdf"), &bytes)]);
+    let res = other
+        .client
+        .post(other.url(&format!("/v1/applications/{app}/documents")))
+        .bearer_auth(&w.a)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let doc: Value = res.json().await.unwrap();
+    let doc = doc["id"].as_str().unwrap().to_string();
+    assert_eq!(stored_files(&w, &app).await, 1);
+    if crate::common::s3::enabled() {
+        // in the bucket, under the prefix, and nowhere on disk
+        let key = format!("documents/applications/{app}/{doc}");
+        assert_eq!(crate::common::s3::keys(&w.app.db.url), [key]);
+        assert!(!crate::common::documents_dir(&w.app.db.url).exists());
+    }
+    // stored through the other instance, served by this one, byte for byte
+    let res = download(&w, &app, &doc, &w.a).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    // removed through this one: gone for the other
+    let res = w
+        .call(
+            Method::DELETE,
+            &format!("/v1/applications/{app}/documents/{doc}"),
+            Some(&w.a),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(stored_files(&w, &app).await, 0);
+    let res = other
+        .client
+        .get(other.url(&format!("/v1/applications/{app}/documents/{doc}/content")))
+        .bearer_auth(&w.a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // a draft deleted through the other instance takes its documents' bytes along
+    assert_eq!(upload_pdf(&w, &app, &w.a, 1000).await.status(), 201);
+    assert_eq!(stored_files(&w, &app).await, 1);
+    let path = format!("/v1/applications/{app}");
+    let tag = etag(&w.call(Method::GET, &path, Some(&w.a), None).await);
+    let res = other
+        .client
+        .delete(other.url(&path))
+        .bearer_auth(&w.a)
+        .header("if-match", tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(
+        crate::common::eventually(|| async { stored_files(&w, &app).await == 0 }).await,
+        "the bytes go with the draft"
+    );
 }

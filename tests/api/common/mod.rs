@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use guichet::config::Config;
 
 pub mod receiver;
+pub mod s3;
 pub mod world;
 
 pub const PUBLIC_URL: &str = "http://guichet.test";
@@ -170,11 +171,15 @@ pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
         ("GUICHET_LOG".into(), "warn".into()),
         // no test resolves a webhook host: nothing leaves loopback, not even a DNS query
         ("GUICHET_WEBHOOK_DNS".into(), "off".into()),
-        (
+    ]);
+    if s3::enabled() {
+        vars.extend(s3::settings(db_url));
+    } else {
+        vars.insert(
             "GUICHET_DOCUMENTS_DIR".into(),
             documents_dir(db_url).to_string_lossy().into_owned(),
-        ),
-    ]);
+        );
+    }
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
     }
@@ -188,6 +193,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: TestDb,
     pub app_db: guichet::db::Db,
+    /// The app's document store, opened again from its settings (what is stored).
+    pub documents: guichet::storage::DocumentStore,
     handle: actix_web::dev::ServerHandle,
     /// The app's own runtime (its background work: event numbering, catalogue refresh, mail)
     /// runs on this thread, so that dropping the TestApp can stop and wait for all of it.
@@ -206,6 +213,7 @@ impl TestApp {
 
     pub async fn spawn_on(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
         let config = config(&db.url, extra);
+        let documents = guichet::storage::DocumentStore::connect(&config.documents).expect("document store");
         let (tx, rx) = tokio::sync::oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("test-app".into())
@@ -240,6 +248,7 @@ impl TestApp {
             client,
             db,
             app_db,
+            documents,
             handle,
             thread: Some(thread),
         }
