@@ -13,9 +13,10 @@ use crate::db::applications::ApplicationRow;
 use crate::db::documents::{self as store, DocumentRow};
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::{Db, DbConnection};
-use crate::domain::application::Mover;
+use crate::domain::application::Phase;
 use crate::domain::documents::DocumentLimits;
 use crate::domain::ids::{ApplicationId, DocumentId};
+use crate::domain::thread::Side;
 use crate::error::ApiError;
 use crate::msg;
 use crate::storage::DocumentStore;
@@ -25,21 +26,27 @@ pub fn unknown() -> ApiError {
     ApiError::not_found(msg!("No such document on this application."))
 }
 
-/// Whether the caller may change the application's documents now; its limits if so.
+/// The most documents the department adds to one application (its own, beside the
+/// applicant's, which the service bounds).
+pub const DEPARTMENT_FILES_MAX: i64 = 100;
+
+/// Whether the caller may change the application's documents now, and for which side: the
+/// applicant while it is a draft or waits for them, the department once it is submitted
+/// (decisions included); the service's limits if so.
 fn editable(
     conn: &mut DbConnection,
     caller: &Caller,
     snap: &Snapshot,
     row: &ApplicationRow,
     adding: bool,
-) -> Result<DocumentLimits, ApiError> {
-    if mover(caller, row) != Some(Mover::Applicant) {
-        return Err(access::forbidden(msg!(
-            "This token does not allow changing the documents of this application (only its applicant may)."
-        )));
-    }
+) -> Result<(Side, DocumentLimits), ApiError> {
+    let side = mover(caller, row).map(Side::of).ok_or_else(|| {
+        access::forbidden(msg!(
+            "This token does not allow changing the documents of this application (its applicant and the department processing it do)."
+        ))
+    })?;
     let phase = phase_of(row)?;
-    if !phase.editable_by_applicant() {
+    if side == Side::Applicant && !phase.editable_by_applicant() {
         return Err(conflict(msg!(
             "Documents can be added and removed while the application is a draft or waits for the applicant, not in phase '{phase}'.",
             phase = phase.as_str()
@@ -51,13 +58,42 @@ fn editable(
         .document_limits
         .clone()
         .unwrap_or_default();
-    if adding && store::count(conn, row.id)? >= i64::from(limits.max_files) {
-        return Err(conflict(msg!(
-            "This application has its {max} documents already, the most this service takes; remove one first.",
-            max = limits.max_files
-        )));
+    if adding {
+        let held = store::count_of_side(conn, row.id, side.as_str())?;
+        if side == Side::Applicant && held >= i64::from(limits.max_files) {
+            return Err(conflict(msg!(
+                "This application has its {max} documents already, the most this service takes; remove one first.",
+                max = limits.max_files
+            )));
+        }
+        if side == Side::Department && held >= DEPARTMENT_FILES_MAX {
+            return Err(conflict(msg!(
+                "The department has added {max} documents to this application already, the most it may; remove one first.",
+                max = DEPARTMENT_FILES_MAX
+            )));
+        }
     }
-    Ok(limits)
+    Ok((side, limits))
+}
+
+/// 422 unless a decision (`?decision=true`) comes from the department once the application is
+/// decided (a correction: with the deciding move, `decision_documents` names them).
+fn decides(row: &ApplicationRow, side: Side, decision: bool) -> Result<(), ApiError> {
+    if !decision {
+        return Ok(());
+    }
+    let why = if side != Side::Department {
+        msg!("only the department adds decisions")
+    } else if !matches!(phase_of(row)?, Phase::Approved | Phase::Rejected | Phase::Completed) {
+        msg!("a decision is named with the move that decides (decision_documents); decision=true adds a correction once decided")
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::validation(vec![crate::domain::FieldError::new(
+        "decision",
+        "not_allowed",
+        why,
+    )]))
 }
 
 /// Checked before an upload is read: the application, the caller's right and the room left.
@@ -67,10 +103,12 @@ pub fn may_add(
     snap: &Snapshot,
     id: ApplicationId,
     request: Option<uuid::Uuid>,
+    decision: bool,
 ) -> Result<DocumentLimits, ApiError> {
     let row = find(conn, caller, id)?;
-    let limits = editable(conn, caller, snap, &row, true)?;
+    let (side, limits) = editable(conn, caller, snap, &row, true)?;
     answers(&row, request)?;
+    decides(&row, side, decision)?;
     Ok(limits)
 }
 
@@ -93,10 +131,12 @@ fn answers(row: &ApplicationRow, request: Option<uuid::Uuid>) -> Result<(), ApiE
 
 /// Records a stored document, checking everything again under the application's lock (two
 /// uploads racing for the last free place: one gets it).
-pub fn add(conn: &mut DbConnection, ctx: &Ctx, doc: DocumentRow) -> Result<DocumentRow, ApiError> {
+pub fn add(conn: &mut DbConnection, ctx: &Ctx, mut doc: DocumentRow) -> Result<DocumentRow, ApiError> {
     let row = load(conn, ctx, ApplicationId(doc.application_id.0))?;
-    editable(conn, &ctx.caller, &ctx.snap, &row, true)?;
+    let (side, _) = editable(conn, &ctx.caller, &ctx.snap, &row, true)?;
     answers(&row, doc.request_id.map(|r| r.0))?;
+    decides(&row, side, doc.decision)?;
+    doc.side = side.as_str().into();
     store::insert(conn, &doc)?;
     record(conn, ctx, &row, Change::DocumentAdded, note(&doc))?;
     Ok(doc)
@@ -110,6 +150,8 @@ pub struct Upload {
     pub sha256: String,
     /// The department's request it answers (`?request=`).
     pub request: Option<uuid::Uuid>,
+    /// A decision of the department (`?decision=true`, a correction once decided).
+    pub decision: bool,
 }
 
 /// Where the bytes of a new document of application `id` are stored: the document's id and
@@ -151,6 +193,9 @@ pub fn stored_row(caller: &Caller, id: ApplicationId, (doc, key): (DocumentId, S
         created_at: SqlTime::now(),
         created_by: caller.subject.clone(),
         request_id: upload.request.map(SqlUuid),
+        // the side is the uploader's, settled when the document is recorded
+        side: Side::Applicant.as_str().into(),
+        decision: upload.decision,
     }
 }
 
@@ -171,7 +216,17 @@ pub fn remove(
 ) -> Result<DocumentRow, ApiError> {
     let row = load(conn, ctx, id)?;
     let doc = store::get(conn, id.into(), doc_id.into())?.ok_or_else(unknown)?;
-    editable(conn, &ctx.caller, &ctx.snap, &row, false)?;
+    let (side, _) = editable(conn, &ctx.caller, &ctx.snap, &row, false)?;
+    if doc.side != side.as_str() {
+        return Err(access::forbidden(msg!(
+            "A document is removed by the side that added it: this one is the other side's."
+        )));
+    }
+    if doc.decision {
+        return Err(conflict(msg!(
+            "A decision stays once given: add a correction as a new document (decision=true)."
+        )));
+    }
     store::delete(conn, id.into(), doc_id.into())?;
     record(conn, ctx, &row, Change::DocumentRemoved, note(&doc))?;
     Ok(doc)

@@ -122,6 +122,11 @@ pub struct TransitionInput {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Date, example = "2026-12-31")]
     pub due_date: Option<String>,
+    /// With a move to `approved`, `rejected` or `completed`: documents the department added
+    /// that are its decision (a permit, a ruling); the applicant downloads them, and they stay.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub decision_documents: Vec<uuid::Uuid>,
 }
 
 /// `POST /v1/applications/{id}/withdraw` and `.../submit`: an optional comment.
@@ -983,7 +988,16 @@ pub fn transition(
         internal_note,
         ..Note::default()
     };
+    let decisions = decision_documents(conn, &row, input.to, same_phase, &input.decision_documents)?;
+    let mut note = note;
+    if !decisions.is_empty() {
+        note.details
+            .insert("decision_documents".into(), json!(input.decision_documents));
+    }
     let row = apply_move(conn, ctx, row, v, input.to, &step, note)?;
+    if !decisions.is_empty() {
+        crate::db::documents::mark_decisions(conn, row.id, decisions)?;
+    }
     if asking {
         // what the department asks for opens the thread, where the applicant can answer
         if let Some(c) = public_comment {
@@ -991,6 +1005,47 @@ pub fn transition(
         }
     }
     Ok(row)
+}
+
+/// The department's documents a deciding move names as its decision (422 at each one that is
+/// not, or when the move does not decide).
+fn decision_documents(
+    conn: &mut DbConnection,
+    row: &ApplicationRow,
+    to: Phase,
+    same_phase: bool,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<SqlUuid>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if same_phase || !matches!(to, Phase::Approved | Phase::Rejected | Phase::Completed) {
+        return Err(field(
+            "/decision_documents",
+            "not_allowed",
+            msg!("only with a move that decides (to approved, rejected or completed)"),
+        ));
+    }
+    if ids.len() > 20 {
+        return Err(field(
+            "/decision_documents",
+            "too_many",
+            msg!("at most {max} documents", max = 20),
+        ));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let doc = crate::db::documents::get(conn, row.id, SqlUuid(*id))?;
+        if doc.is_none_or(|d| d.side != crate::domain::thread::Side::Department.as_str()) {
+            return Err(field(
+                &format!("/decision_documents/{i}"),
+                "unknown",
+                msg!("not a document the department added to this application"),
+            ));
+        }
+        out.push(SqlUuid(*id));
+    }
+    Ok(out)
 }
 
 /// Assigns an application to a clerk of its department (or an administrator), or unassigns it.

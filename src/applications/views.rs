@@ -483,6 +483,10 @@ pub struct Document {
     pub sha256: String,
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub created_at: DateTime<Utc>,
+    /// Who added it: the applicant's side or the department.
+    pub side: crate::domain::thread::Side,
+    /// A decision of the department (a permit, a ruling): it stays once given.
+    pub decision: bool,
     /// Where the bytes are downloaded.
     #[schema(max_length = 2048)]
     pub content_url: String,
@@ -508,6 +512,8 @@ pub fn document(snap: &Snapshot, d: crate::db::documents::DocumentRow) -> Docume
         size_bytes: d.size_bytes,
         sha256: d.sha256,
         created_at: d.created_at.0,
+        side: crate::domain::thread::Side::parse(&d.side).unwrap_or(crate::domain::thread::Side::Applicant),
+        decision: d.decision,
     }
 }
 

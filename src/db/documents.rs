@@ -21,6 +21,10 @@ pub struct DocumentRow {
     pub created_by: String,
     /// The department's request this document answers, if any.
     pub request_id: Option<SqlUuid>,
+    /// `applicant` or `department`: who added it.
+    pub side: String,
+    /// A decision of the department (a permit, a ruling): never removed.
+    pub decision: bool,
 }
 
 /// The documents of an application, oldest first.
@@ -78,4 +82,20 @@ pub fn answered(conn: &mut DbConnection, app: SqlUuid) -> QueryResult<Vec<SqlUui
         .filter(d::request_id.is_not_null())
         .select(d::request_id.assume_not_null())
         .load(conn)
+}
+
+/// How many documents one side added to the application.
+pub fn count_of_side(conn: &mut DbConnection, app: SqlUuid, side: &str) -> QueryResult<i64> {
+    d::table
+        .filter(d::application_id.eq(app))
+        .filter(d::side.eq(side))
+        .count()
+        .get_result(conn)
+}
+
+/// Marks documents of the application as the department's decision.
+pub fn mark_decisions(conn: &mut DbConnection, app: SqlUuid, ids: Vec<SqlUuid>) -> QueryResult<usize> {
+    diesel::update(d::table.filter(d::application_id.eq(app)).filter(d::id.eq_any(ids)))
+        .set(d::decision.eq(true))
+        .execute(conn)
 }

@@ -329,6 +329,8 @@ diesel::table! {
         created_at -> DbTime,
         created_by -> Text,
         request_id -> Nullable<DbUuid>,
+        side -> Text,
+        decision -> Bool,
     }
 }
 

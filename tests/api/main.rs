@@ -12,6 +12,7 @@ mod back_office;
 mod catalogue;
 mod catalogue_admin;
 mod cli;
+mod decisions;
 mod documents;
 mod events;
 mod http;

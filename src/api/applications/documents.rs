@@ -44,6 +44,7 @@ fn received(got: upload::Received, request: Option<uuid::Uuid>) -> docs::Upload 
         size: got.size,
         sha256: got.sha256,
         request,
+        decision: false,
     }
 }
 
@@ -54,6 +55,9 @@ fn received(got: upload::Received, request: Option<uuid::Uuid>) -> docs::Upload 
 pub struct UploadParams {
     /// The department's request for a document that this document answers.
     request: Option<uuid::Uuid>,
+    /// The department: a correction of its decision, once the application is decided (a
+    /// decision is otherwise named with the deciding move, `decision_documents`).
+    decision: Option<bool>,
 }
 
 /// The body of an upload.
@@ -166,14 +170,16 @@ pub struct DocumentList {
 /// Add a document
 ///
 /// Uploads one file as `multipart/form-data`, in a part named `file`. The applicant adds
-/// documents while the application is a draft or waits for them (`action_required`). The
+/// documents while the application is a draft or waits for them (`action_required`); the
+/// department processing it adds its own once it is submitted (a decision is named with the
+/// deciding move; `?decision=true` adds a correction once decided). The
 /// service decides which types it takes and how large they may be (by default PDF, PNG and
 /// JPEG, 20 MB each, 20 files); the type the part declares must be what its bytes are. A
 /// form's file fields then hold the returned `id`. A document the department asked for is
 /// uploaded with `?request=` and the request's id (the application's `requests`).
 #[utoipa::path(
     tag = "applications",
-    security(("bearer" = []), ("oauth2" = ["applications:write"])),
+    security(("bearer" = []), ("oauth2" = ["applications:write"]), ("oauth2" = ["applications:process"])),
     params(("id" = uuid::Uuid, Path, description = "Application id"), UploadParams, IdempotencyKey),
     request_body(content = DocumentUpload, content_type = "multipart/form-data"),
     responses(
@@ -201,18 +207,19 @@ pub async fn upload_document(
     let id = path.into_inner();
     require_multipart(&req)?;
     let (who, snap) = (caller.clone(), apps.cache.get());
-    let request = q.request;
+    let (request, decision) = (q.request, q.decision.unwrap_or(false));
     let limits = apps
         .auth
         .db
-        .run(move |c| docs::may_add(c, &who, &snap, id, request))
+        .run(move |c| docs::may_add(c, &who, &snap, id, request, decision))
         .await?;
     if declared_length(&req).is_some_and(|n| n > limits.max_bytes + ENVELOPE) {
         return Err(too_big(&limits));
     }
     let (doc, key) = docs::new_document(id);
     let body = Multipart::new(req.headers(), payload.into_inner());
-    let upload = received(upload::receive(body, &limits, &apps.documents, &key).await?, request);
+    let mut upload = received(upload::receive(body, &limits, &apps.documents, &key).await?, request);
+    upload.decision = decision;
     let ctx = apps.ctx(&req, &caller);
     let saved = docs::record_upload(&apps.auth.db, &apps.documents, ctx, id, (doc, key), upload).await?;
     let snap = apps.cache.get();

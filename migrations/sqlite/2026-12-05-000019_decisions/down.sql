@@ -1,0 +1,2 @@
+ALTER TABLE documents DROP COLUMN decision;
+ALTER TABLE documents DROP COLUMN side;
