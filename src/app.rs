@@ -145,6 +145,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             max_open: config.max_open_drafts,
         },
         body_limit: config.body_limit,
+        frontend_url: config.mail.frontend_url.clone(),
     });
     let documents = crate::storage::DocumentStore::connect(&config.documents)?;
     let probe = documents.clone();

@@ -17,6 +17,7 @@ use crate::db::auth::{self as q, AccountRow};
 use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::{Db, DbConnection};
 use crate::domain::account::{check_password, display_name, CallerKind, Email, TokenPurpose};
+use crate::domain::lang::Lang;
 use crate::domain::FieldError;
 use crate::error::ApiError;
 use crate::http::conditional::check_revision;
@@ -30,6 +31,11 @@ pub struct MePatch {
     #[schema(value_type = Option<String>, max_length = 200)]
     pub display_name: Option<Option<String>>,
     pub password: Option<PasswordChange>,
+    /// The language mails are written in (`de`, `fr`, `it`, `en`), and a new application's
+    /// when it is made without `Accept-Language`.
+    #[schema(value_type = Option<Lang>)]
+    pub language: Option<String>,
+    pub notifications: Option<views::Notifications>,
 }
 
 /// A password change needs the current password; it ends every session of the account.
@@ -61,6 +67,10 @@ pub fn profile(conn: &mut DbConnection, c: &Caller) -> Result<(Me, Option<i64>),
     let row = q::account_by_id(conn, id)?.ok_or_else(unknown)?;
     me.email = row.email;
     me.display_name = row.display_name;
+    if let Some((language, optional)) = q::preferences(conn, id)? {
+        me.language = Lang::parse(&language);
+        me.notifications = Some(views::Notifications { optional });
+    }
     Ok((me, Some(row.revision)))
 }
 
@@ -68,6 +78,8 @@ pub fn profile(conn: &mut DbConnection, c: &Caller) -> Result<(Me, Option<i64>),
 pub struct ProfileChange {
     display_name: Option<Option<String>>,
     password: Option<PasswordChange>,
+    language: Option<Lang>,
+    optional_mail: Option<bool>,
 }
 
 /// Checks a profile change before anything is read; every field error at once.
@@ -77,12 +89,21 @@ pub fn check(patch: MePatch) -> Result<ProfileChange, ApiError> {
     if let Some(p) = &patch.password {
         check_password(&p.new, None, "/password/new", &mut errors);
     }
+    let language = patch.language.as_deref().and_then(|l| {
+        let parsed = Lang::parse(l).filter(|_| l.len() == 2);
+        if parsed.is_none() {
+            errors.push(FieldError::new("/language", "enum", msg!("one of de, fr, it, en")));
+        }
+        parsed
+    });
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
     Ok(ProfileChange {
         display_name,
         password: patch.password,
+        language,
+        optional_mail: patch.notifications.map(|n| n.optional),
     })
 }
 
@@ -115,6 +136,7 @@ pub fn update(
         let row = q::account_by_id(c, account)?.ok_or_else(unknown)?;
         check_revision(expected, row.revision)?;
         q::update_profile(c, account, row.revision + 1, display_name.clone(), new_hash.clone())?;
+        q::set_preferences(c, account, change.language.map(Lang::code), change.optional_mail)?;
         if new_hash.is_some() {
             end_all_sessions(c, account, access_ttl)?;
         }
@@ -123,7 +145,8 @@ pub fn update(
             "account.update",
             "account",
             account.to_string(),
-            json!({"password_changed": new_hash.is_some(), "display_name_changed": display_name.is_some()}),
+            json!({"password_changed": new_hash.is_some(), "display_name_changed": display_name.is_some(),
+                "language": change.language.map(Lang::code), "optional_mail": change.optional_mail}),
         )?;
         Ok(())
     })

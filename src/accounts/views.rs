@@ -24,6 +24,19 @@ pub struct Me {
     /// Name of the partner system.
     #[schema(max_length = 200)]
     pub client_name: Option<String>,
+    /// A person's language: mails are written in it, and new applications made without
+    /// `Accept-Language` take it.
+    pub language: Option<crate::domain::lang::Lang>,
+    /// A person's choice of mails.
+    pub notifications: Option<Notifications>,
+}
+
+/// Which mails a person gets: the essential ones always (a submission's receipt, a request for
+/// action, the decision); the others (step changes, messages) unless `optional` is false.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notifications {
+    pub optional: bool,
 }
 
 /// What the token says of the caller, before the stored profile is added.
@@ -38,5 +51,7 @@ pub fn of_token(c: &Caller) -> Me {
         department: c.department,
         organisation: c.organisation,
         client_name: None,
+        language: None,
+        notifications: None,
     }
 }

@@ -48,6 +48,8 @@ pub struct ApplicationSettings {
     pub drafts: crate::applications::process::DraftLimits,
     /// `GUICHET_BODY_LIMIT`: a JSON body, or the application part of a multipart one.
     pub body_limit: usize,
+    /// `GUICHET_FRONTEND_URL`: links in the mails to applicants.
+    pub frontend_url: String,
 }
 
 /// The language of labels: `?lang=` (de, fr, it, en; `all` reads as the negotiated one) or
@@ -57,6 +59,17 @@ pub(crate) fn lang_of(req: &HttpRequest, param: Option<&str>) -> Result<Lang, Ap
         Render::One(l) => Ok(l),
         Render::All => lang_of(req, None),
     }
+}
+
+/// The language the caller asked for, if it asked (`?lang=` or `Accept-Language`).
+fn asked_lang(req: &HttpRequest) -> Option<Lang> {
+    let param = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+        .ok()
+        .and_then(|q| q.into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v));
+    if param.is_none() && !req.headers().contains_key(header::ACCEPT_LANGUAGE) {
+        return None;
+    }
+    lang_of(req, param.as_deref()).ok()
 }
 
 /// The query of `GET /v1/applications/{id}`.
@@ -121,6 +134,8 @@ impl Apps {
             snap: self.cache.get(),
             prefix: self.settings.reference_prefix.clone(),
             drafts: self.settings.drafts,
+            lang: asked_lang(req),
+            frontend: self.settings.frontend_url.clone(),
         }
     }
 

@@ -188,6 +188,9 @@ pub fn post(
         }
     }
     let message = write(conn, ctx, &row, side, body, documents)?;
+    if side == Side::Department {
+        super::notify::message(conn, ctx, &row)?;
+    }
     if input.resubmit {
         super::process::resubmit(conn, ctx, row, expected)?;
     }

@@ -4,6 +4,7 @@ pub mod access;
 pub mod documents;
 pub mod list;
 pub mod messages;
+pub mod notify;
 pub mod process;
 pub mod records;
 pub mod version;

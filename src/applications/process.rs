@@ -38,6 +38,10 @@ pub struct Ctx {
     pub snap: Arc<Snapshot>,
     pub prefix: String,
     pub drafts: DraftLimits,
+    /// The language the caller asked for (`Accept-Language` or `?lang=`), if it asked.
+    pub lang: Option<crate::domain::lang::Lang>,
+    /// The frontend's base URL, for links in mails (`GUICHET_FRONTEND_URL`).
+    pub frontend: String,
 }
 
 /// What one applicant may keep in drafts.
@@ -331,6 +335,14 @@ fn create_with(
         name_documents(&v.form_schema, &mut data, &a.documents, poa)?;
     }
     let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
+    // the applicant is written to in the language it asked in, else its account's
+    let language = match (ctx.lang, access::account_of(&ctx.caller)) {
+        (Some(l), _) => l,
+        (None, Some(me)) => crate::db::auth::preferences(conn, me.0)?
+            .and_then(|(l, _)| crate::domain::lang::Lang::parse(&l))
+            .unwrap_or(crate::domain::lang::Lang::De),
+        (None, None) => crate::domain::lang::Lang::De,
+    };
     let kind = if org.is_some() {
         ApplicantKind::Organisation
     } else {
@@ -385,6 +397,7 @@ fn create_with(
         represented: represented.map(|r| SqlJson(json!(r))),
         requests: None,
         requests_due_on: None,
+        language: language.code().into(),
     };
     log_step(&mut row, now)?;
     if input.submit && attached.is_none() {
@@ -500,6 +513,7 @@ fn create_submitted(
             records::of(ctx, &row, Change::Submitted, note),
         ],
     )?;
+    super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), false)?;
     Ok(row)
 }
 
@@ -771,7 +785,9 @@ fn apply_move(
     }
     move_to(&mut row, v, to, step)?;
     save(conn, &mut row)?;
+    let decision_documents = note.details.contains_key("decision_documents");
     record(conn, ctx, &row, records::of_move(to), note)?;
+    super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), decision_documents)?;
     Ok(row)
 }
 

@@ -139,6 +139,9 @@ pub struct Application {
     /// The day by which the applicant is to answer, if the department set one.
     #[schema(value_type = Option<String>, format = Date)]
     pub requests_due: Option<chrono::NaiveDate>,
+    /// The language the applicant is written to in (mails), set when the application was made:
+    /// the `Accept-Language` it was made with, else the account's language.
+    pub language: Lang,
     #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub revision: i64,
 }
@@ -303,6 +306,7 @@ pub fn application(
         timeline: timeline(&steps, row, phase, lang),
         requests: open_requests(snap, row),
         requests_due: row.requests_due_on.map(|d| d.0.date_naive()),
+        language: Lang::parse(&row.language).unwrap_or(Lang::De),
         revision: row.revision,
     })
 }

@@ -39,6 +39,8 @@ pub struct ApplicationRow {
     pub requests: Option<SqlJson>,
     /// The day by which the applicant is to answer (its midnight UTC).
     pub requests_due_on: Option<SqlTime>,
+    /// The language the applicant is written to in (`de`, `fr`, `it`, `en`), set when it is made.
+    pub language: String,
 }
 
 impl ApplicationRow {
@@ -410,4 +412,39 @@ pub fn is_member(conn: &mut DbConnection, org: SqlUuid, account: SqlUuid) -> Que
             .filter(m::account_id.eq(account)),
     ))
     .get_result(conn)
+}
+
+/// Who is written to about an application, each with whether they want the mails that are
+/// not essential: its resident; for an organisation, the member who made it while still a
+/// member, else its owners. Only enabled accounts with a confirmed address (or one from the
+/// city's identity provider).
+pub fn recipients(conn: &mut DbConnection, row: &ApplicationRow) -> QueryResult<Vec<(String, bool)>> {
+    use super::schema::memberships as m;
+    let ids: Vec<SqlUuid> = match (row.applicant_account, row.applicant_organisation) {
+        (Some(acc), _) => vec![acc],
+        (None, Some(org)) => {
+            let maker = uuid::Uuid::parse_str(&row.created_by).ok().map(SqlUuid);
+            match maker {
+                Some(acc) if is_member(conn, org, acc)? => vec![acc],
+                _ => m::table
+                    .filter(m::organisation_id.eq(org))
+                    .filter(m::role.eq("owner"))
+                    .select(m::account_id)
+                    .load(conn)?,
+            }
+        }
+        (None, None) => return Ok(Vec::new()),
+    };
+    use super::schema::accounts as ac;
+    ac::table
+        .filter(ac::id.eq_any(ids))
+        .filter(ac::disabled_at.is_null())
+        .filter(ac::email.is_not_null())
+        .filter(
+            ac::email_verified_at
+                .is_not_null()
+                .or(ac::external_issuer.is_not_null()),
+        )
+        .select((ac::email.assume_not_null(), ac::optional_mail))
+        .load(conn)
 }

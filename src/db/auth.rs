@@ -259,3 +259,32 @@ pub fn set_client_secret_hash(conn: &mut DbConnection, id: SqlUuid, hash: &str) 
         .execute(conn)?;
     Ok(())
 }
+
+/// A person's language and whether they want the mails that are not essential.
+pub fn preferences(conn: &mut DbConnection, id: uuid::Uuid) -> QueryResult<Option<(String, bool)>> {
+    accounts::table
+        .find(SqlUuid(id))
+        .select((accounts::language, accounts::optional_mail))
+        .first(conn)
+        .optional()
+}
+
+/// Sets a person's language and mail preference (`None` leaves one as it is).
+pub fn set_preferences(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    language: Option<&str>,
+    optional_mail: Option<bool>,
+) -> QueryResult<()> {
+    if let Some(l) = language {
+        diesel::update(accounts::table.find(SqlUuid(id)))
+            .set(accounts::language.eq(l))
+            .execute(conn)?;
+    }
+    if let Some(o) = optional_mail {
+        diesel::update(accounts::table.find(SqlUuid(id)))
+            .set(accounts::optional_mail.eq(o))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -10,6 +10,17 @@ use crate::db::DbConnection;
 
 /// Queues a mail; it is sent after the surrounding transaction commits.
 pub fn enqueue(conn: &mut DbConnection, to: &str, subject: &str, body: &str) -> QueryResult<()> {
+    enqueue_alternative(conn, to, subject, body, None)
+}
+
+/// Queues a mail in plain text with an HTML alternative.
+pub fn enqueue_alternative(
+    conn: &mut DbConnection,
+    to: &str,
+    subject: &str,
+    body: &str,
+    html: Option<&str>,
+) -> QueryResult<()> {
     let now = SqlTime::now();
     diesel::insert_into(m::table)
         .values((
@@ -17,6 +28,7 @@ pub fn enqueue(conn: &mut DbConnection, to: &str, subject: &str, body: &str) -> 
             m::recipient.eq(to),
             m::subject.eq(subject),
             m::body.eq(body),
+            m::html.eq(html),
             m::created_at.eq(now),
             m::next_attempt_at.eq(now),
             m::attempts.eq(0),
@@ -64,7 +76,8 @@ pub fn use_token(conn: &mut DbConnection, hash: &str, purpose: &str) -> QueryRes
     t::table.find(hash).select(t::account_id).first(conn).optional()
 }
 
-pub type Due = (SqlUuid, String, String, String, i32, SqlTime);
+/// A mail due: id, recipient, subject, text, attempts so far, when it was due, HTML.
+pub type Due = (SqlUuid, String, String, String, i32, SqlTime, Option<String>);
 
 /// Claims due mails for this instance: pushing `next_attempt_at` forward only where it has not
 /// moved, so that two instances never send the same mail at once.
@@ -82,6 +95,7 @@ pub fn claim(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Due>> {
             m::body,
             m::attempts,
             m::next_attempt_at,
+            m::html,
         ))
         .load(conn)?;
     let lease = SqlTime(now.0 + chrono::Duration::seconds(120));

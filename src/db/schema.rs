@@ -106,6 +106,8 @@ diesel::table! {
         created_at -> DbTime,
         updated_at -> DbTime,
         revision -> BigInt,
+        language -> Text,
+        optional_mail -> Bool,
     }
 }
 
@@ -220,6 +222,7 @@ diesel::table! {
         attempts -> Integer,
         sent_at -> Nullable<DbTime>,
         last_error -> Nullable<Text>,
+        html -> Nullable<Text>,
     }
 }
 
@@ -265,6 +268,7 @@ diesel::table! {
         represented -> Nullable<DbJson>,
         requests -> Nullable<DbJson>,
         requests_due_on -> Nullable<DbTime>,
+        language -> Text,
     }
 }
 

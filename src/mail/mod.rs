@@ -3,10 +3,12 @@
 //! server (the embedded default) mails are written to the log instead.
 use std::time::Duration;
 
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::db::Db;
+
+pub mod notice;
 
 #[derive(Debug, Clone)]
 pub struct MailConfig {
@@ -19,7 +21,7 @@ pub struct MailConfig {
 }
 
 use crate::db::mail::{claim, finish};
-pub use crate::db::mail::{enqueue, store_token, use_token};
+pub use crate::db::mail::{enqueue, enqueue_alternative, store_token, use_token};
 
 fn transport(config: &MailConfig) -> Result<Option<AsyncSmtpTransport<Tokio1Executor>>, String> {
     match &config.smtp_url {
@@ -46,7 +48,7 @@ pub fn spawn_worker(db: Db, config: MailConfig) -> Result<(), String> {
                     continue;
                 }
             };
-            for (id, to, subject, body, attempts, _) in batch {
+            for (id, to, subject, body, attempts, _, html) in batch {
                 let result = match &smtp {
                     None => {
                         tracing::info!(to = %to, subject = %subject, body = %body, "mail (no SMTP server configured)");
@@ -54,12 +56,12 @@ pub fn spawn_worker(db: Db, config: MailConfig) -> Result<(), String> {
                     }
                     Some(transport) => {
                         let message = to.parse::<Mailbox>().map_err(|e| e.to_string()).and_then(|rcpt| {
-                            Message::builder()
-                                .from(from.clone())
-                                .to(rcpt)
-                                .subject(subject.clone())
-                                .body(body.clone())
-                                .map_err(|e| e.to_string())
+                            let b = Message::builder().from(from.clone()).to(rcpt).subject(subject.clone());
+                            match &html {
+                                None => b.body(body.clone()),
+                                Some(h) => b.multipart(MultiPart::alternative_plain_html(body.clone(), h.clone())),
+                            }
+                            .map_err(|e| e.to_string())
                         });
                         match message {
                             Ok(msg) => transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),

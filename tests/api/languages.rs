@@ -159,3 +159,77 @@ async fn problems_speak_the_callers_language() {
         "{all}"
     );
 }
+
+/// A person chooses the language they are written to in and whether they want the mails that
+/// are not essential; an application keeps the language it was made in (`Accept-Language`,
+/// else the account's).
+#[tokio::test]
+async fn a_person_s_language_and_mail_choice_and_the_language_of_an_application() {
+    /// A draft A makes without naming a language.
+    async fn draft_of(w: &World) -> Value {
+        let body = json!({"service": "wohnsitzbestaetigung"});
+        let res = w.call(Method::POST, "/v1/applications", Some(&w.a), Some(body)).await;
+        assert_eq!(res.status(), 201);
+        res.json().await.unwrap()
+    }
+    let w = World::new().await;
+    let res = w.call(Method::GET, "/v1/me", Some(&w.a), None).await;
+    let tag = crate::common::world::etag(&res);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(
+        (me["language"].as_str(), me["notifications"]["optional"].as_bool()),
+        (Some("de"), Some(true))
+    );
+    let made = draft_of(&w).await;
+    assert_eq!(made["language"], "de");
+
+    // bad choices: a 422 at the field, in the caller's language, and nothing changes
+    for (body, pointer) in [
+        (json!({"language": "es"}), "/language"),
+        (json!({"language": "fr-CH"}), "/language"),
+        (json!({"notifications": {"optional": "no"}}), ""),
+        (json!({"notifications": {"optional": false, "sms": true}}), ""),
+    ] {
+        let res = w
+            .send(Method::PATCH, "/v1/me", Some(&w.a), Some(body.clone()), Some(&tag))
+            .await;
+        assert!(matches!(res.status().as_u16(), 400 | 422), "{body}: {}", res.status());
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        if !pointer.is_empty() {
+            let p: Value = res.json().await.unwrap();
+            assert_eq!(p["errors"][0]["pointer"], pointer, "{p}");
+        }
+    }
+    let me = w.get_json("/v1/me", &w.a).await;
+    assert_eq!(me["language"], "de");
+
+    let body = json!({"language": "fr", "notifications": {"optional": false}});
+    let res = w
+        .send(Method::PATCH, "/v1/me", Some(&w.a), Some(body), Some(&tag))
+        .await;
+    assert_eq!(res.status(), 200);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(
+        (me["language"].as_str(), me["notifications"]["optional"].as_bool()),
+        (Some("fr"), Some(false))
+    );
+
+    // a new application takes the account's language, unless the request names one
+    let made = draft_of(&w).await;
+    assert_eq!(made["language"], "fr");
+    let res = w
+        .app
+        .client
+        .post(w.app.url("/v1/applications"))
+        .bearer_auth(&w.a)
+        .header("Accept-Language", "it-CH, it;q=0.9")
+        .json(&json!({"service": "wohnsitzbestaetigung"}))
+        .send()
+        .await
+        .unwrap();
+    let made: Value = res.json().await.unwrap();
+    assert_eq!(made["language"], "it");
+    // a client has no profile to choose in
+    let client = w.get_json("/v1/me", &w.partner).await;
+    assert!(client["language"].is_null() && client["notifications"].is_null());
+}

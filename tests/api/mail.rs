@@ -8,10 +8,19 @@ use std::process::{Child, Command, Stdio};
 use crate::common::{assert_problem, TestApp};
 use serde_json::{json, Value};
 
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
     dir: tempfile::TempDir,
-    port: u16,
+    pub(crate) port: u16,
+}
+
+impl SmtpSink {
+    /// The Maildir's files, as they arrived.
+    pub(crate) fn files(&self) -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(self.dir.path().join("mail").join("new"))
+            .map(|d| d.filter_map(|e| Some(e.ok()?.path())).collect())
+            .unwrap_or_default()
+    }
 }
 
 impl Drop for SmtpSink {
@@ -21,7 +30,7 @@ impl Drop for SmtpSink {
     }
 }
 
-fn smtp_sink() -> SmtpSink {
+pub(crate) fn smtp_sink() -> SmtpSink {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -56,7 +65,7 @@ fn smtp_sink() -> SmtpSink {
 }
 
 /// Every message received so far, as text with quoted-printable soft breaks undone.
-fn messages(dir: &Path) -> Vec<String> {
+pub(crate) fn messages(dir: &Path) -> Vec<String> {
     let new = dir.join("mail").join("new");
     let mut out: Vec<String> = std::fs::read_dir(new)
         .map(|d| d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect())

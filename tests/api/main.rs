@@ -21,6 +21,7 @@ mod languages;
 mod logs;
 mod mail;
 mod messages;
+mod notifications;
 mod organisations;
 mod requests;
 mod webhooks;
