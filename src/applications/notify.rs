@@ -99,7 +99,15 @@ fn send(conn: &mut DbConnection, ctx: &Ctx, row: &ApplicationRow, moment: Moment
         },
         link: format!("{}/applications/{}", ctx.frontend.trim_end_matches('/'), row.id.0),
     };
-    let n = notice::render(&moment, &facts).map_err(ApiError::internal)?;
+    // the templates are compiled in and every moment is rendered in every language by the unit
+    // tests; should one still fail, the change stands and the failure is logged, not answered
+    let n = match notice::render(&moment, &facts) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, application = %row.id.0, "a notice could not be rendered");
+            return Ok(());
+        }
+    };
     for to in wanted {
         crate::mail::enqueue_alternative(conn, to, &n.subject, &n.text, Some(&n.html))?;
     }

@@ -999,13 +999,12 @@ pub fn transition(
         row.public_comment = Some(c.clone());
         row.public_comment_at = Some(SqlTime::now());
     }
-    let note = Note {
+    let mut note = Note {
         public_comment: public_comment.clone(),
         internal_note,
         ..Note::default()
     };
     let decisions = decision_documents(conn, &row, input.to, same_phase, &input.decision_documents)?;
-    let mut note = note;
     if !decisions.is_empty() {
         note.details
             .insert("decision_documents".into(), json!(input.decision_documents));
@@ -1022,6 +1021,9 @@ pub fn transition(
     }
     Ok(row)
 }
+
+/// The most documents one deciding move names as its decision.
+const DECISION_DOCUMENTS_MAX: usize = 20;
 
 /// The department's documents a deciding move names as its decision (422 at each one that is
 /// not, or when the move does not decide).
@@ -1042,11 +1044,11 @@ fn decision_documents(
             msg!("only with a move that decides (to approved, rejected or completed)"),
         ));
     }
-    if ids.len() > 20 {
+    if ids.len() > DECISION_DOCUMENTS_MAX {
         return Err(field(
             "/decision_documents",
             "too_many",
-            msg!("at most {max} documents", max = 20),
+            msg!("at most {max} documents", max = DECISION_DOCUMENTS_MAX),
         ));
     }
     let mut out = Vec::with_capacity(ids.len());
