@@ -154,6 +154,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             tracing::warn!(error = %e, "the document store does not answer; uploads and downloads fail until it does");
         }
     });
+    crate::applications::retention::spawn(db.clone(), documents.clone());
     let documents = web::Data::new(documents);
     let public_url = crate::http::public_url::PublicUrl::new(&config.public_url);
     crate::events::spawn_housekeeping(db.clone());

@@ -37,6 +37,24 @@ pub enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Delete the documents and anonymise the personal data of closed applications whose
+    /// retention period ran out (every instance also does it daily, one at a time).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Run retention now and print what went, as JSON (also recorded in the audit log).
+    Run {
+        /// List what would go and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: what will have gone by this moment (RFC 3339, e.g.
+        /// 2027-01-01T00:00:00Z), instead of now.
+        #[arg(long, requires = "dry_run")]
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

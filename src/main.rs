@@ -2,7 +2,9 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
-use guichet::cli::{CatalogueCommand, Cli, ClientCommand, Command, KeysCommand, OrganisationCommand, UserCommand};
+use guichet::cli::{
+    CatalogueCommand, Cli, ClientCommand, Command, KeysCommand, OrganisationCommand, RetentionCommand, UserCommand,
+};
 use guichet::config::{Config, Seed};
 use guichet::{app, catalogue::import, db};
 
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::User(UserCommand::Disable { email }) => with_db(&config, |c| {
             guichet::admin::disable_user(c, &email).map(|_| serde_json::json!({"disabled": email}))
         }),
+        Command::Retention(RetentionCommand::Run { dry_run, as_of }) => retention(config, dry_run, as_of),
         Command::Keys(KeysCommand::Rotate { activate_in }) => {
             let ttl = config.access_token_ttl;
             with_db(&config, |c| guichet::admin::rotate_keys(c, activate_in, ttl))
@@ -98,6 +101,20 @@ fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let application = guichet::build(config).await?;
         application.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn retention(config: Config, dry_run: bool, as_of: Option<chrono::DateTime<chrono::Utc>>) -> anyhow::Result<()> {
+    connect(&config)?; // migrated
+    actix_web::rt::System::new().block_on(async move {
+        let db = db::Db::new(&config.database_url, 2).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
+        let store = guichet::storage::DocumentStore::connect(&config.documents)?;
+        let actor = guichet::audit::Actor::operator();
+        let report = guichet::applications::retention::run_now(&db, &store, dry_run, as_of, &actor)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
         Ok(())
     })
 }

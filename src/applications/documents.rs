@@ -45,6 +45,7 @@ fn editable(
             "This token does not allow changing the documents of this application (its applicant and the department processing it do)."
         ))
     })?;
+    super::process::not_anonymised(row)?;
     let phase = phase_of(row)?;
     if side == Side::Applicant && !phase.editable_by_applicant() {
         return Err(conflict(msg!(

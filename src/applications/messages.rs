@@ -154,6 +154,7 @@ pub fn post(
 ) -> Result<MessageRow, ApiError> {
     let row = load(conn, ctx, id)?;
     let side = side_of(&ctx.caller, &row)?;
+    super::process::not_anonymised(&row)?;
     if phase_of(&row)? == Phase::Draft {
         return Err(conflict(msg!(
             "A draft has no thread yet: messages start once the application is submitted."

@@ -7,6 +7,7 @@ pub mod messages;
 pub mod notify;
 pub mod process;
 pub mod records;
+pub mod retention;
 pub mod version;
 pub mod views;
 

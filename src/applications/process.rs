@@ -25,6 +25,7 @@ use crate::domain::ids::ApplicationId;
 use crate::domain::messages::Msg;
 use crate::domain::representation::{may_represent, OnBehalfOf, Representation};
 use crate::domain::requests::{self, RequestsInput};
+use crate::domain::retention;
 use crate::domain::status::first_step;
 use crate::domain::{submission, FieldError};
 use crate::error::{ApiError, ProblemKind};
@@ -158,6 +159,16 @@ pub(super) fn conflict(detail: Msg) -> ApiError {
 
 fn field(pointer: &str, code: &str, detail: Msg) -> ApiError {
     ApiError::validation(vec![FieldError::new(pointer, code, detail)])
+}
+
+/// Refuses to add anything to an application anonymised at the end of its retention period.
+pub(super) fn not_anonymised(row: &ApplicationRow) -> Result<(), ApiError> {
+    match row.anonymised_at {
+        Some(_) => Err(conflict(msg!(
+            "This application was anonymised at the end of its retention period: nothing can be added to it."
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn stale() -> ApiError {
@@ -398,6 +409,9 @@ fn create_with(
         requests: None,
         requests_due_on: None,
         language: language.code().into(),
+        closed_at: None,
+        retain_until: None,
+        anonymised_at: None,
     };
     log_step(&mut row, now)?;
     if input.submit && attached.is_none() {
@@ -760,6 +774,8 @@ fn move_to(row: &mut ApplicationRow, v: &VersionEntry, to: Phase, step: &str) ->
     }
     if to.is_final() {
         row.due_at = None;
+        row.closed_at = Some(now);
+        row.retain_until = Some(SqlTime(retention::keep_until(now.0, v.content.retention_days)));
     }
     row.phase = to.as_str().into();
     row.step = step.into();
@@ -1081,6 +1097,7 @@ pub fn assign(
         )));
     }
     check_rev(&row, expected)?;
+    not_anonymised(&row)?;
     if let Some(a) = input.assignee {
         let acc = crate::db::auth::account_by_id(conn, a)?;
         let ok = acc.is_some_and(|acc| {

@@ -132,8 +132,9 @@ pub struct Application {
     #[schema(max_items = 60)]
     pub timeline: Vec<TimelineEntry>,
     /// What the department asked for with its move to `action_required` and is not answered
-    /// yet: fields to change, documents to upload (with `?request=`). The resubmission is
-    /// refused while one is open.
+    /// yet: fields to change (gone from the list once the value changed), documents to upload
+    /// (with `?request=`; listed until the resubmission, which checks them). The resubmission
+    /// is refused while one is open.
     #[schema(max_items = 70)]
     pub requests: Vec<OpenRequest>,
     /// The day by which the applicant is to answer, if the department set one.
@@ -142,6 +143,14 @@ pub struct Application {
     /// The language the applicant is written to in (mails), set when the application was made:
     /// the `Accept-Language` it was made with, else the account's language.
     pub language: Lang,
+    /// Once closed (rejected, completed, withdrawn): until when its documents and personal
+    /// data are kept, by the retention period of its service version; then they are deleted.
+    #[serde(serialize_with = "crate::http::json_time::opt")]
+    pub retained_until: Option<DateTime<Utc>>,
+    /// When its retention period ended and its documents, messages, form data and applicant
+    /// were deleted; the reference, service, dates and phases stay.
+    #[serde(serialize_with = "crate::http::json_time::opt")]
+    pub anonymised_at: Option<DateTime<Utc>>,
     #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub revision: i64,
 }
@@ -307,6 +316,8 @@ pub fn application(
         requests: open_requests(snap, row),
         requests_due: row.requests_due_on.map(|d| d.0.date_naive()),
         language: Lang::parse(&row.language).unwrap_or(Lang::De),
+        retained_until: row.retain_until.map(|t| t.0),
+        anonymised_at: row.anonymised_at.map(|t| t.0),
         revision: row.revision,
     })
 }
@@ -339,8 +350,13 @@ fn open_requests(snap: &Snapshot, row: &ApplicationRow) -> Vec<OpenRequest> {
     if row.requests.is_none() {
         return Vec::new();
     }
-    row.requests()
+    let all = row.requests();
+    // a field is answered once its value changed; a document stays listed until the
+    // resubmission (which reads which uploads answered what)
+    let data: serde_json::Value = serde_json::from_str(row.data.0.get()).unwrap_or_default();
+    crate::domain::requests::open(&all, &data, &[])
         .into_iter()
+        .cloned()
         .map(|r| {
             let (kind, pointer, label, upload_url) = match r.what {
                 Wanted::Field { pointer, .. } => ("field", Some(pointer), None, None),
@@ -453,7 +469,13 @@ pub struct Tracking {
 }
 
 pub fn tracking(snap: &Snapshot, row: &ApplicationRow, lang: Lang) -> Result<Tracking, ApiError> {
-    let a = application(snap, row, None, false, lang)?;
+    let mut a = application(snap, row, None, false, lang)?;
+    if row.anonymised_at.is_some() {
+        // past its retention period: the phase, and nothing of the way there
+        a.step = phase_view(a.phase, lang);
+        a.timeline.clear();
+        a.due_at = None;
+    }
     Ok(Tracking {
         reference: a.reference.unwrap_or_default(),
         service: a.service.name,

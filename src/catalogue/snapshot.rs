@@ -365,6 +365,7 @@ impl Snapshot {
             },
             source: c.source.clone(),
             representation: c.representation,
+            retention_days: crate::domain::retention::days(c.retention_days),
             version_state: v.state,
             published_at: v.published_at,
             superseded_at: v.superseded_at,

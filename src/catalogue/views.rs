@@ -160,6 +160,10 @@ pub struct Service {
     /// Whether an organisation may apply on behalf of someone else (`applicant.on_behalf_of`):
     /// `none`, `allowed`, or `power_of_attorney` (with a document giving it, by submission).
     pub representation: crate::domain::representation::Representation,
+    /// How long a closed application's documents and personal data are kept, in days from
+    /// its closure; then they are deleted (the reference, dates and phases stay).
+    #[schema(minimum = 30, maximum = 36500)]
+    pub retention_days: u32,
     pub version_state: VersionState,
     pub published_at: Option<DateTime<Utc>>,
     pub superseded_at: Option<DateTime<Utc>>,

@@ -41,6 +41,13 @@ pub struct ApplicationRow {
     pub requests_due_on: Option<SqlTime>,
     /// The language the applicant is written to in (`de`, `fr`, `it`, `en`), set when it is made.
     pub language: String,
+    /// When it reached a final phase (rejected, completed, withdrawn).
+    pub closed_at: Option<SqlTime>,
+    /// Until when its personal data and documents are kept: `closed_at` + the service
+    /// version's `retention_days`.
+    pub retain_until: Option<SqlTime>,
+    /// When the retention run removed them (the row keeps reference, service, dates, phases).
+    pub anonymised_at: Option<SqlTime>,
 }
 
 impl ApplicationRow {
@@ -305,6 +312,8 @@ pub fn update(conn: &mut DbConnection, row: &ApplicationRow, expected: i64) -> Q
             a::represented.eq(&row.represented),
             a::requests.eq(&row.requests),
             a::requests_due_on.eq(row.requests_due_on),
+            a::closed_at.eq(row.closed_at),
+            a::retain_until.eq(row.retain_until),
         ))
         .execute(conn)?;
     Ok(n == 1)

@@ -269,6 +269,21 @@ diesel::table! {
         requests -> Nullable<DbJson>,
         requests_due_on -> Nullable<DbTime>,
         language -> Text,
+        closed_at -> Nullable<DbTime>,
+        retain_until -> Nullable<DbTime>,
+        anonymised_at -> Nullable<DbTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::DbTime;
+    jobs (name) {
+        name -> Text,
+        next_run_at -> DbTime,
+        lease_until -> Nullable<DbTime>,
+        lease_owner -> Nullable<Text>,
+        last_run_at -> Nullable<DbTime>,
     }
 }
 
@@ -435,6 +450,7 @@ diesel::table! {
 }
 
 diesel::joinable!(services -> departments (department_id));
+diesel::joinable!(applications -> services (service_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(service_versions -> services (service_id));
@@ -471,4 +487,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    jobs,
 );

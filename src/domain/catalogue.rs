@@ -310,6 +310,12 @@ pub struct ServiceContent {
     /// Which documents an application takes; absent means PDF, PNG and JPEG, 20 MB, 20 files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_limits: Option<DocumentLimits>,
+    /// How long a closed application's personal data and documents are kept, in days from its
+    /// closure (rejected, completed, withdrawn); absent means ten years (3650). Then the
+    /// retention run deletes the documents and anonymises the application.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 30, maximum = 36500)]
+    pub retention_days: Option<u32>,
     #[serde(default)]
     #[schema(max_length = 2000)]
     pub source: Option<String>,
@@ -451,6 +457,7 @@ impl ServiceContent {
         }
         self.audience.sort();
         self.audience.dedup();
+        super::retention::check(self.retention_days, format!("{p}/retention_days"), errors);
         let fee = &self.fee;
         if fee.amount.is_some_and(|a| a < 0) {
             errors.push(FieldError::new(

@@ -12,6 +12,7 @@ pub mod messages;
 pub mod organisation;
 pub mod representation;
 pub mod requests;
+pub mod retention;
 pub mod search;
 pub mod status;
 pub mod submission;

@@ -188,6 +188,19 @@ impl DocumentStore {
         Ok(got.into_stream().map(|r| r.map_err(|e| failed("reading", e))).boxed())
     }
 
+    /// Deletes objects for good (the retention run), before their records go: an object that
+    /// is already gone counts as deleted; any other failure is answered, so the records stay
+    /// and the next run tries again (the failure, in English, for the operator).
+    pub async fn erase(&self, keys: &[String]) -> Result<(), String> {
+        for key in keys {
+            match self.store.delete(&Path::from(key.as_str())).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(format!("document storage, deleting {key}: {e}")),
+            }
+        }
+        Ok(())
+    }
+
     /// Removes objects whose records are gone; a failure is logged, not answered (the
     /// record, which is what the API shows, is already deleted).
     pub async fn remove(&self, keys: Vec<String>) {

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-fn pdf(len: usize) -> Vec<u8> {
+pub(crate) fn pdf(len: usize) -> Vec<u8> {
     let mut b = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     b.resize(len, b'x');
     b

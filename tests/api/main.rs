@@ -24,4 +24,5 @@ mod messages;
 mod notifications;
 mod organisations;
 mod requests;
+mod retention;
 mod webhooks;

@@ -71,7 +71,7 @@ fn unconfirm(w: &World, email: &str) {
 }
 
 #[tokio::test]
-async fn the_applicant_is_told_of_every_moment_in_its_language_without_form_data() {
+async fn the_round_trip_tells_the_applicant_of_every_moment_in_its_language_without_form_data() {
     let sink = smtp_sink();
     let smtp = format!("smtp://127.0.0.1:{}", sink.port);
     let app = TestApp::spawn_with(&[
@@ -171,18 +171,66 @@ async fn the_applicant_is_told_of_every_moment_in_its_language_without_form_data
         w.act(Method::PATCH, &app_path, Some(&w.a), Some(street)).await.status(),
         200
     );
-    let upload = crate::documents::upload_pdf_for(&w, id, &w.a, &{
+    // the field is answered, the document not yet: resubmitting is a 422 naming it
+    let asked_document = {
         let view = w.get_json(&app_path, &w.a).await;
         let asked = view["requests"].as_array().unwrap().clone();
+        assert_eq!(asked.len(), 1, "the changed field is answered: {asked:?}");
         let doc = asked.iter().find(|r| r["kind"] == "document").unwrap();
         doc["id"].as_str().unwrap().to_string()
-    })
-    .await;
+    };
+    let res = w
+        .act(
+            Method::POST,
+            &format!("{app_path}/transitions"),
+            Some(&w.a),
+            Some(json!({"to": "in_review"})),
+        )
+        .await;
+    let p = crate::common::assert_problem(res, 422, "validation-failed").await;
+    assert_eq!(p["errors"][0]["pointer"], format!("/requests/{asked_document}"));
+    let upload = crate::documents::upload_pdf_for(&w, id, &w.a, &asked_document).await;
     assert_eq!(upload.status(), 201);
     w.moved(id, &w.a, json!({"to": "in_review"})).await;
-    w.moved(id, &w.clerk, json!({"to": "approved"})).await;
+    // approved with the department's decision document, which the applicant downloads
+    let res = crate::documents::upload_pdf(&w, id, &w.clerk, 4_321).await;
+    assert_eq!(res.status(), 201);
+    let permit: serde_json::Value = res.json().await.unwrap();
+    w.moved(
+        id,
+        &w.clerk,
+        json!({"to": "approved", "decision_documents": [permit["id"]]}),
+    )
+    .await;
     let (subject, _, _) = wait_for(&sink, "a@example.ch", "Décision").await;
     assert!(subject.contains(reference));
+    let documents = w.get_json(&format!("{app_path}/documents"), &w.a).await;
+    let decision = documents["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["decision"] == true)
+        .expect("the decision is among the applicant's documents")
+        .clone();
+    assert_eq!(decision["side"], "department");
+    let res = w
+        .app
+        .client
+        .get(
+            w.app.url(
+                decision["content_url"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches(crate::common::PUBLIC_URL),
+            ),
+        )
+        .bearer_auth(&w.a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(bytes.as_ref(), crate::documents::pdf(4_321).as_slice());
     assert_eq!(
         count(&sink, "a@example.ch", "Nouvel état"),
         1,

@@ -159,6 +159,19 @@ impl Drop for TestDb {
     }
 }
 
+/// The settings of the document store of instances on this database (also for running the
+/// binary against it): moto's S3 with `GUICHET_TEST_STORE=s3`, else the local directory.
+pub fn store_settings(db_url: &str) -> Vec<(String, String)> {
+    if s3::enabled() {
+        s3::settings(db_url)
+    } else {
+        vec![(
+            "GUICHET_DOCUMENTS_DIR".into(),
+            documents_dir(db_url).to_string_lossy().into_owned(),
+        )]
+    }
+}
+
 pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), db_url.to_string()),
@@ -172,14 +185,7 @@ pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
         // no test resolves a webhook host: nothing leaves loopback, not even a DNS query
         ("GUICHET_WEBHOOK_DNS".into(), "off".into()),
     ]);
-    if s3::enabled() {
-        vars.extend(s3::settings(db_url));
-    } else {
-        vars.insert(
-            "GUICHET_DOCUMENTS_DIR".into(),
-            documents_dir(db_url).to_string_lossy().into_owned(),
-        );
-    }
+    vars.extend(store_settings(db_url));
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
     }
