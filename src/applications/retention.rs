@@ -28,6 +28,8 @@ const PAGE: i64 = 100;
 const LEASE: chrono::Duration = chrono::Duration::minutes(30);
 /// At most this many references are named in the run's audit entry (the counts are whole).
 const AUDIT_REFERENCES_MAX: usize = 1000;
+/// Sent mails (recipient, text) are kept this long, for support questions, then deleted.
+pub const SENT_MAIL_DAYS: i64 = 30;
 
 /// One application the run anonymised (or, on a dry run, would).
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +56,8 @@ pub struct Report {
     pub documents: usize,
     pub messages: usize,
     pub events: usize,
+    /// Mails sent more than 30 days before, deleted (not counted on a dry run).
+    pub mails: usize,
     pub applications: Vec<Gone>,
 }
 
@@ -194,6 +198,7 @@ async fn finish(
             "documents": report.documents,
             "messages": report.messages,
             "events": report.events,
+            "mails": report.mails,
             "references": references,
             "references_not_listed": more,
             "error": failure,
@@ -234,6 +239,7 @@ async fn pass(
         documents: 0,
         messages: 0,
         events: 0,
+        mails: 0,
         applications: Vec::new(),
     };
     let at = SqlTime(now);
@@ -286,6 +292,16 @@ async fn pass(
         if let Some(l) = lease {
             if let Err(e) = l.renew(db).await {
                 return Err((report, e.explain()));
+            }
+        }
+    }
+    if !dry_run {
+        let before = SqlTime(now - chrono::Duration::days(SENT_MAIL_DAYS));
+        loop {
+            match db.write(move |c| Ok(q::purge_sent_mail(c, before, 1000)?)).await {
+                Ok(0) => break,
+                Ok(n) => report.mails += n,
+                Err(e) => return Err((report, e.explain())),
             }
         }
     }

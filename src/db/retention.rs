@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     application_history as h, application_message_reads as r, application_messages as m, applications as a,
-    documents as d, events as e, services as s,
+    documents as d, events as e, mail_outbox as mo, services as s,
 };
 use super::types::{SqlDoc, SqlJson, SqlTime, SqlUuid};
 use super::DbConnection;
@@ -113,4 +113,15 @@ pub fn anonymise(conn: &mut DbConnection, id: SqlUuid, now: SqlTime) -> QueryRes
         messages,
         events,
     }))
+}
+
+/// Deletes up to `batch` mails sent before `before` (their recipients and texts are kept for
+/// a while for support, not for ever); returns how many.
+pub fn purge_sent_mail(conn: &mut DbConnection, before: SqlTime, batch: i64) -> QueryResult<usize> {
+    let old: Vec<SqlUuid> = mo::table
+        .filter(mo::sent_at.lt(before))
+        .select(mo::id)
+        .limit(batch)
+        .load(conn)?;
+    diesel::delete(mo::table.filter(mo::id.eq_any(old))).execute(conn)
 }

@@ -201,6 +201,30 @@ async fn applications_documents_and_organisations_against_every_kind_of_caller()
         .await
         .unwrap();
     let sub = submitted["id"].as_str().unwrap().to_string();
+    // a message of A on it; and another application of A, approved with a decision document
+    let message: Value = w
+        .call(
+            Method::POST,
+            &format!("/v1/applications/{sub}/messages"),
+            Some(&w.a),
+            Some(json!({"body": "Eine Frage"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let message = message["id"].as_str().unwrap().to_string();
+    let decided = w.submitted(&w.a).await;
+    let decided = decided["id"].as_str().unwrap().to_string();
+    w.moved(&decided, &w.clerk, json!({"to": "in_review"})).await;
+    let permit: Value = upload_pdf(&w, &decided, &w.clerk, 100).await.json().await.unwrap();
+    let permit = permit["id"].as_str().unwrap().to_string();
+    w.moved(
+        &decided,
+        &w.clerk,
+        json!({"to": "approved", "decision_documents": [permit]}),
+    )
+    .await;
     let callers = callers(&w);
     let (x, y) = (&w.org_x, &w.org_y);
     let p = |s: String| s;
@@ -280,6 +304,36 @@ async fn applications_documents_and_organisations_against_every_kind_of_caller()
             Some(json!({"body": " "})),
             false,
             [401, 422, 404, 404, 404, 422, 404, 422],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/applications/{sub}/messages/{message}")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 200, 404, 200],
+        ),
+        // a decision: downloaded by whoever sees the application, removed by no one (409: the
+        // applicant changes no documents once it is decided, the department keeps its decision)
+        (
+            Method::GET,
+            p(format!("/v1/applications/{decided}/documents/{permit}")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 200, 404, 200],
+        ),
+        (
+            Method::GET,
+            p(format!("/v1/applications/{decided}/documents/{permit}/content")),
+            None,
+            false,
+            [401, 200, 404, 404, 404, 200, 404, 200],
+        ),
+        (
+            Method::DELETE,
+            p(format!("/v1/applications/{decided}/documents/{permit}")),
+            None,
+            false,
+            [401, 409, 404, 404, 404, 409, 404, 409],
         ),
         (
             Method::GET,

@@ -143,9 +143,36 @@ async fn past_its_retention_an_application_loses_its_documents_and_personal_data
     let (ok, _, err) = retention_run(&w.app, &["--as-of", &later]);
     assert!(!ok && err.contains("--dry-run"), "--as-of is for dry runs only: {err}");
 
+    // the mails sent so far (address confirmations) were sent 31 days ago
+    let sent_any = || {
+        w.app.with_conn(|c| {
+            use diesel::prelude::*;
+            use guichet::db::schema::mail_outbox as m;
+            m::table
+                .filter(m::sent_at.is_not_null())
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+                > 0
+        })
+    };
+    assert!(eventually(|| async { sent_any() }).await, "the outbox sends");
+    let sent = w.app.with_conn(|c| {
+        use diesel::prelude::*;
+        use guichet::db::schema::mail_outbox as m;
+        use guichet::db::types::SqlTime;
+        let long_ago = SqlTime(chrono::Utc::now() - chrono::Duration::days(31));
+        diesel::update(m::table.filter(m::sent_at.is_not_null()))
+            .set(m::sent_at.eq(long_ago))
+            .execute(c)
+            .unwrap()
+    });
+    assert!(sent > 0);
+
     // the run
     let (ok, report, err) = retention_run(&w.app, &[]);
     assert!(ok, "{err}");
+    assert_eq!(report["mails"], sent, "sent mails are kept 30 days");
     assert_eq!(
         (
             &report["dry_run"],
