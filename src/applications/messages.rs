@@ -236,19 +236,22 @@ pub(super) fn write(
 }
 
 /// A page of the thread of an application the caller may see, and the read markers.
-pub fn thread(
-    conn: &mut DbConnection,
+pub async fn thread(
+    reads: &crate::db::reads::Reads,
     caller: &Caller,
     id: ApplicationId,
     after: Option<Key>,
     limit: usize,
 ) -> Result<(Vec<MessageRow>, bool, Vec<ReadRow>), ApiError> {
-    let row = find(conn, caller, id)?;
+    let reader = super::access::reader(caller)?;
     let after = after.map(|(t, id)| (SqlTime(t), SqlUuid(id)));
-    let mut rows = store::page(conn, row.id, after, limit as i64 + 1)?;
+    let (mut rows, markers) = reads
+        .thread(id.into(), reader, after, limit as i64 + 1)
+        .await?
+        .ok_or_else(super::process::unknown)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    Ok((rows, more, store::markers(conn, row.id)?))
+    Ok((rows, more, markers))
 }
 
 /// The read markers of the thread of an application the caller may see.

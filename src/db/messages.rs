@@ -36,6 +36,28 @@ pub fn insert(conn: &mut DbConnection, row: &MessageRow) -> QueryResult<()> {
     diesel::insert_into(m::table).values(row).execute(conn).map(|_| ())
 }
 
+/// The query of a page of a thread: up to `limit` messages after `after` (a message's time
+/// and id; the first page starts after the epoch), oldest first. One statement shape for
+/// every page (prepared once per connection), for the blocking and the asynchronous path.
+macro_rules! thread_query {
+    ($app:expr, $after:expr, $limit:expr) => {{
+        use $crate::db::schema::application_messages as m;
+        let (t, id): ($crate::db::types::SqlTime, $crate::db::types::SqlUuid) = $after;
+        m::table
+            .filter(m::application_id.eq($app))
+            .filter(m::created_at.gt(t).or(m::created_at.eq(t).and(m::id.gt(id))))
+            .order((m::created_at.asc(), m::id.asc()))
+            .limit($limit)
+            .select($crate::db::messages::MessageRow::as_select())
+    }};
+}
+pub(crate) use thread_query;
+
+/// Where a thread's first page starts: before every message.
+pub fn thread_start(after: Option<(SqlTime, SqlUuid)>) -> (SqlTime, SqlUuid) {
+    after.unwrap_or((SqlTime(chrono::DateTime::UNIX_EPOCH), SqlUuid(uuid::Uuid::nil())))
+}
+
 /// Up to `limit` messages of the thread after `after` (a message's time and id), oldest first.
 pub fn page(
     conn: &mut DbConnection,
@@ -43,17 +65,7 @@ pub fn page(
     after: Option<(SqlTime, SqlUuid)>,
     limit: i64,
 ) -> QueryResult<Vec<MessageRow>> {
-    let q = m::table
-        .filter(m::application_id.eq(app))
-        .order((m::created_at.asc(), m::id.asc()))
-        .limit(limit)
-        .select(MessageRow::as_select());
-    match after {
-        None => q.load(conn),
-        Some((t, id)) => q
-            .filter(m::created_at.gt(t).or(m::created_at.eq(t).and(m::id.gt(id))))
-            .load(conn),
-    }
+    thread_query!(app, thread_start(after), limit).load(conn)
 }
 
 pub fn get(conn: &mut DbConnection, app: SqlUuid, id: SqlUuid) -> QueryResult<Option<MessageRow>> {
@@ -66,11 +78,19 @@ pub fn get(conn: &mut DbConnection, app: SqlUuid, id: SqlUuid) -> QueryResult<Op
 }
 
 /// The read markers of the thread (one per side that has read something).
+/// The query of a thread's read markers (both paths).
+macro_rules! markers_query {
+    ($app:expr) => {{
+        use $crate::db::schema::application_message_reads as r;
+        r::table
+            .filter(r::application_id.eq($app))
+            .select($crate::db::messages::ReadRow::as_select())
+    }};
+}
+pub(crate) use markers_query;
+
 pub fn markers(conn: &mut DbConnection, app: SqlUuid) -> QueryResult<Vec<ReadRow>> {
-    r::table
-        .filter(r::application_id.eq(app))
-        .select(ReadRow::as_select())
-        .load(conn)
+    markers_query!(app).load(conn)
 }
 
 /// Sets a side's marker (the caller holds the application's lock and checked that it moves

@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::applications::{self as store, for_reader, list_query, ApplicationRow, ListFilter, Order, Reader};
 use super::events::{self, feed_query, EventRow};
+use super::messages::{self as thread, markers_query, thread_query, MessageRow, ReadRow};
 use super::pg_async::AsyncPool;
 use super::types::{SqlTime, SqlUuid};
 use super::Db;
@@ -91,6 +92,45 @@ impl Reads {
             None => {
                 self.db
                     .run(move |c| Ok(store::list(c, r, &f, order, after, limit)?))
+                    .await
+            }
+        }
+    }
+
+    /// One page of an application's thread and its read markers, if the reader may see the
+    /// application (see [`thread::page`]).
+    pub async fn thread(
+        &self,
+        id: SqlUuid,
+        r: Reader,
+        after: Option<(SqlTime, SqlUuid)>,
+        limit: i64,
+    ) -> Result<Option<(Vec<MessageRow>, Vec<ReadRow>)>, ApiError> {
+        match &self.pool {
+            Some(pool) => {
+                // the three queries pipelined: sent together, answered in one round trip; the
+                // thread of an application the reader may not see is read and dropped
+                let c = Self::conn(pool).await?;
+                let conn: &AsyncPgConnection = &c;
+                let (mut c1, mut c2, mut c3) = (conn, conn, conn);
+                let visible = async move {
+                    use super::schema::applications as a;
+                    let q = a::table.filter(a::id.eq(id)).select(a::id);
+                    for_reader!(q, r, |q| q.first::<SqlUuid>(&mut c1).await.optional())
+                };
+                let page = thread_query!(id, thread::thread_start(after), limit).load(&mut c2);
+                let marks = markers_query!(id).load(&mut c3);
+                let (seen, rows, markers) = futures_util::try_join!(visible, page, marks)?;
+                Ok(seen.map(|_| (rows, markers)))
+            }
+            None => {
+                self.db
+                    .run(move |c| {
+                        if store::get(c, id, r)?.is_none() {
+                            return Ok(None);
+                        }
+                        Ok(Some((thread::page(c, id, after, limit)?, thread::markers(c, id)?)))
+                    })
                     .await
             }
         }

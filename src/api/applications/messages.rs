@@ -41,16 +41,12 @@ pub async fn list_messages(
     StrictQuery(p): StrictQuery<PageParams>,
     path: Path<ApplicationId>,
     apps: Apps,
+    reads: actix_web::web::Data<crate::applications::Reads>,
 ) -> Result<HttpResponse, ApiError> {
     access::reader(&caller)?;
     let id = path.into_inner();
     let (after, limit) = p.page::<thread::Key>(SCOPE)?;
-    let who = caller.clone();
-    let (rows, more, markers) = apps
-        .auth
-        .db
-        .run(move |c| thread::thread(c, &who, id, after, limit))
-        .await?;
+    let (rows, more, markers) = thread::thread(&reads, &caller, id, after, limit).await?;
     let next = more
         .then(|| rows.last().map(|m| pagination::encode(SCOPE, &thread::key(m))))
         .flatten();
