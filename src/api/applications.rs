@@ -22,6 +22,7 @@ use crate::http::rendered::Rendered;
 use crate::storage::DocumentStore;
 
 pub mod documents;
+pub mod invoices;
 pub mod list;
 pub mod messages;
 

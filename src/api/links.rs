@@ -92,6 +92,7 @@ const FROM_APPLICATION: &[Link] = &[
     ("GetApplication", "get_application", APP),
     ("ListHistory", "list_application_history", APP),
     ("ListDocuments", "list_documents", APP),
+    ("GetInvoice", "get_invoice", APP),
     ("UploadDocument", "upload_document", APP),
     ("ListMessages", "list_messages", APP),
     ("PostMessage", "post_message", APP),

@@ -249,6 +249,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(applications::documents::get_document)
             .service(applications::documents::download_document)
             .service(applications::documents::delete_document)
+            .service(applications::invoices::get_invoice)
             .service(applications::messages::list_messages)
             .service(applications::messages::post_message)
             .service(applications::messages::get_read_markers)

@@ -2,6 +2,7 @@
 //! (`process`) and what each change records (`records`), how they look (`views`).
 pub mod access;
 pub mod documents;
+pub mod invoices;
 pub mod list;
 pub mod messages;
 pub mod notify;

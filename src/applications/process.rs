@@ -412,6 +412,7 @@ fn create_with(
         closed_at: None,
         retain_until: None,
         anonymised_at: None,
+        payment: None,
     };
     log_step(&mut row, now)?;
     if input.submit && attached.is_none() {
@@ -504,18 +505,21 @@ fn create_submitted(
     row.tracking_code = Some(tracking_code()?);
     move_to(&mut row, v, Phase::Submitted, &step)?;
     row.revision += 1;
-    // the reference is checked by the insert itself (its unique index), retried on collision
+    // the reference is checked by the insert itself (its unique index), retried on collision;
+    // the bill's reference derives from it
     let mut attempts = 0;
-    loop {
+    let bill = loop {
         row.reference = Some(random_reference(&ctx.prefix)?);
+        row.payment = None;
+        let bill = super::invoices::bill_at(conn, ctx, &mut row, v, Phase::Submitted, true)?;
         if store::insert_unless_taken(conn, &row)? {
-            break;
+            break bill;
         }
         attempts += 1;
         if attempts == 10 {
             return Err(ApiError::internal("no free reference after 10 attempts"));
         }
-    }
+    };
     let note = Note {
         from: Some((draft.phase.clone(), draft.step.clone())),
         ..Note::default()
@@ -527,6 +531,7 @@ fn create_submitted(
             records::of(ctx, &row, Change::Submitted, note),
         ],
     )?;
+    super::invoices::write(conn, bill)?;
     super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), false)?;
     Ok(row)
 }
@@ -800,9 +805,11 @@ fn apply_move(
         row.tracking_code = Some(tracking_code()?);
     }
     move_to(&mut row, v, to, step)?;
+    let bill = super::invoices::bill_at(conn, ctx, &mut row, v, to, false)?;
     save(conn, &mut row)?;
     let decision_documents = note.details.contains_key("decision_documents");
     record(conn, ctx, &row, records::of_move(to), note)?;
+    super::invoices::write(conn, bill)?;
     super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), decision_documents)?;
     Ok(row)
 }
@@ -972,6 +979,9 @@ pub fn transition(
         }
     } else if !phase.may_move(input.to, who) {
         return Err(not_allowed(phase, Some(who), input.to.as_str()));
+    }
+    if !same_phase {
+        super::invoices::check_paid(v, &row, input.to)?;
     }
     let public_comment = check_comment(&input.public_comment, "/public_comment")?;
     let internal_note = check_comment(&input.internal_note, "/internal_note")?;

@@ -23,10 +23,11 @@ pub(crate) enum Change {
     DocumentAdded,
     DocumentRemoved,
     MessagePosted,
+    InvoiceIssued,
 }
 
 impl Change {
-    const ALL: [Change; 9] = [
+    const ALL: [Change; 10] = [
         Change::Created,
         Change::DataChanged,
         Change::Submitted,
@@ -36,6 +37,7 @@ impl Change {
         Change::DocumentAdded,
         Change::DocumentRemoved,
         Change::MessagePosted,
+        Change::InvoiceIssued,
     ];
 
     /// The change a stored history action names.
@@ -59,6 +61,7 @@ impl Change {
             Change::DocumentAdded => "document_added",
             Change::DocumentRemoved => "document_removed",
             Change::MessagePosted => "message_posted",
+            Change::InvoiceIssued => "invoice_issued",
         }
     }
 
@@ -74,6 +77,7 @@ impl Change {
             Change::DocumentAdded => Some("application.document_added"),
             Change::DocumentRemoved => Some("application.document_removed"),
             Change::MessagePosted => Some("application.message_posted"),
+            Change::InvoiceIssued => Some("application.invoice_issued"),
         }
     }
 }
@@ -93,7 +97,7 @@ pub(crate) struct Note {
 }
 
 /// The rows one change writes.
-pub(crate) struct Records {
+pub struct Records {
     history: HistoryRow,
     audit: AuditEntry,
     event: Option<NewEvent>,

@@ -143,6 +143,9 @@ pub struct Application {
     /// The language the applicant is written to in (mails), set when the application was made:
     /// the `Accept-Language` it was made with, else the account's language.
     pub language: Lang,
+    /// The state of its fee's bill, when its service bills and the moment has come (`href`:
+    /// the bill, with its QR-bill).
+    pub payment: Option<Payment>,
     /// Once closed (rejected, completed, withdrawn): until when its documents and personal
     /// data are kept, by the retention period of its service version; then they are deleted.
     #[serde(serialize_with = "crate::http::json_time::opt")]
@@ -316,10 +319,24 @@ pub fn application(
         requests: open_requests(snap, row),
         requests_due: row.requests_due_on.map(|d| d.0.date_naive()),
         language: Lang::parse(&row.language).unwrap_or(Lang::De),
+        payment: super::invoices::state_of(row).map(|state| Payment {
+            href: super::invoices::invoice_url(snap, row.id.0),
+            state,
+        }),
         retained_until: row.retain_until.map(|t| t.0),
         anonymised_at: row.anonymised_at.map(|t| t.0),
         revision: row.revision,
     })
+}
+
+/// The state of an application's bill, and where it is read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Payment {
+    #[serde(flatten)]
+    pub state: crate::domain::billing::PaymentState,
+    /// The bill (`GET`, JSON with the QR code's text).
+    #[schema(max_length = 2048)]
+    pub href: String,
 }
 
 /// A request of the department that is not answered yet.

@@ -117,6 +117,7 @@ fn editable_service(conn: &mut DbConnection, caller: &Caller, key: &str) -> Resu
 
 fn draft_errors(d: &mut DraftInput, errors: &mut Vec<FieldError>) {
     d.content.validate("/content", errors);
+    d.content.validate_with_form(&d.form, "/content", errors);
     forms::check_definition(&d.form, "/form", errors);
 }
 
@@ -164,6 +165,7 @@ fn department_row(
         revision,
         created_at,
         updated_at: now,
+        creditor: input.creditor.map(|c| SqlJson(json!(c))),
     }
 }
 

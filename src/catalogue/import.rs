@@ -74,6 +74,11 @@ pub fn export(conn: &mut DbConnection) -> anyhow::Result<CatalogueFile> {
             website: d.website.clone(),
             contact_verified: serde_json::from_value(d.contact_verified.0.clone())?,
             source: d.source.clone(),
+            creditor: d
+                .creditor
+                .as_ref()
+                .map(|c| serde_json::from_value(c.0.clone()))
+                .transpose()?,
         });
     }
     let mut services = Vec::new();

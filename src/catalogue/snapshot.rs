@@ -37,6 +37,7 @@ pub struct DepartmentEntry {
     pub name: Localized,
     pub name_key: [String; 4],
     row: DepartmentData,
+    creditor: Option<crate::domain::billing::Creditor>,
 }
 
 struct DepartmentData {
@@ -47,6 +48,13 @@ struct DepartmentData {
     website: Option<String>,
     contact_verified: ContactVerified,
     source: Option<String>,
+}
+
+impl DepartmentEntry {
+    /// The account its bills are paid to, if it has one.
+    pub fn creditor(&self) -> Option<&crate::domain::billing::Creditor> {
+        self.creditor.as_ref()
+    }
 }
 
 pub struct VersionEntry {
@@ -168,6 +176,11 @@ impl Snapshot {
                     contact_verified: parse_json(&d.contact_verified.0, "contact_verified")?,
                     source: d.source,
                 },
+                creditor: d
+                    .creditor
+                    .as_ref()
+                    .map(|c| parse_json(&c.0, "department creditor"))
+                    .transpose()?,
             });
         }
         deps.sort_by(|a, b| a.name_key[0].cmp(&b.name_key[0]).then(a.id.cmp(&b.id)));
@@ -421,6 +434,7 @@ impl Snapshot {
             website: d.row.website.clone(),
             contact_verified: d.row.contact_verified.clone(),
             source: d.row.source.clone(),
+            creditor: d.creditor.clone(),
             service_count: self
                 .services
                 .iter()

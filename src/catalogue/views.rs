@@ -204,6 +204,9 @@ pub struct Department {
     pub contact_verified: ContactVerified,
     #[schema(max_length = 2000)]
     pub source: Option<String>,
+    /// The account its bills are paid to (name, address, IBAN), when it bills.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creditor: Option<crate::domain::billing::Creditor>,
     /// Number of active services this department is responsible for.
     #[schema(value_type = u32, minimum = 0, maximum = 1000000)]
     pub service_count: usize,

@@ -48,6 +48,8 @@ pub struct ApplicationRow {
     pub retain_until: Option<SqlTime>,
     /// When the retention run removed them (the row keeps reference, service, dates, phases).
     pub anonymised_at: Option<SqlTime>,
+    /// The state of its bill (`domain::billing::PaymentState`), if it was billed.
+    pub payment: Option<SqlJson>,
 }
 
 impl ApplicationRow {
@@ -314,6 +316,7 @@ pub fn update(conn: &mut DbConnection, row: &ApplicationRow, expected: i64) -> Q
             a::requests_due_on.eq(row.requests_due_on),
             a::closed_at.eq(row.closed_at),
             a::retain_until.eq(row.retain_until),
+            a::payment.eq(&row.payment),
         ))
         .execute(conn)?;
     Ok(n == 1)

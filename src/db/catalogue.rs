@@ -168,6 +168,7 @@ fn upsert_department(
         .optional()?;
     let name = to_json(&d.name);
     let verified = to_json(&d.contact_verified);
+    let creditor = d.creditor.as_ref().map(to_json);
     match existing {
         Some(row) => {
             let same = row.name == name
@@ -177,7 +178,8 @@ fn upsert_department(
                 && row.address == d.address
                 && row.website == d.website
                 && row.contact_verified == verified
-                && row.source == d.source;
+                && row.source == d.source
+                && row.creditor == creditor;
             if !same {
                 diesel::update(departments::table.find(row.id))
                     .set((
@@ -189,6 +191,7 @@ fn upsert_department(
                         departments::website.eq(&d.website),
                         departments::contact_verified.eq(verified),
                         departments::source.eq(&d.source),
+                        departments::creditor.eq(&creditor),
                         departments::revision.eq(departments::revision + 1),
                         departments::updated_at.eq(now),
                     ))
@@ -212,6 +215,7 @@ fn upsert_department(
                     revision: 1,
                     created_at: now,
                     updated_at: now,
+                    creditor,
                 })
                 .execute(conn)?;
             r.departments_created += 1;

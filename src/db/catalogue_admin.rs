@@ -53,6 +53,7 @@ pub fn update_department(conn: &mut DbConnection, row: &DepartmentRow) -> QueryR
             departments::website.eq(&row.website),
             departments::contact_verified.eq(&row.contact_verified),
             departments::source.eq(&row.source),
+            departments::creditor.eq(&row.creditor),
             departments::revision.eq(row.revision),
             departments::updated_at.eq(row.updated_at),
         ))

@@ -8,6 +8,7 @@ pub mod catalogue_admin;
 pub mod documents;
 pub mod events;
 pub mod idempotency;
+pub mod invoices;
 pub mod jobs;
 pub mod keys;
 pub mod mail;

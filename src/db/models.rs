@@ -29,6 +29,8 @@ pub struct DepartmentRow {
     pub revision: i64,
     pub created_at: SqlTime,
     pub updated_at: SqlTime,
+    /// The account its bills are paid to (`domain::billing::Creditor`).
+    pub creditor: Option<SqlJson>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     application_history as h, application_message_reads as r, application_messages as m, applications as a,
-    documents as d, events as e, mail_outbox as mo, services as s,
+    documents as d, events as e, invoices as inv, mail_outbox as mo, services as s,
 };
 use super::types::{SqlDoc, SqlJson, SqlTime, SqlUuid};
 use super::DbConnection;
@@ -59,7 +59,8 @@ pub struct Removed {
 }
 
 /// Anonymises one application whose retention ran out by `now` (nothing when another run did
-/// it first): its form data, applicant, representation, comments, requests and assignee go;
+/// it first): its form data, applicant, representation, comments, requests and assignee go,
+/// and its bills' payer;
 /// its history keeps the moves (who, when, from and to which phase and step) without comments
 /// or details; its messages, read markers, document records and events are deleted. The
 /// reference, service, dates, phases and the step log stay, for statistics and the tracking
@@ -100,6 +101,10 @@ pub fn anonymise(conn: &mut DbConnection, id: SqlUuid, now: SqlTime) -> QueryRes
         ))
         .execute(conn)?;
     diesel::delete(r::table.filter(r::application_id.eq(id))).execute(conn)?;
+    // bills stay (accounting keeps them), without the payer's name and address
+    diesel::update(inv::table.filter(inv::application_id.eq(id)))
+        .set(inv::debtor.eq(None::<SqlJson>))
+        .execute(conn)?;
     let messages = diesel::delete(m::table.filter(m::application_id.eq(id))).execute(conn)?;
     let documents = diesel::delete(d::table.filter(d::application_id.eq(id))).execute(conn)?;
     let events = diesel::delete(

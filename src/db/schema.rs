@@ -26,6 +26,7 @@ diesel::table! {
         revision -> BigInt,
         created_at -> DbTime,
         updated_at -> DbTime,
+        creditor -> Nullable<DbJson>,
     }
 }
 
@@ -272,6 +273,7 @@ diesel::table! {
         closed_at -> Nullable<DbTime>,
         retain_until -> Nullable<DbTime>,
         anonymised_at -> Nullable<DbTime>,
+        payment -> Nullable<DbJson>,
     }
 }
 
@@ -449,7 +451,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbJson, DbTime, DbUuid};
+    invoices (id) {
+        id -> DbUuid,
+        application_id -> DbUuid,
+        number -> Integer,
+        department_id -> DbUuid,
+        status -> Text,
+        amount -> BigInt,
+        paid_amount -> BigInt,
+        currency -> Text,
+        reference_type -> Text,
+        reference -> Text,
+        iban -> Text,
+        creditor -> DbJson,
+        debtor -> Nullable<DbJson>,
+        message -> Nullable<Text>,
+        issued_at -> DbTime,
+        due_on -> DbTime,
+        paid_at -> Nullable<DbTime>,
+        reason -> Nullable<Text>,
+        revision -> BigInt,
+        updated_at -> DbTime,
+    }
+}
+
 diesel::joinable!(services -> departments (department_id));
+diesel::joinable!(invoices -> applications (application_id));
 diesel::joinable!(applications -> services (service_id));
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> accounts (account_id));
@@ -488,4 +518,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     jobs,
+    invoices,
 );

@@ -229,6 +229,10 @@ pub struct DepartmentInput {
     #[serde(default)]
     #[schema(max_length = 2000, pattern = r"^https?://\S+$")]
     pub source: Option<String>,
+    /// The account the department's bills are paid to; without it the department's services
+    /// cannot bill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creditor: Option<super::billing::Creditor>,
 }
 
 /// Search keywords per language (German where a language has none).
@@ -310,6 +314,11 @@ pub struct ServiceContent {
     /// Which documents an application takes; absent means PDF, PNG and JPEG, 20 MB, 20 files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_limits: Option<DocumentLimits>,
+    /// How the fee is billed: the amount (fixed, per unit, by option, by tiers of a form
+    /// field), when (on submission or on approval), and which move waits for the payment.
+    /// Without it nothing is billed (the `fee` above only describes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<super::billing::Billing>,
     /// How long a closed application's personal data and documents are kept, in days from its
     /// closure (rejected, completed, withdrawn); absent means ten years (3650). Then the
     /// retention run deletes the documents and anonymises the application.
@@ -421,6 +430,9 @@ impl DepartmentInput {
         }
         check_url(&self.website, format!("{p}/website"), errors);
         check_url(&self.source, format!("{p}/source"), errors);
+        if let Some(c) = &self.creditor {
+            c.validate(&format!("{p}/creditor"), errors);
+        }
     }
 }
 
@@ -523,6 +535,22 @@ impl ServiceContent {
     }
 }
 
+impl ServiceContent {
+    /// Checks what depends on the version's form: the billing's fields.
+    pub fn validate_with_form(&self, form: &FormDefinition, p: &str, errors: &mut Vec<FieldError>) {
+        if let Some(b) = &self.billing {
+            b.validate(&form.schema, &format!("{p}/billing"), errors);
+            if self.fee.currency != "CHF" && self.fee.currency != "EUR" {
+                errors.push(FieldError::new(
+                    format!("{p}/fee/currency"),
+                    "not_allowed",
+                    msg!("a billed fee is in CHF or EUR"),
+                ));
+            }
+        }
+    }
+}
+
 impl CatalogueFile {
     /// Parses and checks a whole catalogue: every field, every reference, every form.
     pub fn parse(json: &str) -> Result<CatalogueFile, Vec<FieldError>> {
@@ -554,6 +582,12 @@ impl CatalogueFile {
             }
         }
         let mut deps = HashSet::new();
+        let billing_deps: HashSet<String> = file
+            .departments
+            .iter()
+            .filter(|d| d.creditor.is_some())
+            .map(|d| d.slug.clone())
+            .collect();
         for (i, d) in file.departments.iter_mut().enumerate() {
             d.validate(&format!("/departments/{i}"), &mut errors);
             if !deps.insert(d.slug.clone()) {
@@ -590,6 +624,14 @@ impl CatalogueFile {
                 ));
             }
             s.content.validate(&p, &mut errors);
+            s.content.validate_with_form(&s.form, &p, &mut errors);
+            if s.content.billing.is_some() && deps.contains(&s.department) && !billing_deps.contains(&s.department) {
+                errors.push(FieldError::new(
+                    format!("{p}/billing"),
+                    "no_creditor",
+                    msg!("the department has no account to bill to (its creditor)"),
+                ));
+            }
             forms::check_definition(&s.form, &format!("{p}/form"), &mut errors);
         }
         if errors.is_empty() {

@@ -2,6 +2,7 @@
 //! (or serde plus `validate`), so an invalid value cannot travel past the edge.
 pub mod account;
 pub mod application;
+pub mod billing;
 pub mod catalogue;
 pub mod documents;
 pub mod event;
@@ -10,6 +11,7 @@ pub mod ids;
 pub mod lang;
 pub mod messages;
 pub mod organisation;
+pub mod qrbill;
 pub mod representation;
 pub mod requests;
 pub mod retention;

@@ -44,6 +44,8 @@ pub enum EventType {
     ApplicationDocumentRemoved,
     #[serde(rename = "application.message_posted")]
     ApplicationMessagePosted,
+    #[serde(rename = "application.invoice_issued")]
+    ApplicationInvoiceIssued,
     #[serde(rename = "webhook_endpoint.disabled")]
     WebhookEndpointDisabled,
 }

@@ -238,6 +238,8 @@ async fn an_application_from_draft_to_decision() {
             "created",
             "data_changed",
             "submitted",
+            // the residence confirmation is billed on submission
+            "invoice_issued",
             "status_changed",
             "status_changed",
             // asking for action opens the thread with the public comment
@@ -320,7 +322,8 @@ async fn an_application_from_draft_to_decision() {
     );
     assert!(types.contains(&"application.created") && types.contains(&"application.submitted"));
     assert!(types.contains(&"application.message_posted"));
-    assert_eq!(audits, 10);
+    assert!(types.contains(&"application.invoice_issued"));
+    assert_eq!(audits, 11);
     // every event gets its feed position, in the order the changes committed
     let numbered = w.events_in_feed(&id).await;
     let in_feed: Vec<&str> = numbered.iter().map(|(_, t)| t.as_str()).collect();
@@ -1170,7 +1173,8 @@ async fn create_and_submit_records_both_changes() {
         moves,
         [
             (json!("created"), Value::Null, Value::Null),
-            (json!("submitted"), json!("draft"), json!("submitted"))
+            (json!("submitted"), json!("draft"), json!("submitted")),
+            (json!("invoice_issued"), Value::Null, Value::Null)
         ],
         "{history}"
     );
@@ -1192,8 +1196,13 @@ async fn create_and_submit_records_both_changes() {
             .unwrap();
         (audits, events)
     });
-    assert_eq!(audits, ["application.created", "application.submitted"]);
-    assert_eq!(events, ["application.created", "application.submitted"]);
+    let billed = [
+        "application.created",
+        "application.submitted",
+        "application.invoice_issued",
+    ];
+    assert_eq!(audits, billed);
+    assert_eq!(events, billed);
     // numbered in that order in the feed
     let numbered: Vec<String> = w.events_in_feed(&id).await.into_iter().map(|(_, t)| t).collect();
     assert_eq!(numbered, events);

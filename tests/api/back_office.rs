@@ -95,6 +95,7 @@ async fn a_department_system_processes_its_department_s_applications_only() {
         [
             "application.created",
             "application.submitted",
+            "application.invoice_issued",
             "application.status_changed"
         ]
     );

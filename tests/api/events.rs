@@ -76,7 +76,12 @@ async fn each_caller_reads_the_events_it_may_see() {
     w.events_in_feed(&theirs_id).await;
 
     let everything = feed(&w, &w.admin, "", 100).await;
-    let created_submitted = ["application.created", "application.submitted"];
+    // (the residence confirmation is billed on submission)
+    let created_submitted = [
+        "application.created",
+        "application.submitted",
+        "application.invoice_issued",
+    ];
     assert_eq!(
         types_of(&everything, &mine_id),
         [
@@ -121,8 +126,8 @@ async fn each_caller_reads_the_events_it_may_see() {
     // the responsible department's clerk: both, with the assignment and the staff view;
     // another department's clerk: none
     let clerk = feed(&w, &w.clerk, "", 3).await;
-    assert_eq!(types_of(&clerk, &mine_id).len(), 4);
-    assert_eq!(types_of(&clerk, &theirs_id).len(), 2);
+    assert_eq!(types_of(&clerk, &mine_id).len(), 5);
+    assert_eq!(types_of(&clerk, &theirs_id).len(), 3);
     let assigned = clerk.iter().find(|e| e["type"] == "application.assigned").unwrap();
     assert_eq!(assigned["data"]["assignee"], json!(w.clerk_id));
     assert!(feed(&w, &w.other_clerk, "", 100).await.is_empty());
@@ -235,7 +240,7 @@ async fn events_past_their_retention_are_purged() {
     let w = World::new().await;
     let made = w.submitted(&w.a).await;
     let id = made["id"].as_str().unwrap().to_string();
-    assert_eq!(w.events_in_feed(&id).await.len(), 2);
+    assert_eq!(w.events_in_feed(&id).await.len(), 3);
     // the creation happened 91 days ago, the submission now
     w.app.with_conn(|c| {
         use diesel::prelude::*;
@@ -258,10 +263,10 @@ async fn events_past_their_retention_are_purged() {
             .iter()
             .map(|(_, t)| t.clone())
             .collect::<Vec<_>>()
-            == ["application.submitted"]
+            == ["application.submitted", "application.invoice_issued"]
     })
     .await;
     assert!(gone, "{:?}", w.events_in_feed(&id).await);
     let feed = w.get_json("/v1/events", &w.a).await;
-    assert_eq!(feed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(feed["data"].as_array().unwrap().len(), 2);
 }

@@ -9,6 +9,7 @@ mod applications;
 mod auth;
 mod authorization;
 mod back_office;
+mod billing;
 mod catalogue;
 mod catalogue_admin;
 mod cli;

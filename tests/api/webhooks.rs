@@ -95,14 +95,21 @@ async fn deliveries_are_signed_per_standard_webhooks_also_during_a_rotation() {
     // the partner applies; both events arrive, in order, with the event's id as webhook-id
     let app = applied(&w, &partner).await;
     let id = app["id"].as_str().unwrap();
-    let got = rx.wait_for(10, |r| r.len() >= 2).await;
-    assert_eq!(types_for(&got, id), ["application.created", "application.submitted"]);
+    let got = rx.wait_for(10, |r| r.len() >= 3).await;
+    assert_eq!(
+        types_for(&got, id),
+        [
+            "application.created",
+            "application.submitted",
+            "application.invoice_issued"
+        ]
+    );
     let first = got[0].json();
     assert_eq!(first["data"]["id"], got[0].id.as_str(), "webhook-id is the event's id");
     assert_eq!(first["data"]["data"]["id"], id, "the application as the owner sees it");
     assert!(first["data"]["data"].get("internal_notes").is_none());
     assert!(first["timestamp"].as_str().is_some());
-    assert_eq!(verified_by_standardwebhooks(&got, &[&secret]), [2]);
+    assert_eq!(verified_by_standardwebhooks(&got, &[&secret]), [3]);
     assert_eq!(
         verified_by_standardwebhooks(&got, &["whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
         [0]
@@ -127,8 +134,8 @@ async fn deliveries_are_signed_per_standard_webhooks_also_during_a_rotation() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let got = rx.wait_for(10, |r| r.len() >= 3).await;
-    let third = &got[2..];
+    let got = rx.wait_for(10, |r| r.len() >= 4).await;
+    let third = &got[3..];
     assert_eq!(third[0].json()["type"], "application.status_changed");
     assert_eq!(third[0].signature.split(' ').count(), 2, "{}", third[0].signature);
     assert_eq!(verified_by_standardwebhooks(third, &[&secret, &new_secret]), [1, 1]);
@@ -163,24 +170,26 @@ async fn an_endpoint_gets_exactly_what_its_owner_may_see() {
     let a_app = w.submitted(&w.a).await;
     let y_app = applied(&w, &partner).await;
     let (a_id, y_id) = (a_app["id"].as_str().unwrap(), y_app["id"].as_str().unwrap());
-    let dept_got = dept_rx.wait_for(10, |r| r.len() >= 4).await;
+    let dept_got = dept_rx.wait_for(10, |r| r.len() >= 6).await;
     let admin_got = admin_rx.wait_for(10, |r| r.len() >= 2).await;
-    let y_got = y_rx.wait_for(10, |r| r.len() >= 2).await;
+    let y_got = y_rx.wait_for(10, |r| r.len() >= 3).await;
     tokio::time::sleep(Duration::from_millis(1500)).await; // anything more would have come by now
 
     // the organisation: its own application only, drafts included
-    assert_eq!(
-        types_for(&y_rx.received(), y_id),
-        ["application.created", "application.submitted"]
-    );
+    // (both services are billed on submission)
+    let billed = [
+        "application.created",
+        "application.submitted",
+        "application.invoice_issued",
+    ];
+    assert_eq!(types_for(&y_rx.received(), y_id), billed);
     assert!(types_for(&y_got, a_id).is_empty(), "never another applicant's events");
-    assert_eq!(y_rx.received().len(), 2);
+    assert_eq!(y_rx.received().len(), 3);
     // the department: both applications (as in its feed: what it sees of them now), the
     // staff view
-    let both = ["application.created", "application.submitted"];
-    assert_eq!(types_for(&dept_got, a_id), both);
-    assert_eq!(types_for(&dept_got, y_id), both);
-    assert_eq!(dept_rx.received().len(), 4);
+    assert_eq!(types_for(&dept_got, a_id), billed);
+    assert_eq!(types_for(&dept_got, y_id), billed);
+    assert_eq!(dept_rx.received().len(), 6);
     assert!(
         dept_got[0].json()["data"]["data"].get("tracking_code").is_none(),
         "the staff view"
@@ -560,8 +569,9 @@ async fn an_endpoint_deleted_while_it_is_sent_to_holds_up_nothing() {
                                                            // the next endpoint's deliveries are sent and recorded
     let next = register(&w, &partner, json!({"url": rx.url("/next")})).await;
     applied(&w, &partner).await;
-    let log = log_with(&w, &next, &partner, 2).await;
-    assert_eq!(log["data"].as_array().unwrap().len(), 2, "{log}");
+    // (created, submitted, and the bill of the billed service)
+    let log = log_with(&w, &next, &partner, 3).await;
+    assert_eq!(log["data"].as_array().unwrap().len(), 3, "{log}");
     assert!(log["data"]
         .as_array()
         .unwrap()

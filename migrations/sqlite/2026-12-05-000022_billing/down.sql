@@ -1,0 +1,3 @@
+DROP TABLE invoices;
+ALTER TABLE applications DROP COLUMN payment;
+ALTER TABLE departments DROP COLUMN creditor;
