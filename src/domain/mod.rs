@@ -3,6 +3,7 @@
 pub mod account;
 pub mod application;
 pub mod billing;
+pub mod camt;
 pub mod catalogue;
 pub mod documents;
 pub mod event;
