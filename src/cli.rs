@@ -41,6 +41,19 @@ pub enum Command {
     /// retention period ran out (every instance also does it daily, one at a time).
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Import the bank's notifications of incoming payments.
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Import a camt.054 file (.001.04 or .001.08): every credit recorded once, matched by
+    /// reference to a bill; prints what was recorded and matched, as JSON.
+    Import {
+        /// The camt.054 file; `-` reads standard input.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,7 @@ pub mod mail;
 pub mod oauth;
 pub mod operations;
 pub mod organisations;
+pub mod payments;
 pub mod storage;
 pub mod telemetry;
 pub mod webhooks;

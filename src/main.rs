@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use guichet::cli::{
-    CatalogueCommand, Cli, ClientCommand, Command, KeysCommand, OrganisationCommand, RetentionCommand, UserCommand,
+    CatalogueCommand, Cli, ClientCommand, Command, KeysCommand, OrganisationCommand, PaymentsCommand, RetentionCommand,
+    UserCommand,
 };
 use guichet::config::{Config, Seed};
 use guichet::{app, catalogue::import, db};
@@ -83,6 +84,7 @@ fn main() -> ExitCode {
             guichet::admin::disable_user(c, &email).map(|_| serde_json::json!({"disabled": email}))
         }),
         Command::Retention(RetentionCommand::Run { dry_run, as_of }) => retention(config, dry_run, as_of),
+        Command::Payments(PaymentsCommand::Import { file }) => import_payments(&config, &file),
         Command::Keys(KeysCommand::Rotate { activate_in }) => {
             let ttl = config.access_token_ttl;
             with_db(&config, |c| guichet::admin::rotate_keys(c, activate_in, ttl))
@@ -143,6 +145,21 @@ fn import_file(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     let report = import::import_str(&mut conn, &json)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+fn import_payments(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let mut xml = String::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut xml)?;
+    } else {
+        xml = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    }
+    with_db(config, |c| {
+        let actor = guichet::audit::Actor::operator();
+        let report = db::write_tx(c, |c| guichet::payments::process::import(c, &actor, &xml))
+            .map_err(|e| anyhow::anyhow!("{}", e.explain()))?;
+        Ok(serde_json::to_value(report)?)
+    })
 }
 
 fn read_password() -> anyhow::Result<String> {

@@ -14,6 +14,7 @@ pub mod oauth;
 mod openapi;
 pub mod organisation_clients;
 pub mod organisations;
+pub mod payments;
 pub mod phases;
 pub mod problems;
 pub mod responses;
@@ -101,6 +102,8 @@ fn scope_description(s: Scope) -> &'static str {
         Scope::ApplicationsWrite => "Create and submit applications",
         Scope::ApplicationsProcess => "Process applications of one's department",
         Scope::WebhooksManage => "Manage webhook subscriptions",
+        Scope::PaymentsRead => "Read bills and the payments the bank reported",
+        Scope::PaymentsWrite => "Import the bank's payment notifications (camt.054)",
         Scope::Admin => "Administration: accounts, clients, organisations, audit log",
     }
 }
@@ -161,6 +164,7 @@ impl Modify for SecurityAddon {
         (name = "events", description = "The event feed: every change of the applications a caller may see, in commit order"),
         (name = "webhooks", description = "Webhook endpoints: the same events posted as they happen, signed per Standard Webhooks"),
         (name = "organisations", description = "Businesses and organisations (by UID), their members and API clients"),
+        (name = "payments", description = "The bank's notifications of incoming payments (camt.054), matched to bills"),
         (name = "operations", description = "Health, metrics and problem types")
     ),
     components(responses(
@@ -188,7 +192,8 @@ impl Modify for SecurityAddon {
         crate::domain::catalogue::Audience,
         crate::domain::catalogue::Channel,
         crate::catalogue::views::ServiceStatus,
-        crate::applications::list::ApplicationSort
+        crate::applications::list::ApplicationSort,
+        crate::payments::views::ReceivedPayment
     ))
 )]
 pub struct ApiDoc;
@@ -250,6 +255,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(applications::documents::download_document)
             .service(applications::documents::delete_document)
             .service(applications::invoices::get_invoice)
+            .service(payments::import_bank_notification)
+            .service(payments::list_unmatched_payments)
             .service(applications::messages::list_messages)
             .service(applications::messages::post_message)
             .service(applications::messages::get_read_markers)

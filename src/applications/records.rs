@@ -24,10 +24,11 @@ pub(crate) enum Change {
     DocumentRemoved,
     MessagePosted,
     InvoiceIssued,
+    PaymentReceived,
 }
 
 impl Change {
-    const ALL: [Change; 10] = [
+    const ALL: [Change; 11] = [
         Change::Created,
         Change::DataChanged,
         Change::Submitted,
@@ -38,6 +39,7 @@ impl Change {
         Change::DocumentRemoved,
         Change::MessagePosted,
         Change::InvoiceIssued,
+        Change::PaymentReceived,
     ];
 
     /// The change a stored history action names.
@@ -62,6 +64,7 @@ impl Change {
             Change::DocumentRemoved => "document_removed",
             Change::MessagePosted => "message_posted",
             Change::InvoiceIssued => "invoice_issued",
+            Change::PaymentReceived => "payment_received",
         }
     }
 
@@ -78,6 +81,7 @@ impl Change {
             Change::DocumentRemoved => Some("application.document_removed"),
             Change::MessagePosted => Some("application.message_posted"),
             Change::InvoiceIssued => Some("application.invoice_issued"),
+            Change::PaymentReceived => Some("application.payment_received"),
         }
     }
 }
@@ -105,13 +109,19 @@ pub struct Records {
 
 /// The rows for one change of `row` (as it is after the change).
 pub(crate) fn of(ctx: &Ctx, row: &ApplicationRow, change: Change, note: Note) -> Records {
+    by(&ctx.actor, row, change, note)
+}
+
+/// The rows for one change of `row` by `actor` (a change no request makes: the bank's
+/// payment imported by an operator or a finance system).
+pub(crate) fn by(actor: &crate::audit::Actor, row: &ApplicationRow, change: Change, note: Note) -> Records {
     let from = note.from.as_ref();
     let history = HistoryRow {
         id: SqlUuid(uuid::Uuid::now_v7()),
         application_id: row.id,
         occurred_at: note.at.unwrap_or(row.updated_at),
-        actor_kind: ctx.actor.kind.to_string(),
-        actor_id: Some(ctx.actor.id.clone()),
+        actor_kind: actor.kind.to_string(),
+        actor_id: Some(actor.id.clone()),
         action: change.action().to_string(),
         from_phase: from.map(|f| f.0.clone()),
         to_phase: from.map(|_| row.phase.clone()),
@@ -125,8 +135,7 @@ pub(crate) fn of(ctx: &Ctx, row: &ApplicationRow, change: Change, note: Note) ->
     if let Some(f) = from {
         audit_details["from_phase"] = json!(f.0);
     }
-    let audit = ctx
-        .actor
+    let audit = actor
         .entry(
             &format!("application.{}", change.action()),
             "application",

@@ -25,6 +25,10 @@ pub enum Scope {
     ApplicationsProcess,
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    #[serde(rename = "payments:read")]
+    PaymentsRead,
+    #[serde(rename = "payments:write")]
+    PaymentsWrite,
     #[serde(rename = "admin")]
     Admin,
 }
@@ -32,13 +36,15 @@ pub enum Scope {
 impl Scope {
     pub const LIST_MAX: usize = 1000;
 
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 9] = [
         Scope::CatalogueRead,
         Scope::CatalogueWrite,
         Scope::ApplicationsRead,
         Scope::ApplicationsWrite,
         Scope::ApplicationsProcess,
         Scope::WebhooksManage,
+        Scope::PaymentsRead,
+        Scope::PaymentsWrite,
         Scope::Admin,
     ];
 
@@ -50,6 +56,8 @@ impl Scope {
             Scope::ApplicationsWrite => "applications:write",
             Scope::ApplicationsProcess => "applications:process",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::PaymentsRead => "payments:read",
+            Scope::PaymentsWrite => "payments:write",
             Scope::Admin => "admin",
         }
     }

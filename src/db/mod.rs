@@ -15,6 +15,7 @@ pub mod mail;
 pub mod messages;
 pub mod models;
 pub mod organisations;
+pub mod payments;
 pub mod pg_async;
 pub mod reads;
 pub mod retention;

@@ -478,6 +478,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    bank_notifications (id) {
+        id -> DbUuid,
+        message_id -> Text,
+        version -> Text,
+        sha256 -> Text,
+        received_at -> DbTime,
+        received_by -> Text,
+        credits -> Integer,
+        recorded -> Integer,
+        matched -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{DbTime, DbUuid};
+    payments (id) {
+        id -> DbUuid,
+        bank_reference -> Text,
+        notification_id -> DbUuid,
+        invoice_id -> Nullable<DbUuid>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        amount -> BigInt,
+        currency -> Text,
+        booking_date -> DbTime,
+        reference -> Nullable<Text>,
+        debtor -> Nullable<Text>,
+        account -> Nullable<Text>,
+        recorded_at -> DbTime,
+    }
+}
+
 diesel::joinable!(services -> departments (department_id));
 diesel::joinable!(invoices -> applications (application_id));
 diesel::joinable!(applications -> services (service_id));
@@ -519,4 +555,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     jobs,
     invoices,
+    bank_notifications,
+    payments,
 );

@@ -2,7 +2,7 @@
 //! staff see. No I/O.
 
 /// Every type of event about an application, in the order of an application's life.
-pub const APPLICATION_EVENTS: [&str; 9] = [
+pub const APPLICATION_EVENTS: [&str; 10] = [
     "application.created",
     "application.submitted",
     "application.status_changed",
@@ -12,13 +12,14 @@ pub const APPLICATION_EVENTS: [&str; 9] = [
     "application.document_removed",
     "application.message_posted",
     "application.invoice_issued",
+    "application.payment_received",
 ];
 
 /// Events about a webhook endpoint, seen by its owner.
 pub const ENDPOINT_EVENTS: [&str; 1] = ["webhook_endpoint.disabled"];
 
 /// Every type of event of the feed and of webhooks.
-pub const ALL_TYPES: [&str; 10] = [
+pub const ALL_TYPES: [&str; 11] = [
     APPLICATION_EVENTS[0],
     APPLICATION_EVENTS[1],
     APPLICATION_EVENTS[2],
@@ -28,6 +29,7 @@ pub const ALL_TYPES: [&str; 10] = [
     APPLICATION_EVENTS[6],
     APPLICATION_EVENTS[7],
     APPLICATION_EVENTS[8],
+    APPLICATION_EVENTS[9],
     ENDPOINT_EVENTS[0],
 ];
 

@@ -24,6 +24,7 @@ mod mail;
 mod messages;
 mod notifications;
 mod organisations;
+mod payments;
 mod requests;
 mod retention;
 mod webhooks;

@@ -1,0 +1,130 @@
+//! Payments the bank reported and the notifications they came in (camt.054). A payment is
+//! recorded once: its bank reference is unique, and a second insert of it does nothing, also
+//! when two imports of one file run at once (the second waits for the first's commit, then
+//! finds the row).
+use diesel::prelude::*;
+
+use super::schema::{bank_notifications as n, invoices as i, payments as p};
+use super::types::{SqlTime, SqlUuid};
+use super::DbConnection;
+use crate::db::invoices::InvoiceRow;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = n)]
+pub struct NotificationRow {
+    pub id: SqlUuid,
+    pub message_id: String,
+    pub version: String,
+    pub sha256: String,
+    pub received_at: SqlTime,
+    pub received_by: String,
+    pub credits: i32,
+    pub recorded: i32,
+    pub matched: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = p)]
+pub struct PaymentRow {
+    pub id: SqlUuid,
+    pub bank_reference: String,
+    pub notification_id: SqlUuid,
+    pub invoice_id: Option<SqlUuid>,
+    /// `matched` or `unmatched`.
+    pub status: String,
+    /// Why it is unmatched: `unknown_reference`, `no_reference`, `currency`, `settled`.
+    pub reason: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub booking_date: SqlTime,
+    pub reference: Option<String>,
+    pub debtor: Option<String>,
+    pub account: Option<String>,
+    pub recorded_at: SqlTime,
+}
+
+pub fn insert_notification(conn: &mut DbConnection, row: &NotificationRow) -> QueryResult<()> {
+    diesel::insert_into(n::table).values(row).execute(conn).map(|_| ())
+}
+
+/// Sets a notification's counts once its credits are recorded.
+pub fn count_notification(conn: &mut DbConnection, id: SqlUuid, recorded: i32, matched: i32) -> QueryResult<()> {
+    diesel::update(n::table.filter(n::id.eq(id)))
+        .set((n::recorded.eq(recorded), n::matched.eq(matched)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records a payment unless one with its bank reference is recorded already; true when this
+/// one was.
+pub fn insert_once(conn: &mut DbConnection, row: &PaymentRow) -> QueryResult<bool> {
+    let insert = diesel::insert_into(p::table)
+        .values(row)
+        .on_conflict(p::bank_reference)
+        .do_nothing();
+    let n = match conn {
+        DbConnection::Pg(pg) => insert.execute(pg)?,
+        DbConnection::Sqlite(sq) => insert.execute(sq)?,
+    };
+    Ok(n == 1)
+}
+
+/// Marks a recorded payment unmatched, and why.
+pub fn unmatch(conn: &mut DbConnection, id: SqlUuid, reason: &str) -> QueryResult<()> {
+    diesel::update(p::table.filter(p::id.eq(id)))
+        .set((
+            p::status.eq("unmatched"),
+            p::reason.eq(reason),
+            p::invoice_id.eq(None::<SqlUuid>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The bill with this reference, locked for the rest of the transaction on PostgreSQL
+/// (SQLite's write transaction holds the only write lock).
+pub fn invoice_for_update(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<InvoiceRow>> {
+    match conn {
+        DbConnection::Pg(pg) => i::table
+            .filter(i::reference.eq(reference))
+            .select(InvoiceRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(_) => invoice(conn, reference),
+    }
+}
+
+/// The bill with this reference.
+pub fn invoice(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<InvoiceRow>> {
+    i::table
+        .filter(i::reference.eq(reference))
+        .select(InvoiceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Unmatched payments, oldest first, after `(recorded_at, id)`.
+pub fn unmatched(
+    conn: &mut DbConnection,
+    after: Option<(SqlTime, SqlUuid)>,
+    limit: i64,
+) -> QueryResult<Vec<PaymentRow>> {
+    let (t, id) = after.unwrap_or((SqlTime(chrono::DateTime::UNIX_EPOCH), SqlUuid(uuid::Uuid::nil())));
+    p::table
+        .filter(p::status.eq("unmatched"))
+        .filter(p::recorded_at.gt(t).or(p::recorded_at.eq(t).and(p::id.gt(id))))
+        .order((p::recorded_at.asc(), p::id.asc()))
+        .limit(limit)
+        .select(PaymentRow::as_select())
+        .load(conn)
+}
+
+/// The payments recorded for a bill.
+pub fn of_invoice(conn: &mut DbConnection, invoice: SqlUuid) -> QueryResult<Vec<PaymentRow>> {
+    p::table
+        .filter(p::invoice_id.eq(invoice))
+        .order((p::booking_date.asc(), p::id.asc()))
+        .select(PaymentRow::as_select())
+        .load(conn)
+}
