@@ -211,7 +211,7 @@ pub fn create_user(
                 .is_some_and(|(a, b)| !a.is_empty() && b.contains('.')),
         "--email is not an e-mail address"
     );
-    let role = StaffRole::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be clerk or admin"))?;
+    let role = StaffRole::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be clerk, admin or finance"))?;
     let department_id = match department {
         None => None,
         Some(key) => {
@@ -220,7 +220,7 @@ pub fn create_user(
         }
     };
     anyhow::ensure!(
-        role == StaffRole::Admin || department_id.is_some(),
+        role != StaffRole::Clerk || department_id.is_some(),
         "a clerk needs --department"
     );
     let generated = password.is_none();

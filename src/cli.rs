@@ -131,10 +131,10 @@ pub enum UserCommand {
     Create {
         #[arg(long)]
         email: String,
-        /// `clerk` or `admin`.
+        /// `clerk`, `admin` or `finance` (the bills and the bank's payments).
         #[arg(long)]
         role: String,
-        /// Slug or id of the clerk's department.
+        /// Slug or id of the clerk's department (for finance: only that department's bills).
         #[arg(long)]
         department: Option<String>,
         /// Read the password from standard input instead of generating one.

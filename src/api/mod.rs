@@ -8,6 +8,7 @@ pub mod departments;
 pub mod docs;
 pub mod events;
 pub mod health;
+pub mod invoices;
 pub mod links;
 pub mod me;
 pub mod oauth;
@@ -193,7 +194,8 @@ impl Modify for SecurityAddon {
         crate::domain::catalogue::Channel,
         crate::catalogue::views::ServiceStatus,
         crate::applications::list::ApplicationSort,
-        crate::payments::views::ReceivedPayment
+        crate::payments::views::ReceivedPayment,
+        crate::invoices::views::InvoiceItem
     ))
 )]
 pub struct ApiDoc;
@@ -255,8 +257,13 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(applications::documents::download_document)
             .service(applications::documents::delete_document)
             .service(applications::invoices::get_invoice)
+            .service(applications::invoices::adjust_invoice)
             .service(payments::import_bank_notification)
             .service(payments::list_unmatched_payments)
+            .service(payments::assign_payment)
+            .service(invoices::list_invoices)
+            .service(invoices::summarise_invoices)
+            .service(invoices::export_invoices)
             .service(applications::messages::list_messages)
             .service(applications::messages::post_message)
             .service(applications::messages::get_read_markers)

@@ -1,7 +1,7 @@
 //! `/v1/payments`: the bank's notifications of incoming payments (camt.054), imported and
 //! matched to bills; the payments that did not match.
 use actix_web::http::header;
-use actix_web::web::{Data, Payload};
+use actix_web::web::{Bytes, Data, Path, Payload};
 use actix_web::{get, post, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
@@ -135,4 +135,45 @@ pub async fn list_unmatched_payments(
         .then(|| items.last().map(|m| pagination::encode(SCOPE, &(m.recorded_at, m.id))))
         .flatten();
     Ok(crate::api::no_store_page(&req, base.as_str(), &items, next))
+}
+
+/// Assign an unmatched payment to a bill
+///
+/// Finance decides which bill a payment that matched none pays (a wrong or missing
+/// reference): the payment becomes matched, the bill's paid amount rises and the application
+/// shows it, with an `application.payment_received` event, as an imported match does. Needs
+/// `payments:write`. 409 when the payment is matched already or the bill settled; 422 for an
+/// unknown bill or one in another currency.
+#[utoipa::path(
+    tag = "payments",
+    security(("bearer" = []), ("oauth2" = ["payments:write"])),
+    params(("id" = uuid::Uuid, Path, description = "Payment id"), crate::api::applications::IdempotencyKey),
+    request_body = process::PaymentAssignment,
+    responses(
+        (status = 200, description = "The payment, matched", body = views::ReceivedPayment),
+        (status = 400, response = crate::api::responses::MalformedJson),
+        (status = 401, response = crate::api::responses::Unauthorized),
+        (status = 403, description = "Without the scope payments:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The payment is matched already, or the bill settled", body = Problem, content_type = "application/problem+json"),
+        (status = 415, response = crate::api::responses::NotJson),
+        (status = 422, description = "No such bill, or another currency", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/payments/{id}/assignment")]
+pub async fn assign_payment(
+    req: HttpRequest,
+    caller: Caller,
+    path: Path<uuid::Uuid>,
+    body: Bytes,
+    auth: Data<AuthService>,
+) -> Result<HttpResponse, ApiError> {
+    process::may_import(&caller)?;
+    let input: process::PaymentAssignment = crate::http::extract::json_body(&req, &body)?;
+    let (id, actor) = (path.into_inner(), crate::http::middleware::actor(&req, &caller));
+    let payment = auth
+        .db
+        .write(move |c| process::assign(c, &caller, &actor, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(payment))
 }

@@ -206,8 +206,9 @@ pub struct Invoice {
     pub qr_payload: String,
 }
 
-/// The bill's view.
-pub fn view(i: &InvoiceRow) -> Result<Invoice, ApiError> {
+/// What a bill says, enough to write its Swiss QR Code: the open amount (what is left to
+/// pay), the account, the parties, the reference and the message.
+fn bill_of(i: &InvoiceRow) -> Result<Bill, ApiError> {
     let creditor: Address = serde_json::from_value(i.creditor.0.clone()).map_err(ApiError::internal)?;
     let debtor: Option<Address> = i
         .debtor
@@ -215,16 +216,21 @@ pub fn view(i: &InvoiceRow) -> Result<Invoice, ApiError> {
         .map(|d| serde_json::from_value(d.0.clone()))
         .transpose()
         .map_err(ApiError::internal)?;
-    let iban = Iban::parse(&i.iban).ok_or_else(|| ApiError::internal("a bill's IBAN does not parse"))?;
-    let bill = Bill {
-        account: iban.clone(),
-        creditor: creditor.clone(),
+    let account = Iban::parse(&i.iban).ok_or_else(|| ApiError::internal("a bill's IBAN does not parse"))?;
+    Ok(Bill {
+        account,
+        creditor,
         amount: Some(i.amount - i.paid_amount.min(i.amount)),
         currency: i.currency.clone(),
-        debtor: debtor.clone(),
+        debtor,
         reference: i.reference.clone(),
         message: i.message.clone(),
-    };
+    })
+}
+
+/// The bill's view.
+pub fn view(i: &InvoiceRow) -> Result<Invoice, ApiError> {
+    let bill = bill_of(i)?;
     Ok(Invoice {
         id: i.id.0,
         application: i.application_id.0,
@@ -237,27 +243,176 @@ pub fn view(i: &InvoiceRow) -> Result<Invoice, ApiError> {
         reference_type: i.reference_type.clone(),
         reference_printed: qrbill::printed_reference(&i.reference),
         reference: i.reference.clone(),
-        iban: iban.grouped(),
-        creditor,
-        debtor,
-        message: i.message.clone(),
+        iban: bill.account.grouped(),
         qr_payload: bill.payload(),
+        creditor: bill.creditor,
+        debtor: bill.debtor,
+        message: i.message.clone(),
     })
 }
 
-/// The bill of an application the caller sees; 404 when it has none.
-pub fn get(
+/// The bill of an application the caller sees, with the application; 404 when it has none.
+pub fn find(
     conn: &mut DbConnection,
     caller: &crate::auth::Caller,
     id: crate::domain::ids::ApplicationId,
-) -> Result<Invoice, ApiError> {
+) -> Result<(ApplicationRow, InvoiceRow), ApiError> {
     let row = super::process::find(conn, caller, id)?;
     let invoice = store::of_application(conn, row.id)?
         .ok_or_else(|| ApiError::not_found(msg!("This application has no bill.")))?;
-    view(&invoice)
+    Ok((row, invoice))
+}
+
+/// The representations of a bill, in the order `Accept` is matched against (JSON first).
+pub const MEDIA_TYPES: [&str; 3] = ["application/json", "application/pdf", "image/svg+xml"];
+
+/// A bill as asked for: its view, or the printed bill in the application's language (the
+/// A4 PDF with its payment part, or the payment part alone as SVG).
+pub enum Printed {
+    Json(Box<Invoice>),
+    File {
+        body: Vec<u8>,
+        media_type: &'static str,
+        file_name: String,
+    },
+}
+
+/// The bill in the representation `MEDIA_TYPES[format]`. Rendering is CPU work: the caller
+/// runs it off the server's workers.
+pub fn print(snap: &Snapshot, row: &ApplicationRow, i: &InvoiceRow, format: usize) -> Result<Printed, ApiError> {
+    use crate::print::{pdf, slip, svg};
+    if format == 0 {
+        return Ok(Printed::Json(Box::new(view(i)?)));
+    }
+    let bill = bill_of(i)?;
+    let lang = Lang::parse(&row.language).unwrap_or(Lang::De);
+    let application = row.reference.as_deref().unwrap_or_default();
+    let title = format!("{} {}", slip::labels(lang).invoice, application);
+    let failed = |e: qrcode::types::QrError| ApiError::internal(format!("the bill's QR code: {e}"));
+    let (body, media_type, ext) = if format == 1 {
+        let (_, v) = super::version::version_of(snap, row)?;
+        let letter = slip::Letter {
+            bill: &bill,
+            lang,
+            service: v.content.name.text(lang),
+            application,
+            issued_on: i.issued_at.0.date_naive(),
+            due_on: i.due_on.0.date_naive(),
+            amount: i.amount,
+            paid: i.paid_amount,
+        };
+        (
+            pdf::render(&slip::a4(&letter).map_err(failed)?, &title),
+            MEDIA_TYPES[1],
+            "pdf",
+        )
+    } else {
+        let ops = slip::slip(&bill, lang).map_err(failed)?;
+        (svg::render(&ops, &title).into_bytes(), MEDIA_TYPES[2], "svg")
+    };
+    Ok(Printed::File {
+        body,
+        media_type,
+        file_name: format!("{}-{}.{ext}", slip::labels(lang).invoice.to_lowercase(), i.reference),
+    })
 }
 
 /// Where an application's bill is read.
 pub fn invoice_url(snap: &Snapshot, application: uuid::Uuid) -> String {
     format!("{}/invoice", super::views::application_url(snap, application))
+}
+
+/// What a clerk changes on a bill, with the reason: a new amount, or a waiver of what is left.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    /// The new amount in minor units (Rappen); the bill's status follows what is paid of it.
+    #[schema(minimum = 0, maximum = 99999999999_i64)]
+    pub amount: Option<i64>,
+    /// `true` waives what is left to pay (the bill becomes `waived`).
+    pub waive: Option<bool>,
+    /// Why: shown to finance and kept in the history.
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+/// A clerk of the responsible department (or an administrator) changes the amount of the
+/// application's open bill or waives it, with a reason: the bill, the application's payment
+/// state, a history entry, an audit entry and an `application.invoice_adjusted` event, in the
+/// caller's transaction; answers the application. 409 for a bill already settled; 422
+/// naming what is wrong.
+pub fn adjust(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: crate::domain::ids::ApplicationId,
+    expected: Option<i64>,
+    input: Adjustment,
+) -> Result<ApplicationRow, ApiError> {
+    use super::access;
+    use super::process::{check_rev, field, load, not_anonymised, save};
+    use crate::domain::application::Mover;
+    let mut row = load(conn, ctx, id)?;
+    if access::mover(&ctx.caller, &row) != Some(Mover::Processor) {
+        return Err(access::forbidden(msg!(
+            "This token does not allow changing this bill (clerks of the application's department and administrators)."
+        )));
+    }
+    check_rev(&row, expected)?;
+    not_anonymised(&row)?;
+    let mut bill = store::of_application(conn, row.id)?
+        .ok_or_else(|| ApiError::not_found(msg!("This application has no bill.")))?;
+    if InvoiceStatus::parse(&bill.status).is_none_or(InvoiceStatus::settled) {
+        return Err(conflict(msg!(
+            "This bill is settled (paid, waived or refunded): it cannot be changed."
+        )));
+    }
+    let reason = input.reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(field("/reason", "length", msg!("a reason of 1 to 500 characters")));
+    }
+    let now = SqlTime::now();
+    let before = (bill.amount, bill.status.clone());
+    match (input.amount, input.waive) {
+        (Some(amount), None | Some(false)) => {
+            if !(0..=qrbill::AMOUNT_MAX).contains(&amount) {
+                return Err(field(
+                    "/amount",
+                    "range",
+                    msg!("an amount from 0 to 99999999999 (minor units)"),
+                ));
+            }
+            bill.amount = amount;
+            let status = InvoiceStatus::after_payment(amount, bill.paid_amount);
+            if status == InvoiceStatus::Paid {
+                bill.paid_at = Some(now);
+            }
+            bill.status = status.as_str().into();
+        }
+        (None, Some(true)) => bill.status = InvoiceStatus::Waived.as_str().into(),
+        _ => {
+            return Err(field(
+                "",
+                "one_of",
+                msg!("give either a new amount or \"waive\": true, with a reason"),
+            ))
+        }
+    }
+    let revision = bill.revision;
+    bill.reason = Some(reason.clone());
+    bill.revision += 1;
+    bill.updated_at = now;
+    if !store::update(conn, &bill, revision)? {
+        return Err(ApiError::internal("a bill changed under its locked application"));
+    }
+    row.payment = Some(SqlJson(json!(state(&bill))));
+    row.updated_at = now;
+    save(conn, &mut row)?;
+    let mut note = Note::default();
+    note.details.insert(
+        "invoice".into(),
+        json!({"id": bill.id.0, "amount_before": before.0, "status_before": before.1,
+            "amount": bill.amount, "status": bill.status, "paid_amount": bill.paid_amount, "reason": reason}),
+    );
+    records::record(conn, ctx, &row, Change::InvoiceAdjusted, note)?;
+    Ok(row)
 }

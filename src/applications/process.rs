@@ -157,7 +157,7 @@ pub(super) fn conflict(detail: Msg) -> ApiError {
     ApiError::new(ProblemKind::Conflict, detail)
 }
 
-fn field(pointer: &str, code: &str, detail: Msg) -> ApiError {
+pub(super) fn field(pointer: &str, code: &str, detail: Msg) -> ApiError {
     ApiError::validation(vec![FieldError::new(pointer, code, detail)])
 }
 
@@ -577,14 +577,14 @@ pub(super) fn load(conn: &mut DbConnection, ctx: &Ctx, id: ApplicationId) -> Res
 }
 
 /// `If-Match`, checked once the caller is known to be allowed (412 when stale).
-fn check_rev(row: &ApplicationRow, expected: Option<i64>) -> Result<(), ApiError> {
+pub(super) fn check_rev(row: &ApplicationRow, expected: Option<i64>) -> Result<(), ApiError> {
     if expected.is_some_and(|e| e != row.revision) {
         return Err(stale());
     }
     Ok(())
 }
 
-fn save(conn: &mut DbConnection, row: &mut ApplicationRow) -> Result<(), ApiError> {
+pub(super) fn save(conn: &mut DbConnection, row: &mut ApplicationRow) -> Result<(), ApiError> {
     let expected = row.revision;
     row.revision += 1;
     if !store::update(conn, row, expected)? {
@@ -1112,7 +1112,11 @@ pub fn assign(
         let acc = crate::db::auth::account_by_id(conn, a)?;
         let ok = acc.is_some_and(|acc| {
             acc.is_active_staff()
-                && (acc.staff_role() == Some(StaffRole::Admin) || acc.department_id == Some(row.department_id))
+                && match acc.staff_role() {
+                    Some(StaffRole::Admin) => true,
+                    Some(StaffRole::Clerk) => acc.department_id == Some(row.department_id),
+                    _ => false,
+                }
         });
         if !ok {
             return Err(field(

@@ -24,11 +24,12 @@ pub(crate) enum Change {
     DocumentRemoved,
     MessagePosted,
     InvoiceIssued,
+    InvoiceAdjusted,
     PaymentReceived,
 }
 
 impl Change {
-    const ALL: [Change; 11] = [
+    const ALL: [Change; 12] = [
         Change::Created,
         Change::DataChanged,
         Change::Submitted,
@@ -39,6 +40,7 @@ impl Change {
         Change::DocumentRemoved,
         Change::MessagePosted,
         Change::InvoiceIssued,
+        Change::InvoiceAdjusted,
         Change::PaymentReceived,
     ];
 
@@ -64,6 +66,7 @@ impl Change {
             Change::DocumentRemoved => "document_removed",
             Change::MessagePosted => "message_posted",
             Change::InvoiceIssued => "invoice_issued",
+            Change::InvoiceAdjusted => "invoice_adjusted",
             Change::PaymentReceived => "payment_received",
         }
     }
@@ -81,6 +84,7 @@ impl Change {
             Change::DocumentRemoved => Some("application.document_removed"),
             Change::MessagePosted => Some("application.message_posted"),
             Change::InvoiceIssued => Some("application.invoice_issued"),
+            Change::InvoiceAdjusted => Some("application.invoice_adjusted"),
             Change::PaymentReceived => Some("application.payment_received"),
         }
     }
@@ -176,19 +180,27 @@ pub(crate) fn by(actor: &crate::audit::Actor, row: &ApplicationRow, change: Chan
     Records { history, audit, event }
 }
 
-/// Writes the rows of several changes, in the order given: one statement per table.
+/// Rows per statement: PostgreSQL takes at most 65,535 parameters in one, and a history row
+/// has 13 (an import of a bank's file writes one change per credit, thousands at once).
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// Writes the rows of several changes, in the order given: one statement per table (per
+/// thousand changes).
 pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), ApiError> {
-    let mut history = Vec::with_capacity(all.len());
-    let mut audits = Vec::with_capacity(all.len());
-    let mut evs = Vec::with_capacity(all.len());
-    for r in all {
-        history.push(r.history);
-        audits.push(r.audit);
-        evs.extend(r.event);
+    let mut all = all.into_iter().peekable();
+    while all.peek().is_some() {
+        let mut history = Vec::with_capacity(ROWS_PER_STATEMENT);
+        let mut audits = Vec::with_capacity(ROWS_PER_STATEMENT);
+        let mut evs = Vec::with_capacity(ROWS_PER_STATEMENT);
+        for r in all.by_ref().take(ROWS_PER_STATEMENT) {
+            history.push(r.history);
+            audits.push(r.audit);
+            evs.extend(r.event);
+        }
+        store::add_history(conn, &history)?;
+        audit::record_all(conn, &audits)?;
+        events::insert_all(conn, &evs)?;
     }
-    store::add_history(conn, &history)?;
-    audit::record_all(conn, &audits)?;
-    events::insert_all(conn, &evs)?;
     Ok(())
 }
 

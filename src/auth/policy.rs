@@ -104,6 +104,7 @@ pub fn account_scopes(kind: CallerKind, role: Option<StaffRole>) -> Vec<Scope> {
     use Scope::*;
     match (kind, role) {
         (CallerKind::Staff, Some(StaffRole::Admin)) => Scope::ALL.to_vec(),
+        (CallerKind::Staff, Some(StaffRole::Finance)) => vec![CatalogueRead, PaymentsRead, PaymentsWrite],
         (CallerKind::Staff, _) => vec![
             CatalogueRead,
             CatalogueWrite,

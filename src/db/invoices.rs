@@ -72,3 +72,129 @@ pub fn update(conn: &mut DbConnection, row: &InvoiceRow, expected: i64) -> Query
         .execute(conn)?;
     Ok(n == 1)
 }
+
+/// A bill as finance lists it: with its application's reference and service.
+#[derive(Debug, Clone, Queryable)]
+pub struct ListedInvoice {
+    pub invoice: InvoiceRow,
+    pub application_reference: Option<String>,
+    pub service_id: SqlUuid,
+}
+
+fn listed(rows: Vec<(InvoiceRow, Option<String>, SqlUuid)>) -> Vec<ListedInvoice> {
+    rows.into_iter()
+        .map(|(invoice, application_reference, service_id)| ListedInvoice {
+            invoice,
+            application_reference,
+            service_id,
+        })
+        .collect()
+}
+
+/// Which bills finance asks for.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    /// Any of these statuses.
+    pub statuses: Vec<String>,
+    pub department: Option<SqlUuid>,
+    /// Due before this day (the overdue ones).
+    pub due_before: Option<SqlTime>,
+}
+
+/// Bills by due day (then id), after `(due_on, id)`.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &InvoiceFilter,
+    after: Option<(SqlTime, SqlUuid)>,
+    limit: i64,
+) -> QueryResult<Vec<ListedInvoice>> {
+    use super::schema::applications as a;
+    let mut q = i::table
+        .inner_join(a::table)
+        .select((InvoiceRow::as_select(), a::reference, a::service_id))
+        .filter(i::status.eq_any(&f.statuses))
+        .into_boxed();
+    if let Some(d) = f.department {
+        q = q.filter(i::department_id.eq(d));
+    }
+    if let Some(day) = f.due_before {
+        q = q.filter(i::due_on.lt(day));
+    }
+    if let Some((t, id)) = after {
+        q = q.filter(i::due_on.gt(t).or(i::due_on.eq(t).and(i::id.gt(id))));
+    }
+    q.order((i::due_on.asc(), i::id.asc()))
+        .limit(limit)
+        .load::<(InvoiceRow, Option<String>, SqlUuid)>(conn)
+        .map(listed)
+}
+
+/// Bills issued in `[from, to)`, optionally of one department, by issue time (then id): at
+/// most `limit`.
+pub fn issued(
+    conn: &mut DbConnection,
+    from: SqlTime,
+    to: SqlTime,
+    department: Option<SqlUuid>,
+    limit: i64,
+) -> QueryResult<Vec<ListedInvoice>> {
+    use super::schema::applications as a;
+    let mut q = i::table
+        .inner_join(a::table)
+        .select((InvoiceRow::as_select(), a::reference, a::service_id))
+        .filter(i::issued_at.ge(from))
+        .filter(i::issued_at.lt(to))
+        .into_boxed();
+    if let Some(d) = department {
+        q = q.filter(i::department_id.eq(d));
+    }
+    q.order((i::issued_at.asc(), i::id.asc()))
+        .limit(limit)
+        .load::<(InvoiceRow, Option<String>, SqlUuid)>(conn)
+        .map(listed)
+}
+
+/// Totals of the bills issued in `[from, to)` of these departments, per service, status and
+/// currency: (service, status, currency, count, amount, paid amount), summed by the database.
+pub type Totals = (SqlUuid, String, String, i64, i64, i64);
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    super::schema::applications::service_id,
+    i::status,
+    i::currency,
+);
+
+pub fn totals(
+    conn: &mut DbConnection,
+    from: SqlTime,
+    to: SqlTime,
+    departments: &[SqlUuid],
+) -> QueryResult<Vec<Totals>> {
+    use super::schema::applications as a;
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    i::table
+        .inner_join(a::table)
+        .filter(i::issued_at.ge(from))
+        .filter(i::issued_at.lt(to))
+        .filter(i::department_id.eq_any(departments))
+        .group_by((a::service_id, i::status, i::currency))
+        .select((
+            a::service_id,
+            i::status,
+            i::currency,
+            sql::<BigInt>("CAST(COUNT(*) AS BIGINT)"),
+            sql::<BigInt>("CAST(SUM(invoices.amount) AS BIGINT)"),
+            sql::<BigInt>("CAST(SUM(invoices.paid_amount) AS BIGINT)"),
+        ))
+        .load(conn)
+}
+
+/// A bill by id, locked for the rest of the transaction on PostgreSQL.
+pub fn by_id_for_update(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Option<InvoiceRow>> {
+    let q = i::table.filter(i::id.eq(id));
+    match conn {
+        DbConnection::Pg(pg) => q.select(InvoiceRow::as_select()).for_update().first(pg).optional(),
+        DbConnection::Sqlite(sq) => q.select(InvoiceRow::as_select()).first(sq).optional(),
+    }
+}

@@ -41,6 +41,9 @@ pub struct PaymentRow {
     pub debtor: Option<String>,
     pub account: Option<String>,
     pub recorded_at: SqlTime,
+    /// Who assigned it to its bill by hand (`kind:id`); `None` when matched on import.
+    pub matched_by: Option<String>,
+    pub matched_at: Option<SqlTime>,
 }
 
 pub fn insert_notification(conn: &mut DbConnection, row: &NotificationRow) -> QueryResult<()> {
@@ -66,6 +69,29 @@ pub fn insert_once(conn: &mut DbConnection, row: &PaymentRow) -> QueryResult<boo
         DbConnection::Pg(pg) => insert.execute(pg)?,
         DbConnection::Sqlite(sq) => insert.execute(sq)?,
     };
+    Ok(n == 1)
+}
+
+/// A payment by id, locked for the rest of the transaction on PostgreSQL.
+pub fn payment_for_update(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Option<PaymentRow>> {
+    let q = p::table.filter(p::id.eq(id));
+    match conn {
+        DbConnection::Pg(pg) => q.select(PaymentRow::as_select()).for_update().first(pg).optional(),
+        DbConnection::Sqlite(sq) => q.select(PaymentRow::as_select()).first(sq).optional(),
+    }
+}
+
+/// Matches an unmatched payment to a bill by hand; false when it is no longer unmatched.
+pub fn assign(conn: &mut DbConnection, row: &PaymentRow) -> QueryResult<bool> {
+    let n = diesel::update(p::table.filter(p::id.eq(row.id)).filter(p::status.eq("unmatched")))
+        .set((
+            p::status.eq("matched"),
+            p::reason.eq(None::<String>),
+            p::invoice_id.eq(row.invoice_id),
+            p::matched_by.eq(&row.matched_by),
+            p::matched_at.eq(row.matched_at),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 

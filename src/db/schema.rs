@@ -511,6 +511,8 @@ diesel::table! {
         debtor -> Nullable<Text>,
         account -> Nullable<Text>,
         recorded_at -> DbTime,
+        matched_by -> Nullable<Text>,
+        matched_at -> Nullable<DbTime>,
     }
 }
 

@@ -40,6 +40,9 @@ impl CallerKind {
 pub enum StaffRole {
     Clerk,
     Admin,
+    /// Sees the bills (of every department, or of the one it is bound to) and books the
+    /// bank's payments; reads no application.
+    Finance,
 }
 
 impl StaffRole {
@@ -47,6 +50,7 @@ impl StaffRole {
         match s {
             "clerk" => Some(StaffRole::Clerk),
             "admin" => Some(StaffRole::Admin),
+            "finance" => Some(StaffRole::Finance),
             _ => None,
         }
     }
@@ -54,6 +58,7 @@ impl StaffRole {
         match self {
             StaffRole::Clerk => "clerk",
             StaffRole::Admin => "admin",
+            StaffRole::Finance => "finance",
         }
     }
 }
@@ -257,7 +262,11 @@ mod kind_tests {
             assert_eq!(k.as_str(), text);
             assert_eq!(CallerKind::parse(text), Some(k));
         }
-        for (r, text) in [(StaffRole::Clerk, "clerk"), (StaffRole::Admin, "admin")] {
+        for (r, text) in [
+            (StaffRole::Clerk, "clerk"),
+            (StaffRole::Admin, "admin"),
+            (StaffRole::Finance, "finance"),
+        ] {
             assert_eq!(r.as_str(), text);
             assert_eq!(StaffRole::parse(text), Some(r));
         }

@@ -628,3 +628,25 @@ mod tests {
         );
     }
 }
+
+/// Whether a payment the bank reported pays a bill (stored as text on the payment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentMatch {
+    Matched,
+    Unmatched,
+}
+
+impl PaymentMatch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMatch::Matched => "matched",
+            PaymentMatch::Unmatched => "unmatched",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentMatch> {
+        [PaymentMatch::Matched, PaymentMatch::Unmatched]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}

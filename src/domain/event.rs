@@ -2,7 +2,7 @@
 //! staff see. No I/O.
 
 /// Every type of event about an application, in the order of an application's life.
-pub const APPLICATION_EVENTS: [&str; 10] = [
+pub const APPLICATION_EVENTS: [&str; 11] = [
     "application.created",
     "application.submitted",
     "application.status_changed",
@@ -12,6 +12,7 @@ pub const APPLICATION_EVENTS: [&str; 10] = [
     "application.document_removed",
     "application.message_posted",
     "application.invoice_issued",
+    "application.invoice_adjusted",
     "application.payment_received",
 ];
 
@@ -19,7 +20,7 @@ pub const APPLICATION_EVENTS: [&str; 10] = [
 pub const ENDPOINT_EVENTS: [&str; 1] = ["webhook_endpoint.disabled"];
 
 /// Every type of event of the feed and of webhooks.
-pub const ALL_TYPES: [&str; 11] = [
+pub const ALL_TYPES: [&str; 12] = [
     APPLICATION_EVENTS[0],
     APPLICATION_EVENTS[1],
     APPLICATION_EVENTS[2],
@@ -30,6 +31,7 @@ pub const ALL_TYPES: [&str; 11] = [
     APPLICATION_EVENTS[7],
     APPLICATION_EVENTS[8],
     APPLICATION_EVENTS[9],
+    APPLICATION_EVENTS[10],
     ENDPOINT_EVENTS[0],
 ];
 

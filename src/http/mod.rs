@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod json_time;
 pub mod limits;
 pub mod middleware;
+pub mod negotiate;
 pub mod page;
 pub mod pagination;
 pub mod public_url;

@@ -19,7 +19,7 @@ use crate::db::invoices::{self as bills, InvoiceRow};
 use crate::db::payments::{self as store, NotificationRow, PaymentRow};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
-use crate::domain::billing::{InvoiceStatus, PaymentState};
+use crate::domain::billing::{InvoiceStatus, PaymentMatch, PaymentState};
 use crate::domain::camt::{self, CamtError, Problem};
 use crate::domain::FieldError;
 use crate::error::{ApiError, ProblemKind};
@@ -106,7 +106,7 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<Impor
             bank_reference: credit.bank_reference,
             notification_id: notification.id,
             invoice_id: None,
-            status: "unmatched".into(),
+            status: PaymentMatch::Unmatched.as_str().into(),
             reason: None,
             amount: credit.amount,
             currency: credit.currency,
@@ -115,6 +115,8 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<Impor
             debtor: credit.debtor,
             account: credit.account,
             recorded_at: now,
+            matched_by: None,
+            matched_at: None,
         };
         let bill = match &credit.reference {
             Some(r) => store::invoice_for_update(conn, r)?,
@@ -129,7 +131,7 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<Impor
         };
         payment.reason = reason.map(str::to_string);
         if reason.is_none() {
-            payment.status = "matched".into();
+            payment.status = PaymentMatch::Matched.as_str().into();
             payment.invoice_id = bill.as_ref().map(|b| b.id);
         }
         if !store::insert_once(conn, &payment)? {
@@ -225,4 +227,72 @@ pub fn unmatched(
     let more = rows.len() > limit;
     rows.truncate(limit);
     Ok((rows.iter().map(views::payment).collect(), more))
+}
+
+/// Which bill an unmatched payment pays, as finance decides it.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentAssignment {
+    /// The bill (`id` of `GET /v1/invoices`).
+    pub invoice: uuid::Uuid,
+}
+
+/// Finance assigns an unmatched payment to a bill by hand: the payment becomes matched (who
+/// and when recorded), the bill's paid amount rises and the application follows, with the
+/// history entry, audit entry and `application.payment_received` event of an imported match,
+/// in the caller's transaction. 409 when the payment is matched already or the bill settled;
+/// 422 for a bill the caller does not see or in another currency.
+pub fn assign(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    id: uuid::Uuid,
+    input: PaymentAssignment,
+) -> Result<views::ReceivedPayment, ApiError> {
+    may_import(caller)?;
+    let mut payment =
+        store::payment_for_update(conn, SqlUuid(id))?.ok_or_else(|| ApiError::not_found(msg!("No such payment.")))?;
+    if PaymentMatch::parse(&payment.status) != Some(PaymentMatch::Unmatched) {
+        return Err(ApiError::new(
+            ProblemKind::Conflict,
+            msg!("This payment is matched to a bill already."),
+        ));
+    }
+    let no_bill = || ApiError::validation(vec![FieldError::new("/invoice", "not_found", msg!("no such bill"))]);
+    let bill = bills::by_id_for_update(conn, SqlUuid(input.invoice))?.ok_or_else(no_bill)?;
+    if caller.department.is_some_and(|d| d != bill.department_id.0) {
+        return Err(no_bill());
+    }
+    if bill.currency != payment.currency {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "/invoice",
+            "currency",
+            msg!("the bill is in another currency than the payment"),
+        )]));
+    }
+    if InvoiceStatus::parse(&bill.status).is_none_or(|s| s.settled()) {
+        return Err(ApiError::new(
+            ProblemKind::Conflict,
+            msg!("This bill is settled (paid, waived or refunded)."),
+        ));
+    }
+    let now = SqlTime::now();
+    payment.status = PaymentMatch::Matched.as_str().into();
+    payment.reason = None;
+    payment.invoice_id = Some(bill.id);
+    payment.matched_by = Some(format!("{}:{}", actor.kind, actor.id));
+    payment.matched_at = Some(now);
+    if !store::assign(conn, &payment)? {
+        return Err(ApiError::internal("a locked payment changed under its assignment"));
+    }
+    let records = pay(conn, actor, bill, &payment, now)?;
+    records::write(conn, vec![records])?;
+    actor.audit(
+        conn,
+        "payments.assign",
+        "payment",
+        id.to_string(),
+        json!({"invoice": input.invoice, "amount": payment.amount, "currency": payment.currency}),
+    )?;
+    Ok(views::payment(&payment))
 }

@@ -63,6 +63,12 @@ pub struct ReceivedPayment {
     pub debtor: Option<String>,
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// When finance assigned it to its bill by hand (absent when matched by its reference).
+    #[serde(serialize_with = "crate::http::json_time::opt")]
+    pub assigned_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Who assigned it (`staff:<account id>` or `client:<client id>`).
+    #[schema(max_length = 200)]
+    pub assigned_by: Option<String>,
 }
 
 pub fn payment(p: &PaymentRow) -> ReceivedPayment {
@@ -78,5 +84,7 @@ pub fn payment(p: &PaymentRow) -> ReceivedPayment {
         reference: p.reference.clone(),
         debtor: p.debtor.clone(),
         recorded_at: p.recorded_at.0,
+        assigned_at: p.matched_at.map(|t| t.0),
+        assigned_by: p.matched_by.clone(),
     }
 }

@@ -46,6 +46,8 @@ pub enum EventType {
     ApplicationMessagePosted,
     #[serde(rename = "application.invoice_issued")]
     ApplicationInvoiceIssued,
+    #[serde(rename = "application.invoice_adjusted")]
+    ApplicationInvoiceAdjusted,
     #[serde(rename = "application.payment_received")]
     ApplicationPaymentReceived,
     #[serde(rename = "webhook_endpoint.disabled")]

@@ -243,3 +243,254 @@ async fn bad_billing_rules_and_accounts_are_refused() {
     let p = assert_problem(res, 422, "validation-failed").await;
     assert_eq!(p["errors"][0]["pointer"], "/creditor/iban", "{p}");
 }
+
+/// Runs a tool from Debian's packages (scripts/install-tools installs them), its stdout.
+fn run(tool: &str, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} (scripts/install-tools): {e}"));
+    assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// What a QR decoder reads from the code in a PNG, as a bank's app would: zxing-cpp (PyPI,
+/// the tools venv), the decoder behind many phone scanners. Debian's zbar 0.23 reads none of
+/// these dense codes under the Swiss cross, not even those PyPI's `qrbill` draws.
+fn scan(png: &std::path::Path) -> String {
+    const READ: &str = "import sys, zxingcpp, PIL.Image\n\
+        codes = zxingcpp.read_barcodes(PIL.Image.open(sys.argv[1]), formats=zxingcpp.BarcodeFormat.QRCode)\n\
+        assert len(codes) == 1, codes\n\
+        sys.stdout.buffer.write(codes[0].bytes)";
+    let out = run(
+        crate::common::tools_python().to_str().unwrap(),
+        &["-c", READ, png.to_str().unwrap()],
+    );
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn the_bill_prints_as_pdf_and_svg_whose_code_reads_back_as_the_payload() {
+    let w = World::new().await;
+    let mut data = valid_data();
+    data["last_name"] = json!("Müller-Šimić");
+    data["copies"] = json!(2);
+    let res = w
+        .app
+        .client
+        .post(w.app.url("/v1/applications"))
+        .bearer_auth(&w.a)
+        .header("accept-language", "fr-CH, de;q=0.5")
+        .json(&json!({"service": "wohnsitzbestaetigung", "data": data, "submit": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/applications/{id}/invoice");
+    let invoice = w.get_json(&path, &w.a).await;
+    let payload = invoice["qr_payload"].as_str().unwrap().to_string();
+    assert!(payload.contains("Müller-Šimić"), "{payload}");
+    let dir = tempfile::tempdir().unwrap();
+    let get = |accept: &'static str, token: String| {
+        let req = w
+            .app
+            .client
+            .get(w.app.url(&path))
+            .bearer_auth(token)
+            .header("accept", accept);
+        async move { req.send().await.unwrap() }
+    };
+
+    // the A4 bill: a PDF whose QR code, printed and scanned, reads as the payload
+    let res = get("application/pdf", w.a.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains("facture-"), "{disposition}");
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let pdf_path = dir.path().join("bill.pdf");
+    std::fs::write(&pdf_path, &pdf).unwrap();
+    let prefix = dir.path().join("page");
+    run(
+        "pdftoppm",
+        &[
+            "-r",
+            "200",
+            "-png",
+            "-singlefile",
+            pdf_path.to_str().unwrap(),
+            prefix.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(scan(&dir.path().join("page.png")), payload, "the PDF's QR code");
+    // its texts in the applicant's language (French), the open amount and the printed reference
+    let text = String::from_utf8(run("pdftotext", &["-layout", pdf_path.to_str().unwrap(), "-"])).unwrap();
+    for expected in [
+        "Section paiement",
+        "Récépissé",
+        "Compte / Payable à",
+        "Point de dépôt",
+        "A détacher avant le versement",
+        "40.00",
+        "CH44 3199 9123 0008 8901 2",
+        "Müller-Šimic", // ć is not in the PDF fonts' encoding: transliterated in print, kept in the code
+        invoice["reference_printed"].as_str().unwrap(),
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in the PDF's text:\n{text}");
+    }
+    assert_eq!(
+        run("pdfinfo", &[pdf_path.to_str().unwrap()])
+            .windows(b"595.276 x 841.89".len())
+            .filter(|w| *w == b"595.276 x 841.89")
+            .count(),
+        1,
+        "A4"
+    );
+
+    // the payment part alone as SVG: the same code, the same texts; the department reads it too
+    let res = get("image/svg+xml", w.clerk.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    let svg = res.text().await.unwrap();
+    assert!(svg.contains("width=\"210mm\" height=\"105mm\"") && svg.contains("Section paiement"));
+    assert!(svg.contains("Müller-Šimić"), "the SVG keeps every character");
+    let svg_path = dir.path().join("bill.svg");
+    std::fs::write(&svg_path, &svg).unwrap();
+    let png = dir.path().join("svg.png");
+    run(
+        "rsvg-convert",
+        &[
+            "-d",
+            "200",
+            "-p",
+            "200",
+            "-o",
+            png.to_str().unwrap(),
+            svg_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(scan(&png), payload, "the SVG's QR code");
+
+    // JSON stays the default; what we cannot give is a 406; others still get 404
+    let res = get("*/*", w.a.clone()).await;
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert_problem(get("text/html", w.a.clone()).await, 406, "not-acceptable").await;
+    assert_problem(get("application/pdf", w.b.clone()).await, 404, "not-found").await;
+}
+
+/// A clerk of the department changes a bill's amount, then waives it, each with a reason: the
+/// approval that waited for the payment goes ahead; a settled bill is not changed again.
+#[tokio::test]
+async fn a_clerk_changes_and_waives_a_bill_with_a_reason() {
+    let w = World::new().await;
+    let clerk = crate::common::staff_token(&w.app, "polizei@thun.ch", "clerk", Some("polizeiinspektorat")).await;
+    let data = json!({"company_name": "Muster Sanitär AG", "contact_person": "Hans Muster", "email": "info@muster.example",
+        "phone": "033 123 45 67", "license_plate": "BE 123456", "vehicle_has_workshop": true, "permit_type": "full_day",
+        "date": "2027-01-15", "work_location": "Bälliz 12, Thun"});
+    let res = w
+        .call(
+            Method::POST,
+            "/v1/applications",
+            Some(&w.partner),
+            Some(json!({"service": "handwerkerparkkarte", "data": data, "submit": true})),
+        )
+        .await;
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    w.moved(&id, &clerk, json!({"to": "in_review"})).await;
+    let path = format!("/v1/applications/{id}/invoice/adjustments");
+    let before = w.get_json(&format!("/v1/applications/{id}"), &clerk).await;
+
+    // refused, and nothing changes: no If-Match, neither or both, no reason, out of range,
+    // not the department's clerk, the applicant
+    let res = w
+        .call(
+            Method::POST,
+            &path,
+            Some(&clerk),
+            Some(json!({"amount": 500, "reason": "Härtefall"})),
+        )
+        .await;
+    assert_problem(res, 428, "precondition-required").await;
+    for (body, pointer) in [
+        (json!({"reason": "Härtefall"}), ""),
+        (json!({"amount": 500, "waive": true, "reason": "Härtefall"}), ""),
+        (json!({"amount": 500, "reason": "  "}), "/reason"),
+        (json!({"amount": -1, "reason": "Härtefall"}), "/amount"),
+    ] {
+        let res = w.act(Method::POST, &path, Some(&clerk), Some(body.clone())).await;
+        let p = assert_problem(res, 422, "validation-failed").await;
+        assert_eq!(p["errors"][0]["pointer"], pointer, "{body}: {p}");
+    }
+    let res = w
+        .act(
+            Method::POST,
+            &path,
+            Some(&w.clerk),
+            Some(json!({"waive": true, "reason": "x"})),
+        )
+        .await;
+    assert_problem(res, 404, "not-found").await;
+    let res = w
+        .act(
+            Method::POST,
+            &path,
+            Some(&w.partner),
+            Some(json!({"waive": true, "reason": "x"})),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let after = w.get_json(&format!("/v1/applications/{id}"), &clerk).await;
+    assert_eq!(after["revision"], before["revision"]);
+
+    // a new amount: the bill and its QR code follow; history and event say why
+    let res = w
+        .act(
+            Method::POST,
+            &path,
+            Some(&clerk),
+            Some(json!({"amount": 500, "reason": "Nur zwei Stunden"})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let changed: Value = res.json().await.unwrap();
+    assert_eq!(
+        (&changed["payment"]["amount"], &changed["payment"]["status"]),
+        (&json!(500), &json!("due"))
+    );
+    let invoice = w.get_json(&format!("/v1/applications/{id}/invoice"), &w.partner).await;
+    assert_eq!(
+        invoice["qr_payload"].as_str().unwrap().split("\r\n").nth(18),
+        Some("5.00")
+    );
+    let history = w.get_json(&format!("/v1/applications/{id}/history"), &w.partner).await;
+    let last = history["data"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "invoice_adjusted", "{last}");
+    assert_eq!(last["details"]["invoice"]["reason"], "Nur zwei Stunden", "{last}");
+    let types: Vec<String> = w.events_in_feed(&id).await.into_iter().map(|(_, t)| t).collect();
+    assert_eq!(types.last().map(String::as_str), Some("application.invoice_adjusted"));
+
+    // waived: the approval goes ahead; the bill is settled and stays as it is
+    let res = w
+        .act(
+            Method::POST,
+            &path,
+            Some(&clerk),
+            Some(json!({"waive": true, "reason": "Gebührenerlass"})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["payment"]["status"], "waived");
+    let approved = w.moved(&id, &clerk, json!({"to": "approved"})).await;
+    assert_eq!(approved["phase"], "approved");
+    let res = w
+        .act(
+            Method::POST,
+            &path,
+            Some(&clerk),
+            Some(json!({"amount": 100, "reason": "zurück"})),
+        )
+        .await;
+    assert_problem(res, 409, "conflict").await;
+}

@@ -304,3 +304,292 @@ async fn a_parking_card_from_submission_through_payment_to_approval() {
     let approved = w.moved(&id, &clerk, json!({"to": "approved"})).await;
     assert_eq!(approved["phase"], "approved");
 }
+
+/// Moves a bill's due day `days` into the past (the clock of an overdue bill).
+fn due_days_ago(w: &World, application: &str, days: i64) {
+    let id = uuid::Uuid::parse_str(application).unwrap();
+    let day = (chrono::Utc::now() - chrono::Duration::days(days)).date_naive();
+    let due = guichet::db::types::SqlTime(day.and_hms_opt(0, 0, 0).unwrap().and_utc());
+    w.app.with_conn(|c| {
+        use diesel::prelude::*;
+        use guichet::db::schema::invoices as i;
+        diesel::update(i::table.filter(i::application_id.eq(guichet::db::types::SqlUuid(id))))
+            .set(i::due_on.eq(due))
+            .execute(c)
+            .unwrap()
+    });
+}
+
+/// The rows of a CSV as Python's `csv` module reads them (an independent reader).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    use std::io::Write;
+    let mut child = Command::new(crate::common::tools_python())
+        .args([
+            "-c",
+            "import csv, json, sys; print(json.dumps(list(csv.reader(sys.stdin))))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A world with finance staff of every department and of the police inspectorate alone.
+async fn finance_world() -> (World, String, String) {
+    let w = World::new().await;
+    let all = crate::common::staff_token(&w.app, "finanzen@thun.ch", "finance", None).await;
+    let police = crate::common::staff_token(
+        &w.app,
+        "finanzen.polizei@thun.ch",
+        "finance",
+        Some("polizeiinspektorat"),
+    )
+    .await;
+    (w, all, police)
+}
+
+#[tokio::test]
+async fn finance_lists_open_and_overdue_bills_sums_a_period_and_exports_it() {
+    let (w, finance, police_finance) = finance_world().await;
+    let (paid, r1) = billed(&w, 1).await;
+    let (late, _) = billed(&w, 2).await;
+    let (open, _) = billed(&w, 3).await;
+    due_days_ago(&w, &late, 3);
+    let res = import(&w.app, &finance, &camt("08", &[("F1", 2000, Some(&r1))])).await;
+    assert_eq!(res.status(), 200);
+
+    // the open bills, earliest due first; the overdue one; the paid one by status
+    let list = |token: String, query: &'static str| {
+        let w = &w;
+        async move { w.get_json(&format!("/v1/invoices{query}"), &token).await }
+    };
+    let page = list(finance.clone(), "").await;
+    let apps: Vec<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["application"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(apps, [late.as_str(), open.as_str()], "{page}");
+    let first = &page["data"][0];
+    assert_eq!(
+        (
+            &first["status"],
+            &first["amount"],
+            &first["overdue"],
+            &first["service"],
+            &first["department"]
+        ),
+        (
+            &json!("due"),
+            &json!(4000),
+            &json!(true),
+            &json!("wohnsitzbestaetigung"),
+            &json!("einwohnerdienste")
+        )
+    );
+    assert_eq!(first["debtor"]["name"], "Anna Muster");
+    assert!(first["href"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/v1/applications/{late}/invoice")));
+    let overdue = list(finance.clone(), "?overdue=true").await;
+    assert_eq!(overdue["data"].as_array().unwrap().len(), 1);
+    assert_eq!(overdue["data"][0]["application"]["id"], json!(late));
+    let settled = list(finance.clone(), "?status=paid,waived").await;
+    assert_eq!(settled["data"][0]["application"]["id"], json!(paid));
+    assert_eq!(settled["data"].as_array().unwrap().len(), 1);
+    // pages of one
+    let one = list(finance.clone(), "?limit=1").await;
+    let cursor = one["next_cursor"].as_str().unwrap().to_string();
+    let next = w
+        .get_json(&format!("/v1/invoices?limit=1&cursor={cursor}"), &finance)
+        .await;
+    assert_eq!(next["data"][0]["application"]["id"], json!(open));
+    // finance of one department sees its bills only; without the scope: 403
+    assert!(list(police_finance.clone(), "").await["data"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(
+        list(police_finance.clone(), "?department=einwohnerdienste").await["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        list(finance.clone(), "?department=polizeiinspektorat").await["data"],
+        json!([])
+    );
+    for token in [&w.clerk, &w.a] {
+        let res = w.call(Method::GET, "/v1/invoices", Some(token), None).await;
+        assert_problem(res, 403, "forbidden").await;
+    }
+    for bad in [
+        "?status=late",
+        "?overdue=yes",
+        "?department=nowhere",
+        "?cursor=nonsense",
+        "?sort=due_on",
+    ] {
+        let res = w
+            .call(Method::GET, &format!("/v1/invoices{bad}"), Some(&finance), None)
+            .await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+
+    // the totals of this year so far
+    let summary = w.get_json("/v1/invoices/summary", &finance).await;
+    let expected = json!({"service": "wohnsitzbestaetigung", "currency": "CHF", "count": 3, "billed": 12000,
+        "paid": 2000, "open": 10000, "waived": 0});
+    assert_eq!(summary["services"], json!([expected]), "{summary}");
+    assert_eq!(summary["totals"][0]["billed"], 12000);
+    let empty = w
+        .get_json("/v1/invoices/summary?from=2020-01-01&to=2020-12-31", &finance)
+        .await;
+    assert_eq!(empty["services"], json!([]));
+    let police = w.get_json("/v1/invoices/summary", &police_finance).await;
+    assert_eq!(police["totals"], json!([]));
+    for bad in ["?from=2026-13-01", "?from=2026-12-05&to=2026-12-01", "?day=2026-12-01"] {
+        let res = w
+            .call(Method::GET, &format!("/v1/invoices/summary{bad}"), Some(&finance), None)
+            .await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+
+    // the export for the accounting, read by Python's csv module
+    let res = w.call(Method::GET, "/v1/invoices/export", Some(&finance), None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let rows = csv_rows(&res.text().await.unwrap());
+    assert_eq!(rows[0][..3], ["invoice", "application", "application_reference"]);
+    assert_eq!(rows.len(), 4);
+    let by_app = |id: &str| rows.iter().find(|r| r[1] == id).unwrap().clone();
+    let p = by_app(&paid);
+    let (status, amount, paid_amount, open_amount, paid_on) = (&p[7], &p[9], &p[10], &p[11], &p[12]);
+    assert_eq!(
+        (
+            status.as_str(),
+            amount.as_str(),
+            paid_amount.as_str(),
+            open_amount.as_str()
+        ),
+        ("paid", "20.00", "20.00", "0.00")
+    );
+    assert_eq!(paid_on, &chrono::Utc::now().date_naive().to_string());
+    assert_eq!(by_app(&open)[11], "60.00");
+    let res = w.call(Method::GET, "/v1/invoices/export", Some(&w.clerk), None).await;
+    assert_problem(res, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn finance_assigns_a_payment_that_matched_no_bill() {
+    let (w, finance, police_finance) = finance_world().await;
+    let reader = client_token(&w.app, "payments:read", None).await;
+    let (id, _) = billed(&w, 1).await;
+    let report: Value = import(&w.app, &finance, &camt("04", &[("U1", 2000, None), ("U2", 500, None)]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["unmatched"].as_array().unwrap().len(), 2, "{report}");
+    let payment = report["unmatched"][0]["id"].as_str().unwrap().to_string();
+    let other = report["unmatched"][1]["id"].as_str().unwrap().to_string();
+    let invoice = w.get_json("/v1/invoices", &finance).await["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/payments/{payment}/assignment");
+    let assign = |token: String, path: String, body: Value| {
+        let w = &w;
+        async move { w.call(Method::POST, &path, Some(&token), Some(body)).await }
+    };
+
+    // who may not, and what is refused, changes nothing
+    assert_problem(
+        assign(reader.clone(), path.clone(), json!({"invoice": invoice})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        assign(w.clerk.clone(), path.clone(), json!({"invoice": invoice})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        assign(police_finance.clone(), path.clone(), json!({"invoice": invoice})).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_problem(
+        assign(finance.clone(), path.clone(), json!({"invoice": unknown})).await,
+        422,
+        "validation-failed",
+    )
+    .await;
+    assert_problem(
+        assign(
+            finance.clone(),
+            format!("/v1/payments/{unknown}/assignment"),
+            json!({"invoice": invoice}),
+        )
+        .await,
+        404,
+        "not-found",
+    )
+    .await;
+    assert_eq!(
+        assign(finance.clone(), path.clone(), json!({"bill": invoice}))
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(payment_of(&w, &id).await["status"], "due");
+
+    // finance assigns it: the bill is paid, partners learn it, the list of unmatched shrinks
+    let res = assign(finance.clone(), path.clone(), json!({"invoice": invoice})).await;
+    assert_eq!(res.status(), 200);
+    let matched: Value = res.json().await.unwrap();
+    assert_eq!(
+        (&matched["status"], &matched["invoice"]),
+        (&json!("matched"), &json!(invoice))
+    );
+    assert!(
+        matched["assigned_by"].as_str().unwrap().starts_with("staff:"),
+        "{matched}"
+    );
+    assert!(matched["assigned_at"].is_string());
+    assert_eq!(payment_of(&w, &id).await["status"], "paid");
+    let types: Vec<String> = w.events_in_feed(&id).await.into_iter().map(|(_, t)| t).collect();
+    assert_eq!(types.last().map(String::as_str), Some("application.payment_received"));
+    let unmatched = w.get_json("/v1/payments/unmatched", &finance).await;
+    let left: Vec<&str> = unmatched["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, [other.as_str()]);
+    // not twice; and a settled bill takes no other payment
+    assert_problem(
+        assign(finance.clone(), path.clone(), json!({"invoice": invoice})).await,
+        409,
+        "conflict",
+    )
+    .await;
+    let other_path = format!("/v1/payments/{other}/assignment");
+    assert_problem(
+        assign(finance.clone(), other_path, json!({"invoice": invoice})).await,
+        409,
+        "conflict",
+    )
+    .await;
+}
