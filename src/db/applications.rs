@@ -460,3 +460,22 @@ pub fn recipients(conn: &mut DbConnection, row: &ApplicationRow) -> QueryResult<
         .select((ac::email.assume_not_null(), ac::optional_mail))
         .load(conn)
 }
+
+/// Sets an application's payment state (a payment booked on its bill): the revision rises,
+/// the row is answered as it is now. One statement.
+pub fn set_payment(
+    conn: &mut DbConnection,
+    id: SqlUuid,
+    payment: SqlJson,
+    now: SqlTime,
+) -> QueryResult<Option<ApplicationRow>> {
+    let q = diesel::update(a::table.filter(a::id.eq(id))).set((
+        a::payment.eq(Some(payment)),
+        a::revision.eq(a::revision + 1),
+        a::updated_at.eq(now),
+    ));
+    match conn {
+        DbConnection::Pg(pg) => q.returning(ApplicationRow::as_returning()).get_result(pg).optional(),
+        DbConnection::Sqlite(sq) => q.returning(ApplicationRow::as_returning()).get_result(sq).optional(),
+    }
+}

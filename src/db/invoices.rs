@@ -198,3 +198,34 @@ pub fn by_id_for_update(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Opt
         DbConnection::Sqlite(sq) => q.select(InvoiceRow::as_select()).first(sq).optional(),
     }
 }
+
+/// Writes the paid amounts of bills a payment import changed (rows locked by this
+/// transaction): on PostgreSQL 500 per statement, an upsert on their ids.
+pub fn save_payments(conn: &mut DbConnection, rows: &[InvoiceRow]) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    match conn {
+        DbConnection::Pg(pg) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(i::table)
+                    .values(chunk)
+                    .on_conflict(i::id)
+                    .do_update()
+                    .set((
+                        i::status.eq(excluded(i::status)),
+                        i::paid_amount.eq(excluded(i::paid_amount)),
+                        i::paid_at.eq(excluded(i::paid_at)),
+                        i::revision.eq(excluded(i::revision)),
+                        i::updated_at.eq(excluded(i::updated_at)),
+                    ))
+                    .execute(pg)?;
+            }
+            Ok(())
+        }
+        DbConnection::Sqlite(_) => {
+            for row in rows {
+                update(conn, row, row.revision - 1)?;
+            }
+            Ok(())
+        }
+    }
+}

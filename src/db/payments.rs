@@ -107,6 +107,60 @@ pub fn unmatch(conn: &mut DbConnection, id: SqlUuid, reason: &str) -> QueryResul
         .map(|_| ())
 }
 
+/// The bills with these references, locked for the rest of the transaction on PostgreSQL
+/// (in the order of their ids, so that two imports wait for each other rather than
+/// deadlock), a thousand per statement.
+pub fn invoices_for_update(conn: &mut DbConnection, references: &[String]) -> QueryResult<Vec<InvoiceRow>> {
+    let mut out = Vec::with_capacity(references.len());
+    for chunk in references.chunks(1000) {
+        let q = i::table.filter(i::reference.eq_any(chunk)).order(i::id.asc());
+        let rows = match conn {
+            DbConnection::Pg(pg) => q.select(InvoiceRow::as_select()).for_update().load(pg)?,
+            DbConnection::Sqlite(sq) => q.select(InvoiceRow::as_select()).load(sq)?,
+        };
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Which of these bank references are recorded already, a thousand per statement.
+pub fn recorded(conn: &mut DbConnection, bank_references: &[String]) -> QueryResult<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in bank_references.chunks(1000) {
+        let found: Vec<String> = p::table
+            .filter(p::bank_reference.eq_any(chunk))
+            .select(p::bank_reference)
+            .load(conn)?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// Records payments, each unless one with its bank reference is recorded already (on
+/// PostgreSQL 500 per statement); answers how many were recorded.
+pub fn insert_new(conn: &mut DbConnection, rows: &[PaymentRow]) -> QueryResult<usize> {
+    match conn {
+        DbConnection::Pg(pg) => {
+            let mut n = 0;
+            for chunk in rows.chunks(500) {
+                n += diesel::insert_into(p::table)
+                    .values(chunk)
+                    .on_conflict(p::bank_reference)
+                    .do_nothing()
+                    .execute(pg)?;
+            }
+            Ok(n)
+        }
+        DbConnection::Sqlite(_) => {
+            let mut n = 0;
+            for row in rows {
+                n += usize::from(insert_once(conn, row)?);
+            }
+            Ok(n)
+        }
+    }
+}
+
 /// The bill with this reference, locked for the rest of the transaction on PostgreSQL
 /// (SQLite's write transaction holds the only write lock).
 pub fn invoice_for_update(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<InvoiceRow>> {
@@ -153,4 +207,15 @@ pub fn of_invoice(conn: &mut DbConnection, invoice: SqlUuid) -> QueryResult<Vec<
         .order((p::booking_date.asc(), p::id.asc()))
         .select(PaymentRow::as_select())
         .load(conn)
+}
+
+/// Imports of bank notifications one at a time (PostgreSQL: a transaction-scoped advisory
+/// lock; SQLite's write transaction is one already): what one import finds recorded, the
+/// other has committed. Files arrive a few times a day; waiting costs nothing.
+pub fn serialise_imports(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        // "guichet payments import", as a 64-bit key
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7100236914580566355)").execute(pg)?;
+    }
+    Ok(())
 }

@@ -6,6 +6,8 @@
 //! entry, an audit entry and an `application.payment_received` event. What does not match
 //! (no or an unknown reference, another currency, a bill already settled) is recorded as
 //! unmatched, for finance.
+use std::collections::HashMap;
+
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -14,7 +16,7 @@ use crate::applications::records::{self, Change, Note};
 use crate::audit::Actor;
 use crate::auth::policy::Scope;
 use crate::auth::Caller;
-use crate::db::applications::{self as apps, Reader};
+use crate::db::applications as apps;
 use crate::db::invoices::{self as bills, InvoiceRow};
 use crate::db::payments::{self as store, NotificationRow, PaymentRow};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
@@ -72,9 +74,12 @@ fn refused(e: CamtError) -> ApiError {
     ApiError::validation(vec![FieldError::new(e.path, "camt054", detail)])
 }
 
-/// Imports a camt.054 document (in the caller's transaction).
+/// Imports a camt.054 document (in the caller's transaction), one import at a time. The
+/// statements are batched: the named bills are loaded and locked at once, the payments
+/// inserted and the bills written 500 per statement, each paid application updated once.
 pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<ImportReport, ApiError> {
     let doc = camt::parse(xml).map_err(refused)?;
+    store::serialise_imports(conn)?;
     let now = SqlTime::now();
     let notification = NotificationRow {
         id: SqlUuid(uuid::Uuid::now_v7()),
@@ -98,8 +103,23 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<Impor
         matched: 0,
         unmatched: Vec::new(),
     };
-    let mut written = Vec::new();
+    let mut references: Vec<String> = doc.credits.iter().filter_map(|c| c.reference.clone()).collect();
+    references.sort_unstable();
+    references.dedup();
+    let mut bills: HashMap<String, InvoiceRow> = store::invoices_for_update(conn, &references)?
+        .into_iter()
+        .map(|b| (b.reference.clone(), b))
+        .collect();
+    let bank_references: Vec<String> = doc.credits.iter().map(|c| c.bank_reference.clone()).collect();
+    let mut seen = store::recorded(conn, &bank_references)?;
+    let mut payments = Vec::with_capacity(doc.credits.len());
+    // per matched payment: its bill's reference and the bill's status and paid amount after it
+    let mut booked: Vec<(usize, String, String, i64)> = Vec::new();
     for credit in doc.credits {
+        if !seen.insert(credit.bank_reference.clone()) {
+            report.already_recorded += 1;
+            continue;
+        }
         let booking = SqlTime(credit.booking_date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
         let mut payment = PaymentRow {
             id: SqlUuid(uuid::Uuid::now_v7()),
@@ -118,10 +138,7 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<Impor
             matched_by: None,
             matched_at: None,
         };
-        let bill = match &credit.reference {
-            Some(r) => store::invoice_for_update(conn, r)?,
-            None => None,
-        };
+        let bill = credit.reference.as_ref().and_then(|r| bills.get_mut(r));
         let reason = match &bill {
             None if credit.reference.is_none() => Some("no_reference"),
             None => Some("unknown_reference"),
@@ -130,22 +147,47 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<Impor
             Some(_) => None,
         };
         payment.reason = reason.map(str::to_string);
-        if reason.is_none() {
-            payment.status = PaymentMatch::Matched.as_str().into();
-            payment.invoice_id = bill.as_ref().map(|b| b.id);
-        }
-        if !store::insert_once(conn, &payment)? {
-            report.already_recorded += 1;
-            continue;
-        }
-        report.recorded += 1;
         match (reason, bill) {
             (None, Some(bill)) => {
-                written.push(pay(conn, actor, bill, &payment, now)?);
+                book(bill, payment.amount, now);
+                payment.status = PaymentMatch::Matched.as_str().into();
+                payment.invoice_id = Some(bill.id);
+                booked.push((
+                    payments.len(),
+                    bill.reference.clone(),
+                    bill.status.clone(),
+                    bill.paid_amount,
+                ));
                 report.matched += 1;
             }
             _ => report.unmatched.push(views::payment(&payment)),
         }
+        payments.push(payment);
+    }
+    report.recorded = payments.len() as i64;
+    if store::insert_new(conn, &payments)? != payments.len() {
+        return Err(ApiError::internal("a payment was recorded under the import's lock"));
+    }
+    let mut paid: Vec<String> = booked.iter().map(|(_, r, _, _)| r.clone()).collect();
+    paid.sort_unstable();
+    paid.dedup();
+    let changed: Vec<InvoiceRow> = paid.iter().filter_map(|r| bills.get(r).cloned()).collect();
+    bills::save_payments(conn, &changed)?;
+    let mut rows = HashMap::with_capacity(changed.len());
+    for bill in &changed {
+        let row = apps::set_payment(conn, bill.application_id, SqlJson(json!(state(bill))), now)?
+            .ok_or_else(|| ApiError::internal("a bill's application is gone"))?;
+        rows.insert(bill.reference.clone(), row);
+    }
+    let mut written = Vec::with_capacity(booked.len());
+    for (index, reference, status, paid_amount) in booked {
+        let (payment, bill, row) = (&payments[index], &bills[&reference], &rows[&reference]);
+        written.push(records::by(
+            actor,
+            row,
+            Change::PaymentReceived,
+            note(payment, bill, &status, paid_amount, now),
+        ));
     }
     records::write(conn, written)?;
     store::count_notification(conn, notification.id, report.recorded as i32, report.matched as i32)?;
@@ -160,16 +202,9 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<Impor
     Ok(report)
 }
 
-/// Books a matched payment on its bill and the bill's application; answers the records.
-fn pay(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    mut bill: InvoiceRow,
-    payment: &PaymentRow,
-    now: SqlTime,
-) -> Result<records::Records, ApiError> {
-    let expected = bill.revision;
-    bill.paid_amount += payment.amount;
+/// A payment of `amount` booked on a bill (in memory): its paid amount, status, revision.
+fn book(bill: &mut InvoiceRow, amount: i64, now: SqlTime) {
+    bill.paid_amount += amount;
     let status = InvoiceStatus::after_payment(bill.amount, bill.paid_amount);
     bill.status = status.as_str().into();
     if status == InvoiceStatus::Paid {
@@ -177,13 +212,11 @@ fn pay(
     }
     bill.revision += 1;
     bill.updated_at = now;
-    if !bills::update(conn, &bill, expected)? {
-        return Err(ApiError::internal("a locked bill changed under its payment"));
-    }
-    let mut row = apps::get_for_update(conn, bill.application_id, Reader::Staff)?
-        .ok_or_else(|| ApiError::internal("a bill's application is gone"))?;
-    let expected = row.revision;
-    row.payment = Some(SqlJson(json!(PaymentState {
+}
+
+/// The payment state an application shows of its bill.
+fn state(bill: &InvoiceRow) -> PaymentState {
+    PaymentState {
         invoice: bill.id.0,
         status: bill.status.clone(),
         amount: bill.amount,
@@ -191,12 +224,12 @@ fn pay(
         currency: bill.currency.clone(),
         due_on: bill.due_on.0.date_naive(),
         reference: bill.reference.clone(),
-    })));
-    row.revision += 1;
-    row.updated_at = now;
-    if !apps::update(conn, &row, expected)? {
-        return Err(ApiError::internal("a locked application changed under its payment"));
     }
+}
+
+/// The history entry's and event's account of a payment: the bill's status and paid amount
+/// right after it.
+fn note(payment: &PaymentRow, bill: &InvoiceRow, status: &str, paid_amount: i64, now: SqlTime) -> Note {
     let mut note = Note {
         at: Some(now),
         ..Note::default()
@@ -205,9 +238,34 @@ fn pay(
         "payment".into(),
         json!({"id": payment.id.0, "amount": payment.amount, "currency": payment.currency,
             "booking_date": payment.booking_date.0.date_naive(), "invoice": bill.id.0,
-            "invoice_status": bill.status, "paid_amount": bill.paid_amount}),
+            "invoice_status": status, "paid_amount": paid_amount}),
     );
-    Ok(records::by(actor, &row, Change::PaymentReceived, note))
+    note
+}
+
+/// Books a payment assigned by hand on its (locked) bill and the bill's application;
+/// answers the records.
+fn pay(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    mut bill: InvoiceRow,
+    payment: &PaymentRow,
+    now: SqlTime,
+) -> Result<records::Records, ApiError> {
+    let expected = bill.revision;
+    book(&mut bill, payment.amount, now);
+    if !bills::update(conn, &bill, expected)? {
+        return Err(ApiError::internal("a locked bill changed under its payment"));
+    }
+    let row = apps::set_payment(conn, bill.application_id, SqlJson(json!(state(&bill))), now)?
+        .ok_or_else(|| ApiError::internal("a bill's application is gone"))?;
+    let status = bill.status.clone();
+    Ok(records::by(
+        actor,
+        &row,
+        Change::PaymentReceived,
+        note(payment, &bill, &status, bill.paid_amount, now),
+    ))
 }
 
 fn hex(bytes: &[u8]) -> String {
