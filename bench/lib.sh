@@ -59,3 +59,35 @@ print_table() {
     print line
   }'
 }
+psql_() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+json_field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
+BENCH_PW="bench password, long enough"
+# bench_dataset DB_URL SIZE SERVE: bench/sql/dataset.sql's SIZE applications (with their
+# residents and the police inspectorate's clerk, clerk@bench.invalid) in DB_URL's database,
+# made anew unless BENCH_REUSE=1 finds at least SIZE there. SERVE (a function) starts guichet
+# on the database (which migrates and seeds it); it is left running.
+bench_dataset() {
+  local db_url=$1 size=$2 serve=$3 name=${1##*/} pg=${1%/*} clerk t0
+  if [[ ${BENCH_REUSE:-0} == 1 ]] &&
+    [[ $(psql_ "$db_url" -c "SELECT count(*) >= $size FROM applications" 2>/dev/null) == t ]]; then
+    echo "bench: reusing the dataset in $name"
+    "$serve"
+    return
+  fi
+  echo "bench: dataset of $size applications in $name"
+  psql_ "$pg/postgres" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
+  "$serve"
+  curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"email\": \"template@bench.invalid\", \"password\": \"$BENCH_PW\"}" "$URL/v1/accounts"
+  clerk=$(echo "$BENCH_PW" | DATABASE_URL="$db_url" GUICHET_LOG=warn "$BIN" user create --email clerk@bench.invalid \
+    --role clerk --department polizeiinspektorat --password-stdin | json_field '["id"]')
+  t0=$SECONDS
+  psql_ "$db_url" -v apps="$size" -v accounts=$((size / 10 > 64 ? size / 10 : 64)) -v clerk="$clerk" \
+    -v template=template@bench.invalid -f "$ROOT/bench/sql/dataset.sql"
+  echo "bench: generated in $((SECONDS - t0)) s"
+}
+# bench_token EMAIL: an access token of a bench account (password BENCH_PW).
+bench_token() {
+  curl -fsS -d grant_type=password --data-urlencode "username=$1" --data-urlencode "password=$BENCH_PW" \
+    "$URL/v1/oauth/token" | json_field '["access_token"]'
+}
