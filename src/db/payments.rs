@@ -95,18 +95,6 @@ pub fn assign(conn: &mut DbConnection, row: &PaymentRow) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
-/// Marks a recorded payment unmatched, and why.
-pub fn unmatch(conn: &mut DbConnection, id: SqlUuid, reason: &str) -> QueryResult<()> {
-    diesel::update(p::table.filter(p::id.eq(id)))
-        .set((
-            p::status.eq("unmatched"),
-            p::reason.eq(reason),
-            p::invoice_id.eq(None::<SqlUuid>),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
 /// The bills with these references, locked for the rest of the transaction on PostgreSQL
 /// (in the order of their ids, so that two imports wait for each other rather than
 /// deadlock), a thousand per statement.
@@ -161,29 +149,6 @@ pub fn insert_new(conn: &mut DbConnection, rows: &[PaymentRow]) -> QueryResult<u
     }
 }
 
-/// The bill with this reference, locked for the rest of the transaction on PostgreSQL
-/// (SQLite's write transaction holds the only write lock).
-pub fn invoice_for_update(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<InvoiceRow>> {
-    match conn {
-        DbConnection::Pg(pg) => i::table
-            .filter(i::reference.eq(reference))
-            .select(InvoiceRow::as_select())
-            .for_update()
-            .first(pg)
-            .optional(),
-        DbConnection::Sqlite(_) => invoice(conn, reference),
-    }
-}
-
-/// The bill with this reference.
-pub fn invoice(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<InvoiceRow>> {
-    i::table
-        .filter(i::reference.eq(reference))
-        .select(InvoiceRow::as_select())
-        .first(conn)
-        .optional()
-}
-
 /// Unmatched payments, oldest first, after `(recorded_at, id)`.
 pub fn unmatched(
     conn: &mut DbConnection,
@@ -196,15 +161,6 @@ pub fn unmatched(
         .filter(p::recorded_at.gt(t).or(p::recorded_at.eq(t).and(p::id.gt(id))))
         .order((p::recorded_at.asc(), p::id.asc()))
         .limit(limit)
-        .select(PaymentRow::as_select())
-        .load(conn)
-}
-
-/// The payments recorded for a bill.
-pub fn of_invoice(conn: &mut DbConnection, invoice: SqlUuid) -> QueryResult<Vec<PaymentRow>> {
-    p::table
-        .filter(p::invoice_id.eq(invoice))
-        .order((p::booking_date.asc(), p::id.asc()))
         .select(PaymentRow::as_select())
         .load(conn)
 }

@@ -24,24 +24,33 @@ pub const SCOPE: &str = "invoices";
 /// The most rows one export answers (a longer period is a 422: split it).
 pub const EXPORT_MAX: usize = 100_000;
 
-/// Which departments' bills the caller sees: `None` all of them; 403 without the scope.
-fn departments(caller: &Caller) -> Result<Option<SqlUuid>, ApiError> {
-    crate::payments::process::may_read(caller)?;
-    Ok(caller.department.map(SqlUuid))
+/// Whose bills an answer covers.
+enum Bills {
+    /// Every department's (the caller is bound to none and named none).
+    All,
+    Of(SqlUuid),
+    /// None: the caller named a department it is not bound to.
+    NotYours,
 }
 
-/// The department asked for, within what the caller sees: `Err` for an unknown one,
-/// `Ok(None)` when the caller may not see it (the answer is empty).
-fn department(snap: &Snapshot, caller: &Caller, asked: Option<&str>) -> Result<Option<Option<SqlUuid>>, ApiError> {
-    let own = departments(caller)?;
-    let Some(key) = asked else { return Ok(Some(own)) };
-    let (_, dep) = snap
-        .department(key)
-        .ok_or_else(|| ApiError::invalid_parameter("department", msg!("no such department")))?;
-    let asked = SqlUuid(dep.id);
+/// The department asked for, within what the caller sees: 403 without the scope, 400 for an
+/// unknown department. A caller bound to a department (finance staff of one) sees its bills
+/// only.
+fn bills(snap: &Snapshot, caller: &Caller, asked: Option<&str>) -> Result<Bills, ApiError> {
+    crate::payments::process::may_read(caller)?;
+    let own = caller.department.map(SqlUuid);
+    let asked = match asked {
+        None => return Ok(own.map_or(Bills::All, Bills::Of)),
+        Some(key) => SqlUuid(
+            snap.department(key)
+                .ok_or_else(|| ApiError::invalid_parameter("department", msg!("no such department")))?
+                .1
+                .id,
+        ),
+    };
     Ok(match own {
-        Some(d) if d != asked => None,
-        _ => Some(Some(asked)),
+        Some(d) if d != asked => Bills::NotYours,
+        _ => Bills::Of(asked),
     })
 }
 
@@ -72,8 +81,10 @@ pub fn list(
     snap: &Snapshot,
     p: &ListParams,
 ) -> Result<(Vec<views::InvoiceItem>, Option<String>), ApiError> {
-    let Some(department) = department(snap, caller, p.department.as_deref())? else {
-        return Ok((Vec::new(), None));
+    let department = match bills(snap, caller, p.department.as_deref())? {
+        Bills::All => None,
+        Bills::Of(d) => Some(d),
+        Bills::NotYours => return Ok((Vec::new(), None)),
     };
     let after = pagination::decode::<(chrono::DateTime<Utc>, uuid::Uuid)>(SCOPE, p.cursor.as_deref())?;
     let limit = pagination::limit(p.limit.as_deref())?;
@@ -163,11 +174,10 @@ pub fn summary(
     p: &PeriodParams,
 ) -> Result<views::Summary, ApiError> {
     let (from, to) = period(p)?;
-    let department = department(snap, caller, p.department.as_deref())?;
-    let departments: Vec<SqlUuid> = match department {
-        Some(Some(d)) => vec![d],
-        Some(None) => snap.departments.iter().map(|d| SqlUuid(d.id)).collect(),
-        None => Vec::new(),
+    let departments: Vec<SqlUuid> = match bills(snap, caller, p.department.as_deref())? {
+        Bills::All => snap.departments.iter().map(|d| SqlUuid(d.id)).collect(),
+        Bills::Of(d) => vec![d],
+        Bills::NotYours => Vec::new(),
     };
     let rows = match departments.is_empty() {
         true => Vec::new(),
@@ -184,17 +194,13 @@ pub fn summary(
 /// The bills issued in a period as CSV (RFC 4180, UTF-8, a header row), for the accounting.
 pub fn export(conn: &mut DbConnection, caller: &Caller, snap: &Snapshot, p: &PeriodParams) -> Result<String, ApiError> {
     let (from, to) = period(p)?;
-    let department = department(snap, caller, p.department.as_deref())?;
-    let rows = match department {
-        Some(d) => store::issued(
-            conn,
-            midnight(from),
-            midnight(to + chrono::Duration::days(1)),
-            d,
-            EXPORT_MAX as i64 + 1,
-        )?,
-        None => Vec::new(),
+    let department = match bills(snap, caller, p.department.as_deref())? {
+        Bills::All => None,
+        Bills::Of(d) => Some(d),
+        Bills::NotYours => return views::csv(snap, &[]),
     };
+    let (start, end) = (midnight(from), midnight(to + chrono::Duration::days(1)));
+    let rows = store::issued(conn, start, end, department, EXPORT_MAX as i64 + 1)?;
     if rows.len() > EXPORT_MAX {
         return Err(ApiError::invalid_parameter(
             "to",

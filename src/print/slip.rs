@@ -138,7 +138,7 @@ const LABELS: [Labels; 4] = [
         invoice: "Invoice",
         application: "Application",
         issued: "Invoice date",
-        due: "Payable by",
+        due: "Due date",
         paid: "Already paid",
         open: "Amount open",
         please_pay: "Please pay the open amount with the payment part below.",
