@@ -3,7 +3,7 @@ use std::net::TcpListener;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{from_fn, Compress};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use utoipa_actix_web::AppExt;
 
@@ -259,7 +259,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .default_service(web::to(middleware::not_matched))
             .wrap(from_fn(crate::http::idempotency::handle))
             .wrap(from_fn(middleware::refuse_nul))
-            .wrap(Compress::default())
+            .wrap(from_fn(crate::http::compress::handle))
             .wrap(cors)
             .wrap(from_fn(middleware::handle))
     })

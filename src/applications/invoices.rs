@@ -141,13 +141,18 @@ pub(super) fn bill_at(
     Ok(Some((invoice, records)))
 }
 
-/// Writes a bill made by [`bill_at`] with its records.
-pub(super) fn write(conn: &mut DbConnection, made: Option<(InvoiceRow, Records)>) -> Result<(), ApiError> {
+/// Writes a bill made by [`bill_at`], and the records of the change that made it (`with`)
+/// together with the bill's own: one insert per record table for both.
+pub(super) fn write(
+    conn: &mut DbConnection,
+    made: Option<(InvoiceRow, Records)>,
+    mut with: Vec<Records>,
+) -> Result<(), ApiError> {
     if let Some((invoice, records)) = made {
         store::insert(conn, &invoice)?;
-        records::write(conn, vec![records])?;
+        with.push(records);
     }
-    Ok(())
+    records::write(conn, with)
 }
 
 /// 409 when the move to `to` waits for the payment of the fee and the bill is not settled.

@@ -524,14 +524,14 @@ fn create_submitted(
         from: Some((draft.phase.clone(), draft.step.clone())),
         ..Note::default()
     };
-    records::write(
+    super::invoices::write(
         conn,
+        bill,
         vec![
             records::of(ctx, &draft, Change::Created, Note::default()),
             records::of(ctx, &row, Change::Submitted, note),
         ],
     )?;
-    super::invoices::write(conn, bill)?;
     super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), false)?;
     Ok(row)
 }
@@ -808,8 +808,7 @@ fn apply_move(
     let bill = super::invoices::bill_at(conn, ctx, &mut row, v, to, false)?;
     save(conn, &mut row)?;
     let decision_documents = note.details.contains_key("decision_documents");
-    record(conn, ctx, &row, records::of_move(to), note)?;
-    super::invoices::write(conn, bill)?;
+    super::invoices::write(conn, bill, vec![records::of(ctx, &row, records::of_move(to), note)])?;
     super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), decision_documents)?;
     Ok(row)
 }

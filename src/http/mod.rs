@@ -1,4 +1,5 @@
 //! Cross-cutting HTTP concerns, built once for every endpoint.
+pub mod compress;
 pub mod conditional;
 pub mod cpu;
 pub mod encoding;

@@ -416,6 +416,74 @@ async fn a_compressed_answer_has_its_own_validator() {
     assert_eq!(res.status(), 200);
 }
 
+/// Only answers worth it are compressed: gzip when the caller prefers it, for text-like answers
+/// of 1,400 bytes or more (on the worker or, beyond 16 KB, on the CPU queue); the coded bytes
+/// decode to the plain answer, and a caller that refuses every coding still gets an answer.
+#[tokio::test]
+async fn only_answers_worth_it_are_compressed() {
+    let app = TestApp::spawn().await;
+    let get = |path: &'static str, accept: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut r = app.client.get(app.url(path));
+            if let Some(a) = accept {
+                r = r.header("accept-encoding", a);
+            }
+            let res = r.send().await.unwrap();
+            let coding = res
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            let length = res
+                .headers()
+                .get("content-length")
+                .map(|v| v.to_str().unwrap().to_string());
+            let vary: Vec<String> = res
+                .headers()
+                .get_all("vary")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect();
+            let status = res.status().as_u16();
+            let bytes = res.bytes().await.unwrap().to_vec();
+            (status, coding, length, vary.join(","), bytes)
+        }
+    };
+    // a small answer goes out as it is, and still says it varies by the coding
+    let (status, coding, _, vary, body) = get("/health/ready", Some("gzip")).await;
+    assert_eq!((status, coding), (200, None));
+    assert!(vary.to_ascii_lowercase().contains("accept-encoding"), "{vary}");
+    assert!(body.len() < 1400 && serde_json::from_slice::<Value>(&body).is_ok());
+    // larger ones are coded, in place (the form), on the CPU queue (a catalogue page, the
+    // OpenAPI document), and decode to the plain bytes
+    for path in [
+        "/v1/services/wohnsitzbestaetigung/form",
+        "/v1/services?limit=20",
+        "/v1/openapi.json",
+    ] {
+        let plain = get(path, None).await;
+        let coded = get(path, Some("br;q=1.0, gzip;q=0.8, *;q=0.1")).await;
+        assert_eq!((plain.0, plain.1.as_deref()), (200, None), "{path}");
+        assert_eq!((coded.0, coded.1.as_deref()), (200, Some("gzip")), "{path}");
+        assert_eq!(coded.2, Some(coded.4.len().to_string()), "{path}: Content-Length");
+        assert!(
+            coded.4.len() < plain.4.len() / 2,
+            "{path}: {} of {}",
+            coded.4.len(),
+            plain.4.len()
+        );
+        let mut decoded = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&coded.4[..]), &mut decoded).unwrap();
+        assert_eq!(decoded, plain.4, "{path}");
+    }
+    // gzip refused, not offered, or every coding refused: the plain answer (not a 406)
+    for accept in ["gzip;q=0", "br, zstd", "identity;q=0, *;q=0", "identity", "*"] {
+        let (status, coding, _, _, body) = get("/v1/services?limit=20", Some(accept)).await;
+        assert_eq!((status, coding), (200, None), "{accept}");
+        assert!(serde_json::from_slice::<Value>(&body).is_ok(), "{accept}");
+    }
+}
+
 #[tokio::test]
 async fn the_served_openapi_document_is_the_committed_one() {
     let app = TestApp::spawn().await;
