@@ -4,7 +4,8 @@
 -- the applicant's language read (the request names none); the application, already
 -- submitted, inserted unless its reference is taken; its bill (CHF 20, a QR reference); the
 -- history entries, audit entries and events of the three changes (created, submitted,
--- invoice_issued), one multi-row insert per table; the applicant's mail address read; the
+-- invoice_issued), one multi-row insert per table, the three sent as one statement
+-- (PostgreSQL's data-modifying WITH, as guichet's db::records); the applicant's mail address read; the
 -- receipt mail queued in the outbox (its text and HTML as long as guichet's; due never, so
 -- that the idle guichet beside it does not send pgbench's mails).
 -- Not here, as not in the request's transaction: the event sequencer numbering the events
@@ -31,18 +32,21 @@ VALUES (gen_random_uuid(), :app::uuid, 1, :department::uuid, 'due', 2000, 0, 'CH
   '{"name": "Anna Muster", "town": "Thun", "street": "Hofstettenstrasse", "country": "CH", "postal_code": "3600", "house_number": "14"}',
   'Wohnsitzbestätigung bestellen THU-2026-Y3P37VH0-5', now(), now() + interval '30 days', 1, now())
 ON CONFLICT (reference) DO NOTHING;
+WITH s0 AS (
 INSERT INTO application_history (id, application_id, occurred_at, actor_kind, actor_id, action, from_phase, to_phase, from_step, to_step, details)
 VALUES (gen_random_uuid(), :app::uuid, now(), 'resident', :account, 'created', NULL, NULL, NULL, NULL, '{}'),
   (gen_random_uuid(), :app::uuid, now(), 'resident', :account, 'submitted', 'draft', 'submitted', 'draft', 'submitted', '{}'),
   (gen_random_uuid(), :app::uuid, now(), 'resident', :account, 'invoice_issued', NULL, NULL, NULL, NULL,
-   '{"invoice": {"amount": 2000, "due_on": "2027-01-04", "currency": "CHF", "reference": "000000020261034754977312011"}}');
+   '{"invoice": {"amount": 2000, "due_on": "2027-01-04", "currency": "CHF", "reference": "000000020261034754977312011"}}')
+), s1 AS (
 INSERT INTO audit_events (id, occurred_at, actor_kind, actor_id, action, target_type, target_id, outcome, ip, request_id, details)
 VALUES (gen_random_uuid(), now(), 'resident', :account, 'application.created', 'application', :app, 'success', '127.0.0.1', gen_random_uuid()::text,
   '{"phase": "draft", "step": "draft", "revision": 1}'),
   (gen_random_uuid(), now(), 'resident', :account, 'application.submitted', 'application', :app, 'success', '127.0.0.1', gen_random_uuid()::text,
   '{"phase": "submitted", "step": "submitted", "revision": 2, "from_phase": "draft"}'),
   (gen_random_uuid(), now(), 'resident', :account, 'application.invoice_issued', 'application', :app, 'success', '127.0.0.1', gen_random_uuid()::text,
-  '{"phase": "submitted", "step": "submitted", "revision": 2, "invoice": {"amount": 2000, "currency": "CHF"}}');
+  '{"phase": "submitted", "step": "submitted", "revision": 2, "invoice": {"amount": 2000, "currency": "CHF"}}')
+)
 INSERT INTO events (id, type, occurred_at, subject_type, subject_id, department_id, applicant_account, data)
 VALUES (gen_random_uuid(), 'application.created', now(), 'application', :app, :department::uuid, :account::uuid,
   jsonb_build_object('application', :app::uuid, 'service', :service::uuid, 'service_version', 1, 'phase', 'draft', 'step', 'draft', 'revision', 1)),

@@ -4,9 +4,9 @@
 use serde_json::{json, Value};
 
 use super::process::Ctx;
-use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
-use crate::db::audit::{self, AuditEntry};
-use crate::db::events::{self, NewEvent};
+use crate::db::applications::{ApplicationRow, HistoryRow};
+use crate::db::audit::AuditEntry;
+use crate::db::events::NewEvent;
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -197,9 +197,7 @@ pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), Ap
             audits.push(r.audit);
             evs.extend(r.event);
         }
-        store::add_history(conn, &history)?;
-        audit::record_all(conn, &audits)?;
-        events::insert_all(conn, &evs)?;
+        crate::db::records::insert(conn, &history, &audits, &evs)?;
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub struct NewEvent {
 /// An event row as PostgreSQL takes it: without a position (see the module's note).
 #[derive(Insertable)]
 #[diesel(table_name = super::schema::events)]
-struct PgEvent<'a> {
+pub(super) struct PgEvent<'a> {
     id: SqlUuid,
     type_: &'a str,
     occurred_at: SqlTime,
@@ -41,6 +41,23 @@ struct PgEvent<'a> {
     data: SqlJson,
 }
 
+/// The rows of `evs` as PostgreSQL stores them (numbered later, by the sequencer).
+pub(super) fn pg_rows(evs: &[NewEvent], now: SqlTime) -> Vec<PgEvent<'_>> {
+    evs.iter()
+        .map(|ev| PgEvent {
+            id: SqlUuid(uuid::Uuid::now_v7()),
+            type_: ev.type_,
+            occurred_at: now,
+            subject_type: "application",
+            subject_id: ev.subject_id.0.to_string(),
+            department_id: ev.department_id,
+            applicant_account: ev.applicant_account,
+            applicant_organisation: ev.applicant_organisation,
+            data: SqlJson(ev.data.clone()),
+        })
+        .collect()
+}
+
 /// Inserts events in the caller's transaction, in the order given: in one statement on
 /// PostgreSQL (one round trip); on SQLite one by one, each numbered as it is inserted.
 pub fn insert_all(conn: &mut DbConnection, evs: &[NewEvent]) -> QueryResult<()> {
@@ -50,22 +67,8 @@ pub fn insert_all(conn: &mut DbConnection, evs: &[NewEvent]) -> QueryResult<()> 
             if evs.is_empty() {
                 return Ok(());
             }
-            let rows: Vec<PgEvent> = evs
-                .iter()
-                .map(|ev| PgEvent {
-                    id: SqlUuid(uuid::Uuid::now_v7()),
-                    type_: ev.type_,
-                    occurred_at: now,
-                    subject_type: "application",
-                    subject_id: ev.subject_id.0.to_string(),
-                    department_id: ev.department_id,
-                    applicant_account: ev.applicant_account,
-                    applicant_organisation: ev.applicant_organisation,
-                    data: SqlJson(ev.data.clone()),
-                })
-                .collect();
             diesel::insert_into(super::schema::events::table)
-                .values(&rows)
+                .values(&pg_rows(evs, now))
                 .execute(pg)?;
         }
         DbConnection::Sqlite(_) => {

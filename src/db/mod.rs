@@ -18,6 +18,7 @@ pub mod organisations;
 pub mod payments;
 pub mod pg_async;
 pub mod reads;
+pub mod records;
 pub mod retention;
 pub mod schema;
 pub mod security;

@@ -1,0 +1,82 @@
+//! The records of changes (history entries, audit entries, events) in one round trip.
+//!
+//! On PostgreSQL the three inserts go as one statement, with PostgreSQL's data-modifying
+//! `WITH` (`WITH s0 AS (INSERT ...), s1 AS (INSERT ...) INSERT ...`): each round trip of the
+//! write path costs guichet a TLS write and read, a `poll` and a task switch (bench/README,
+//! "Where the time goes"). The parts run on one snapshot in no defined order, which is right
+//! for rows of three tables that do not refer to each other. SQLite, in process, inserts them
+//! one by one.
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::{PgConnection, QueryResult, RunQueryDsl};
+
+use super::applications::{add_history, HistoryRow};
+use super::audit::{self, AuditEntry};
+use super::events::{self, NewEvent};
+use super::schema::{application_history, audit_events};
+use super::types::SqlTime;
+use super::DbConnection;
+
+/// Inserts the records in the caller's transaction (events in the order given).
+pub fn insert(
+    conn: &mut DbConnection,
+    history: &[HistoryRow],
+    audits: &[AuditEntry],
+    evs: &[NewEvent],
+) -> QueryResult<()> {
+    let DbConnection::Pg(pg) = conn else {
+        add_history(conn, history)?;
+        audit::record_all(conn, audits)?;
+        return events::insert_all(conn, evs);
+    };
+    let event_rows = events::pg_rows(evs, SqlTime::now());
+    let mut parts: Vec<Box<dyn QueryFragment<Pg> + '_>> = Vec::with_capacity(3);
+    if !history.is_empty() {
+        parts.push(Box::new(
+            diesel::insert_into(application_history::table).values(history),
+        ));
+    }
+    if !audits.is_empty() {
+        parts.push(Box::new(diesel::insert_into(audit_events::table).values(audits)));
+    }
+    if !event_rows.is_empty() {
+        parts.push(Box::new(
+            diesel::insert_into(super::schema::events::table).values(&event_rows),
+        ));
+    }
+    if parts.is_empty() {
+        return Ok(());
+    }
+    Together(parts).execute(pg)?;
+    Ok(())
+}
+
+/// Statements sent as one: all but the last as named `WITH` parts, the last as the main one.
+struct Together<'a>(Vec<Box<dyn QueryFragment<Pg> + 'a>>);
+
+impl QueryFragment<Pg> for Together<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // its text depends on how many rows each part has: not a statement worth preparing
+        out.unsafe_to_cache_prepared();
+        let Some((last, first)) = self.0.split_last() else {
+            return Ok(());
+        };
+        for (i, part) in first.iter().enumerate() {
+            out.push_sql(if i == 0 { "WITH " } else { ", " });
+            out.push_sql(&format!("s{i} AS ("));
+            part.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
+        if !first.is_empty() {
+            out.push_sql(" ");
+        }
+        last.walk_ast(out.reborrow())
+    }
+}
+
+impl QueryId for Together<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl RunQueryDsl<PgConnection> for Together<'_> {}
