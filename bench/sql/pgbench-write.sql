@@ -2,9 +2,9 @@
 -- "submit": true, no Idempotency-Key, a billed service), statement for statement and in the
 -- same order, in one transaction (PostgreSQL's statement log of one request, 2026-12-05):
 -- the applicant's language read (the request names none); the application, already
--- submitted, inserted unless its reference is taken; its bill (CHF 20, a QR reference); the
+-- submitted, inserted unless its reference is taken; its bill (CHF 20, a QR reference) and the
 -- history entries, audit entries and events of the three changes (created, submitted,
--- invoice_issued), one multi-row insert per table, the three sent as one statement
+-- invoice_issued), one multi-row insert per table, the four sent as one statement
 -- (PostgreSQL's data-modifying WITH, as guichet's db::records); the applicant's mail address read; the
 -- receipt mail queued in the outbox (its text and HTML as long as guichet's; due never, so
 -- that the idle guichet beside it does not send pgbench's mails).
@@ -24,6 +24,7 @@ VALUES (gen_random_uuid(), 'THU-2026-' || gen_random_uuid()::text, md5(:r::text)
   '{"status": "due", "amount": 2000, "paid_amount": 0, "currency": "CHF", "due_on": "2027-01-04"}')
 ON CONFLICT (reference) DO NOTHING
 RETURNING id AS app \gset
+WITH s0 AS (
 INSERT INTO invoices (id, application_id, number, department_id, status, amount, paid_amount, currency, reference_type,
   reference, iban, creditor, debtor, message, issued_at, due_on, revision, updated_at)
 VALUES (gen_random_uuid(), :app::uuid, 1, :department::uuid, 'due', 2000, 0, 'CHF', 'QRR',
@@ -31,14 +32,14 @@ VALUES (gen_random_uuid(), :app::uuid, 1, :department::uuid, 'due', 2000, 0, 'CH
   '{"name": "Stadt Thun, Einwohnerdienste", "town": "Thun", "street": "Hofstettenstrasse", "country": "CH", "postal_code": "3602", "house_number": "14"}',
   '{"name": "Anna Muster", "town": "Thun", "street": "Hofstettenstrasse", "country": "CH", "postal_code": "3600", "house_number": "14"}',
   'Wohnsitzbestätigung bestellen THU-2026-Y3P37VH0-5', now(), now() + interval '30 days', 1, now())
-ON CONFLICT (reference) DO NOTHING;
-WITH s0 AS (
+ON CONFLICT (reference) DO NOTHING
+), s1 AS (
 INSERT INTO application_history (id, application_id, occurred_at, actor_kind, actor_id, action, from_phase, to_phase, from_step, to_step, details)
 VALUES (gen_random_uuid(), :app::uuid, now(), 'resident', :account, 'created', NULL, NULL, NULL, NULL, '{}'),
   (gen_random_uuid(), :app::uuid, now(), 'resident', :account, 'submitted', 'draft', 'submitted', 'draft', 'submitted', '{}'),
   (gen_random_uuid(), :app::uuid, now(), 'resident', :account, 'invoice_issued', NULL, NULL, NULL, NULL,
    '{"invoice": {"amount": 2000, "due_on": "2027-01-04", "currency": "CHF", "reference": "000000020261034754977312011"}}')
-), s1 AS (
+), s2 AS (
 INSERT INTO audit_events (id, occurred_at, actor_kind, actor_id, action, target_type, target_id, outcome, ip, request_id, details)
 VALUES (gen_random_uuid(), now(), 'resident', :account, 'application.created', 'application', :app, 'success', '127.0.0.1', gen_random_uuid()::text,
   '{"phase": "draft", "step": "draft", "revision": 1}'),

@@ -142,17 +142,19 @@ pub(super) fn bill_at(
 }
 
 /// Writes a bill made by [`bill_at`], and the records of the change that made it (`with`)
-/// together with the bill's own: one insert per record table for both.
+/// together with the bill's own, in one statement with the bill (see `db::records`).
 pub(super) fn write(
     conn: &mut DbConnection,
     made: Option<(InvoiceRow, Records)>,
     mut with: Vec<Records>,
 ) -> Result<(), ApiError> {
-    if let Some((invoice, records)) = made {
-        store::insert(conn, &invoice)?;
-        with.push(records);
+    match made {
+        Some((invoice, records)) => {
+            with.push(records);
+            records::write_with_bill(conn, Some(&invoice), with)
+        }
+        None => records::write(conn, with),
     }
-    records::write(conn, with)
 }
 
 /// 409 when the move to `to` waits for the payment of the fee and the bill is not settled.

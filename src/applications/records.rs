@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::process::Ctx;
 use crate::db::applications::{ApplicationRow, HistoryRow};
+use crate::db::invoices::InvoiceRow;
 use crate::db::audit::AuditEntry;
 use crate::db::events::NewEvent;
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
@@ -180,13 +181,24 @@ pub(crate) fn by(actor: &crate::audit::Actor, row: &ApplicationRow, change: Chan
     Records { history, audit, event }
 }
 
-/// Rows per statement: PostgreSQL takes at most 65,535 parameters in one, and a history row
-/// has 13 (an import of a bank's file writes one change per credit, thousands at once).
+/// Changes per statement: PostgreSQL takes at most 65,535 parameters in one, and the three
+/// rows of a change have 32 (an import of a bank's file writes one change per credit,
+/// thousands at once).
 const ROWS_PER_STATEMENT: usize = 1000;
 
-/// Writes the rows of several changes, in the order given: one statement per table (per
-/// thousand changes).
+/// Writes the rows of several changes, in the order given: one statement for them (per
+/// thousand changes; on PostgreSQL, see `db::records`).
 pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), ApiError> {
+    write_with_bill(conn, None, all)
+}
+
+/// [`write`], and the bill whose issue the changes record in the same statement.
+pub(crate) fn write_with_bill(
+    conn: &mut DbConnection,
+    bill: Option<&InvoiceRow>,
+    all: Vec<Records>,
+) -> Result<(), ApiError> {
+    let mut bill = bill;
     let mut all = all.into_iter().peekable();
     while all.peek().is_some() {
         let mut history = Vec::with_capacity(ROWS_PER_STATEMENT);
@@ -197,7 +209,7 @@ pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), Ap
             audits.push(r.audit);
             evs.extend(r.event);
         }
-        crate::db::records::insert(conn, &history, &audits, &evs)?;
+        crate::db::records::insert(conn, bill.take(), &history, &audits, &evs)?;
     }
     Ok(())
 }

@@ -1,10 +1,11 @@
-//! The records of changes (history entries, audit entries, events) in one round trip.
+//! The records of changes (history entries, audit entries, events), and a bill they record,
+//! in one round trip.
 //!
 //! On PostgreSQL the three inserts go as one statement, with PostgreSQL's data-modifying
 //! `WITH` (`WITH s0 AS (INSERT ...), s1 AS (INSERT ...) INSERT ...`): each round trip of the
 //! write path costs guichet a TLS write and read, a `poll` and a task switch (bench/README,
 //! "Where the time goes"). The parts run on one snapshot in no defined order, which is right
-//! for rows of three tables that do not refer to each other. SQLite, in process, inserts them
+//! for rows of four tables that do not refer to each other. SQLite, in process, inserts them
 //! one by one.
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -13,24 +14,33 @@ use diesel::{PgConnection, QueryResult, RunQueryDsl};
 use super::applications::{add_history, HistoryRow};
 use super::audit::{self, AuditEntry};
 use super::events::{self, NewEvent};
-use super::schema::{application_history, audit_events};
+use super::invoices::{self, InvoiceRow};
+use super::schema::{self, application_history, audit_events};
 use super::types::SqlTime;
 use super::DbConnection;
 
-/// Inserts the records in the caller's transaction (events in the order given).
+/// Inserts the records in the caller's transaction (events in the order given), and the bill
+/// whose issue they record, if any, with them.
 pub fn insert(
     conn: &mut DbConnection,
+    bill: Option<&InvoiceRow>,
     history: &[HistoryRow],
     audits: &[AuditEntry],
     evs: &[NewEvent],
 ) -> QueryResult<()> {
     let DbConnection::Pg(pg) = conn else {
+        if let Some(b) = bill {
+            invoices::insert(conn, b)?;
+        }
         add_history(conn, history)?;
         audit::record_all(conn, audits)?;
         return events::insert_all(conn, evs);
     };
     let event_rows = events::pg_rows(evs, SqlTime::now());
-    let mut parts: Vec<Box<dyn QueryFragment<Pg> + '_>> = Vec::with_capacity(3);
+    let mut parts: Vec<Box<dyn QueryFragment<Pg> + '_>> = Vec::with_capacity(4);
+    if let Some(b) = bill {
+        parts.push(Box::new(diesel::insert_into(schema::invoices::table).values(b)));
+    }
     if !history.is_empty() {
         parts.push(Box::new(
             diesel::insert_into(application_history::table).values(history),
@@ -41,7 +51,7 @@ pub fn insert(
     }
     if !event_rows.is_empty() {
         parts.push(Box::new(
-            diesel::insert_into(super::schema::events::table).values(&event_rows),
+            diesel::insert_into(schema::events::table).values(&event_rows),
         ));
     }
     if parts.is_empty() {
