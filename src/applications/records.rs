@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use super::process::Ctx;
 use crate::db::applications::{ApplicationRow, HistoryRow};
-use crate::db::invoices::InvoiceRow;
 use crate::db::audit::AuditEntry;
 use crate::db::events::NewEvent;
+use crate::db::invoices::InvoiceRow;
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::error::ApiError;

@@ -50,9 +50,7 @@ pub fn insert(
         parts.push(Box::new(diesel::insert_into(audit_events::table).values(audits)));
     }
     if !event_rows.is_empty() {
-        parts.push(Box::new(
-            diesel::insert_into(schema::events::table).values(&event_rows),
-        ));
+        parts.push(Box::new(diesel::insert_into(schema::events::table).values(&event_rows)));
     }
     if parts.is_empty() {
         return Ok(());
