@@ -195,10 +195,9 @@ pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), Ap
 /// [`write`], and the bill whose issue the changes record in the same statement.
 pub(crate) fn write_with_bill(
     conn: &mut DbConnection,
-    bill: Option<&InvoiceRow>,
+    mut bill: Option<&InvoiceRow>,
     all: Vec<Records>,
 ) -> Result<(), ApiError> {
-    let mut bill = bill;
     let mut all = all.into_iter().peekable();
     while all.peek().is_some() {
         let mut history = Vec::with_capacity(ROWS_PER_STATEMENT);

@@ -391,18 +391,11 @@ pub fn visible(
         .load(conn)
 }
 
-/// History entries, in one statement on PostgreSQL (one round trip); one by one on SQLite,
-/// which runs in the process.
-pub fn add_history(conn: &mut DbConnection, rows: &[HistoryRow]) -> QueryResult<()> {
-    match conn {
-        DbConnection::Pg(pg) => {
-            diesel::insert_into(h::table).values(rows).execute(pg)?;
-        }
-        DbConnection::Sqlite(_) => {
-            for row in rows {
-                diesel::insert_into(h::table).values(row).execute(conn)?;
-            }
-        }
+/// History entries one by one: SQLite's way, in the process (PostgreSQL gets them in one
+/// statement with the other records, `db::records`).
+pub(super) fn add_history(conn: &mut DbConnection, rows: &[HistoryRow]) -> QueryResult<()> {
+    for row in rows {
+        diesel::insert_into(h::table).values(row).execute(conn)?;
     }
     Ok(())
 }

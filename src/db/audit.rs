@@ -81,18 +81,11 @@ pub fn record(conn: &mut DbConnection, e: &AuditEntry) -> QueryResult<()> {
     Ok(())
 }
 
-/// Several entries, in one statement on PostgreSQL (one round trip); one by one on SQLite,
-/// which runs in the process.
-pub fn record_all(conn: &mut DbConnection, entries: &[AuditEntry]) -> QueryResult<()> {
-    match conn {
-        DbConnection::Pg(pg) => {
-            diesel::insert_into(a::table).values(entries).execute(pg)?;
-        }
-        DbConnection::Sqlite(_) => {
-            for e in entries {
-                record(conn, e)?;
-            }
-        }
+/// Several entries one by one: SQLite's way, in the process (PostgreSQL gets them in one
+/// statement with the other records, `db::records`).
+pub(super) fn record_all(conn: &mut DbConnection, entries: &[AuditEntry]) -> QueryResult<()> {
+    for e in entries {
+        record(conn, e)?;
     }
     Ok(())
 }
