@@ -30,7 +30,7 @@ start_guichet() {
   done
 }
 
-r_rps="" r_p50_ms="" r_p99_ms="" r_non2xx=0 r_socket_errors=0 r_errors=0
+r_rps="" r_p50_ms="" r_p99_ms="" r_p999_ms="" r_non2xx=0 r_socket_errors=0 r_errors=0
 # run_wrk LOG RATE WRK-ARGS...: runs wrk (paced when RATE > 0, see bench/lua/common.lua)
 # and sets r_rps r_p50_ms r_p99_ms r_errors from the BENCH line its done() prints. Warm-ups
 # run with BENCH_SAMPLES=1: their failed answers are printed (the measured runs count them).

@@ -1,25 +1,40 @@
 -- pgbench: what guichet writes for one transition (POST /v1/applications/{id}/transitions by
--- the department's clerk), statement for statement, in one transaction: the application read
--- and locked, updated (a new phase, so every index gains an entry, as guichet's move does),
--- then one history entry, one audit entry and one event. The application is a random one of
--- bench_pool (the submitted applications of the clerk's department); its phase toggles
--- between submitted and in_review, so that every update changes the phase.
+-- the department's clerk), statement for statement and in the same order, in one transaction
+-- (PostgreSQL's statement log of one request, 2026-12-06): the application read and locked,
+-- updated (a new phase, so every index gains an entry, as guichet's move does), the
+-- applicant's mail address read (the new public step is news to the applicant), then one
+-- statement (PostgreSQL's data-modifying WITH, as guichet's db::records): the mail queued in
+-- the outbox (as long as guichet's; due never, so that the idle guichet beside it does not
+-- send pgbench's mails), one history entry, one audit entry and one event. BEGIN and COMMIT:
+-- 6 round trips. The application is a random one of bench_pool (the submitted applications
+-- of the clerk's department); its phase toggles between submitted and in_review, so that
+-- every update changes the phase.
 \set n random(1, :pool)
 BEGIN;
-SELECT a.id AS app, a.phase AS cur, a.revision AS rev FROM applications a JOIN bench_pool p ON p.id = a.id
+SELECT a.id AS app, a.phase AS cur, a.revision AS rev, a.applicant_account AS acc FROM applications a
+JOIN bench_pool p ON p.id = a.id
 WHERE p.n = :n AND a.department_id = :department::uuid AND a.submitted_at IS NOT NULL FOR UPDATE OF a \gset
 UPDATE applications SET phase = CASE phase WHEN 'submitted' THEN 'in_review' ELSE 'submitted' END,
   step = CASE phase WHEN 'submitted' THEN 'in_review' ELSE 'submitted' END,
   step_log = step_log || jsonb_build_array(jsonb_build_object('step', 'in_review', 'at', now())),
   data = data, revision = revision + 1, updated_at = now(), status_changed_at = now()
 WHERE id = :app::uuid AND revision = :rev;
+SELECT email, optional_mail FROM accounts WHERE id = ANY(ARRAY[:acc::uuid]) AND disabled_at IS NULL
+  AND email IS NOT NULL AND (email_verified_at IS NOT NULL OR external_issuer IS NOT NULL);
+WITH s0 AS (
+INSERT INTO mail_outbox (id, recipient, subject, body, html, created_at, next_attempt_at, attempts)
+VALUES (gen_random_uuid(), 'bench-1@bench.invalid', 'Neuer Stand Ihres Gesuchs THU-2026-Y3P37VH0-5', repeat('Guten Tag. ', 40),
+  repeat('<p>Guten Tag.</p> ', 48), now(), 'infinity', 0)
+), s1 AS (
 INSERT INTO application_history (id, application_id, occurred_at, actor_kind, actor_id, action, from_phase, to_phase, from_step, to_step, details)
-VALUES (gen_random_uuid(), :app::uuid, now(), 'staff', :clerk, 'status_changed', :cur::text, 'in_review', :cur::text, 'in_review', '{}');
+VALUES (gen_random_uuid(), :app::uuid, now(), 'staff', :clerk, 'status_changed', :cur::text, 'in_review', :cur::text, 'in_review', '{}')
+), s2 AS (
 INSERT INTO audit_events (id, occurred_at, actor_kind, actor_id, action, target_type, target_id, outcome, ip, request_id, details)
 VALUES (gen_random_uuid(), now(), 'staff', :clerk, 'application.status_changed', 'application', :app, 'success', '127.0.0.1',
-  gen_random_uuid()::text, jsonb_build_object('phase', 'in_review', 'step', 'in_review', 'revision', :rev + 1, 'from_phase', :cur::text));
+  gen_random_uuid()::text, jsonb_build_object('phase', 'in_review', 'step', 'in_review', 'revision', :rev + 1, 'from_phase', :cur::text))
+)
 INSERT INTO events (id, type, occurred_at, subject_type, subject_id, department_id, applicant_account, data)
-VALUES (gen_random_uuid(), 'application.status_changed', now(), 'application', :app, :department::uuid, NULL,
+VALUES (gen_random_uuid(), 'application.status_changed', now(), 'application', :app, :department::uuid, :acc::uuid,
   jsonb_build_object('application', :app::uuid, 'phase', 'in_review', 'step', 'in_review', 'revision', :rev + 1,
     'from_phase', :cur::text, 'from_step', :cur::text));
 COMMIT;

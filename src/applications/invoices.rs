@@ -12,6 +12,8 @@ use super::records::{self, Change, Note, Records};
 use crate::catalogue::snapshot::{Snapshot, VersionEntry};
 use crate::db::applications::ApplicationRow;
 use crate::db::invoices::{self as store, InvoiceRow};
+use crate::db::mail::QueuedMail;
+use crate::db::records::With;
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::Phase;
@@ -142,19 +144,26 @@ pub(super) fn bill_at(
 }
 
 /// Writes a bill made by [`bill_at`], and the records of the change that made it (`with`)
-/// together with the bill's own, in one statement with the bill (see `db::records`).
+/// together with the bill's own, and the mails that tell of the change, in one statement with
+/// the bill (see `db::records`).
 pub(super) fn write(
     conn: &mut DbConnection,
     made: Option<(InvoiceRow, Records)>,
     mut with: Vec<Records>,
+    mails: &[QueuedMail],
 ) -> Result<(), ApiError> {
-    match made {
-        Some((invoice, records)) => {
-            with.push(records);
-            records::write_with_bill(conn, Some(&invoice), with)
-        }
-        None => records::write(conn, with),
-    }
+    let bill = made.map(|(invoice, records)| {
+        with.push(records);
+        invoice
+    });
+    records::write_with(
+        conn,
+        With {
+            bill: bill.as_ref(),
+            mails,
+        },
+        with,
+    )
 }
 
 /// 409 when the move to `to` waits for the payment of the fee and the bill is not settled.

@@ -7,6 +7,7 @@
 use super::version::{phase_of, steps_of, version_of};
 use super::Ctx;
 use crate::db::applications::{self as store, ApplicationRow};
+use crate::db::mail::QueuedMail;
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase};
 use crate::domain::lang::Lang;
@@ -27,21 +28,24 @@ fn public_step(ctx: &Ctx, row: &ApplicationRow, lang: Lang) -> Result<(String, b
     })
 }
 
-/// What a move by `who` to the application's current phase tells the applicant, if anything
-/// (`decision_documents`: whether the move named any).
+/// The mails in which a move by `who` to the application's current phase tells the applicant,
+/// if anything (`decision_documents`: whether the move named any); the caller queues them
+/// with the move's records. `known`: the recipients, when the caller has read them already
+/// (see [`recipients`]).
 pub(super) fn after_move(
     conn: &mut DbConnection,
     ctx: &Ctx,
     row: &ApplicationRow,
     who: Option<Mover>,
     decision_documents: bool,
-) -> Result<(), ApiError> {
+    known: Option<Vec<Recipient>>,
+) -> Result<Vec<QueuedMail>, ApiError> {
     let phase = phase_of(row)?;
     let lang = Lang::parse(&row.language).unwrap_or(Lang::De);
     let moment = match (phase, who) {
         (Phase::Submitted, _) => Moment::Submitted,
         // the applicant is not told of its own moves (resubmitting, withdrawing)
-        (_, Some(Mover::Applicant)) | (_, None) => return Ok(()),
+        (_, Some(Mover::Applicant)) | (_, None) => return Ok(Vec::new()),
         (Phase::ActionRequired, _) => {
             let asked = row.requests();
             Moment::ActionRequired {
@@ -63,26 +67,45 @@ pub(super) fn after_move(
         _ => match public_step(ctx, row, lang)? {
             (step, true) => Moment::Step { step },
             // a private step is not news to the applicant
-            (_, false) => return Ok(()),
+            (_, false) => return Ok(Vec::new()),
         },
     };
-    send(conn, ctx, row, moment)
+    let to = match known {
+        Some(r) => r,
+        None => recipients(conn, row)?,
+    };
+    mails(ctx, row, moment, &to)
 }
 
-/// A message of the department.
+/// A message of the department: queued at once.
 pub(super) fn message(conn: &mut DbConnection, ctx: &Ctx, row: &ApplicationRow) -> Result<(), ApiError> {
-    send(conn, ctx, row, Moment::Message)
+    let to = recipients(conn, row)?;
+    let mails = mails(ctx, row, Moment::Message, &to)?;
+    Ok(crate::db::mail::enqueue_all(conn, &mails)?)
 }
 
-fn send(conn: &mut DbConnection, ctx: &Ctx, row: &ApplicationRow, moment: Moment) -> Result<(), ApiError> {
-    let recipients = store::recipients(conn, row)?;
+/// Someone written to about an application: the address, and whether they want the mails that
+/// are not essential.
+pub(super) type Recipient = (String, bool);
+
+/// Who is written to about an application (see `db::applications::recipients`).
+pub(super) fn recipients(conn: &mut DbConnection, row: &ApplicationRow) -> Result<Vec<Recipient>, ApiError> {
+    Ok(store::recipients(conn, row)?)
+}
+
+fn mails(
+    ctx: &Ctx,
+    row: &ApplicationRow,
+    moment: Moment,
+    recipients: &[Recipient],
+) -> Result<Vec<QueuedMail>, ApiError> {
     let wanted: Vec<&String> = recipients
         .iter()
         .filter(|(_, optional)| moment.essential() || *optional)
         .map(|(to, _)| to)
         .collect();
     if wanted.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let lang = Lang::parse(&row.language).unwrap_or(Lang::De);
     let (s, v) = version_of(&ctx.snap, row)?;
@@ -105,11 +128,11 @@ fn send(conn: &mut DbConnection, ctx: &Ctx, row: &ApplicationRow, moment: Moment
         Ok(n) => n,
         Err(e) => {
             tracing::error!(error = %e, application = %row.id.0, "a notice could not be rendered");
-            return Ok(());
+            return Ok(Vec::new());
         }
     };
-    for to in wanted {
-        crate::mail::enqueue_alternative(conn, to, &n.subject, &n.text, Some(&n.html))?;
-    }
-    Ok(())
+    Ok(wanted
+        .into_iter()
+        .map(|to| QueuedMail::new(to, &n.subject, &n.text, Some(&n.html)))
+        .collect())
 }

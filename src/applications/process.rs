@@ -346,14 +346,20 @@ fn create_with(
         name_documents(&v.form_schema, &mut data, &a.documents, poa)?;
     }
     let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
-    // the applicant is written to in the language it asked in, else its account's
-    let language = match (ctx.lang, access::account_of(&ctx.caller)) {
+    // a resident's contact, read once: the language the application is written in, unless the
+    // request named one, and the receipt's recipient. An application a resident makes, its own
+    // or as a member for an organisation, is written to that resident (`recipients`).
+    let me = access::account_of(&ctx.caller);
+    let contact = match me {
+        Some(me) if ctx.lang.is_none() || input.submit => store::contact(conn, me)?,
+        _ => None,
+    };
+    let language = match (ctx.lang, &contact) {
         (Some(l), _) => l,
-        (None, Some(me)) => crate::db::auth::preferences(conn, me.0)?
-            .and_then(|(l, _)| crate::domain::lang::Lang::parse(&l))
-            .unwrap_or(crate::domain::lang::Lang::De),
+        (None, Some(c)) => crate::domain::lang::Lang::parse(&c.language).unwrap_or(crate::domain::lang::Lang::De),
         (None, None) => crate::domain::lang::Lang::De,
     };
+    let known = contact.map(|c| c.address.into_iter().map(|to| (to, c.optional_mail)).collect());
     let kind = if org.is_some() {
         ApplicantKind::Organisation
     } else {
@@ -416,7 +422,7 @@ fn create_with(
     };
     log_step(&mut row, now)?;
     if input.submit && attached.is_none() {
-        return create_submitted(conn, ctx, v, row);
+        return create_submitted(conn, ctx, v, row, known);
     }
     if !input.submit {
         check_draft(ctx, v, &data)?;
@@ -495,6 +501,7 @@ fn create_submitted(
     ctx: &Ctx,
     v: &VersionEntry,
     draft: ApplicationRow,
+    recipients: Option<Vec<super::notify::Recipient>>,
 ) -> Result<ApplicationRow, ApiError> {
     let steps = steps_of(v);
     let step = first_step(&steps, Phase::Submitted)
@@ -524,6 +531,7 @@ fn create_submitted(
         from: Some((draft.phase.clone(), draft.step.clone())),
         ..Note::default()
     };
+    let mails = super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), false, recipients)?;
     super::invoices::write(
         conn,
         bill,
@@ -531,8 +539,8 @@ fn create_submitted(
             records::of(ctx, &draft, Change::Created, Note::default()),
             records::of(ctx, &row, Change::Submitted, note),
         ],
+        &mails,
     )?;
-    super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), false)?;
     Ok(row)
 }
 
@@ -808,8 +816,13 @@ fn apply_move(
     let bill = super::invoices::bill_at(conn, ctx, &mut row, v, to, false)?;
     save(conn, &mut row)?;
     let decision_documents = note.details.contains_key("decision_documents");
-    super::invoices::write(conn, bill, vec![records::of(ctx, &row, records::of_move(to), note)])?;
-    super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), decision_documents)?;
+    let mails = super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), decision_documents, None)?;
+    super::invoices::write(
+        conn,
+        bill,
+        vec![records::of(ctx, &row, records::of_move(to), note)],
+        &mails,
+    )?;
     Ok(row)
 }
 

@@ -7,7 +7,7 @@ use super::process::Ctx;
 use crate::db::applications::{ApplicationRow, HistoryRow};
 use crate::db::audit::AuditEntry;
 use crate::db::events::NewEvent;
-use crate::db::invoices::InvoiceRow;
+use crate::db::records::With;
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -189,17 +189,17 @@ const ROWS_PER_STATEMENT: usize = 1000;
 /// Writes the rows of several changes, in the order given: one statement for them (per
 /// thousand changes; on PostgreSQL, see `db::records`).
 pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), ApiError> {
-    write_with_bill(conn, None, all)
+    write_with(conn, With::default(), all)
 }
 
-/// [`write`], and the bill whose issue the changes record in the same statement.
-pub(crate) fn write_with_bill(
-    conn: &mut DbConnection,
-    mut bill: Option<&InvoiceRow>,
-    all: Vec<Records>,
-) -> Result<(), ApiError> {
+/// [`write`], and the bill whose issue the changes record and the mails that tell of them, in
+/// the same statement (the first, when there are several).
+pub(crate) fn write_with(conn: &mut DbConnection, mut with: With<'_>, all: Vec<Records>) -> Result<(), ApiError> {
     let mut all = all.into_iter().peekable();
-    while all.peek().is_some() {
+    // at least one statement: a bill or mails without records are still written
+    let mut first = true;
+    while first || all.peek().is_some() {
+        first = false;
         let mut history = Vec::with_capacity(ROWS_PER_STATEMENT);
         let mut audits = Vec::with_capacity(ROWS_PER_STATEMENT);
         let mut evs = Vec::with_capacity(ROWS_PER_STATEMENT);
@@ -208,7 +208,7 @@ pub(crate) fn write_with_bill(
             audits.push(r.audit);
             evs.extend(r.event);
         }
-        crate::db::records::insert(conn, bill.take(), &history, &audits, &evs)?;
+        crate::db::records::insert(conn, std::mem::take(&mut with), &history, &audits, &evs)?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! found, it is never loaded and filtered out afterwards.
 use diesel::prelude::*;
 
-use super::schema::{application_history as h, applications as a, memberships as m};
+use super::schema::{accounts, application_history as h, applications as a, memberships as m};
 use super::types::{SqlDoc, SqlJson, SqlTime, SqlUuid};
 use super::DbConnection;
 
@@ -443,15 +443,44 @@ pub fn recipients(conn: &mut DbConnection, row: &ApplicationRow) -> QueryResult<
     use super::schema::accounts as ac;
     ac::table
         .filter(ac::id.eq_any(ids))
-        .filter(ac::disabled_at.is_null())
-        .filter(ac::email.is_not_null())
-        .filter(
-            ac::email_verified_at
-                .is_not_null()
-                .or(ac::external_issuer.is_not_null()),
-        )
+        .filter(mailable())
         .select((ac::email.assume_not_null(), ac::optional_mail))
         .load(conn)
+}
+
+/// Whether mail goes to an account: enabled, with a confirmed address (or one from the city's
+/// identity provider).
+#[diesel::dsl::auto_type]
+fn mailable() -> _ {
+    accounts::disabled_at.is_null().and(accounts::email.is_not_null()).and(
+        accounts::email_verified_at
+            .is_not_null()
+            .or(accounts::external_issuer.is_not_null()),
+    )
+}
+
+/// A person's language, whether they want the mails that are not essential, and the address
+/// mail goes to (none unless [`mailable`]).
+#[derive(Debug, Queryable)]
+pub struct Contact {
+    pub language: String,
+    pub optional_mail: bool,
+    pub address: Option<String>,
+}
+
+/// A person's [`Contact`], in one read: what an application of theirs is written in and to
+/// whom its mails go (see [`recipients`]).
+pub fn contact(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Option<Contact>> {
+    use super::schema::accounts as ac;
+    ac::table
+        .find(id)
+        .select((
+            ac::language,
+            ac::optional_mail,
+            diesel::dsl::case_when(mailable(), ac::email.assume_not_null()),
+        ))
+        .first(conn)
+        .optional()
 }
 
 /// Sets an application's payment state (a payment booked on its bill): the revision rises,

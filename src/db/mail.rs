@@ -21,19 +21,56 @@ pub fn enqueue_alternative(
     body: &str,
     html: Option<&str>,
 ) -> QueryResult<()> {
-    let now = SqlTime::now();
-    diesel::insert_into(m::table)
-        .values((
-            m::id.eq(SqlUuid(uuid::Uuid::now_v7())),
-            m::recipient.eq(to),
-            m::subject.eq(subject),
-            m::body.eq(body),
-            m::html.eq(html),
-            m::created_at.eq(now),
-            m::next_attempt_at.eq(now),
-            m::attempts.eq(0),
-        ))
-        .execute(conn)?;
+    enqueue_all(conn, &[QueuedMail::new(to, subject, body, html)])
+}
+
+/// A mail for the outbox, due at once: queued with [`enqueue_all`], or written with a change's
+/// records in one statement (`db::records`).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = m)]
+pub struct QueuedMail {
+    id: SqlUuid,
+    recipient: String,
+    subject: String,
+    body: String,
+    html: Option<String>,
+    created_at: SqlTime,
+    next_attempt_at: SqlTime,
+    attempts: i32,
+}
+
+impl QueuedMail {
+    pub fn new(to: &str, subject: &str, body: &str, html: Option<&str>) -> QueuedMail {
+        let now = SqlTime::now();
+        QueuedMail {
+            id: SqlUuid(uuid::Uuid::now_v7()),
+            recipient: to.into(),
+            subject: subject.into(),
+            body: body.into(),
+            html: html.map(Into::into),
+            created_at: now,
+            next_attempt_at: now,
+            attempts: 0,
+        }
+    }
+}
+
+/// Queues mails in the caller's transaction: one statement on PostgreSQL, one by one on
+/// SQLite (in process: no round trip to save).
+pub fn enqueue_all(conn: &mut DbConnection, mails: &[QueuedMail]) -> QueryResult<()> {
+    if mails.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::insert_into(m::table).values(mails).execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            for mail in mails {
+                diesel::insert_into(m::table).values(mail).execute(lite)?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -1,11 +1,11 @@
-//! The records of changes (history entries, audit entries, events), and a bill they record,
-//! in one round trip.
+//! The records of changes (history entries, audit entries, events), a bill they record, and
+//! the mails that tell the applicant, in one round trip.
 //!
 //! On PostgreSQL the three inserts go as one statement, with PostgreSQL's data-modifying
 //! `WITH` (`WITH s0 AS (INSERT ...), s1 AS (INSERT ...) INSERT ...`): each round trip of the
 //! write path costs guichet a TLS write and read, a `poll` and a task switch (bench/README,
 //! "Where the time goes"). The parts run on one snapshot in no defined order, which is right
-//! for rows of four tables that do not refer to each other. SQLite, in process, inserts them
+//! for rows of five tables that do not refer to each other. SQLite, in process, inserts them
 //! one by one.
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -15,31 +15,47 @@ use super::applications::{add_history, HistoryRow};
 use super::audit::{self, AuditEntry};
 use super::events::{self, NewEvent};
 use super::invoices::{self, InvoiceRow};
+use super::mail::{self, QueuedMail};
 use super::schema::{self, application_history, audit_events};
 use super::types::SqlTime;
 use super::DbConnection;
 
+/// What one write of records holds besides the records themselves.
+#[derive(Default)]
+pub struct With<'a> {
+    /// The bill whose issue the records record.
+    pub bill: Option<&'a InvoiceRow>,
+    /// The mails that tell of the changes (to the outbox).
+    pub mails: &'a [QueuedMail],
+}
+
 /// Inserts the records in the caller's transaction (events in the order given), and the bill
-/// whose issue they record, if any, with them.
+/// and mails of `with`, if any, with them.
 pub fn insert(
     conn: &mut DbConnection,
-    bill: Option<&InvoiceRow>,
+    with: With<'_>,
     history: &[HistoryRow],
     audits: &[AuditEntry],
     evs: &[NewEvent],
 ) -> QueryResult<()> {
     let DbConnection::Pg(pg) = conn else {
-        if let Some(b) = bill {
+        if let Some(b) = with.bill {
             invoices::insert(conn, b)?;
         }
         add_history(conn, history)?;
         audit::record_all(conn, audits)?;
-        return events::insert_all(conn, evs);
+        events::insert_all(conn, evs)?;
+        return mail::enqueue_all(conn, with.mails);
     };
     let event_rows = events::pg_rows(evs, SqlTime::now());
-    let mut parts: Vec<Box<dyn QueryFragment<Pg> + '_>> = Vec::with_capacity(4);
-    if let Some(b) = bill {
+    let mut parts: Vec<Box<dyn QueryFragment<Pg> + '_>> = Vec::with_capacity(5);
+    if let Some(b) = with.bill {
         parts.push(Box::new(diesel::insert_into(schema::invoices::table).values(b)));
+    }
+    if !with.mails.is_empty() {
+        parts.push(Box::new(
+            diesel::insert_into(schema::mail_outbox::table).values(with.mails),
+        ));
     }
     if !history.is_empty() {
         parts.push(Box::new(
