@@ -17,6 +17,7 @@ pub mod models;
 pub mod organisations;
 pub mod payments;
 pub mod pg_async;
+pub mod prepared;
 pub mod reads;
 pub mod records;
 pub mod retention;

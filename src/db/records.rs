@@ -16,6 +16,7 @@ use super::audit::{self, AuditEntry};
 use super::events::{self, NewEvent};
 use super::invoices::{self, InvoiceRow};
 use super::mail::{self, QueuedMail};
+use super::prepared::Prepared;
 use super::schema::{self, application_history, audit_events};
 use super::types::SqlTime;
 use super::DbConnection;
@@ -71,17 +72,28 @@ pub fn insert(
     if parts.is_empty() {
         return Ok(());
     }
-    Together(parts).execute(pg)?;
+    // its text depends on how many rows each part has: prepared (see `db::prepared`) when those
+    // are few, as a request's are, and not for a bank file's thousand credits
+    let few = [history.len(), audits.len(), event_rows.len(), with.mails.len()]
+        .iter()
+        .all(|n| *n <= PREPARED_ROWS);
+    if few {
+        Prepared::execute(pg, &Together(parts))?;
+    } else {
+        Together(parts).execute(pg)?;
+    }
     Ok(())
 }
+
+/// The most rows of one table in a records statement that is prepared: a request's changes
+/// have one to three, and their mails one or a few.
+const PREPARED_ROWS: usize = 4;
 
 /// Statements sent as one: all but the last as named `WITH` parts, the last as the main one.
 struct Together<'a>(Vec<Box<dyn QueryFragment<Pg> + 'a>>);
 
 impl QueryFragment<Pg> for Together<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        // its text depends on how many rows each part has: not a statement worth preparing
-        out.unsafe_to_cache_prepared();
         let Some((last, first)) = self.0.split_last() else {
             return Ok(());
         };
