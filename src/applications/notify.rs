@@ -89,7 +89,7 @@ pub(super) fn message(conn: &mut DbConnection, ctx: &Ctx, row: &ApplicationRow) 
 pub(super) type Recipient = (String, bool);
 
 /// Who is written to about an application (see `db::applications::recipients`).
-pub(super) fn recipients(conn: &mut DbConnection, row: &ApplicationRow) -> Result<Vec<Recipient>, ApiError> {
+fn recipients(conn: &mut DbConnection, row: &ApplicationRow) -> Result<Vec<Recipient>, ApiError> {
     Ok(store::recipients(conn, row)?)
 }
 

@@ -347,11 +347,13 @@ fn create_with(
     }
     let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
     // a resident's contact, read once: the language the application is written in, unless the
-    // request named one, and the receipt's recipient. An application a resident makes, its own
-    // or as a member for an organisation, is written to that resident (`recipients`).
-    let me = access::account_of(&ctx.caller);
-    let contact = match me {
-        Some(me) if ctx.lang.is_none() || input.submit => store::contact(conn, me)?,
+    // request named one, and the receipt's recipient when it is submitted at once (a multipart
+    // create submits later, through `submit`, which reads its recipients). An application a
+    // resident makes, its own or as a member for an organisation, is written to that resident
+    // (`recipients`).
+    let receipt_now = input.submit && attached.is_none();
+    let contact = match access::account_of(&ctx.caller) {
+        Some(me) if ctx.lang.is_none() || receipt_now => store::contact(conn, me)?,
         _ => None,
     };
     let language = match (ctx.lang, &contact) {
@@ -421,7 +423,7 @@ fn create_with(
         payment: None,
     };
     log_step(&mut row, now)?;
-    if input.submit && attached.is_none() {
+    if receipt_now {
         return create_submitted(conn, ctx, v, row, known);
     }
     if !input.submit {
