@@ -30,14 +30,49 @@ start_guichet() {
   done
 }
 
-r_rps="" r_p50_ms="" r_p99_ms="" r_p999_ms="" r_non2xx=0 r_socket_errors=0 r_errors=0
+# The machine's neighbours. This kind of machine runs services that are not ours (RabbitMQ,
+# MariaDB, NATS, Redis, Mosquitto; see the machine notes). RabbitMQ checks its epmd every 60 s
+# by booting a throwaway Erlang VM ("-sname epmd-starter-N"): about 200 ms of CPU on both
+# cores, its files read from disk again (the kernel's DAMON reclaim evicts them between two
+# checks). On a machine at 70 % load that is a stall of 100-150 ms, and a 10 s fixed-rate run
+# that holds one has a p99 of 20-50 ms however fast the server is (bench/README, "Noise").
+# watch_neighbours DIR: notes the start of each such VM (epoch seconds) in DIR/neighbours.log,
+# from the background, until stop_neighbours; run_wrk then sets r_neighbours to the number
+# that started during its run (or in the second before it).
+NEIGHBOURS_LOG="" NEIGHBOURS_PID=""
+watch_neighbours() {
+  NEIGHBOURS_LOG=$1/neighbours.log
+  : >"$NEIGHBOURS_LOG"
+  (
+    last=""
+    while sleep 0.25; do
+      p=$(pgrep -n -f 'sname epmd-starter' || true)
+      if [[ -n $p && $p != "$last" ]]; then date +%s.%N; last=$p; fi
+    done
+  ) >>"$NEIGHBOURS_LOG" 2>/dev/null &
+  NEIGHBOURS_PID=$!
+}
+stop_neighbours() {
+  [[ -z "$NEIGHBOURS_PID" ]] || { kill "$NEIGHBOURS_PID" 2>/dev/null || true; wait "$NEIGHBOURS_PID" 2>/dev/null || true; }
+  NEIGHBOURS_PID=""
+}
+# neighbours_between START END (epoch seconds): how many of those VMs started in the window
+neighbours_between() {
+  [[ -n "$NEIGHBOURS_LOG" ]] || { echo 0; return; }
+  awk -v a="$1" -v b="$2" '$1 >= a - 1 && $1 <= b { n++ } END { print n + 0 }' "$NEIGHBOURS_LOG"
+}
+
+r_rps="" r_p50_ms="" r_p99_ms="" r_p999_ms="" r_non2xx=0 r_socket_errors=0 r_errors=0 r_neighbours=0
 # run_wrk LOG RATE WRK-ARGS...: runs wrk (paced when RATE > 0, see bench/lua/common.lua)
-# and sets r_rps r_p50_ms r_p99_ms r_errors from the BENCH line its done() prints. Warm-ups
+# and sets r_rps r_p50_ms r_p99_ms r_errors from the BENCH line its done() prints (and
+# r_neighbours, see watch_neighbours). Warm-ups
 # run with BENCH_SAMPLES=1: their failed answers are printed (the measured runs count them).
 run_wrk() {
-  local log=$1 rate=$2 line kv
+  local log=$1 rate=$2 line kv t0
   shift 2
+  t0=$(date +%s.%N)
   BENCH_RATE=$rate BENCH_THREADS=$THREADS "$@" >"$log" 2>&1
+  r_neighbours=$(neighbours_between "$t0" "$(date +%s.%N)")
   line=$(sed -n 's/^BENCH //p' "$log")
   [[ -n "$line" ]] || { echo "bench: no BENCH line in $log" >&2; cat "$log" >&2; exit 1; }
   for kv in $line; do printf -v "r_${kv%%=*}" '%s' "${kv#*=}"; done

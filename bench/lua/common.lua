@@ -17,6 +17,9 @@
 --     --latency-correction does (no coordinated omission). The slot travels in the request's
 --     X-Request-Id, which guichet echoes; wrk's own latency (timed from the send) is not used
 --     then, the percentiles are computed here from every response;
+--   * BENCH_TRACE=FILE (paced runs): done() also writes every response's slot (ms on the
+--     monotonic clock, as /proc/uptime counts) and latency to FILE, one "slot latency" line
+--     each, so that a stall can be placed in time beside vmstat, pidstat or PostgreSQL's log;
 --   * done() prints one machine-readable line that bench/run parses:
 --     BENCH requests=N duration_s=S rps=R p50_ms=A p99_ms=B p999_ms=C non2xx=D socket_errors=E
 local M = {}
@@ -68,6 +71,7 @@ function M.install(paths, opts)
     samples = ""
     wrapped = 0
     latencies = {} -- paced runs: ms from each request's slot to its response
+    slots = {} -- with BENCH_TRACE: each of those requests' slot
   end
 
   local function next_index()
@@ -79,6 +83,8 @@ function M.install(paths, opts)
   end
 
   local sampling = os.getenv("BENCH_SAMPLES") == "1"
+  local trace = os.getenv("BENCH_TRACE")
+  local tracing = trace ~= nil and trace ~= ""
   local function count(status, body)
     if status < 200 or status > 299 then
       non2xx = non2xx + 1
@@ -136,6 +142,7 @@ function M.install(paths, opts)
       local start = rid and tonumber(rid:match("^bench%.%d+%.%d+%.(.*)$"))
       if start then
         latencies[#latencies + 1] = now_ms() - start
+        if tracing then slots[#slots + 1] = start end
       end
     end
   end
@@ -144,6 +151,7 @@ function M.install(paths, opts)
     local hooked = sampling or rate > 0 -- response() counted the failures
     local non = hooked and 0 or summary.errors.status
     local all = {}
+    local out = tracing and rate > 0 and io.open(trace, "w") or nil
     for _, t in ipairs(threads) do
       if hooked then non = non + (t:get("non2xx") or 0) end
       io.write(t:get("samples") or "")
@@ -151,9 +159,14 @@ function M.install(paths, opts)
         io.write("warning: a thread sent all its share of the requests; the rest were repeats\n")
       end
       if rate > 0 then
-        for _, ms in ipairs(t:get("latencies") or {}) do all[#all + 1] = ms end
+        local at = out and t:get("slots") or {}
+        for k, ms in ipairs(t:get("latencies") or {}) do
+          all[#all + 1] = ms
+          if out then out:write(string.format("%.3f %.3f\n", at[k], ms)) end
+        end
       end
     end
+    if out then out:close() end
     local p50, p99, p999
     if rate > 0 then
       table.sort(all)
