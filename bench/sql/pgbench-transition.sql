@@ -1,17 +1,22 @@
 -- pgbench: what guichet writes for one transition (POST /v1/applications/{id}/transitions by
 -- the department's clerk), statement for statement and in the same order, in one transaction
--- (PostgreSQL's statement log of one request, 2026-12-06): the application read and locked,
--- updated (a new phase, so every index gains an entry, as guichet's move does), the
--- applicant's mail address read (the new public step is news to the applicant), then one
+-- (PostgreSQL's statement log of one request, 2026-12-05): the application read and locked,
+-- with its resident's mail address and notice preference in sub-selects of the same read (the
+-- new public step is news to the applicant; FOR UPDATE does not lock the account's row),
+-- updated (a new phase, so every index gains an entry, as guichet's move does), then one
 -- statement (PostgreSQL's data-modifying WITH, as guichet's db::records): the mail queued in
 -- the outbox (as long as guichet's; due never, so that the idle guichet beside it does not
 -- send pgbench's mails), one history entry, one audit entry and one event. BEGIN and COMMIT:
--- 6 round trips. The application is a random one of bench_pool (the submitted applications
+-- 5 round trips. The application is a random one of bench_pool (the submitted applications
 -- of the clerk's department); its phase toggles between submitted and in_review, so that
 -- every update changes the phase.
 \set n random(1, :pool)
 BEGIN;
-SELECT a.id AS app, a.phase AS cur, a.revision AS rev, a.applicant_account AS acc FROM applications a
+SELECT a.id AS app, a.phase AS cur, a.revision AS rev, a.applicant_account AS acc,
+  (SELECT email FROM accounts WHERE id = a.applicant_account AND disabled_at IS NULL AND email IS NOT NULL
+    AND (email_verified_at IS NOT NULL OR external_issuer IS NOT NULL) LIMIT 1) AS mailto,
+  (SELECT optional_mail FROM accounts WHERE id = a.applicant_account LIMIT 1) AS optional
+FROM applications a
 JOIN bench_pool p ON p.id = a.id
 WHERE p.n = :n AND a.department_id = :department::uuid AND a.submitted_at IS NOT NULL FOR UPDATE OF a \gset
 UPDATE applications SET phase = CASE phase WHEN 'submitted' THEN 'in_review' ELSE 'submitted' END,
@@ -19,8 +24,6 @@ UPDATE applications SET phase = CASE phase WHEN 'submitted' THEN 'in_review' ELS
   step_log = step_log || jsonb_build_array(jsonb_build_object('step', 'in_review', 'at', now())),
   data = data, revision = revision + 1, updated_at = now(), status_changed_at = now()
 WHERE id = :app::uuid AND revision = :rev;
-SELECT email, optional_mail FROM accounts WHERE id = ANY(ARRAY[:acc::uuid]) AND disabled_at IS NULL
-  AND email IS NOT NULL AND (email_verified_at IS NOT NULL OR external_issuer IS NOT NULL);
 WITH s0 AS (
 INSERT INTO mail_outbox (id, recipient, subject, body, html, created_at, next_attempt_at, attempts)
 VALUES (gen_random_uuid(), 'bench-1@bench.invalid', 'Neuer Stand Ihres Gesuchs THU-2026-Y3P37VH0-5', repeat('Guten Tag. ', 40),

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::access::{self, mover};
+use super::notify::Recipient;
 use super::records::{self, record, Change, Note};
 use super::version::{due_date, phase_of, steps_of, version_of};
 use crate::audit::Actor;
@@ -586,6 +587,19 @@ pub(super) fn load(conn: &mut DbConnection, ctx: &Ctx, id: ApplicationId) -> Res
     store::get_for_update(conn, id.into(), reader)?.ok_or_else(unknown)
 }
 
+/// [`load`], for a move: with who is told of it, when that came with the read (an application
+/// of a resident; see `db::applications::get_for_move`), so that the move's mail costs no
+/// read of its own.
+fn load_for_move(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    id: ApplicationId,
+) -> Result<(ApplicationRow, Option<Vec<Recipient>>), ApiError> {
+    let reader = access::reader(&ctx.caller)?;
+    let found = store::get_for_move(conn, id.into(), reader)?.ok_or_else(unknown)?;
+    Ok((found.row, found.recipients))
+}
+
 /// `If-Match`, checked once the caller is known to be allowed (412 when stale).
 pub(super) fn check_rev(row: &ApplicationRow, expected: Option<i64>) -> Result<(), ApiError> {
     if expected.is_some_and(|e| e != row.revision) {
@@ -799,15 +813,21 @@ fn move_to(row: &mut ApplicationRow, v: &VersionEntry, to: Phase, step: &str) ->
     log_step(row, now)
 }
 
-/// Moves to `to` at `step` (already checked against the table), with its records.
+/// Where a move goes: phase `to` at `step` of version `v` (already checked against the table).
+struct Target<'a> {
+    v: &'a VersionEntry,
+    to: Phase,
+    step: &'a str,
+}
+
+/// Moves to the target, with its records (`known`: who is told of it, if read already).
 fn apply_move(
     conn: &mut DbConnection,
     ctx: &Ctx,
     mut row: ApplicationRow,
-    v: &VersionEntry,
-    to: Phase,
-    step: &str,
+    Target { v, to, step }: Target<'_>,
     mut note: Note,
+    known: Option<Vec<Recipient>>,
 ) -> Result<ApplicationRow, ApiError> {
     note.from = Some((row.phase.clone(), row.step.clone()));
     if row.submitted_at.is_none() && to == Phase::Submitted {
@@ -818,7 +838,7 @@ fn apply_move(
     let bill = super::invoices::bill_at(conn, ctx, &mut row, v, to, false)?;
     save(conn, &mut row)?;
     let decision_documents = note.details.contains_key("decision_documents");
-    let mails = super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), decision_documents, None)?;
+    let mails = super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), decision_documents, known)?;
     super::invoices::write(
         conn,
         bill,
@@ -836,7 +856,7 @@ pub fn submit(
     expected: Option<i64>,
     input: CommentInput,
 ) -> Result<ApplicationRow, ApiError> {
-    let row = load(conn, ctx, id)?;
+    let (row, known) = load_for_move(conn, ctx, id)?;
     let who = mover(&ctx.caller, &row);
     if who != Some(Mover::Applicant) {
         return Err(access::forbidden(msg!(
@@ -850,15 +870,17 @@ pub fn submit(
         Phase::ActionRequired => Phase::InReview,
         _ => return Err(not_allowed(phase, who, Phase::Submitted.as_str())),
     };
-    applicant_move(conn, ctx, row, to, input.public_comment)
+    applicant_move(conn, ctx, row, to, input.public_comment, known)
 }
 
+/// A move of the applicant's (`known`: who is told of it, if read already).
 fn applicant_move(
     conn: &mut DbConnection,
     ctx: &Ctx,
     mut row: ApplicationRow,
     to: Phase,
     comment: Option<String>,
+    known: Option<Vec<Recipient>>,
 ) -> Result<ApplicationRow, ApiError> {
     let snap = ctx.snap.clone();
     let (_, v) = version_of(&snap, &row)?;
@@ -894,7 +916,7 @@ fn applicant_move(
         row.requests = None;
         row.requests_due_on = None;
     }
-    apply_move(conn, ctx, row, v, to, &step, note)
+    apply_move(conn, ctx, row, Target { v, to, step: &step }, note, known)
 }
 
 /// Resubmits an application that waits for its applicant (a reply with `"resubmit": true`),
@@ -910,7 +932,7 @@ pub(super) fn resubmit(
     if phase != Phase::ActionRequired {
         return Err(not_allowed(phase, Some(Mover::Applicant), Phase::InReview.as_str()));
     }
-    applicant_move(conn, ctx, row, Phase::InReview, None)
+    applicant_move(conn, ctx, row, Phase::InReview, None, None)
 }
 
 /// Withdraws an application (the applicant, while it is not decided).
@@ -933,7 +955,7 @@ pub fn withdraw(
     if !phase.may_move(Phase::Withdrawn, Mover::Applicant) {
         return Err(not_allowed(phase, who, Phase::Withdrawn.as_str()));
     }
-    applicant_move(conn, ctx, row, Phase::Withdrawn, input.public_comment)
+    applicant_move(conn, ctx, row, Phase::Withdrawn, input.public_comment, None)
 }
 
 /// Any move of the table, by whoever may make it; `If-Match` is required.
@@ -944,7 +966,7 @@ pub fn transition(
     expected: Option<i64>,
     input: TransitionInput,
 ) -> Result<ApplicationRow, ApiError> {
-    let row = load(conn, ctx, id)?;
+    let (row, known) = load_for_move(conn, ctx, id)?;
     let who = mover(&ctx.caller, &row)
         .ok_or_else(|| access::forbidden(msg!("This token does not allow moving this application.")))?;
     check_rev(&row, expected)?;
@@ -960,7 +982,7 @@ pub fn transition(
         if !phase.may_move(input.to, who) {
             return Err(not_allowed(phase, Some(who), input.to.as_str()));
         }
-        return applicant_move(conn, ctx, row, input.to, input.public_comment);
+        return applicant_move(conn, ctx, row, input.to, input.public_comment, known);
     }
     let snap = ctx.snap.clone();
     let (_, v) = version_of(&snap, &row)?;
@@ -1049,7 +1071,12 @@ pub fn transition(
         note.details
             .insert("decision_documents".into(), json!(input.decision_documents));
     }
-    let row = apply_move(conn, ctx, row, v, input.to, &step, note)?;
+    let target = Target {
+        v,
+        to: input.to,
+        step: &step,
+    };
+    let row = apply_move(conn, ctx, row, target, note, known)?;
     if !decisions.is_empty() {
         crate::db::documents::mark_decisions(conn, row.id, decisions)?;
     }

@@ -247,6 +247,47 @@ pub fn get_for_update(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryR
     }
 }
 
+/// [`get_for_update`], with the [`recipients`] of an application of a resident read in the same
+/// statement (sub-selects of its select list, which `FOR UPDATE` reads without locking): the
+/// resident's address and whether they want the mails that are not essential, or nothing when
+/// they are not [`mailable`]. `None` for an application of an organisation, whose recipients
+/// take more than one read.
+pub fn get_for_move(conn: &mut DbConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ForMove>> {
+    // a macro: the select clause is built for the backend that runs it
+    macro_rules! q {
+        () => {{
+            let mail = accounts::table
+                .filter(accounts::id.nullable().eq(a::applicant_account))
+                .filter(mailable())
+                .select(accounts::email.assume_not_null())
+                .single_value();
+            let optional = accounts::table
+                .filter(accounts::id.nullable().eq(a::applicant_account))
+                .select(accounts::optional_mail)
+                .single_value();
+            a::table
+                .filter(a::id.eq(id))
+                .select((ApplicationRow::as_select(), mail, optional))
+        }};
+    }
+    let found: Option<(ApplicationRow, Option<String>, Option<bool>)> = match conn {
+        DbConnection::Pg(pg) => for_reader!(q!(), r, |q| q.for_update().first(pg).optional())?,
+        DbConnection::Sqlite(sq) => for_reader!(q!(), r, |q| q.first(sq).optional())?,
+    };
+    Ok(found.map(|(row, mail, optional)| {
+        let recipients = row
+            .applicant_account
+            .map(|_| mail.into_iter().map(|to| (to, optional.unwrap_or(false))).collect());
+        ForMove { row, recipients }
+    }))
+}
+
+/// An application locked for a move, and who is told of it when known (see [`get_for_move`]).
+pub struct ForMove {
+    pub row: ApplicationRow,
+    pub recipients: Option<Vec<(String, bool)>>,
+}
+
 pub fn by_reference(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<ApplicationRow>> {
     a::table
         .filter(a::reference.eq(reference))
