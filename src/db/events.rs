@@ -95,8 +95,15 @@ pub fn insert_all(conn: &mut DbConnection, evs: &[NewEvent]) -> QueryResult<()> 
 
 /// Numbers up to `batch` committed events that have no position yet, in the order they
 /// occurred; returns how many. A no-op on SQLite and while another instance holds the turn.
+/// Whether any waits is read first, through the partial index of the unnumbered: one
+/// statement on an idle database instead of a transaction of four, ten times a second.
 pub fn assign_positions(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
-    if let DbConnection::Sqlite(_) = conn {
+    use super::schema::events as e;
+    let DbConnection::Pg(pg) = conn else {
+        return Ok(0);
+    };
+    let waiting: bool = diesel::select(diesel::dsl::exists(e::table.filter(e::position.is_null()))).get_result(pg)?;
+    if !waiting {
         return Ok(0);
     }
     conn.transaction(|c| {

@@ -50,6 +50,9 @@ pub const PER_ENDPOINT: usize = 32;
 const LEASE: chrono::Duration = chrono::Duration::seconds(30);
 /// Events read per endpoint per fan-out step.
 const FAN_OUT_BATCH: i64 = 1000;
+/// How long fan-out rests while no event is numbered after the position it caught up to: an
+/// endpoint enabled again with events behind it waits at most this long for its first.
+const FAN_OUT_IDLE: Duration = Duration::from_secs(1);
 
 /// What the dispatcher needs.
 #[derive(Clone)]
@@ -467,6 +470,10 @@ pub fn spawn(d: Dispatcher) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // the last position up to which a pass left no endpoint behind, and when: while no
+        // event is numbered after it, the next pass (a write transaction) waits a second, for
+        // an endpoint enabled meanwhile with events behind it
+        let mut caught_up: Option<(i64, tokio::time::Instant)> = None;
         loop {
             tick.tick().await;
             let (steps, batch) = if fan.yielding() {
@@ -481,6 +488,10 @@ pub fn spawn(d: Dispatcher) {
                 Ok(l) => l,
                 Err(_) => continue,
             };
+            if caught_up.is_some_and(|(at, when)| at == last && when.elapsed() < FAN_OUT_IDLE) {
+                continue;
+            }
+            caught_up = None;
             for _ in 0..steps {
                 match fan_out(&fan.db, last, batch).await {
                     Ok(true) => {
@@ -489,6 +500,7 @@ pub fn spawn(d: Dispatcher) {
                     }
                     Ok(false) => {
                         fan_wake.notify_one();
+                        caught_up = Some((last, tokio::time::Instant::now()));
                         break;
                     }
                     Err(e) => {
