@@ -191,6 +191,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let cors_origins = config.cors_origins.clone();
     let body_limit = config.body_limit;
     let read_pool_size = config.read_pool_size;
+    let pipeline_size = config.pipeline_size;
 
     let listener =
         TcpListener::bind(config.listen).map_err(|e| anyhow::anyhow!("GUICHET_LISTEN {}: {e}", config.listen))?;
@@ -234,7 +235,11 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .into_utoipa_app()
             .app_data(db_data.clone())
             // each worker its own pool: its connections are driven by the worker's runtime
-            .app_data(web::Data::new(db::reads::Reads::for_worker(&worker_db, read_pool_size)))
+            .app_data(web::Data::new(db::reads::Reads::for_worker(
+                &worker_db,
+                read_pool_size,
+                pipeline_size,
+            )))
             .app_data(cache_data.clone())
             .app_data(auth_data.clone())
             .app_data(limits.clone())

@@ -38,6 +38,8 @@ pub struct Config {
     pub pool_size: u32,
     /// PostgreSQL connections of each worker's asynchronous read pool.
     pub read_pool_size: usize,
+    /// PostgreSQL: connections of each worker shared by its point reads, pipelined (0: none)
+    pub pipeline_size: usize,
     pub cors_origins: Vec<String>,
     pub seed: Seed,
     pub workers: Option<usize>,
@@ -135,6 +137,7 @@ impl Config {
 
         let pool_size = parse_num::<u32>(&var, "GUICHET_DB_POOL_SIZE", 10, 1, 1000)?;
         let read_pool_size = parse_num::<usize>(&var, "GUICHET_DB_READ_POOL_SIZE", 8, 1, 1000)?;
+        let pipeline_size = parse_num::<usize>(&var, "GUICHET_DB_PIPELINE_SIZE", 4, 0, 64)?;
         let workers = match var("GUICHET_WORKERS") {
             None => None,
             Some(_) => Some(parse_num::<usize>(&var, "GUICHET_WORKERS", 0, 1, 256)?),
@@ -323,6 +326,7 @@ impl Config {
             log_format,
             pool_size,
             read_pool_size,
+            pipeline_size,
             cors_origins,
             seed,
             workers,

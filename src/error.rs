@@ -291,6 +291,7 @@ impl ResponseError for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
+        let lost = connection_lost(&e);
         match e {
             // every lookup a caller can miss is `.optional()`: a row that must exist is missing
             Error::NotFound => ApiError::internal("database: a row that must exist is missing"),
@@ -305,18 +306,11 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(error = %info.message(), "transaction ended to break a deadlock");
                 ApiError::unavailable(msg!("A concurrent change got in the way; retry."))
             }
-            Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                info,
-            ) => {
-                tracing::warn!(error = %info.message(), "database connection lost");
-                ApiError::unavailable(msg!("The database is not reachable right now."))
-            }
             lost @ (Error::BrokenTransactionManager | Error::RollbackErrorOnCommit { .. }) => {
                 tracing::warn!(error = %lost, "database connection lost in a transaction");
                 ApiError::unavailable(msg!("The database is not reachable right now."))
             }
-            Error::DatabaseError(DatabaseErrorKind::Unknown, info) if server_going_away(info.message()) => {
+            Error::DatabaseError(_, info) if lost => {
                 tracing::warn!(error = %info.message(), "database connection lost");
                 ApiError::unavailable(msg!("The database is not reachable right now."))
             }
@@ -385,6 +379,17 @@ fn unique_violation(info: &dyn diesel::result::DatabaseErrorInformation) -> ApiE
 
 /// The server's messages when it ends a session or refuses one: shutting down (SQLSTATE
 /// 57P01, 57P02), starting up or in recovery (57P03). diesel reports them without their code.
+/// Whether the error says the connection itself is gone (closed, unable to send, or the
+/// server ending it), so that it must not be used again.
+pub fn connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => server_going_away(info.message()),
+        _ => false,
+    }
+}
+
 fn server_going_away(message: &str) -> bool {
     message.starts_with("terminating connection")
         || message.contains("the database system is")

@@ -133,6 +133,56 @@ impl AsyncPg {
     }
 }
 
+/// A few connections that every request of one worker shares, for the reads that are one
+/// quick statement (or a few sent together) outside a transaction. tokio-postgres writes every
+/// statement queued since its last write in one go and the server answers them in order, so
+/// that concurrent reads are pipelined: a dozen of them cost the kernel and PostgreSQL one
+/// wake-up on each side instead of a dozen, where a pool connection carries one request at a
+/// time. A slow statement holds up those queued behind it on the same connection, so lists and
+/// the feed keep to the pool.
+pub struct Shared {
+    pg: AsyncPg,
+    slots: Vec<tokio::sync::Mutex<Option<Arc<AsyncPgConnection>>>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Shared {
+    /// `n` (at least 1) connections, each opened on first use by the runtime that uses it.
+    pub fn new(pg: AsyncPg, n: usize) -> Shared {
+        Shared {
+            pg,
+            slots: (0..n.max(1)).map(|_| tokio::sync::Mutex::new(None)).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The next connection in turn, opened if it is not (yet, or any more).
+    pub async fn get(&self) -> ConnectionResult<Arc<AsyncPgConnection>> {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.slots.len();
+        let mut slot = self.slots[i].lock().await;
+        if let Some(c) = &*slot {
+            return Ok(c.clone());
+        }
+        let c = tokio::time::timeout(Duration::from_secs(5), self.pg.connect())
+            .await
+            .map_err(|_| diesel::ConnectionError::BadConnection("connecting timed out".into()))??;
+        let c = Arc::new(c);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Closes `c` for the requests to come, found lost by one of its statements (those still
+    /// waiting on it get their answer or their error).
+    pub async fn forget(&self, c: &Arc<AsyncPgConnection>) {
+        for slot in &self.slots {
+            let mut slot = slot.lock().await;
+            if slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, c)) {
+                *slot = None;
+            }
+        }
+    }
+}
+
 fn load_roots(path: Option<String>) -> Result<RootCertStore, String> {
     let path = match path {
         Some(p) => std::path::PathBuf::from(p),

@@ -11,22 +11,25 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::applications::{self as store, for_reader, list_query, ApplicationRow, ListFilter, Order, Reader};
 use super::events::{self, feed_query, EventRow};
 use super::messages::{self as thread, markers_query, thread_query, MessageRow, ReadRow};
-use super::pg_async::AsyncPool;
+use super::pg_async::{AsyncPool, Shared};
 use super::types::{SqlTime, SqlUuid};
 use super::Db;
-use crate::error::ApiError;
+use crate::error::{connection_lost, ApiError};
 use crate::msg;
 
 /// One worker's read handle.
 pub struct Reads {
     db: Db,
     pool: Option<AsyncPool>,
+    /// the point reads' pipelined connections (none: they take the pool too)
+    shared: Option<Shared>,
 }
 
 impl Reads {
-    /// The handle of the calling worker: a pool of `size` asynchronous connections when the
-    /// database allows it, opened on first use by this worker's runtime.
-    pub fn for_worker(db: &Db, size: usize) -> Reads {
+    /// The handle of the calling worker: a pool of `size` asynchronous connections and
+    /// `shared` connections for the point reads when the database allows it, opened on first
+    /// use by this worker's runtime.
+    pub fn for_worker(db: &Db, size: usize, shared: usize) -> Reads {
         let pool = db.async_pg().and_then(|pg| match pg.pool(size) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -34,14 +37,48 @@ impl Reads {
                 None
             }
         });
-        Reads { db: db.clone(), pool }
+        let shared = match (&pool, db.async_pg()) {
+            (Some(_), Some(pg)) if shared > 0 => Some(Shared::new(pg.clone(), shared)),
+            _ => None,
+        };
+        Reads {
+            db: db.clone(),
+            pool,
+            shared,
+        }
     }
 
     async fn conn(pool: &AsyncPool) -> Result<Object<AsyncPgConnection>, ApiError> {
         pool.get().await.map_err(|e| {
             tracing::error!(error = %e, "no database connection");
-            ApiError::unavailable(msg!("The database is not reachable right now."))
+            unreachable_db()
         })
+    }
+
+    /// Runs `f` on one of the shared connections. A read that finds its connection lost is
+    /// sent once more on a new one (it changes nothing), so that a database restart costs
+    /// the requests in flight at most one reconnection rather than an error each.
+    async fn on_shared<T>(
+        shared: &Shared,
+        f: impl AsyncFn(&AsyncPgConnection) -> QueryResult<T>,
+    ) -> Result<T, ApiError> {
+        let mut retried = false;
+        loop {
+            let c = shared.get().await.map_err(|e| {
+                tracing::error!(error = %e, "no database connection");
+                unreachable_db()
+            })?;
+            match f(&c).await {
+                Err(e) if connection_lost(&e) => {
+                    shared.forget(&c).await;
+                    if retried {
+                        return Err(e.into());
+                    }
+                    retried = true;
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// How the reads go: `async` (this worker's pool) or `blocking`.
@@ -66,12 +103,10 @@ impl Reads {
 
     /// One application, if the reader may see it.
     pub async fn application(&self, id: SqlUuid, r: Reader) -> Result<Option<ApplicationRow>, ApiError> {
-        match &self.pool {
-            Some(pool) => {
-                let mut c = Self::conn(pool).await?;
-                Ok(get(&mut c, id, r).await?)
-            }
-            None => self.db.run(move |c| Ok(store::get(c, id, r)?)).await,
+        match (&self.shared, &self.pool) {
+            (Some(shared), _) => Self::on_shared(shared, async |c| get(c, id, r).await).await,
+            (None, Some(pool)) => Ok(get(&*Self::conn(pool).await?, id, r).await?),
+            (None, None) => self.db.run(move |c| Ok(store::get(c, id, r)?)).await,
         }
     }
 
@@ -106,24 +141,10 @@ impl Reads {
         after: Option<(SqlTime, SqlUuid)>,
         limit: i64,
     ) -> Result<Option<(Vec<MessageRow>, Vec<ReadRow>)>, ApiError> {
-        match &self.pool {
-            Some(pool) => {
-                // the three queries pipelined: sent together, answered in one round trip; the
-                // thread of an application the reader may not see is read and dropped
-                let c = Self::conn(pool).await?;
-                let conn: &AsyncPgConnection = &c;
-                let (mut c1, mut c2, mut c3) = (conn, conn, conn);
-                let visible = async move {
-                    use super::schema::applications as a;
-                    let q = a::table.filter(a::id.eq(id)).select(a::id);
-                    for_reader!(q, r, |q| q.first::<SqlUuid>(&mut c1).await.optional())
-                };
-                let page = thread_query!(id, thread::thread_start(after), limit).load(&mut c2);
-                let marks = markers_query!(id).load(&mut c3);
-                let (seen, rows, markers) = futures_util::try_join!(visible, page, marks)?;
-                Ok(seen.map(|_| (rows, markers)))
-            }
-            None => {
+        match (&self.shared, &self.pool) {
+            (Some(shared), _) => Self::on_shared(shared, async |c| thread_page(c, id, r, after, limit).await).await,
+            (None, Some(pool)) => Ok(thread_page(&*Self::conn(pool).await?, id, r, after, limit).await?),
+            (None, None) => {
                 self.db
                     .run(move |c| {
                         if store::get(c, id, r)?.is_none() {
@@ -154,10 +175,35 @@ impl Reads {
     }
 }
 
-async fn get(conn: &mut AsyncPgConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
+fn unreachable_db() -> ApiError {
+    ApiError::unavailable(msg!("The database is not reachable right now."))
+}
+
+async fn get(mut conn: &AsyncPgConnection, id: SqlUuid, r: Reader) -> QueryResult<Option<ApplicationRow>> {
     use super::schema::applications as a;
     let q = a::table.filter(a::id.eq(id)).select(ApplicationRow::as_select());
-    for_reader!(q, r, |q| q.first(conn).await.optional())
+    for_reader!(q, r, |q| q.first(&mut conn).await.optional())
+}
+
+/// The three queries of a thread's page pipelined: sent together, answered in one round trip;
+/// the thread of an application the reader may not see is read and dropped.
+async fn thread_page(
+    conn: &AsyncPgConnection,
+    id: SqlUuid,
+    r: Reader,
+    after: Option<(SqlTime, SqlUuid)>,
+    limit: i64,
+) -> QueryResult<Option<(Vec<MessageRow>, Vec<ReadRow>)>> {
+    let (mut c1, mut c2, mut c3) = (conn, conn, conn);
+    let visible = async move {
+        use super::schema::applications as a;
+        let q = a::table.filter(a::id.eq(id)).select(a::id);
+        for_reader!(q, r, |q| q.first::<SqlUuid>(&mut c1).await.optional())
+    };
+    let page = thread_query!(id, thread::thread_start(after), limit).load(&mut c2);
+    let marks = markers_query!(id).load(&mut c3);
+    let (seen, rows, markers) = futures_util::try_join!(visible, page, marks)?;
+    Ok(seen.map(|_| (rows, markers)))
 }
 
 async fn list(

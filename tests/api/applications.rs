@@ -300,7 +300,11 @@ async fn an_application_from_draft_to_decision() {
         use diesel::prelude::*;
         let events: Vec<(Option<i64>, String)> = guichet::db::schema::events::table
             .filter(guichet::db::schema::events::subject_id.eq(&id))
-            .order(guichet::db::schema::events::occurred_at)
+            // the sequencer's order: events of one change share their time
+            .order((
+                guichet::db::schema::events::occurred_at,
+                guichet::db::schema::events::id,
+            ))
             .select((
                 guichet::db::schema::events::position,
                 guichet::db::schema::events::type_,
@@ -1352,4 +1356,58 @@ async fn the_phases_endpoint_is_the_transition_table_in_force() {
         }
     }
     assert_eq!(documented, 8, "every phase is in API.md's table");
+}
+
+/// Many reads at once, by callers who see different things: on PostgreSQL the reads of one
+/// worker share a few connections and their statements are pipelined, so answers queued on one
+/// connection must each reach the request that asked (and keep its caller's visibility).
+#[tokio::test]
+async fn concurrent_reads_by_different_callers_each_get_their_own_answer() {
+    let w = World::new().await;
+    let mut mine = Vec::new();
+    for _ in 0..4 {
+        mine.push(("a", w.submitted(&w.a).await["id"].as_str().unwrap().to_string()));
+        mine.push(("b", w.submitted(&w.b).await["id"].as_str().unwrap().to_string()));
+    }
+    // every caller reads every application, eight times over, all at once
+    let mut asks = Vec::new();
+    for round in 0..8 {
+        for (owner, id) in &mine {
+            for caller in ["a", "b", "clerk", "other clerk"] {
+                asks.push((round, caller, *owner, id.clone()));
+            }
+        }
+    }
+    let answers = futures_util::future::join_all(asks.iter().map(|(_, caller, _, id)| {
+        let token = match *caller {
+            "a" => &w.a,
+            "b" => &w.b,
+            "clerk" => &w.clerk,
+            _ => &w.other_clerk,
+        };
+        let req = w
+            .app
+            .client
+            .get(w.app.url(&format!("/v1/applications/{id}")))
+            .bearer_auth(token);
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap();
+            (status, body)
+        }
+    }))
+    .await;
+    for ((_, caller, owner, id), (status, body)) in asks.iter().zip(&answers) {
+        // the residents see their own, the residence clerks every one, the building clerks none
+        let sees = *caller == "clerk" || caller == owner;
+        if sees {
+            assert_eq!(*status, 200, "{caller} reads {owner}'s {id}: {body}");
+            assert_eq!(body["id"].as_str(), Some(id.as_str()), "{caller} asked for {id}");
+        } else {
+            assert_eq!(*status, 404, "{caller} reads {owner}'s {id}: {body}");
+            assert_eq!(body["status"], 404);
+        }
+    }
+    assert_eq!(answers.len(), 256);
 }
