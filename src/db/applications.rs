@@ -49,7 +49,7 @@ pub struct ApplicationRow {
     /// When the retention run removed them (the row keeps reference, service, dates, phases).
     pub anonymised_at: Option<SqlTime>,
     /// The state of its bill (`domain::billing::PaymentState`), if it was billed.
-    pub payment: Option<SqlJson>,
+    pub payment: Option<SqlDoc>,
 }
 
 impl ApplicationRow {
@@ -533,7 +533,7 @@ pub fn contact(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Option<Conta
 pub fn set_payment(
     conn: &mut DbConnection,
     id: SqlUuid,
-    payment: SqlJson,
+    payment: SqlDoc,
     now: SqlTime,
 ) -> QueryResult<Option<ApplicationRow>> {
     let q = diesel::update(a::table.filter(a::id.eq(id))).set((

@@ -46,6 +46,11 @@ impl SqlDoc {
         serde_json::value::to_raw_value(v).map(SqlDoc)
     }
 
+    /// The document of a typed value.
+    pub fn of<T: serde::Serialize>(v: &T) -> Result<SqlDoc, serde_json::Error> {
+        serde_json::value::to_raw_value(v).map(SqlDoc)
+    }
+
     pub fn value(&self) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::from_str(self.0.get())
     }

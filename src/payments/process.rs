@@ -12,6 +12,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::views::{self, ImportReport};
+use crate::applications::invoices::payment_doc;
 use crate::applications::records::{self, Change, Note};
 use crate::audit::Actor;
 use crate::auth::policy::Scope;
@@ -19,9 +20,9 @@ use crate::auth::Caller;
 use crate::db::applications as apps;
 use crate::db::invoices::{self as bills, InvoiceRow};
 use crate::db::payments::{self as store, NotificationRow, PaymentRow};
-use crate::db::types::{SqlJson, SqlTime, SqlUuid};
+use crate::db::types::{SqlTime, SqlUuid};
 use crate::db::DbConnection;
-use crate::domain::billing::{InvoiceStatus, PaymentMatch, PaymentState};
+use crate::domain::billing::{InvoiceStatus, PaymentMatch};
 use crate::domain::camt::{self, CamtError, Problem};
 use crate::domain::FieldError;
 use crate::error::{ApiError, ProblemKind};
@@ -175,7 +176,7 @@ pub fn import(conn: &mut DbConnection, actor: &Actor, xml: &str) -> Result<Impor
     bills::save_payments(conn, &changed)?;
     let mut rows = HashMap::with_capacity(changed.len());
     for bill in &changed {
-        let row = apps::set_payment(conn, bill.application_id, SqlJson(json!(state(bill))), now)?
+        let row = apps::set_payment(conn, bill.application_id, payment_doc(bill)?, now)?
             .ok_or_else(|| ApiError::internal("a bill's application is gone"))?;
         rows.insert(bill.reference.clone(), row);
     }
@@ -214,19 +215,6 @@ fn book(bill: &mut InvoiceRow, amount: i64, now: SqlTime) {
     bill.updated_at = now;
 }
 
-/// The payment state an application shows of its bill.
-fn state(bill: &InvoiceRow) -> PaymentState {
-    PaymentState {
-        invoice: bill.id.0,
-        status: bill.status.clone(),
-        amount: bill.amount,
-        paid_amount: bill.paid_amount,
-        currency: bill.currency.clone(),
-        due_on: bill.due_on.0.date_naive(),
-        reference: bill.reference.clone(),
-    }
-}
-
 /// The history entry's and event's account of a payment: the bill's status and paid amount
 /// right after it.
 fn note(payment: &PaymentRow, bill: &InvoiceRow, status: &str, paid_amount: i64, now: SqlTime) -> Note {
@@ -257,7 +245,7 @@ fn pay(
     if !bills::update(conn, &bill, expected)? {
         return Err(ApiError::internal("a locked bill changed under its payment"));
     }
-    let row = apps::set_payment(conn, bill.application_id, SqlJson(json!(state(&bill))), now)?
+    let row = apps::set_payment(conn, bill.application_id, payment_doc(&bill)?, now)?
         .ok_or_else(|| ApiError::internal("a bill's application is gone"))?;
     let status = bill.status.clone();
     Ok(records::by(
