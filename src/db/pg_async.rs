@@ -156,19 +156,23 @@ impl Shared {
         }
     }
 
-    /// The next connection in turn, opened if it is not (yet, or any more).
+    /// The next connection in turn, opened if it is not (yet, or any more). Waits at most 5 s
+    /// in all, as the pool does: while the server does not answer, the requests queued on one
+    /// connection's turn do not each wait for their own attempt after the others'.
     pub async fn get(&self) -> ConnectionResult<Arc<AsyncPgConnection>> {
         let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.slots.len();
-        let mut slot = self.slots[i].lock().await;
-        if let Some(c) = &*slot {
-            return Ok(c.clone());
-        }
-        let c = tokio::time::timeout(Duration::from_secs(5), self.pg.connect())
+        let open = async {
+            let mut slot = self.slots[i].lock().await;
+            if let Some(c) = &*slot {
+                return Ok(c.clone());
+            }
+            let c = Arc::new(self.pg.connect().await?);
+            *slot = Some(c.clone());
+            Ok(c)
+        };
+        tokio::time::timeout(Duration::from_secs(5), open)
             .await
-            .map_err(|_| diesel::ConnectionError::BadConnection("connecting timed out".into()))??;
-        let c = Arc::new(c);
-        *slot = Some(c.clone());
-        Ok(c)
+            .map_err(|_| diesel::ConnectionError::BadConnection("no connection within 5 s".into()))?
     }
 
     /// Closes `c` for the requests to come, found lost by one of its statements (those still

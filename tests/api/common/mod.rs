@@ -181,6 +181,8 @@ pub fn config(db_url: &str, extra: &[(&str, &str)]) -> Config {
         ("GUICHET_WORKERS".into(), "2".into()),
         ("GUICHET_DB_POOL_SIZE".into(), "4".into()),
         ("GUICHET_DB_READ_POOL_SIZE".into(), "2".into()),
+        // the point reads pipelined on two connections per worker, as in production (4)
+        ("GUICHET_DB_PIPELINE_SIZE".into(), "2".into()),
         ("GUICHET_LOG".into(), "warn".into()),
         // no test resolves a webhook host: nothing leaves loopback, not even a DNS query
         ("GUICHET_WEBHOOK_DNS".into(), "off".into()),
