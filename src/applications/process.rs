@@ -225,7 +225,7 @@ fn log_step(row: &mut ApplicationRow, at: SqlTime) -> Result<(), ApiError> {
         }
         _ => vec![entry],
     };
-    row.step_log = SqlDoc::from_value(&Value::Array(log)).map_err(doc_error)?;
+    row.step_log = SqlDoc::of(&Value::Array(log)).map_err(doc_error)?;
     Ok(())
 }
 
@@ -403,8 +403,8 @@ fn create_with(
         created_by: ctx.caller.subject.clone(),
         phase: Phase::Draft.as_str().into(),
         step: Phase::Draft.as_str().into(),
-        step_log: SqlDoc::from_value(&json!([])).map_err(doc_error)?,
-        data: SqlDoc::from_value(&data).map_err(doc_error)?,
+        step_log: SqlDoc::of(&json!([])).map_err(doc_error)?,
+        data: SqlDoc::of(&data).map_err(doc_error)?,
         assignee_id: None,
         revision: 1,
         created_at: now,
@@ -665,7 +665,7 @@ pub fn patch(
     }
     let mut data = row.data.value().map_err(doc_error)?;
     submission::merge_patch(&mut data, &Value::Object(patch.data));
-    row.data = SqlDoc::from_value(&data).map_err(doc_error)?;
+    row.data = SqlDoc::of(&data).map_err(doc_error)?;
     if let Some(poa) = patch.power_of_attorney {
         let mut party = row.represented().ok_or_else(|| {
             field(
@@ -719,7 +719,7 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
     let mut data = row.data.value().map_err(doc_error)?;
     submission::check(&validator, &data).map_err(|e| ApiError::validation(explain_documents(&v.form_schema, e)))?;
     submission::normalise(&v.form_schema, &mut data);
-    row.data = SqlDoc::from_value(&data).map_err(doc_error)?;
+    row.data = SqlDoc::of(&data).map_err(doc_error)?;
     check_power_of_attorney(conn, v, row)?;
     let named = submission::document_ids(&v.form_schema, &data);
     if named.is_empty() {

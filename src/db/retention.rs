@@ -66,8 +66,8 @@ pub struct Removed {
 /// reference, service, dates, phases and the step log stay, for statistics and the tracking
 /// page. `None` when there was nothing to do.
 pub fn anonymise(conn: &mut DbConnection, id: SqlUuid, now: SqlTime) -> QueryResult<Option<Removed>> {
-    let empty = SqlDoc::from_value(&serde_json::json!({}))
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let empty =
+        SqlDoc::of(&serde_json::json!({})).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let n = diesel::update(
         a::table
             .filter(a::id.eq(id))

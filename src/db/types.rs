@@ -42,11 +42,7 @@ pub struct SqlJson(pub serde_json::Value);
 pub struct SqlDoc(pub Box<serde_json::value::RawValue>);
 
 impl SqlDoc {
-    pub fn from_value(v: &serde_json::Value) -> Result<SqlDoc, serde_json::Error> {
-        serde_json::value::to_raw_value(v).map(SqlDoc)
-    }
-
-    /// The document of a typed value.
+    /// The document of a value (a `serde_json::Value` or a typed one).
     pub fn of<T: serde::Serialize>(v: &T) -> Result<SqlDoc, serde_json::Error> {
         serde_json::value::to_raw_value(v).map(SqlDoc)
     }
