@@ -51,9 +51,7 @@ pub async fn list_events(
         "after",
         &page.next_cursor,
     );
-    let mut res = HttpResponse::Ok()
-        .content_type(mime::APPLICATION_JSON)
-        .body(page.to_json()?);
+    let mut res = HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(page.json);
     if let Ok(link) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
         res.headers_mut().insert(header::LINK, link);
     }

@@ -1,10 +1,12 @@
-//! CPU-heavy work of a request (rendering a page of views), off the server workers and at
-//! most one piece per core at a time.
+//! CPU-heavy work (printing a bill, coding an answer, rendering a batch of webhook deliveries),
+//! off the server workers and at most one piece per core at a time.
 //!
 //! On a server worker such work holds up every other request of that worker meanwhile; on
 //! the blocking pool without a bound, 64 pages at once oversubscribe the cores (each waits for
 //! the others, and every thread keeps its allocator's memory). A semaphore with one permit per
-//! core queues them in arrival order instead.
+//! core queues them in arrival order instead. The hop costs two thread switches and makes what
+//! the work frees be freed on another thread: below a few tenths of a millisecond of work it
+//! costs more than it spares (the feed page renders on the worker, see `events::feed::page`).
 use std::sync::{Arc, LazyLock};
 
 use tokio::sync::Semaphore;
