@@ -81,6 +81,40 @@ run_wrk() {
   r_errors=$((r_non2xx + r_socket_errors))
 }
 
+# oha_fixed OUT RATE SECONDS OHA-ARGS...: a fixed-rate oha run corrected for coordinated
+# omission (`--latency-correction`: every request is timed from the moment it was due), one
+# second longer than SECONDS, of which only the last SECONDS count: oha opens its connections
+# during the first second while requests fall due, and charges them for it (on the feed page
+# 61-129 of the first 189 requests of a round took over 10 ms, against 2-5 in any later
+# quarter-second; results/2026-12-09-feed-warm.txt). pgbench's runs in bench/tails are counted
+# from their fourth second for the same reason. Every request is kept (`--db-url`,
+# OUT.db); sets o_rps o_p50 o_p99 o_p999 (ms) of the counted ones and o_errors (non-2xx and
+# failures of the whole run).
+o_rps="" o_p50="" o_p99="" o_p999="" o_errors=0
+oha_fixed() {
+  local out=$1 rate=$2 secs=${3%s}
+  shift 3
+  rm -f "$out.db"
+  "${OHA:-${GUICHET_TOOLS_DIR:-/var/cache/guichet-tools}/cargo/bin/oha}" --no-tui --output-format json \
+    -z "$((secs + 1))s" -w -q "$rate" --latency-correction --db-url "$out.db" "$@" >"$out" 2>&1 ||
+    { cat "$out" >&2; exit 1; }
+  read -r o_rps o_p50 o_p99 o_p999 o_errors < <(python3 - "$out" "$secs" <<'PY'
+import json, sqlite3, sys
+out, secs = sys.argv[1], float(sys.argv[2])
+# oha prints a line about the database after its JSON
+r = json.loads("".join(l for l in open(out) if not l.startswith("Storing results")))
+bad = sum(n for c, n in r.get("statusCodeDistribution", {}).items() if not c.startswith("2"))
+bad += sum(r.get("errorDistribution", {}).values())
+rows = sqlite3.connect(out + ".db").execute("SELECT coalesce(start_latency_correction, start), end FROM oha")
+lat = sorted((end - due) * 1000 for due, end in rows if due >= 1.0)
+if not lat:
+    sys.exit("bench: oha recorded no request after its first second")
+pick = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))]
+print("%.1f %.3f %.3f %.3f %d" % (len(lat) / secs, pick(0.5), pick(0.99), pick(0.999), bad))
+PY
+  )
+}
+
 # rate_of RPS: the fixed rate at BENCH_RATE_PERCENT of a peak.
 rate_of() {
   awk -v r="$1" -v p="$PERCENT" 'BEGIN { x = int(r * p / 100); print (x < 1 ? 1 : x) }'
