@@ -85,8 +85,8 @@ run_wrk() {
 # omission (`--latency-correction`: every request is timed from the moment it was due), one
 # second longer than SECONDS, of which only the last SECONDS count: oha opens its connections
 # during the first second while requests fall due, and charges them for it (on the feed page
-# 61-129 of the first 189 requests of a round took over 10 ms, against 2-5 in any later
-# quarter-second; results/2026-12-09-feed-warm.txt). pgbench's runs in bench/tails are counted
+# 61-129 of the first 189 requests of a round took over 10 ms, against 1-8 in most later
+# quarter-seconds; results/2026-12-09-feed-warm.txt). pgbench's runs in bench/tails are counted
 # from their fourth second for the same reason. Every request is kept (`--db-url`,
 # OUT.db); sets o_rps o_p50 o_p99 o_p999 (ms) of the counted ones and o_errors (non-2xx and
 # failures of the whole run).
