@@ -23,6 +23,7 @@ use crate::domain::application::Mover;
 use crate::domain::event::{self, MAX_WAIT_SECS};
 use crate::domain::lang::Lang;
 use crate::error::ApiError;
+use crate::http::page::PageBody;
 use crate::http::pagination;
 use crate::msg;
 
@@ -209,7 +210,7 @@ fn query(p: &FeedParams) -> Result<Query, ApiError> {
 pub async fn page(
     reads: &Reads,
     signal: &EventSignal,
-    snap: &Arc<Snapshot>,
+    snap: &Snapshot,
     caller: &Caller,
     p: &FeedParams,
     lang: Lang,
@@ -235,7 +236,7 @@ pub async fn page(
         // until 2026-12-09) the page cost a tenth more CPU (two thread hops, and every row and
         // string freed on a thread other than the one that made it) and its p99 at 70 % of the
         // peak was higher, for some 0.3 ms of work (bench/README, "Webhooks")
-        let (items, json) = render(snap, caller, staff, lang, rows, &apps, &next_cursor)?;
+        let (items, json) = render(snap, caller, staff, lang, &rows, &apps, &next_cursor)?;
         scans += 1;
         let more = scanned == q.limit;
         if items > 0 || (more && scans >= MAX_SCANS) {
@@ -259,37 +260,26 @@ const ITEM_BYTES: usize = 3 * 1024;
 
 /// The page of the events the caller may see, each with its application as the caller sees it
 /// now, written as the answer's JSON ([`EventPage`]); with the number of events in it.
-#[allow(clippy::too_many_arguments)]
 fn render(
     snap: &Snapshot,
     caller: &Caller,
     staff: bool,
     lang: Lang,
-    rows: Vec<EventRow>,
+    rows: &[EventRow],
     apps: &[ApplicationRow],
     next_cursor: &str,
 ) -> Result<(usize, Vec<u8>), ApiError> {
-    let failed = |e: serde_json::Error| ApiError::internal(e.to_string());
-    let mut out = Vec::with_capacity(rows.len() * ITEM_BYTES + next_cursor.len() + 64);
-    out.extend_from_slice(b"{\"data\":[");
+    let mut page = PageBody::with_capacity(rows.len() * ITEM_BYTES + next_cursor.len() + 64);
     // an endpoint's events go to those who manage endpoints (its owner's systems, clerks,
     // administrators), not to every member of an organisation (owners are told by mail)
     let endpoint_events = caller.kind != crate::auth::policy::CallerKind::Resident;
     let mut seen = Seen::new(snap, apps, |app| access::mover(caller, app), staff, lang);
-    let mut items = 0;
-    for r in &rows {
+    for r in rows {
         if let Some(ev) = item(&mut seen, r, endpoint_events)? {
-            if items > 0 {
-                out.push(b',');
-            }
-            serde_json::to_writer(&mut out, &ev).map_err(failed)?;
-            items += 1;
+            page.push(&ev).map_err(|e| ApiError::internal(e.to_string()))?;
         }
     }
-    out.extend_from_slice(b"],\"next_cursor\":");
-    serde_json::to_writer(&mut out, next_cursor).map_err(failed)?;
-    out.push(b'}');
-    Ok((items, out))
+    Ok((page.items(), page.finish(Some(next_cursor))))
 }
 
 /// The applications a reader sees now, each rendered (view and JSON) once however many events

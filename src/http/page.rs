@@ -14,21 +14,65 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// The body of a page whose items are already serialised (the catalogue's pre-rendered
-/// answers, applications rendered one by one): byte for byte what `Page<T>` serialises to.
-pub fn prerendered<'a>(items: impl Iterator<Item = &'a [u8]>, next_cursor: &Option<String>) -> Vec<u8> {
-    let mut body = Vec::with_capacity(16 * 1024);
-    body.extend_from_slice(b"{\"data\":[");
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(item);
+/// A page's body written item by item into one buffer: byte for byte what `Page<T>`
+/// serialises to, without a `Vec<T>` of the items first.
+pub struct PageBody {
+    body: Vec<u8>,
+    items: usize,
+}
+
+impl PageBody {
+    /// A page with room for `capacity` bytes before it grows.
+    pub fn with_capacity(capacity: usize) -> PageBody {
+        let mut body = Vec::with_capacity(capacity);
+        body.extend_from_slice(b"{\"data\":[");
+        PageBody { body, items: 0 }
     }
-    body.extend_from_slice(b"],\"next_cursor\":");
-    body.extend_from_slice(&serde_json::to_vec(next_cursor).unwrap_or_else(|_| b"null".to_vec()));
-    body.push(b'}');
-    body
+
+    /// Appends an item already serialised.
+    pub fn push_raw(&mut self, item: &[u8]) {
+        self.next_item();
+        self.body.extend_from_slice(item);
+    }
+
+    /// Appends an item, serialised into the page's buffer.
+    pub fn push<T: Serialize>(&mut self, item: &T) -> serde_json::Result<()> {
+        self.next_item();
+        serde_json::to_writer(&mut self.body, item)
+    }
+
+    fn next_item(&mut self) {
+        if self.items > 0 {
+            self.body.push(b',');
+        }
+        self.items += 1;
+    }
+
+    /// How many items the page holds.
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    /// The page's body, with the cursor of the next page (`null` on the last).
+    pub fn finish(mut self, next_cursor: Option<&str>) -> Vec<u8> {
+        self.body.extend_from_slice(b"],\"next_cursor\":");
+        // a string written into a Vec cannot fail; were it to, the page is the last one
+        if serde_json::to_writer(&mut self.body, &next_cursor).is_err() {
+            self.body.extend_from_slice(b"null");
+        }
+        self.body.push(b'}');
+        self.body
+    }
+}
+
+/// The body of a page whose items are already serialised (the catalogue's pre-rendered
+/// answers, applications rendered one by one).
+pub fn prerendered<'a>(items: impl Iterator<Item = &'a [u8]>, next_cursor: &Option<String>) -> Vec<u8> {
+    let mut page = PageBody::with_capacity(16 * 1024);
+    for item in items {
+        page.push_raw(item);
+    }
+    page.finish(next_cursor.as_deref())
 }
 
 #[cfg(test)]
@@ -44,11 +88,18 @@ mod tests {
         ] {
             let bytes: Vec<Vec<u8>> = items.iter().map(|v| serde_json::to_vec(v).unwrap()).collect();
             let spliced = prerendered(bytes.iter().map(Vec::as_slice), &next);
+            let mut written = PageBody::with_capacity(0);
+            for v in &items {
+                written.push(v).unwrap();
+            }
+            assert_eq!(written.items(), items.len());
+            let written = written.finish(next.as_deref());
             let page = Page {
                 data: items,
                 next_cursor: next,
             };
             assert_eq!(spliced, serde_json::to_vec(&page).unwrap());
+            assert_eq!(written, spliced);
         }
     }
 }
