@@ -1,6 +1,8 @@
 # Shared by bench/run and bench/applications (sourced): the server and wrk helpers.
 # Expects BIN (the guichet binary), THREADS, and sets SERVER_PID, URL, r_* results.
 SERVER_PID=""
+# oha, the fixed-rate generator (scripts/install-bench-tools builds it)
+OHA="${OHA:-${GUICHET_TOOLS_DIR:-/var/cache/guichet-tools}/cargo/bin/oha}"
 
 stop_server() {
   [[ -n "$SERVER_PID" ]] || return 0
@@ -95,7 +97,7 @@ oha_fixed() {
   local out=$1 rate=$2 secs=${3%s}
   shift 3
   rm -f "$out.db"
-  "${OHA:-${GUICHET_TOOLS_DIR:-/var/cache/guichet-tools}/cargo/bin/oha}" --no-tui --output-format json \
+  "$OHA" --no-tui --output-format json \
     -z "$((secs + 1))s" -w -q "$rate" --latency-correction --db-url "$out.db" "$@" >"$out" 2>&1 ||
     { cat "$out" >&2; exit 1; }
   read -r o_rps o_p50 o_p99 o_p999 o_errors < <(python3 - "$out" "$secs" <<'PY'
