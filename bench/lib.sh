@@ -90,7 +90,8 @@ run_wrk() {
 # 61-129 of the first 189 requests of a round took over 10 ms, against 1-8 in most later
 # quarter-seconds; results/2026-12-09-feed-warm.txt). pgbench's runs in bench/tails are counted
 # from their fourth second for the same reason. Every request is kept (`--db-url`,
-# OUT.db); sets o_rps o_p50 o_p99 o_p999 (ms) of the counted ones and o_errors (non-2xx and
+# OUT.db), and those still in flight at the end are waited for (`-w`) rather than counted as
+# errors; sets o_rps o_p50 o_p99 o_p999 (ms) of the counted ones and o_errors (non-2xx and
 # failures of the whole run).
 o_rps="" o_p50="" o_p99="" o_p999="" o_errors=0
 oha_fixed() {
@@ -115,6 +116,15 @@ pick = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))]
 print("%.1f %.3f %.3f %.3f %d" % (len(lat) / secs, pick(0.5), pick(0.99), pick(0.999), bad))
 PY
   )
+}
+
+# oha_urls OUT RATE URLS TOKEN: oha_fixed at RATE over the URLs of the file URLS (oha picks one
+# at random for each request) with one bearer token, CONNS connections, DURATION counted.
+# Without Accept-Encoding, as wrk sends its requests: with oha's default (gzip, br) guichet
+# compresses every answer, and one core's worth of gzip cut read_one's peak from ~14,000 to
+# ~2,200 req/s (seen 2026-12-05, before http::compress; issue 21).
+oha_urls() {
+  oha_fixed "$1" "$2" "$DURATION" -c "$CONNS" --disable-compression -H "Authorization: Bearer $4" --urls-from-file "$3"
 }
 
 # rate_of RPS: the fixed rate at BENCH_RATE_PERCENT of a peak.
