@@ -85,26 +85,26 @@ impl Prepared {
 }
 
 /// The text of `sql` between its bind placeholders `$1` to `$n`, which must come in order
-/// (diesel numbers them as it writes them).
+/// (diesel numbers them as it writes them). One pass over the text: a records statement has
+/// some hundred binds in a few kilobytes, and searching the text once per bind cost a tenth
+/// of create-and-submit's instructions.
 fn split_at_binds(sql: &str, n: usize) -> Option<Vec<String>> {
+    let bytes = sql.as_bytes();
     let mut text = Vec::with_capacity(n + 1);
-    let mut rest = sql;
-    for k in 1..=n {
-        let mark = format!("${k}");
-        // the placeholder, not the start of a longer number ($1 in $10)
-        let mut from = 0;
-        let at = loop {
-            let at = from + rest[from..].find(&mark)?;
-            let next = rest.as_bytes().get(at + mark.len());
-            if !next.is_some_and(u8::is_ascii_digit) {
-                break at;
-            }
-            from = at + mark.len();
-        };
-        text.push(rest[..at].to_string());
-        rest = &rest[at + mark.len()..];
+    let (mut start, mut from, mut k) = (0, 0, 1);
+    while k <= n {
+        let at = from + sql[from..].find('$')?;
+        let digits = bytes[at + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let end = at + 1 + digits;
+        // the placeholder `$k` itself, not `$12` when `$1` is due, nor a `$` without a number
+        if digits > 0 && sql[at + 1..end].parse::<usize>().ok() == Some(k) {
+            text.push(sql[start..at].to_string());
+            start = end;
+            k += 1;
+        }
+        from = end;
     }
-    text.push(rest.to_string());
+    text.push(sql[start..].to_string());
     Some(text)
 }
 
@@ -149,5 +149,11 @@ mod tests {
         assert_eq!(rebuilt, sql);
         // fewer placeholders than binds: refused, not guessed
         assert!(split_at_binds("SELECT $1", 2).is_none());
+        // a longer number is not the placeholder due, and a bare `$` is text
+        assert_eq!(
+            split_at_binds("a $12 b $ c $1 d", 1).unwrap(),
+            vec!["a $12 b $ c ", " d"]
+        );
+        assert_eq!(split_at_binds("no binds", 0).unwrap(), vec!["no binds"]);
     }
 }
