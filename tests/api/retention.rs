@@ -26,7 +26,11 @@ fn retention_run(app: &TestApp, args: &[&str]) -> (bool, Value, String) {
         .args(["retention", "run"])
         .args(args);
     let out = c.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        // a run that died of a signal prints nothing: say how it ended
+        stderr.push_str(&format!(" ({})", out.status));
+    }
     let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.success(), report, stderr)
 }
