@@ -25,6 +25,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod invoices;
+pub mod json;
 pub mod mail;
 pub mod oauth;
 pub mod operations;

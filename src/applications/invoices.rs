@@ -26,7 +26,7 @@ use crate::msg;
 /// The state an application shows of its bill.
 pub fn state_of(row: &ApplicationRow) -> Option<PaymentState> {
     // read from the column's text: as a `Value` first it was a tenth of a feed page's work
-    row.payment.as_ref().and_then(|j| serde_json::from_str(j.0.get()).ok())
+    row.payment.as_ref().and_then(|j| serde_json::from_str(j.get()).ok())
 }
 
 /// The payment state of a bill as its application's row keeps it.

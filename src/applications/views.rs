@@ -17,22 +17,28 @@ use crate::error::ApiError;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationService {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
     #[schema(example = "wohnsitzbestaetigung", max_length = 64)]
+    #[serde(serialize_with = "crate::json::str")]
     pub slug: String,
     /// The version the application was made against; it keeps it.
     #[schema(minimum = 1, maximum = 2147483647)]
     pub version: i32,
     #[schema(max_length = 200)]
+    #[serde(serialize_with = "crate::json::str")]
     pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationDepartment {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
     #[schema(example = "einwohnerdienste", max_length = 64)]
+    #[serde(serialize_with = "crate::json::str")]
     pub slug: String,
     #[schema(max_length = 200)]
+    #[serde(serialize_with = "crate::json::str")]
     pub name: String,
 }
 
@@ -40,8 +46,10 @@ pub struct ApplicationDepartment {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Applicant {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::json::opt_uuid")]
     pub account: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::json::opt_uuid")]
     pub organisation: Option<Uuid>,
     /// The party the organisation applies for, when it applies on behalf of someone.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,9 +59,11 @@ pub struct Applicant {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusStepView {
     #[schema(example = "intake-check", max_length = 64)]
+    #[serde(serialize_with = "crate::json::str")]
     pub key: String,
     pub phase: Phase,
     #[schema(max_length = 200)]
+    #[serde(serialize_with = "crate::json::str")]
     pub label: String,
     /// Whether the applicant is told about this step.
     pub public: bool,
@@ -68,6 +78,7 @@ pub struct StatusStepView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicComment {
     #[schema(example = "Bitte reichen Sie eine Kopie des Mietvertrags ein.", max_length = 5000)]
+    #[serde(serialize_with = "crate::json::str")]
     pub text: String,
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub at: DateTime<Utc>,
@@ -77,9 +88,11 @@ pub struct PublicComment {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEntry {
     #[schema(max_length = 64)]
+    #[serde(serialize_with = "crate::json::str")]
     pub step: String,
     pub phase: Phase,
     #[schema(max_length = 200)]
+    #[serde(serialize_with = "crate::json::str")]
     pub label: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(serialize_with = "crate::http::json_time::opt")]
@@ -93,13 +106,16 @@ pub struct TimelineEntry {
 /// An application.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Application {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
     /// Set on submission; quote it when calling the city.
     #[schema(example = "THU-2026-7Q4KM2XD-J", max_length = 20)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub reference: Option<String>,
     /// Shown to the applicant only: with the reference it opens `GET /v1/status/{reference}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 14)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub tracking_code: Option<String>,
     pub service: ApplicationService,
     pub department: ApplicationDepartment,
@@ -107,9 +123,10 @@ pub struct Application {
     pub phase: Phase,
     pub step: StatusStepView,
     #[schema(value_type = Object)]
-    pub data: Box<serde_json::value::RawValue>,
+    pub data: crate::db::types::SqlDoc,
     /// The clerk handling it (staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "crate::json::opt_uuid")]
     pub assignee: Option<Uuid>,
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub created_at: DateTime<Utc>,
@@ -198,7 +215,7 @@ fn timeline(steps: &[StatusStep], row: &ApplicationRow, phase: Phase, lang: Lang
         #[serde(borrow)]
         at: Option<std::borrow::Cow<'a, str>>,
     }
-    let log: Vec<Logged> = serde_json::from_str(row.step_log.0.get()).unwrap_or_default();
+    let log: Vec<Logged> = serde_json::from_str(row.step_log.get()).unwrap_or_default();
     for e in log {
         let at = e.at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
         if let (Some(s), Some(at)) = (e.step, at) {
@@ -300,7 +317,7 @@ pub fn application(
         },
         phase,
         step,
-        data: row.data.0.clone(),
+        data: row.data.clone(),
         assignee: if staff { row.assignee_id.map(|a| a.0) } else { None },
         created_at: row.created_at.0,
         updated_at: row.updated_at.0,
@@ -336,27 +353,33 @@ pub struct Payment {
     pub state: crate::domain::billing::PaymentState,
     /// The bill (`GET`, JSON with the QR code's text).
     #[schema(max_length = 2048)]
+    #[serde(serialize_with = "crate::json::str")]
     pub href: String,
 }
 
 /// A request of the department that is not answered yet.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OpenRequest {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
     /// `field` (change it) or `document` (upload one).
     #[schema(max_length = 16)]
+    #[serde(serialize_with = "crate::json::str")]
     pub kind: &'static str,
     /// The field: a JSON pointer into `data`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 1024)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub pointer: Option<String>,
     /// The document: what is needed.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 200)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub label: Option<String>,
     /// The document: where to upload it (`multipart/form-data`, as any document).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 2048)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub upload_url: Option<String>,
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub created_at: DateTime<Utc>,
@@ -370,7 +393,7 @@ fn open_requests(snap: &Snapshot, row: &ApplicationRow) -> Vec<OpenRequest> {
     let all = row.requests();
     // a field is answered once its value changed; a document stays listed until the
     // resubmission (which reads which uploads answered what)
-    let data: serde_json::Value = serde_json::from_str(row.data.0.get()).unwrap_or_default();
+    let data: serde_json::Value = serde_json::from_str(row.data.get()).unwrap_or_default();
     crate::domain::requests::open(&all, &data, &[])
         .into_iter()
         .cloned()
@@ -403,33 +426,43 @@ fn open_requests(snap: &Snapshot, row: &ApplicationRow) -> Vec<OpenRequest> {
 /// One entry of an application's history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryEntry {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub occurred_at: DateTime<Utc>,
     /// `created`, `data_changed`, `submitted`, `status_changed`, `withdrawn`, `assigned`,
     /// `document_added`, `document_removed`, `message_posted`.
     #[schema(max_length = 64)]
+    #[serde(serialize_with = "crate::json::str")]
     pub action: String,
     /// `resident`, `client` or `staff`.
     #[schema(max_length = 32)]
+    #[serde(serialize_with = "crate::json::str")]
     pub actor_kind: String,
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 255)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub actor_id: Option<String>,
     #[schema(max_length = 64)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub from_phase: Option<String>,
     #[schema(max_length = 64)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub to_phase: Option<String>,
     #[schema(max_length = 64)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub from_step: Option<String>,
     #[schema(max_length = 64)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub to_step: Option<String>,
     #[schema(max_length = 5000)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub public_comment: Option<String>,
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 5000)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub internal_note: Option<String>,
     #[schema(value_type = Object)]
     pub details: Value,
@@ -469,8 +502,10 @@ pub fn history(snap: &Snapshot, app: &ApplicationRow, rows: Vec<HistoryRow>, sta
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Tracking {
     #[schema(example = "THU-2026-7Q4KM2XD-J", max_length = 20)]
+    #[serde(serialize_with = "crate::json::str")]
     pub reference: String,
     #[schema(max_length = 200)]
+    #[serde(serialize_with = "crate::json::str")]
     pub service: String,
     pub phase: Phase,
     pub step: StatusStepView,
@@ -508,13 +543,17 @@ pub fn tracking(snap: &Snapshot, row: &ApplicationRow, lang: Lang) -> Result<Tra
 /// A document on an application.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Document {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
+    #[serde(serialize_with = "crate::json::uuid")]
     pub application: Uuid,
     /// The name it was uploaded under (without any folder).
     #[schema(example = "Grundriss EG.pdf", max_length = 255)]
+    #[serde(serialize_with = "crate::json::str")]
     pub filename: String,
     /// The type its bytes were recognised as.
     #[schema(example = "application/pdf", max_length = 100)]
+    #[serde(serialize_with = "crate::json::str")]
     pub media_type: String,
     #[schema(minimum = 0, maximum = 104857600)]
     pub size_bytes: i64,
@@ -523,6 +562,7 @@ pub struct Document {
         example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         max_length = 64
     )]
+    #[serde(serialize_with = "crate::json::str")]
     pub sha256: String,
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub created_at: DateTime<Utc>,
@@ -532,6 +572,7 @@ pub struct Document {
     pub decision: bool,
     /// Where the bytes are downloaded.
     #[schema(max_length = 2048)]
+    #[serde(serialize_with = "crate::json::str")]
     pub content_url: String,
 }
 
@@ -565,6 +606,7 @@ pub fn document(snap: &Snapshot, d: crate::db::documents::DocumentRow) -> Docume
 pub struct PhaseEntry {
     pub phase: Phase,
     #[schema(example = "Eingereicht", max_length = 200)]
+    #[serde(serialize_with = "crate::json::str")]
     pub label: String,
     /// Submitted and not yet decided or ended: the phases a work queue shows.
     pub open: bool,

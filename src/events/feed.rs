@@ -84,41 +84,52 @@ pub struct Subject {
     /// `application` or `webhook_endpoint`.
     #[serde(rename = "type")]
     #[schema(example = "application", max_length = 32)]
+    #[serde(serialize_with = "crate::json::str")]
     pub type_: &'static str,
     #[schema(max_length = 64)]
+    #[serde(serialize_with = "crate::json::str")]
     pub id: String,
     #[schema(max_length = 2048)]
+    #[serde(serialize_with = "crate::json::str")]
     pub href: String,
 }
 
 /// The application an event is about.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationRef {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
     /// Set once it is submitted.
     #[schema(example = "THU-2026-7Q4KM2XD-J", max_length = 20)]
+    #[serde(serialize_with = "crate::json::opt_str")]
     pub reference: Option<String>,
     #[schema(max_length = 2048)]
+    #[serde(serialize_with = "crate::json::str")]
     pub href: String,
 }
 
 /// The webhook endpoint an event is about (`webhook_endpoint.disabled`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EndpointNotice {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
     #[schema(max_length = 2048)]
+    #[serde(serialize_with = "crate::json::str")]
     pub url: String,
     /// Why guichet disabled it.
     #[schema(max_length = 1000)]
+    #[serde(serialize_with = "crate::json::str")]
     pub reason: String,
 }
 
 /// One event of the feed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Event {
+    #[serde(serialize_with = "crate::json::uuid")]
     pub id: Uuid,
     #[serde(rename = "type")]
     #[schema(example = "application.submitted", max_length = 64)]
+    #[serde(serialize_with = "crate::json::str")]
     pub type_: String,
     #[serde(serialize_with = "crate::http::json_time::at")]
     pub occurred_at: DateTime<Utc>,
@@ -155,6 +166,7 @@ pub struct EventPage {
     #[schema(max_items = 100)]
     pub data: Vec<Event>,
     #[schema(max_length = 1024)]
+    #[serde(serialize_with = "crate::json::str")]
     pub next_cursor: String,
 }
 

@@ -2,7 +2,9 @@
 //! fractional seconds as `SecondsFormat::AutoSi`: none, 3, 6 or 9 digits) but without going
 //! through `fmt`: chrono's `Serialize` hands serde_json a `Display`, which it escapes fragment
 //! by fragment, and a page of views has hundreds of timestamps (about a tenth of a feed page's
-//! time). For fields: `#[serde(serialize_with = "crate::http::json_time::at")]` (and `opt`).
+//! time), and serde_json escaped the text again, byte by byte: it is written as it is
+//! (`crate::json::raw`). For fields: `#[serde(serialize_with = "crate::http::json_time::at")]`
+//! (and `opt`).
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serializer;
 
@@ -51,13 +53,17 @@ fn format(t: &DateTime<Utc>, buf: &mut [u8; 32]) -> Option<usize> {
     Some(len + 1)
 }
 
-/// A timestamp field.
+/// A timestamp field, written between quotes as it is (nothing in it needs escaping).
 pub fn at<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; 32];
-    match format(t, &mut buf).and_then(|n| std::str::from_utf8(&buf[..n]).ok()) {
-        Some(text) => s.serialize_str(text),
-        None => serde::Serialize::serialize(t, s),
-    }
+    let Some(n) = format(t, &mut buf) else {
+        return serde::Serialize::serialize(t, s);
+    };
+    let mut quoted = [b'"'; 34];
+    quoted[1..=n].copy_from_slice(&buf[..n]);
+    // SAFETY: `format` writes ASCII digits and separators only, and quotes are ASCII.
+    let text = unsafe { std::str::from_utf8_unchecked(&quoted[..n + 2]) };
+    crate::json::raw(text, s)
 }
 
 /// An optional timestamp field (`null` when absent).
