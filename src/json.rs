@@ -19,7 +19,7 @@ pub fn raw<S: Serializer>(json: &str, s: S) -> Result<S::Ok, S::Error> {
 /// Whether `text` can be written between quotes as it is: no quote, no backslash, no control
 /// character. Eight bytes at a time (the classic has-less-than and has-zero-byte tests); bytes
 /// of 0x80 and above (UTF-8 beyond ASCII) need no escaping in JSON.
-pub fn needs_no_escape(text: &str) -> bool {
+fn needs_no_escape(text: &str) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
@@ -44,8 +44,8 @@ const STACK: usize = 256;
 /// check, the copy and the raw value's dispatch (callgrind: some 150 instructions a call).
 const SHORT: usize = 24;
 
-/// `"text"` as `&str`.
-fn quoted<'b>(text: &str, buf: &'b mut [u8]) -> &'b str {
+/// `"text"` as `&str`, in `buf` (at least two bytes longer than `text`).
+pub fn quoted<'b>(text: &str, buf: &'b mut [u8]) -> &'b str {
     buf[0] = b'"';
     buf[1..=text.len()].copy_from_slice(text.as_bytes());
     buf[text.len() + 1] = b'"';

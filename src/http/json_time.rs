@@ -59,11 +59,11 @@ pub fn at<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     let Some(n) = format(t, &mut buf) else {
         return serde::Serialize::serialize(t, s);
     };
-    let mut quoted = [b'"'; 34];
-    quoted[1..=n].copy_from_slice(&buf[..n]);
-    // SAFETY: `format` writes ASCII digits and separators only, and quotes are ASCII.
-    let text = unsafe { std::str::from_utf8_unchecked(&quoted[..n + 2]) };
-    crate::json::raw(text, s)
+    let Ok(text) = std::str::from_utf8(&buf[..n]) else {
+        return serde::Serialize::serialize(t, s);
+    };
+    let mut quoted = [0u8; 34];
+    crate::json::raw(crate::json::quoted(text, &mut quoted), s)
 }
 
 /// An optional timestamp field (`null` when absent).
