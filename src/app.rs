@@ -192,12 +192,17 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let body_limit = config.body_limit;
     let read_pool_size = config.read_pool_size;
     let pipeline_size = config.pipeline_size;
+    let batch_scheduling = config.batch_scheduling;
 
     let listener =
         TcpListener::bind(config.listen).map_err(|e| anyhow::anyhow!("GUICHET_LISTEN {}: {e}", config.listen))?;
     let port = listener.local_addr()?.port();
 
     let mut server = HttpServer::new(move || {
+        // called on each worker's thread as it starts
+        if batch_scheduling && !crate::sched::batch_this_thread() {
+            tracing::warn!("the kernel refused SCHED_BATCH for an HTTP worker; it runs as a normal thread");
+        }
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
             .allowed_headers([

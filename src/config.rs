@@ -43,6 +43,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub seed: Seed,
     pub workers: Option<usize>,
+    /// The HTTP workers run as `SCHED_BATCH` (see [`crate::sched`]).
+    pub batch_scheduling: bool,
     pub body_limit: usize,
     /// How often each instance checks whether the published catalogue changed.
     pub catalogue_refresh: Duration,
@@ -141,6 +143,11 @@ impl Config {
         let workers = match var("GUICHET_WORKERS") {
             None => None,
             Some(_) => Some(parse_num::<usize>(&var, "GUICHET_WORKERS", 0, 1, 256)?),
+        };
+        let batch_scheduling = match var("GUICHET_BATCH_SCHEDULING").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(o) => return Err(err("GUICHET_BATCH_SCHEDULING", format!("'{o}' is not one of on, off"))),
         };
         let body_limit = parse_num::<usize>(&var, "GUICHET_BODY_LIMIT", 1_048_576, 1024, 1 << 30)?;
         let refresh_ms = parse_num::<u64>(&var, "GUICHET_CATALOGUE_REFRESH_MS", 1000, 50, 2000)?;
@@ -330,6 +337,7 @@ impl Config {
             cors_origins,
             seed,
             workers,
+            batch_scheduling,
             body_limit,
             catalogue_refresh: Duration::from_millis(refresh_ms),
             shutdown_timeout: Duration::from_secs(shutdown_s),

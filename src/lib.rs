@@ -32,6 +32,7 @@ pub mod operations;
 pub mod organisations;
 pub mod payments;
 pub mod print;
+pub mod sched;
 pub mod storage;
 pub mod telemetry;
 pub mod webhooks;

@@ -232,7 +232,7 @@ pub fn check_registration(body: NewAccount) -> Result<Registration, ApiError> {
 /// Hashes a password on a blocking thread (Argon2 takes tens of milliseconds), holding no
 /// database connection.
 async fn hash_blocking(password: String) -> Result<String, ApiError> {
-    actix_web::rt::task::spawn_blocking(move || hash_password(&password))
+    crate::sched::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)

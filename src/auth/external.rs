@@ -93,7 +93,7 @@ impl ExternalIdp {
 
     async fn fetch(&self) -> Result<JwkSet, String> {
         let text = match &self.config.jwks {
-            JwksSource::File(path) => actix_web::rt::task::spawn_blocking({
+            JwksSource::File(path) => crate::sched::spawn_blocking({
                 let p = path.clone();
                 move || std::fs::read_to_string(p)
             })

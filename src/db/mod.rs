@@ -391,7 +391,7 @@ impl Db {
             .await
             .map_err(|_| ApiError::unavailable(msg!("The database pool is closed.")))?;
         let db = self.clone();
-        actix_web::rt::task::spawn_blocking(move || {
+        crate::sched::spawn_blocking(move || {
             let _turn = turn;
             if !probe && db.health.is_down() {
                 return Err(unreachable()); // found down while this request waited for its turn

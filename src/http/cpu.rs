@@ -31,7 +31,7 @@ where
         .await
         .map_err(|_| ApiError::internal("the CPU queue is closed"))?;
     // the turn is the work's: a request that goes away meanwhile does not hand it on early
-    actix_web::rt::task::spawn_blocking(move || {
+    crate::sched::spawn_blocking(move || {
         let _turn = turn;
         f()
     })

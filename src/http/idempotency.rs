@@ -130,7 +130,7 @@ async fn read_body(req: &mut ServiceRequest, limit: usize, hash: &mut BodyHash) 
         }
         hash.update(&chunk);
         if file.is_none() && buf.len() + chunk.len() > IN_MEMORY {
-            let std_file = actix_web::rt::task::spawn_blocking(tempfile::tempfile)
+            let std_file = crate::sched::spawn_blocking(tempfile::tempfile)
                 .await
                 .map_err(|e| ApiError::internal(format!("spool task failed: {e}")))?
                 .map_err(spool_error)?;

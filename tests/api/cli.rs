@@ -314,3 +314,103 @@ async fn an_operator_creates_a_partner_that_can_apply_at_once() {
     assert_eq!(orgs, 1);
     app.stop().await;
 }
+
+/// The scheduling policy of each of the process's threads, by name (`/proc/PID/task/*/stat`'s
+/// 41st field: 0 is SCHED_OTHER, 3 SCHED_BATCH).
+#[cfg(target_os = "linux")]
+fn thread_policies(pid: u32) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let dir = task.unwrap().path();
+        let (Ok(stat), Ok(name)) = (
+            std::fs::read_to_string(dir.join("stat")),
+            std::fs::read_to_string(dir.join("comm")),
+        ) else {
+            continue; // the thread ended meanwhile
+        };
+        // the fields after the name in parentheses start with the 3rd (state)
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let policy = after.split(' ').nth(41 - 3).unwrap().parse().unwrap();
+        out.push((name.trim().to_string(), policy));
+    }
+    out
+}
+
+/// The HTTP workers run as SCHED_BATCH and the process's own other threads as normal ones;
+/// `GUICHET_BATCH_SCHEDULING=off` leaves every thread normal, and a value other than on or off
+/// stops start-up. (That the blocking pool's threads, which the workers start and which inherit
+/// their policy, run our blocking work as normal threads is `sched`'s unit test.)
+#[cfg(target_os = "linux")]
+#[test]
+fn the_http_workers_run_batched_and_the_other_threads_normal() {
+    const BATCH: u32 = 3;
+    let db = TestDb::new();
+    let out = guichet(&db)
+        .env("GUICHET_BATCH_SCHEDULING", "sometimes")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GUICHET_BATCH_SCHEDULING"));
+    for (setting, policy) in [(None, BATCH), (Some("off"), 0)] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = guichet(&db);
+        cmd.env("GUICHET_LISTEN", format!("127.0.0.1:{port}"))
+            .env("GUICHET_WORKERS", "2")
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(v) = setting {
+            cmd.env("GUICHET_BATCH_SCHEDULING", v);
+        }
+        let child = cmd.spawn().unwrap();
+        let mut child = scopeguard::guard(child, |mut c| {
+            let _ = c.kill();
+            let _ = c.wait();
+        });
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::blocking::Client::new();
+        let up = (0..200).any(|_| {
+            let ok = http
+                .get(format!("{base}/health/ready"))
+                .send()
+                .is_ok_and(|r| r.status().is_success());
+            if !ok {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            ok
+        });
+        assert!(up, "server did not start");
+        // a sign-up (a password hashed and an account written on the blocking pool) served
+        let r = http
+            .post(format!("{base}/v1/accounts"))
+            .json(&serde_json::json!({"email": "sched@example.ch", "password": "a password, long enough"}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 202, "{}", r.text().unwrap_or_default());
+        let threads = thread_policies(child.id());
+        let workers: Vec<u32> = threads
+            .iter()
+            .filter(|(name, _)| name.starts_with("actix-rt"))
+            .map(|(_, p)| *p)
+            .collect();
+        assert_eq!(workers.len(), 2, "{threads:?}");
+        assert!(workers.iter().all(|p| *p == policy), "{threads:?}");
+        // the main thread, the pools' and the background runtime's (started before the
+        // workers, not by them) are normal; the blocking pool's threads share the background
+        // runtime's name, so they are told apart by `sched`'s unit test
+        let others: Vec<&(String, u32)> = threads
+            .iter()
+            .filter(|(name, _)| !name.starts_with("actix-rt") && name != "tokio-rt-worker")
+            .collect();
+        assert!(!others.is_empty() && others.iter().all(|(_, p)| *p == 0), "{threads:?}");
+        if setting == Some("off") {
+            assert!(threads.iter().all(|(_, p)| *p == 0), "{threads:?}");
+        }
+        let _ = child.kill();
+    }
+}
