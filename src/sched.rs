@@ -9,7 +9,10 @@
 //! instead of being switched in for each. Without it, on two cores shared with PostgreSQL a
 //! fifth of guichet's CPU was the kernel's task switching. Batched, reading one application at
 //! peak cost guichet 53 µs and PostgreSQL 45 µs a request instead of 62 and 52, and the peak
-//! rose by 18 % (medians of five alternating runs; bench/README, "Where the time goes").
+//! rose by 18 % (medians of five alternating runs; bench/README, "Where the time goes"). The
+//! price: a list page (a fifth of a millisecond on the worker) had a p99 0.3-1.0 ms longer at a
+//! fixed rate, as a batched worker woken while the core is busy waits for the running task's
+//! turn; `off` suits an instance that serves mostly lists on a busy shared host.
 //!
 //! The blocking pool's threads stay normal ones ([`spawn_blocking`]): they run the
 //! transactions, which hold a connection for one request at a time and wait on every round
