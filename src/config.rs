@@ -144,11 +144,7 @@ impl Config {
             None => None,
             Some(_) => Some(parse_num::<usize>(&var, "GUICHET_WORKERS", 0, 1, 256)?),
         };
-        let batch_scheduling = match var("GUICHET_BATCH_SCHEDULING").as_deref() {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(o) => return Err(err("GUICHET_BATCH_SCHEDULING", format!("'{o}' is not one of on, off"))),
-        };
+        let batch_scheduling = on_off(&var, "GUICHET_BATCH_SCHEDULING", true)?;
         let body_limit = parse_num::<usize>(&var, "GUICHET_BODY_LIMIT", 1_048_576, 1024, 1 << 30)?;
         let refresh_ms = parse_num::<u64>(&var, "GUICHET_CATALOGUE_REFRESH_MS", 1000, 50, 2000)?;
         let shutdown_s = parse_num::<u64>(&var, "GUICHET_SHUTDOWN_TIMEOUT", 30, 0, 3600)?;
@@ -210,20 +206,11 @@ impl Config {
         };
         // RFC 9700: the password grant is on by default only while no external identity
         // provider is configured.
-        let password_grant = match var("GUICHET_PASSWORD_GRANT").as_deref() {
-            None => idp.is_none(),
-            Some("on") => true,
-            Some("off") => false,
-            Some(o) => return Err(err("GUICHET_PASSWORD_GRANT", format!("'{o}' is not one of on, off"))),
-        };
+        let password_grant = on_off(&var, "GUICHET_PASSWORD_GRANT", idp.is_none())?;
 
         let trusted_proxies = networks(&var, "GUICHET_TRUSTED_PROXIES")?;
         let webhook_allowed_networks = networks(&var, "GUICHET_WEBHOOK_ALLOWED_NETWORKS")?;
-        let webhook_dns = match var("GUICHET_WEBHOOK_DNS").as_deref() {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(o) => return Err(err("GUICHET_WEBHOOK_DNS", format!("'{o}' is not one of on, off"))),
-        };
+        let webhook_dns = on_off(&var, "GUICHET_WEBHOOK_DNS", true)?;
         let webhook_busy_rate = match var("GUICHET_WEBHOOK_BUSY_RATE").as_deref() {
             None => Some(100),
             Some("unlimited") => None,
@@ -358,6 +345,16 @@ impl Config {
             reference_prefix,
             documents,
         })
+    }
+}
+
+/// A switch: `on` or `off`, `default` when unset.
+fn on_off(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).as_deref() {
+        None => Ok(default),
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(o) => Err(err(name, format!("'{o}' is not one of on, off"))),
     }
 }
 

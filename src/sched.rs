@@ -85,7 +85,8 @@ fn this_thread_policy() -> i32 {
     unsafe { libc::sched_getscheduler(0) }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
+#[cfg(target_os = "linux")]
 mod tests {
     use super::*;
 
