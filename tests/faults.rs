@@ -455,9 +455,14 @@ fn a_database_outage_is_answered_503_and_recovered_from_without_a_restart() {
                                 .json(&application());
                             probe("create", start, req).await
                         }
-                        3..=5 => {
+                        3 | 4 => {
                             let req = c.get(format!("{base}/v1/applications/{id}")).bearer_auth(&tok);
                             probe("read", start, req).await
+                        }
+                        5 => {
+                            // the applicant's list: its first page is pipelined as the reads are
+                            let req = c.get(format!("{base}/v1/applications?limit=20")).bearer_auth(&tok);
+                            probe("list", start, req).await
                         }
                         6 | 7 => {
                             let req = c.post(format!("{base}/v1/oauth/token")).form(&[
@@ -525,7 +530,7 @@ fn a_database_outage_is_answered_503_and_recovered_from_without_a_restart() {
         assert!(during.len() > 100, "load during the outage: {}", during.len());
         let slow: Vec<&Seen> = during.iter().copied().filter(|s| s.took > Duration::from_secs(1)).collect();
         assert!(slow.is_empty(), "answers slower than 1 s during the outage: {}", some(&slow));
-        for kind in ["create", "read", "token"] {
+        for kind in ["create", "read", "list", "token"] {
             let unavailable = during.iter().filter(|s| s.kind == kind && s.status == 503).count();
             assert!(unavailable > 0, "{kind}: no 503 during the outage");
         }
@@ -537,7 +542,7 @@ fn a_database_outage_is_answered_503_and_recovered_from_without_a_restart() {
         assert!(admitted.is_empty(), "a disabled account's token was accepted: {}", some(&admitted));
         // recovery within 5 s of the database's return, without a restart
         let recovered_by = up + Duration::from_secs(5);
-        for kind in ["create", "read", "token", "disabled"] {
+        for kind in ["create", "read", "list", "token", "disabled"] {
             let after: Vec<&Seen> = seen.iter().filter(|s| s.kind == kind && s.sent >= recovered_by).collect();
             assert!(!after.is_empty(), "{kind}: no requests after recovery");
             let expected = if kind == "disabled" { 401 } else { 0 };
@@ -568,11 +573,12 @@ fn a_database_outage_is_answered_503_and_recovered_from_without_a_restart() {
         assert!(ready_again <= recovered_by, "ready again at {ready_again:?}");
         let max_503 = during.iter().map(|s| s.took).max().unwrap_or_default();
         eprintln!(
-            "outage figures: {} answers during the outage, slowest {:?}; recovered after the database's return: create {:?}, read {:?}, token {:?}, ready {:?}",
+            "outage figures: {} answers during the outage, slowest {:?}; recovered after the database's return: create {:?}, read {:?}, list {:?}, token {:?}, ready {:?}",
             during.len(),
             max_503,
             first_ok("create").map(|t| t - up),
             first_ok("read").map(|t| t - up),
+            first_ok("list").map(|t| t - up),
             first_ok("token").map(|t| t - up),
             ready_again - up,
         );

@@ -397,6 +397,44 @@ pub enum Order {
     DueAsc,
 }
 
+/// Whether a first page is one range of an index read in the index's order: the applicant's
+/// own list, and the clerks' queues by phase, by assignee and by due date (the indexes of the
+/// applications' migration). Such a statement reads about `limit` rows whatever the table's
+/// size, so it may share the point reads' pipelined connections ([`crate::db::reads`]). Any
+/// other list keeps to the pool, where it holds up nobody: one that filters or sorts many rows
+/// (more phases than one, a step, a service, a date range, a resident's organisations, whose
+/// rows are merged and sorted) or a later page, whose keyset condition the index is walked up to.
+pub fn quick_list(r: Reader, orgs: &[SqlUuid], f: &ListFilter, order: Order, later_page: bool) -> bool {
+    let narrowed = f.step.is_some()
+        || f.service.is_some()
+        || f.unassigned
+        || f.submitted_after.is_some()
+        || f.submitted_before.is_some()
+        || f.answer_due_before.is_some();
+    if later_page || narrowed {
+        return false;
+    }
+    let staff = matches!(r, Reader::Department(_) | Reader::Staff);
+    let department = matches!(r, Reader::Department(_)) || f.department.is_some();
+    match order {
+        // (applicant_account | applicant_organisation, created_at, id)
+        Order::CreatedDesc => {
+            matches!(r, Reader::Account(_) | Reader::Organisation(_))
+                && orgs.is_empty()
+                && f.phases.is_empty()
+                && f.department.is_none()
+                && f.assignee.is_none()
+                && f.overdue_at.is_none()
+        }
+        // (department_id, phase, submitted_at, id) and (assignee_id, phase, submitted_at, id)
+        Order::SubmittedAsc | Order::SubmittedDesc => {
+            staff && f.phases.len() == 1 && f.overdue_at.is_none() && (department || f.assignee.is_some())
+        }
+        // (department_id, due_at, id)
+        Order::DueAsc => staff && department && f.phases.is_empty() && f.assignee.is_none(),
+    }
+}
+
 /// One page, after the keyset position `after` (the sort column's value and the id).
 pub fn list(
     conn: &mut DbConnection,
@@ -544,5 +582,74 @@ pub fn set_payment(
     match conn {
         DbConnection::Pg(pg) => q.returning(ApplicationRow::as_returning()).get_result(pg).optional(),
         DbConnection::Sqlite(sq) => q.returning(ApplicationRow::as_returning()).get_result(sq).optional(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uuid(n: u128) -> SqlUuid {
+        SqlUuid(uuid::Uuid::from_u128(n))
+    }
+
+    fn phase(p: &str) -> ListFilter {
+        ListFilter {
+            phases: vec![p.into()],
+            ..ListFilter::default()
+        }
+    }
+
+    #[test]
+    fn quick_lists_are_the_first_pages_of_one_index_range() {
+        let (resident, dep, none) = (
+            Reader::Account(uuid(1)),
+            Reader::Department(uuid(2)),
+            ListFilter::default(),
+        );
+        // the applicant's own list, the partner's, and the clerks' queues by phase, by
+        // assignee and by due date
+        assert!(quick_list(resident, &[], &none, Order::CreatedDesc, false));
+        assert!(quick_list(
+            Reader::Organisation(uuid(3)),
+            &[],
+            &none,
+            Order::CreatedDesc,
+            false
+        ));
+        assert!(quick_list(dep, &[], &phase("submitted"), Order::SubmittedAsc, false));
+        let mine = ListFilter {
+            assignee: Some(uuid(4)),
+            ..phase("in_review")
+        };
+        assert!(quick_list(dep, &[], &mine, Order::SubmittedAsc, false));
+        let overdue = ListFilter {
+            overdue_at: Some(SqlTime::now()),
+            ..ListFilter::default()
+        };
+        assert!(quick_list(dep, &[], &overdue, Order::DueAsc, false));
+        // a later page, a resident's organisations, more phases than one, a narrower filter,
+        // an order no index of the reader's serves
+        assert!(!quick_list(resident, &[], &none, Order::CreatedDesc, true));
+        assert!(!quick_list(resident, &[uuid(5)], &none, Order::CreatedDesc, false));
+        let two = ListFilter {
+            phases: vec!["submitted".into(), "in_review".into()],
+            ..ListFilter::default()
+        };
+        assert!(!quick_list(dep, &[], &two, Order::SubmittedAsc, false));
+        let by_service = ListFilter {
+            service: Some(uuid(6)),
+            ..phase("submitted")
+        };
+        assert!(!quick_list(dep, &[], &by_service, Order::SubmittedAsc, false));
+        assert!(!quick_list(dep, &[], &none, Order::CreatedDesc, false));
+        assert!(!quick_list(
+            Reader::Staff,
+            &[],
+            &phase("submitted"),
+            Order::SubmittedAsc,
+            false
+        ));
+        assert!(!quick_list(resident, &[], &none, Order::SubmittedAsc, false));
     }
 }

@@ -138,8 +138,9 @@ impl AsyncPg {
 /// statement queued since its last write in one go and the server answers them in order, so
 /// that concurrent reads are pipelined: a dozen of them cost the kernel and PostgreSQL one
 /// wake-up on each side instead of a dozen, where a pool connection carries one request at a
-/// time. A slow statement holds up those queued behind it on the same connection, so lists and
-/// the feed keep to the pool.
+/// time. A slow statement holds up those queued behind it on the same connection, so only the
+/// lists that read one short index range come here ([`crate::db::applications::quick_list`]);
+/// the other lists and the feed keep to the pool.
 pub struct Shared {
     pg: AsyncPg,
     slots: Vec<tokio::sync::Mutex<Option<Arc<AsyncPgConnection>>>>,

@@ -1378,25 +1378,18 @@ async fn concurrent_reads_by_different_callers_each_get_their_own_answer() {
             }
         }
     }
-    let answers = futures_util::future::join_all(asks.iter().map(|(_, caller, _, id)| {
-        let token = match *caller {
-            "a" => &w.a,
-            "b" => &w.b,
-            "clerk" => &w.clerk,
-            _ => &w.other_clerk,
-        };
-        let req = w
-            .app
-            .client
-            .get(w.app.url(&format!("/v1/applications/{id}")))
-            .bearer_auth(token);
-        async move {
-            let res = req.send().await.unwrap();
-            let status = res.status().as_u16();
-            let body: Value = res.json().await.unwrap();
-            (status, body)
-        }
-    }))
+    let answers = get_all(
+        &w,
+        asks.iter().map(|(_, caller, _, id)| {
+            let token = match *caller {
+                "a" => &w.a,
+                "b" => &w.b,
+                "clerk" => &w.clerk,
+                _ => &w.other_clerk,
+            };
+            (token.as_str(), format!("/v1/applications/{id}"))
+        }),
+    )
     .await;
     for ((_, caller, owner, id), (status, body)) in asks.iter().zip(&answers) {
         // the residents see their own, the residence clerks every one, the building clerks none
@@ -1410,4 +1403,89 @@ async fn concurrent_reads_by_different_callers_each_get_their_own_answer() {
         }
     }
     assert_eq!(answers.len(), 256);
+}
+
+/// Many list pages at once, by callers who see different things: on PostgreSQL the first pages
+/// of the applicant's list and of the clerks' queues share the point reads' pipelined
+/// connections, and the other lists take the pool, so each page must reach the request that
+/// asked for it, with its caller's visibility, whichever way it went.
+#[tokio::test]
+async fn concurrent_list_pages_by_different_callers_each_get_their_own() {
+    let w = World::new().await;
+    let mut ids: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for (who, token) in [
+        ("a", &w.a),
+        ("b", &w.b),
+        ("a", &w.a),
+        ("member", &w.member),
+        ("a", &w.a),
+        ("b", &w.b),
+    ] {
+        let id = w.submitted(token).await["id"].as_str().unwrap().to_string();
+        ids.entry(who).or_default().push(id);
+    }
+    let all: Vec<String> = ids.values().flatten().cloned().collect();
+    // (caller, token, list, the ids it must show): the residents' own lists and the partner's
+    // (quick, but the member's: a resident with an organisation is read from the pool), the
+    // clerks' queue by phase (quick) and by two phases (the pool)
+    let asks = [
+        ("a", &w.a, "/v1/applications?limit=20", ids["a"].clone()),
+        ("b", &w.b, "/v1/applications?limit=20", ids["b"].clone()),
+        ("member", &w.member, "/v1/applications?limit=20", ids["member"].clone()),
+        ("partner", &w.partner, "/v1/applications?limit=20", Vec::new()),
+        (
+            "clerk",
+            &w.clerk,
+            "/v1/applications?phase=submitted&sort=submitted_at&limit=20",
+            all.clone(),
+        ),
+        (
+            "clerk",
+            &w.clerk,
+            "/v1/applications?phase=submitted,in_review&limit=20",
+            all.clone(),
+        ),
+        (
+            "other clerk",
+            &w.other_clerk,
+            "/v1/applications?phase=submitted&sort=submitted_at&limit=20",
+            Vec::new(),
+        ),
+    ];
+    let rounds: Vec<_> = (0..8).flat_map(|_| asks.iter()).collect();
+    let answers = get_all(
+        &w,
+        rounds
+            .iter()
+            .map(|(_, token, path, _)| (token.as_str(), path.to_string())),
+    )
+    .await;
+    for ((caller, _, path, expected), (status, body)) in rounds.iter().zip(&answers) {
+        assert_eq!(*status, 200, "{caller} {path}: {body}");
+        let mut got: Vec<&str> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        let mut want: Vec<&str> = expected.iter().map(String::as_str).collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "{caller} {path}");
+    }
+    assert_eq!(answers.len(), 56);
+}
+
+/// GETs every (token, path) at once: each answer's status and JSON body, in the same order.
+async fn get_all(w: &World, asks: impl Iterator<Item = (&str, String)>) -> Vec<(u16, Value)> {
+    futures_util::future::join_all(asks.map(|(token, path)| {
+        let req = w.app.client.get(w.app.url(&path)).bearer_auth(token);
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap();
+            (status, body)
+        }
+    }))
+    .await
 }
