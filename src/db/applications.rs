@@ -435,6 +435,18 @@ pub fn quick_list(r: Reader, orgs: &[SqlUuid], f: &ListFilter, order: Order, lat
     }
 }
 
+/// The SQL of a list's first page on PostgreSQL, its binds numbered (`$1`...): for the test
+/// that checks [`quick_list`] against the plans PostgreSQL makes of it.
+#[doc(hidden)]
+pub fn list_sql(r: Reader, orgs: Vec<SqlUuid>, f: &ListFilter, order: Order, limit: i64) -> String {
+    let q = list_query!(r, orgs, f, order, None::<(SqlTime, SqlUuid)>).limit(limit);
+    let sql = diesel::debug_query::<diesel::pg::Pg, _>(&q).to_string();
+    match sql.split_once(" -- binds:") {
+        Some((text, _)) => text.to_string(),
+        None => sql,
+    }
+}
+
 /// One page, after the keyset position `after` (the sort column's value and the id).
 pub fn list(
     conn: &mut DbConnection,

@@ -1489,3 +1489,132 @@ async fn get_all(w: &World, asks: impl Iterator<Item = (&str, String)>) -> Vec<(
     }))
     .await
 }
+
+/// The lists whose first page shares the pipelined connections (`quick_list`) are read along
+/// one index in its order: with sequential scans and sorts priced out, PostgreSQL's generic plan
+/// of each has neither, while a list the rule keeps on the pool (two phases) needs a sort. A
+/// new index, filter or order that breaks the rule fails here rather than holding up the
+/// point reads queued behind a slow page.
+#[tokio::test]
+async fn the_pipelined_lists_are_read_along_one_index_in_order() {
+    use guichet::db::applications::{list_sql, quick_list, ListFilter, Order, Reader};
+    use guichet::db::types::{SqlTime, SqlUuid};
+    if crate::common::backend() != "postgres" {
+        return;
+    }
+    let w = World::new().await;
+    let id = |n: u128| SqlUuid(uuid::Uuid::from_u128(n));
+    let phase = |p: &str| ListFilter {
+        phases: vec![p.into()],
+        ..ListFilter::default()
+    };
+    let quick = [
+        (
+            "the applicant's list",
+            Reader::Account(id(1)),
+            ListFilter::default(),
+            Order::CreatedDesc,
+        ),
+        (
+            "the partner's list",
+            Reader::Organisation(id(2)),
+            ListFilter::default(),
+            Order::CreatedDesc,
+        ),
+        (
+            "the queue",
+            Reader::Department(id(3)),
+            phase("submitted"),
+            Order::SubmittedAsc,
+        ),
+        (
+            "the queue, a department named",
+            Reader::Department(id(3)),
+            ListFilter {
+                department: Some(id(3)),
+                ..phase("submitted")
+            },
+            Order::SubmittedAsc,
+        ),
+        (
+            "an administrator's queue of a department",
+            Reader::Staff,
+            ListFilter {
+                department: Some(id(3)),
+                ..phase("submitted")
+            },
+            Order::SubmittedDesc,
+        ),
+        (
+            "the clerk's own",
+            Reader::Department(id(3)),
+            ListFilter {
+                assignee: Some(id(4)),
+                ..phase("in_review")
+            },
+            Order::SubmittedAsc,
+        ),
+        (
+            "the overdue",
+            Reader::Department(id(3)),
+            ListFilter {
+                overdue_at: Some(SqlTime::now()),
+                ..ListFilter::default()
+            },
+            Order::DueAsc,
+        ),
+    ];
+    let two_phases = ListFilter {
+        phases: vec!["submitted".into(), "in_review".into()],
+        ..ListFilter::default()
+    };
+    let plan = |sql: String| -> String {
+        w.app.with_conn(|c| {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Line {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                #[diesel(column_name = "QUERY PLAN")]
+                line: String,
+            }
+            #[derive(QueryableByName)]
+            struct Types {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                n: i32,
+            }
+            diesel::sql_query("DEALLOCATE ALL").execute(c).unwrap();
+            diesel::sql_query(format!("PREPARE list AS {sql}")).execute(c).unwrap();
+            let n = diesel::sql_query(
+                "SELECT cardinality(parameter_types) AS n FROM pg_prepared_statements WHERE name = 'list'",
+            )
+            .get_result::<Types>(c)
+            .unwrap()
+            .n;
+            for set in [
+                "plan_cache_mode = force_generic_plan",
+                "enable_seqscan = off",
+                "enable_sort = off",
+            ] {
+                diesel::sql_query(format!("SET {set}")).execute(c).unwrap();
+            }
+            let args = vec!["NULL"; n as usize].join(", ");
+            diesel::sql_query(format!("EXPLAIN EXECUTE list({args})"))
+                .load::<Line>(c)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.line)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    };
+    for (what, r, f, order) in &quick {
+        assert!(quick_list(*r, &[], f, *order, false), "{what} is pipelined");
+        let p = plan(list_sql(*r, Vec::new(), f, *order, 20));
+        assert!(p.contains("Index"), "{what}:\n{p}");
+        assert!(!p.contains("Sort") && !p.contains("Seq Scan"), "{what}:\n{p}");
+    }
+    let dep = Reader::Department(id(3));
+    assert!(!quick_list(dep, &[], &two_phases, Order::SubmittedAsc, false));
+    let p = plan(list_sql(dep, Vec::new(), &two_phases, Order::SubmittedAsc, 20));
+    assert!(p.contains("Sort"), "two phases, kept on the pool, need a sort:\n{p}");
+}
