@@ -113,8 +113,9 @@ impl Reads {
     /// One page of a list (see [`store::list`]). A resident's memberships and the first page
     /// of the lists that read one index range ([`store::quick_list`]: the applicant's own, the
     /// clerks' queues) go on the pipelined connections, as the point reads do; the others take
-    /// the pool. Pipelined, the applicant's list reached 6,439-6,717 req/s at peak against
-    /// 5,042-5,123 from the pool (three alternating pairs on one machine, bench/README).
+    /// the pool. Pipelined, the applicant's list reached 7,078 and 7,368 req/s at peak against
+    /// 5,461 and 5,475 from the pool (two alternating pairs on one machine; bench/README,
+    /// "Pipelined list pages").
     pub async fn applications(
         &self,
         r: Reader,
