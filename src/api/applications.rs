@@ -104,6 +104,7 @@ pub struct Apps {
     cache: Data<CatalogueCache>,
     settings: Data<ApplicationSettings>,
     documents: Data<DocumentStore>,
+    reads: Data<Reads>,
 }
 
 impl actix_web::FromRequest for Apps {
@@ -117,6 +118,7 @@ impl actix_web::FromRequest for Apps {
                 cache: req.app_data::<Data<CatalogueCache>>()?.clone(),
                 settings: req.app_data::<Data<ApplicationSettings>>()?.clone(),
                 documents: req.app_data::<Data<DocumentStore>>()?.clone(),
+                reads: req.app_data::<Data<Reads>>()?.clone(),
             })
         })();
         std::future::ready(apps.ok_or_else(|| ApiError::internal("application services missing from app data")))
@@ -148,6 +150,46 @@ impl Apps {
         let c = self.ctx(req, caller);
         let row = self.auth.db.write(move |conn| f(conn, &c)).await?;
         respond(caller, &self.cache, &row, created, lang_of(req, None)?)
+    }
+}
+
+impl Apps {
+    /// A new application: the contact it needs read first (on the pipelined connections), then
+    /// the write; created and submitted at once, the write is one statement
+    /// ([`crate::db::Db::write_one`]).
+    async fn create(
+        &self,
+        req: &HttpRequest,
+        caller: &Caller,
+        input: NewApplication,
+    ) -> Result<HttpResponse, ApiError> {
+        let c = self.ctx(req, caller);
+        let contact = self.contact(&c, &input, false).await?;
+        let row = if input.submit {
+            self.auth
+                .db
+                .write_one(move |conn| process::create(conn, &c, input, contact))
+                .await?
+        } else {
+            self.auth
+                .db
+                .write(move |conn| process::create(conn, &c, input, contact))
+                .await?
+        };
+        respond(caller, &self.cache, &row, true, lang_of(req, None)?)
+    }
+
+    /// The contact a new application needs ([`process::contact_needed`]).
+    async fn contact(
+        &self,
+        c: &Ctx,
+        input: &NewApplication,
+        with_files: bool,
+    ) -> Result<Option<crate::applications::Contact>, ApiError> {
+        match process::contact_needed(c, input, with_files) {
+            Some(id) => self.reads.contact(id).await,
+            None => Ok(None),
+        }
     }
 }
 
@@ -240,8 +282,7 @@ pub async fn create_application(
     }
     let body = read_limited(payload, apps.settings.body_limit).await?;
     let input: NewApplication = json_body(&req, &body)?;
-    apps.change(&req, &caller, true, move |conn, c| process::create(conn, c, input))
-        .await
+    apps.create(&req, &caller, input).await
 }
 
 /// The whole body, at most `limit` bytes (413 beyond).

@@ -153,9 +153,21 @@ pub(super) fn bill_at(
 pub(super) fn write(
     conn: &mut DbConnection,
     made: Option<(InvoiceRow, Records)>,
-    mut with: Vec<Records>,
+    with: Vec<Records>,
     mails: &[QueuedMail],
 ) -> Result<(), ApiError> {
+    write_new(conn, None, made, with, mails).map(|_| ())
+}
+
+/// [`write`], with a new application first in the same statement: false, and nothing
+/// written, when its reference is taken.
+pub(super) fn write_new(
+    conn: &mut DbConnection,
+    application: Option<&ApplicationRow>,
+    made: Option<(InvoiceRow, Records)>,
+    mut with: Vec<Records>,
+    mails: &[QueuedMail],
+) -> Result<bool, ApiError> {
     let bill = made.map(|(invoice, records)| {
         with.push(records);
         invoice
@@ -163,6 +175,7 @@ pub(super) fn write(
     records::write_with(
         conn,
         With {
+            application,
             bill: bill.as_ref(),
             mails,
         },

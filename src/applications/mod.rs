@@ -14,7 +14,7 @@ pub mod views;
 
 /// The row and the connection the layer's functions take and give; handlers name them
 /// through here, never through `crate::db`.
-pub use crate::db::applications::ApplicationRow;
+pub use crate::db::applications::{ApplicationRow, Contact};
 pub use crate::db::reads::Reads;
 pub use crate::db::DbConnection;
 pub use process::Ctx;

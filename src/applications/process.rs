@@ -16,7 +16,7 @@ use crate::audit::Actor;
 use crate::auth::policy::StaffRole;
 use crate::auth::Caller;
 use crate::catalogue::snapshot::{Snapshot, VersionEntry};
-use crate::db::applications::{self as store, ApplicationRow, HistoryRow};
+use crate::db::applications::{self as store, ApplicationRow, Contact, HistoryRow};
 use crate::db::documents::DocumentRow;
 use crate::db::types::{SqlDoc, SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
@@ -291,9 +291,28 @@ pub struct Attached {
     pub documents: Vec<(String, DocumentRow)>,
 }
 
-/// Creates a draft (and submits it when asked), in the caller's transaction.
-pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: NewApplication) -> Result<ApplicationRow, ApiError> {
-    create_with(conn, ctx, input, None)
+/// Whose contact a new application needs, read before its write ([`Reads::contact`]): the
+/// resident's who makes it (their own, or as a member for an organisation: it is written to
+/// them), for the language it is written in unless the request names one, and for the
+/// receipt's recipient when it is submitted at once (a create with files submits later,
+/// through `submit`, which reads its recipients).
+///
+/// [`Reads::contact`]: crate::db::reads::Reads::contact
+pub fn contact_needed(ctx: &Ctx, input: &NewApplication, with_files: bool) -> Option<SqlUuid> {
+    let receipt_now = input.submit && !with_files;
+    access::account_of(&ctx.caller).filter(|_| ctx.lang.is_none() || receipt_now)
+}
+
+/// Creates a draft (and submits it when asked), in the caller's transaction; `contact` as
+/// [`contact_needed`] asks. Created and submitted at once, it is one statement (see
+/// [`create_submitted`]), for [`crate::db::Db::write_one`].
+pub fn create(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    input: NewApplication,
+    contact: Option<Contact>,
+) -> Result<ApplicationRow, ApiError> {
+    create_with(conn, ctx, input, None, contact)
 }
 
 /// Creates an application with the documents sent with it, all or nothing: the draft, each
@@ -305,8 +324,9 @@ pub fn create_with_documents(
     ctx: &Ctx,
     input: NewApplication,
     attached: Attached,
+    contact: Option<Contact>,
 ) -> Result<ApplicationRow, ApiError> {
-    create_with(conn, ctx, input, Some(attached))
+    create_with(conn, ctx, input, Some(attached), contact)
 }
 
 fn create_with(
@@ -314,6 +334,7 @@ fn create_with(
     ctx: &Ctx,
     input: NewApplication,
     attached: Option<Attached>,
+    contact: Option<Contact>,
 ) -> Result<ApplicationRow, ApiError> {
     let s = ctx
         .snap
@@ -347,16 +368,7 @@ fn create_with(
         name_documents(&v.form_schema, &mut data, &a.documents, poa)?;
     }
     let (account, org) = applicant(conn, &ctx.caller, &input.applicant)?;
-    // a resident's contact, read once: the language the application is written in, unless the
-    // request named one, and the receipt's recipient when it is submitted at once (a multipart
-    // create submits later, through `submit`, which reads its recipients). An application a
-    // resident makes, its own or as a member for an organisation, is written to that resident
-    // (`recipients`).
     let receipt_now = input.submit && attached.is_none();
-    let contact = match access::account_of(&ctx.caller) {
-        Some(me) if ctx.lang.is_none() || receipt_now => store::contact(conn, me)?,
-        _ => None,
-    };
     let language = match (ctx.lang, &contact) {
         (Some(l), _) => l,
         (None, Some(c)) => crate::domain::lang::Lang::parse(&c.language).unwrap_or(crate::domain::lang::Lang::De),
@@ -498,7 +510,8 @@ fn name_power_of_attorney(party: &mut OnBehalfOf, documents: &[(String, Document
 
 /// Create and submit in one: nobody can see the draft in between, so the application is
 /// written once, already submitted, with the records of both changes (the same rows as a
-/// create followed by a submit, in fewer round trips).
+/// create followed by a submit), in one statement: with [`crate::db::Db::write_one`], the
+/// whole change is one round trip.
 fn create_submitted(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -516,35 +529,31 @@ fn create_submitted(
     move_to(&mut row, v, Phase::Submitted, &step)?;
     row.revision += 1;
     // the reference is checked by the insert itself (its unique index), retried on collision;
-    // the bill's reference derives from it
-    let mut attempts = 0;
-    let bill = loop {
+    // the bill's reference, and the receipt's text, derive from it
+    for _ in 0..10 {
         row.reference = Some(random_reference(&ctx.prefix)?);
         row.payment = None;
         let bill = super::invoices::bill_at(conn, ctx, &mut row, v, Phase::Submitted, true)?;
-        if store::insert_unless_taken(conn, &row)? {
-            break bill;
+        let note = Note {
+            from: Some((draft.phase.clone(), draft.step.clone())),
+            ..Note::default()
+        };
+        let mails = super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), false, recipients.clone())?;
+        let written = super::invoices::write_new(
+            conn,
+            Some(&row),
+            bill,
+            vec![
+                records::of(ctx, &draft, Change::Created, Note::default()),
+                records::of(ctx, &row, Change::Submitted, note),
+            ],
+            &mails,
+        )?;
+        if written {
+            return Ok(row);
         }
-        attempts += 1;
-        if attempts == 10 {
-            return Err(ApiError::internal("no free reference after 10 attempts"));
-        }
-    };
-    let note = Note {
-        from: Some((draft.phase.clone(), draft.step.clone())),
-        ..Note::default()
-    };
-    let mails = super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), false, recipients)?;
-    super::invoices::write(
-        conn,
-        bill,
-        vec![
-            records::of(ctx, &draft, Change::Created, Note::default()),
-            records::of(ctx, &row, Change::Submitted, note),
-        ],
-        &mails,
-    )?;
-    Ok(row)
+    }
+    Err(ApiError::internal("no free reference after 10 attempts"))
 }
 
 /// The answer for an application that does not exist or that the caller may not see.

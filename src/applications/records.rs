@@ -189,17 +189,17 @@ const ROWS_PER_STATEMENT: usize = 1000;
 /// Writes the rows of several changes, in the order given: one statement for them (per
 /// thousand changes; on PostgreSQL, see `db::records`).
 pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), ApiError> {
-    write_with(conn, With::default(), all)
+    write_with(conn, With::default(), all).map(|_| ())
 }
 
-/// [`write`], and the bill whose issue the changes record and the mails that tell of them, in
-/// the same statement (the first, when there are several).
-pub(crate) fn write_with(conn: &mut DbConnection, mut with: With<'_>, all: Vec<Records>) -> Result<(), ApiError> {
+/// [`write`], and the new application, the bill whose issue the changes record and the mails
+/// that tell of them, in the same statement (the first, when there are several). False, and
+/// nothing written, when the new application's reference is taken (see `db::records`).
+pub(crate) fn write_with(conn: &mut DbConnection, mut with: With<'_>, all: Vec<Records>) -> Result<bool, ApiError> {
     let mut all = all.into_iter().peekable();
     // at least one statement: a bill or mails without records are still written
     let mut first = true;
     while first || all.peek().is_some() {
-        first = false;
         let mut history = Vec::with_capacity(ROWS_PER_STATEMENT);
         let mut audits = Vec::with_capacity(ROWS_PER_STATEMENT);
         let mut evs = Vec::with_capacity(ROWS_PER_STATEMENT);
@@ -208,9 +208,13 @@ pub(crate) fn write_with(conn: &mut DbConnection, mut with: With<'_>, all: Vec<R
             audits.push(r.audit);
             evs.extend(r.event);
         }
-        crate::db::records::insert(conn, std::mem::take(&mut with), &history, &audits, &evs)?;
+        let written = crate::db::records::insert(conn, std::mem::take(&mut with), &history, &audits, &evs)?;
+        if first && !written {
+            return Ok(false);
+        }
+        first = false;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Records one change: history entry, audit entry, domain event.

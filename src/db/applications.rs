@@ -566,16 +566,17 @@ pub struct Contact {
 /// A person's [`Contact`], in one read: what an application of theirs is written in and to
 /// whom its mails go (see [`recipients`]).
 pub fn contact(conn: &mut DbConnection, id: SqlUuid) -> QueryResult<Option<Contact>> {
-    use super::schema::accounts as ac;
-    ac::table
-        .find(id)
-        .select((
-            ac::language,
-            ac::optional_mail,
-            diesel::dsl::case_when(mailable(), ac::email.assume_not_null()),
-        ))
-        .first(conn)
-        .optional()
+    contact_query(id).first(conn).optional()
+}
+
+/// The query of [`contact`] (also read asynchronously, `db::reads`).
+#[diesel::dsl::auto_type]
+pub fn contact_query(id: SqlUuid) -> _ {
+    accounts::table.filter(accounts::id.eq(id)).select((
+        accounts::language,
+        accounts::optional_mail,
+        diesel::dsl::case_when(mailable(), accounts::email.assume_not_null()),
+    ))
 }
 
 /// Sets an application's payment state (a payment booked on its bill): the revision rises,

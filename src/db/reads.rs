@@ -110,6 +110,24 @@ impl Reads {
         }
     }
 
+    /// A person's contact (see [`store::contact`]), on the pipelined connections: a new
+    /// application reads it before its write.
+    pub async fn contact(&self, id: SqlUuid) -> Result<Option<store::Contact>, ApiError> {
+        match (&self.shared, &self.pool) {
+            (Some(shared), _) => {
+                Self::on_shared(shared, async |mut c| {
+                    store::contact_query(id).first(&mut c).await.optional()
+                })
+                .await
+            }
+            (None, Some(pool)) => Ok(store::contact_query(id)
+                .first(&mut &*Self::conn(pool).await?)
+                .await
+                .optional()?),
+            (None, None) => self.db.run(move |c| Ok(store::contact(c, id)?)).await,
+        }
+    }
+
     /// One page of a list (see [`store::list`]). A resident's memberships and the first page
     /// of the lists that read one index range ([`store::quick_list`]: the applicant's own, the
     /// clerks' queues) go on the pipelined connections, as the point reads do; the others take

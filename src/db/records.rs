@@ -7,49 +7,70 @@
 //! "Where the time goes"). The parts run on one snapshot in no defined order, which is right
 //! for rows of five tables that do not refer to each other. SQLite, in process, inserts them
 //! one by one.
+//!
+//! A new application can go first in the same statement (`With::application`): its foreign
+//! keys are checked at the statement's end, when the application is there. Such a statement is
+//! a whole create-and-submit, so that it needs no transaction of its own (see
+//! [`super::Db::write_one`]).
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::{PgConnection, QueryResult, RunQueryDsl};
+use diesel::result::{DatabaseErrorKind, Error};
+use diesel::{Connection, PgConnection, QueryResult, RunQueryDsl};
 
-use super::applications::{add_history, HistoryRow};
+use super::applications::{self as apps, add_history, ApplicationRow, HistoryRow};
 use super::audit::{self, AuditEntry};
 use super::events::{self, NewEvent};
 use super::invoices::{self, InvoiceRow};
 use super::mail::{self, QueuedMail};
 use super::prepared::Prepared;
-use super::schema::{self, application_history, audit_events};
+use super::schema::{self, application_history, applications, audit_events};
 use super::types::SqlTime;
 use super::DbConnection;
 
 /// What one write of records holds besides the records themselves.
 #[derive(Default)]
 pub struct With<'a> {
+    /// A new application the records are about, inserted first, unless its reference is
+    /// taken: then nothing is written.
+    pub application: Option<&'a ApplicationRow>,
     /// The bill whose issue the records record.
     pub bill: Option<&'a InvoiceRow>,
     /// The mails that tell of the changes (to the outbox).
     pub mails: &'a [QueuedMail],
 }
 
-/// Inserts the records in the caller's transaction (events in the order given), and the bill
-/// and mails of `with`, if any, with them.
+/// Inserts the records in the caller's transaction (events in the order given), and the new
+/// application, the bill and mails of `with`, if any, with them. False, and nothing written,
+/// when the new application's reference (or its bill's, which derives from it) is taken, for
+/// the caller to try another.
 pub fn insert(
     conn: &mut DbConnection,
     with: With<'_>,
     history: &[HistoryRow],
     audits: &[AuditEntry],
     evs: &[NewEvent],
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     let DbConnection::Pg(pg) = conn else {
+        if let Some(a) = with.application {
+            if !apps::insert_unless_taken(conn, a)? {
+                return Ok(false);
+            }
+        }
         if let Some(b) = with.bill {
             invoices::insert(conn, b)?;
         }
         add_history(conn, history)?;
         audit::record_all(conn, audits)?;
         events::insert_all(conn, evs)?;
-        return mail::enqueue_all(conn, with.mails);
+        mail::enqueue_all(conn, with.mails)?;
+        return Ok(true);
     };
     let event_rows = events::pg_rows(evs, SqlTime::now());
-    let mut parts: Vec<Box<dyn QueryFragment<Pg> + '_>> = Vec::with_capacity(5);
+    let mut parts: Vec<Box<dyn QueryFragment<Pg> + '_>> = Vec::with_capacity(6);
+    if let Some(a) = with.application {
+        parts.push(Box::new(diesel::insert_into(applications::table).values(a)));
+    }
     if let Some(b) = with.bill {
         parts.push(Box::new(diesel::insert_into(schema::invoices::table).values(b)));
     }
@@ -70,19 +91,44 @@ pub fn insert(
         parts.push(Box::new(diesel::insert_into(schema::events::table).values(&event_rows)));
     }
     if parts.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     // its text depends on how many rows each part has: prepared (see `db::prepared`) when those
     // are few, as a request's are, and not for a bank file's thousand credits
     let few = [history.len(), audits.len(), event_rows.len(), with.mails.len()]
         .iter()
         .all(|n| *n <= PREPARED_ROWS);
-    if few {
-        Prepared::execute(pg, &Together(parts))?;
-    } else {
-        Together(parts).execute(pg)?;
+    let all = Together(parts);
+    let run = |pg: &mut PgConnection| {
+        if few {
+            Prepared::execute(pg, &all)
+        } else {
+            (&all).execute(pg)
+        }
+    };
+    if with.application.is_none() {
+        run(pg)?;
+        return Ok(true);
     }
-    Ok(())
+    // A taken reference fails the statement, which then wrote nothing. Outside a transaction
+    // that is all; inside one (a request with an Idempotency-Key), a savepoint keeps the
+    // failure from aborting it.
+    let in_transaction = AnsiTransactionManager::transaction_manager_status_mut(pg)
+        .transaction_depth()?
+        .is_some();
+    let outcome = if in_transaction { pg.transaction(run) } else { run(pg) };
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+            if matches!(
+                info.constraint_name(),
+                Some("applications_reference_key" | "invoices_reference_key")
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The most rows of one table in a records statement that is prepared: a request's changes
@@ -116,3 +162,4 @@ impl QueryId for Together<'_> {
 }
 
 impl RunQueryDsl<PgConnection> for Together<'_> {}
+impl RunQueryDsl<PgConnection> for &Together<'_> {}

@@ -1216,6 +1216,164 @@ async fn create_and_submit_records_both_changes() {
     assert_eq!(stored["revision"], 2);
 }
 
+/// A create-and-submit is written in one statement (on PostgreSQL without a transaction of its
+/// own): a failure in its last part, the receipt in the mail outbox, leaves nothing of it, on
+/// either backend.
+#[tokio::test]
+async fn a_create_and_submit_that_fails_in_its_records_leaves_nothing() {
+    use diesel::prelude::*;
+    let w = World::new().await;
+    let count = |w: &World| {
+        w.app.with_conn(|c| {
+            use guichet::db::schema::{application_history as h, applications as a, events as e, invoices as i};
+            let n = |q: QueryResult<i64>| q.unwrap();
+            (
+                n(a::table.count().get_result(c)),
+                n(h::table.count().get_result(c)),
+                n(e::table.count().get_result(c)),
+                n(i::table.count().get_result(c)),
+            )
+        })
+    };
+    let before = count(&w);
+    let refuse = if crate::common::backend() == "postgres" {
+        [
+            "CREATE FUNCTION refuse_mail() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'the outbox refuses'; END $$",
+            "CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_outbox FOR EACH ROW EXECUTE FUNCTION refuse_mail()",
+        ]
+        .as_slice()
+    } else {
+        ["CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_outbox BEGIN SELECT RAISE(ABORT, 'the outbox refuses'); END"]
+            .as_slice()
+    };
+    w.app.with_conn(|c| {
+        for sql in refuse {
+            diesel::sql_query(*sql).execute(c).unwrap();
+        }
+    });
+    let body = json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true});
+    let res = w.call(Method::POST, "/v1/applications", Some(&w.a), Some(body)).await;
+    assert_problem(res, 500, "internal").await;
+    assert_eq!(count(&w), before, "no application, history, event or bill is left");
+    w.app.with_conn(|c| {
+        diesel::sql_query("DROP TRIGGER refuse_mail ON mail_outbox")
+            .execute(c)
+            .or_else(|_| diesel::sql_query("DROP TRIGGER refuse_mail").execute(c))
+            .unwrap();
+    });
+    // and the next goes through
+    let app = w.submitted(&w.a).await;
+    assert_eq!(app["phase"], "submitted");
+    let after = count(&w);
+    assert_eq!(
+        (after.0, after.3),
+        (before.0 + 1, before.3 + 1),
+        "one application, one bill"
+    );
+}
+
+/// A taken reference fails the create-and-submit's statement, which is sent again with
+/// another: without an `Idempotency-Key` (no transaction) and with one (a savepoint in the
+/// request's held transaction). PostgreSQL: a trigger takes the first reference tried by
+/// inserting an application with it in the same statement, which the failure takes back.
+#[tokio::test]
+async fn a_create_and_submit_whose_reference_is_taken_tries_another() {
+    use diesel::prelude::*;
+    if crate::common::backend() != "postgres" {
+        return;
+    }
+    let w = World::new().await;
+    w.app.with_conn(|c| {
+        for sql in [
+            "CREATE SEQUENCE squat_tries",
+            "CREATE FUNCTION squat() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             DECLARE copy applications; \
+             BEGIN \
+               IF NEW.reference IS NOT NULL AND nextval('squat_tries') = 1 THEN \
+                 copy := NEW; copy.id := gen_random_uuid(); copy.tracking_code := NULL; \
+                 INSERT INTO applications SELECT copy.*; \
+               END IF; \
+               RETURN NEW; \
+             END $$",
+            "CREATE TRIGGER squat BEFORE INSERT ON applications FOR EACH ROW EXECUTE FUNCTION squat()",
+        ] {
+            diesel::sql_query(sql).execute(c).unwrap();
+        }
+    });
+    let tries = |w: &World| {
+        w.app.with_conn(|c| {
+            #[derive(QueryableByName)]
+            struct Tries {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let t: Tries = diesel::sql_query("SELECT last_value AS n FROM squat_tries")
+                .get_result(c)
+                .unwrap();
+            t.n
+        })
+    };
+    let mine = |w: &World| {
+        w.app.with_conn(|c| {
+            use guichet::db::schema::{application_history as h, applications as a};
+            let apps: Vec<(uuid::Uuid, Option<String>)> = a::table
+                .select((a::id, a::reference))
+                .load::<(guichet::db::types::SqlUuid, Option<String>)>(c)
+                .unwrap()
+                .into_iter()
+                .map(|(id, r)| (id.0, r))
+                .collect();
+            let history: i64 = h::table.count().get_result(c).unwrap();
+            (apps, history)
+        })
+    };
+    let body = json!({"service": "wohnsitzbestaetigung", "data": valid_data(), "submit": true});
+    for key in [None, Some("squatted-1")] {
+        w.app.with_conn(|c| {
+            diesel::sql_query("ALTER SEQUENCE squat_tries RESTART")
+                .execute(c)
+                .unwrap();
+        });
+        let (before, history_before) = mine(&w);
+        let mut req = w
+            .app
+            .client
+            .post(w.app.url("/v1/applications"))
+            .bearer_auth(&w.a)
+            .json(&body);
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 201, "key {key:?}: {}", res.text().await.unwrap());
+        let app: Value = res.json().await.unwrap();
+        // the squatter's insert (1), its own trigger (2), the second try (3)
+        assert_eq!(
+            tries(&w),
+            3,
+            "key {key:?}: the first reference was taken and another tried"
+        );
+        let (after, history_after) = mine(&w);
+        assert_eq!(
+            after.len(),
+            before.len() + 1,
+            "key {key:?}: one application, no squatter left"
+        );
+        let id = app["id"].as_str().unwrap();
+        let stored: Vec<_> = after.iter().filter(|(i, _)| i.to_string() == id).collect();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].1.as_deref(), app["reference"].as_str());
+        assert_eq!(
+            history_after,
+            history_before + 3,
+            "created, submitted, invoice_issued: once each"
+        );
+        let read = w.get_json(&format!("/v1/applications/{id}"), &w.a).await;
+        assert_eq!(read["reference"], app["reference"]);
+    }
+}
+
 /// On PostgreSQL the reads go through each worker's asynchronous pool; a `DATABASE_URL` with
 /// an option only libpq knows (here `passfile`) sends them down the blocking path instead,
 /// with the same answers.
