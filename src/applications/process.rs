@@ -305,7 +305,7 @@ pub fn contact_needed(ctx: &Ctx, input: &NewApplication, with_files: bool) -> Op
 
 /// Creates a draft (and submits it when asked), in the caller's transaction; `contact` as
 /// [`contact_needed`] asks. Created and submitted at once, it is one statement (see
-/// [`create_submitted`]), for [`crate::db::Db::write_one`].
+/// `create_submitted`), for [`crate::db::Db::write_one`].
 pub fn create(
     conn: &mut DbConnection,
     ctx: &Ctx,

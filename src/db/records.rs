@@ -40,8 +40,9 @@ pub struct With<'a> {
     pub mails: &'a [QueuedMail],
 }
 
-/// Inserts the records in the caller's transaction (events in the order given), and the new
-/// application, the bill and mails of `with`, if any, with them. False, and nothing written,
+/// Inserts the records (events in the order given), and the new application, the bill and
+/// mails of `with`, if any, with them: in the caller's transaction, or, on PostgreSQL from
+/// [`super::Db::write_one`], as one statement that is its own transaction. False, and nothing written,
 /// when the new application's reference (or its bill's, which derives from it) is taken, for
 /// the caller to try another.
 pub fn insert(
