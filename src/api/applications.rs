@@ -155,8 +155,7 @@ impl Apps {
 
 impl Apps {
     /// A new application: the contact it needs read first (on the pipelined connections), then
-    /// the write; created and submitted at once, the write is one statement
-    /// ([`crate::db::Db::write_one`]).
+    /// the write; created and submitted at once, the write is one statement (`Db::write_one`).
     async fn create(
         &self,
         req: &HttpRequest,
@@ -165,16 +164,12 @@ impl Apps {
     ) -> Result<HttpResponse, ApiError> {
         let c = self.ctx(req, caller);
         let contact = self.contact(&c, &input, false).await?;
-        let row = if input.submit {
-            self.auth
-                .db
-                .write_one(move |conn| process::create(conn, &c, input, contact))
-                .await?
+        let submit = input.submit;
+        let work = move |conn: &mut DbConnection| process::create(conn, &c, input, contact);
+        let row = if submit {
+            self.auth.db.write_one(work).await?
         } else {
-            self.auth
-                .db
-                .write(move |conn| process::create(conn, &c, input, contact))
-                .await?
+            self.auth.db.write(work).await?
         };
         respond(caller, &self.cache, &row, true, lang_of(req, None)?)
     }

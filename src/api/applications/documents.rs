@@ -142,15 +142,14 @@ pub(super) async fn create_with_files(
         .collect();
     let ctx = apps.ctx(req, caller);
     let attached = Attached { id, documents };
-    let result = match apps.contact(&ctx, &input, true).await {
-        Ok(contact) => {
-            apps.auth
-                .db
-                .write(move |conn| process::create_with_documents(conn, &ctx, input, attached, contact))
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let result = async {
+        let contact = apps.contact(&ctx, &input, true).await?;
+        apps.auth
+            .db
+            .write(move |conn| process::create_with_documents(conn, &ctx, input, attached, contact))
+            .await
+    }
+    .await;
     if result.is_err() {
         apps.documents.remove(keys).await;
     }
