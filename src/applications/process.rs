@@ -727,9 +727,16 @@ fn validate(conn: &mut DbConnection, v: &VersionEntry, row: &mut ApplicationRow)
     let validator = v.validator().map_err(ApiError::internal)?;
     let mut data = row.data.value().map_err(doc_error)?;
     submission::check(&validator, &data).map_err(|e| ApiError::validation(explain_documents(&v.form_schema, e)))?;
-    submission::normalise(&v.form_schema, &mut data);
-    row.data = SqlDoc::of(&data).map_err(doc_error)?;
+    // the walks for phone and file fields only where the form has such fields
+    let formats = v.formats();
+    if formats.phone {
+        submission::normalise(&v.form_schema, &mut data);
+        row.data = SqlDoc::of(&data).map_err(doc_error)?;
+    }
     check_power_of_attorney(conn, v, row)?;
+    if !formats.document {
+        return Ok(());
+    }
     let named = submission::document_ids(&v.form_schema, &data);
     if named.is_empty() {
         return Ok(());

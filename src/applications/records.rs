@@ -200,9 +200,12 @@ pub(crate) fn write_with(conn: &mut DbConnection, mut with: With<'_>, all: Vec<R
     // at least one statement: a bill or mails without records are still written
     let mut first = true;
     while first || all.peek().is_some() {
-        let mut history = Vec::with_capacity(ROWS_PER_STATEMENT);
-        let mut audits = Vec::with_capacity(ROWS_PER_STATEMENT);
-        let mut evs = Vec::with_capacity(ROWS_PER_STATEMENT);
+        // sized to the changes of this statement: a request has one or two, and a thousand
+        // rows' room is some 700 kB to allocate and free on every write
+        let n = all.len().min(ROWS_PER_STATEMENT);
+        let mut history = Vec::with_capacity(n);
+        let mut audits = Vec::with_capacity(n);
+        let mut evs = Vec::with_capacity(n);
         for r in all.by_ref().take(ROWS_PER_STATEMENT) {
             history.push(r.history);
             audits.push(r.audit);

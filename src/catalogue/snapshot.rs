@@ -71,6 +71,17 @@ pub struct VersionEntry {
     validator: std::sync::OnceLock<Result<Arc<jsonschema::Validator>, String>>,
     /// The same form for drafts ([`crate::domain::forms::draft_schema`]), built on first use.
     draft_validator: std::sync::OnceLock<Result<Arc<jsonschema::Validator>, String>>,
+    /// Whether the form has phone fields and file fields, found on first use.
+    formats: std::sync::OnceLock<FormFormats>,
+}
+
+/// The formats a submission's data is walked for: without such a field, the walk is skipped.
+#[derive(Debug, Clone, Copy)]
+pub struct FormFormats {
+    /// `format: phone`, normalised to E.164 on submission.
+    pub phone: bool,
+    /// `format: document-id`, a file field.
+    pub document: bool,
 }
 
 impl VersionEntry {
@@ -86,6 +97,14 @@ impl VersionEntry {
         self.draft_validator
             .get_or_init(|| crate::domain::forms::compile_draft(&self.form_schema).map(Arc::new))
             .clone()
+    }
+
+    /// Which of the formats a submission is walked for the form has anywhere.
+    pub fn formats(&self) -> FormFormats {
+        *self.formats.get_or_init(|| FormFormats {
+            phone: crate::domain::submission::mentions_format(&self.form_schema, "phone"),
+            document: crate::domain::submission::mentions_format(&self.form_schema, "document-id"),
+        })
     }
 }
 
@@ -217,6 +236,7 @@ impl Snapshot {
                 search: Lang::ALL.map(|l| (s(l, "name"), s(l, "text"))),
                 validator: Default::default(),
                 draft_validator: Default::default(),
+                formats: Default::default(),
             });
         }
         for s in p.services {

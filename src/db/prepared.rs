@@ -16,47 +16,24 @@
 //! prepared on a connection's first run and reused after. Use it only where the shapes are
 //! few (one row, or a bounded number of rows).
 //!
-//! The binds go with the type left to PostgreSQL (type oid 0, as libpq allows): it infers each
-//! parameter's type from its place (a column of the insert, a comparison of the update), and
-//! those are the types diesel wrote the bytes for. That needs the bind collector's bytes, which
-//! diesel opens with its `i-implement-a-third-party-backend-and-opt-into-breaking-changes`
-//! feature (Cargo.lock pins the version; only this module uses it).
-use std::io::Write;
-
+//! The statement is rendered once: its text, with diesel's numbered placeholders, and its
+//! binds' bytes with their types, as diesel's bind collector wrote them. diesel then runs that
+//! rendering, pushing the text whole and the collected binds as they are (the
+//! `i-implement-a-third-party-backend-and-opt-into-breaking-changes` feature opens the two
+//! calls of diesel's AST pass this needs; Cargo.lock pins the version; only this module uses
+//! it). Running it renders the text a second time, for the statement cache's key, which is a
+//! copy of one string.
 use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::query_builder::bind_collector::RawBytesBindCollector;
 use diesel::query_builder::{AstPass, QueryBuilder, QueryFragment, QueryId};
-use diesel::serialize::{IsNull, Output, ToSql};
-use diesel::sql_types::SqlType;
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
-
-/// A bind whose type PostgreSQL infers (see the module's note).
-#[derive(Debug, Clone, Copy, Default, SqlType, diesel::query_builder::QueryId)]
-#[diesel(postgres_type(oid = 0, array_oid = 0))]
-pub struct Inferred;
-
-/// A bind's bytes as diesel wrote them (`None`: NULL).
-#[derive(Debug)]
-struct Bytes(Option<Vec<u8>>);
-
-impl ToSql<Inferred, Pg> for Bytes {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> diesel::serialize::Result {
-        match &self.0 {
-            Some(b) => {
-                out.write_all(b)?;
-                Ok(IsNull::No)
-            }
-            None => Ok(IsNull::Yes),
-        }
-    }
-}
 
 /// A statement rendered once, run as a prepared statement cached by its text (see the
 /// module's note).
 pub struct Prepared {
-    /// The text between the binds: one more than there are binds.
-    text: Vec<String>,
-    binds: Vec<Bytes>,
+    /// The text, its binds numbered `$1` to `$n` in order.
+    sql: String,
+    binds: RawBytesBindCollector<Pg>,
 }
 
 impl Prepared {
@@ -64,59 +41,25 @@ impl Prepared {
     pub fn new<Q: QueryFragment<Pg>>(conn: &mut PgConnection, q: &Q) -> QueryResult<Prepared> {
         let mut sql = PgQueryBuilder::default();
         q.to_sql(&mut sql, &Pg)?;
-        let sql = sql.finish();
-        let mut collector = RawBytesBindCollector::<Pg>::new();
-        q.collect_binds(&mut collector, conn, &Pg)?;
-        let binds: Vec<Bytes> = collector.binds.into_iter().map(Bytes).collect();
-        let text = split_at_binds(&sql, binds.len()).ok_or_else(|| {
-            diesel::result::Error::QueryBuilderError("a prepared statement's text does not number its binds".into())
-        })?;
-        Ok(Prepared { text, binds })
+        let mut binds = RawBytesBindCollector::<Pg>::new();
+        q.collect_binds(&mut binds, conn, &Pg)?;
+        Ok(Prepared {
+            sql: sql.finish(),
+            binds,
+        })
     }
 
     /// Renders `q` and runs it; the rows it touched.
     pub fn execute<Q: QueryFragment<Pg>>(conn: &mut PgConnection, q: &Q) -> QueryResult<usize> {
-        Prepared::new(conn, q)?.execute_on(conn)
+        RunQueryDsl::execute(Prepared::new(conn, q)?, conn)
     }
-
-    fn execute_on(self, conn: &mut PgConnection) -> QueryResult<usize> {
-        RunQueryDsl::execute(self, conn)
-    }
-}
-
-/// The text of `sql` between its bind placeholders `$1` to `$n`, which must come in order
-/// (diesel numbers them as it writes them). One pass over the text: a records statement has
-/// some hundred binds in a few kilobytes, and searching the text once per bind cost a tenth
-/// of create-and-submit's instructions.
-fn split_at_binds(sql: &str, n: usize) -> Option<Vec<String>> {
-    let bytes = sql.as_bytes();
-    let mut text = Vec::with_capacity(n + 1);
-    let (mut start, mut from, mut k) = (0, 0, 1);
-    while k <= n {
-        let at = from + sql[from..].find('$')?;
-        let digits = bytes[at + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
-        let end = at + 1 + digits;
-        // the placeholder `$k` itself, not `$12` when `$1` is due, nor a `$` without a number
-        if digits > 0 && sql[at + 1..end].parse::<usize>().ok() == Some(k) {
-            text.push(sql[start..at].to_string());
-            start = end;
-            k += 1;
-        }
-        from = end;
-    }
-    text.push(sql[start..].to_string());
-    Some(text)
 }
 
 impl QueryFragment<Pg> for Prepared {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        for (i, part) in self.text.iter().enumerate() {
-            out.push_sql(part);
-            if let Some(b) = self.binds.get(i) {
-                out.push_bind_param::<Inferred, _>(b)?;
-            }
-        }
-        Ok(())
+        // the text already holds the placeholders; the binds go after it, in their order
+        out.push_sql(&self.sql);
+        out.push_bind_collector_data(&self.binds)
     }
 }
 
@@ -126,34 +69,3 @@ impl QueryId for Prepared {
 }
 
 impl RunQueryDsl<PgConnection> for Prepared {}
-
-#[cfg(test)]
-mod tests {
-    use super::split_at_binds;
-
-    #[test]
-    fn the_text_is_split_at_each_numbered_bind_in_turn() {
-        let sql = "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8), ($9, $10), ($11, $12)";
-        let parts = split_at_binds(sql, 12).unwrap();
-        assert_eq!(parts.len(), 13);
-        assert_eq!(parts[0], "INSERT INTO t (a, b) VALUES (");
-        assert_eq!(parts[1], ", ");
-        assert_eq!(parts[9], ", ");
-        assert_eq!(parts[10], "), (");
-        assert_eq!(parts[12], ")");
-        let rebuilt: String = parts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| if i == 0 { p.clone() } else { format!("${i}{p}") })
-            .collect();
-        assert_eq!(rebuilt, sql);
-        // fewer placeholders than binds: refused, not guessed
-        assert!(split_at_binds("SELECT $1", 2).is_none());
-        // a longer number is not the placeholder due, and a bare `$` is text
-        assert_eq!(
-            split_at_binds("a $12 b $ c $1 d", 1).unwrap(),
-            vec!["a $12 b $ c ", " d"]
-        );
-        assert_eq!(split_at_binds("no binds", 0).unwrap(), vec!["no binds"]);
-    }
-}

@@ -189,6 +189,18 @@ fn visit_format(schema: &Value, data: &mut Value, format: &str, f: &mut dyn FnMu
     Walk { root: schema, format }.visit(schema, data, "", 0, f);
 }
 
+/// Whether any schema object in `schema`, wherever it sits (definitions included), has
+/// `format: <format>`: without one, no field of the data has that format.
+pub fn mentions_format(schema: &Value, format: &str) -> bool {
+    match schema {
+        Value::Object(m) => {
+            m.get("format").and_then(Value::as_str) == Some(format) || m.values().any(|v| mentions_format(v, format))
+        }
+        Value::Array(items) => items.iter().any(|v| mentions_format(v, format)),
+        _ => false,
+    }
+}
+
 /// Rewrites every `phone` field to E.164 (`033 225 84 98` → `+41332258498`); call after
 /// [`check`], which has accepted them.
 pub fn normalise(schema: &Value, data: &mut Value) {
@@ -388,5 +400,21 @@ mod tests {
         let mut t = json!({"a": [1, 2]});
         merge_patch(&mut t, &json!({"a": [3], "n": {"x": 1}}));
         assert_eq!(t, json!({"a": [3], "n": {"x": 1}}));
+    }
+
+    #[test]
+    fn a_format_is_found_wherever_the_schema_has_it() {
+        // under a definition and under array items
+        assert!(mentions_format(&form(), "phone"));
+        assert!(mentions_format(&form(), "document-id"));
+        let nested = json!({"properties": {"a": {"$ref": "#/$defs/d"}}, "$defs": {"d": {"prefixItems": [{"format": "document-id"}]}}});
+        assert!(mentions_format(&nested, "document-id"));
+        assert!(!mentions_format(&nested, "phone"));
+        // a property named format is not a format
+        assert!(!mentions_format(
+            &json!({"properties": {"format": {"type": "string"}}}),
+            "phone"
+        ));
+        assert!(!mentions_format(&json!({"type": "string", "format": "email"}), "phone"));
     }
 }

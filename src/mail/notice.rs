@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
-use minijinja::{context, Environment};
+use minijinja::{context, AutoEscape, Environment};
 
 use crate::domain::lang::Lang;
 
@@ -77,13 +77,31 @@ pub struct Notice {
 static TEXTS: LazyLock<HashMap<String, HashMap<String, String>>> =
     LazyLock::new(|| serde_json::from_str(include_str!("../../locales/mail.json")).unwrap_or_default());
 
+/// Every text as a template named `{lang}/{key}`, compiled once with the notices' templates
+/// (a text compiled on each use cost a parse per mail).
+static TEXT_TEMPLATES: LazyLock<Vec<(String, &'static str)>> = LazyLock::new(|| {
+    TEXTS
+        .iter()
+        .flat_map(|(lang, texts)| texts.iter().map(move |(k, v)| (format!("{lang}/{k}"), v.as_str())))
+        .collect()
+});
+
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    // HTML is escaped by the template's extension; a broken template shows in the unit tests
+    // HTML is escaped in the HTML notice alone (the texts go into it as values, escaped there);
+    // a broken template shows in the unit tests
+    env.set_auto_escape_callback(|name| match name {
+        "notice.html" => AutoEscape::Html,
+        _ => AutoEscape::None,
+    });
+    let texts = TEXT_TEMPLATES.iter().map(|(name, source)| (name.as_str(), *source));
     for (name, source) in [
         ("notice.txt", include_str!("../../templates/mail/notice.txt")),
         ("notice.html", include_str!("../../templates/mail/notice.html")),
-    ] {
+    ]
+    .into_iter()
+    .chain(texts)
+    {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "a mail template does not compile");
         }
@@ -101,13 +119,17 @@ fn day(d: NaiveDate, lang: Lang) -> String {
 /// The notice of `moment` for the application `facts` describes; `optional_note` adds how to
 /// turn such notices off (to the notices that are not essential).
 pub fn render(moment: &Moment, facts: &Facts<'_>) -> Result<Notice, String> {
-    let texts = TEXTS
-        .get(facts.lang.code())
-        .or_else(|| TEXTS.get("de"))
+    let (code, texts) = [facts.lang.code(), "de"]
+        .into_iter()
+        .find_map(|code| TEXTS.get(code).map(|t| (code, t)))
         .ok_or("locales/mail.json has no German texts")?;
     let text = |k: &str| texts.get(k).map(String::as_str).unwrap_or_default();
     let reference = facts.reference.unwrap_or_default();
-    let fill = |k: &str, ctx: minijinja::Value| TEMPLATES.render_str(text(k), ctx).map_err(|e| format!("{k}: {e}"));
+    // a text the locale lacks is empty, as before
+    let fill = |k: &str, ctx: minijinja::Value| match TEMPLATES.get_template(&format!("{code}/{k}")) {
+        Ok(tpl) => tpl.render(ctx).map_err(|e| format!("{k}: {e}")),
+        Err(_) => Ok(String::new()),
+    };
     let key = moment.key();
     let step = match moment {
         Moment::Step { step } | Moment::Decided { step, .. } => step.as_str(),
