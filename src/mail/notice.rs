@@ -125,10 +125,14 @@ pub fn render(moment: &Moment, facts: &Facts<'_>) -> Result<Notice, String> {
         .ok_or("locales/mail.json has no German texts")?;
     let text = |k: &str| texts.get(k).map(String::as_str).unwrap_or_default();
     let reference = facts.reference.unwrap_or_default();
-    // a text the locale lacks is empty, as before
-    let fill = |k: &str, ctx: minijinja::Value| match TEMPLATES.get_template(&format!("{code}/{k}")) {
-        Ok(tpl) => tpl.render(ctx).map_err(|e| format!("{k}: {e}")),
-        Err(_) => Ok(String::new()),
+    // the text compiled at start-up; one that is not there (a key the locale lacks, or a text
+    // that did not compile) is rendered from its source, which gives "" or the compile error
+    let fill = |k: &str, ctx: minijinja::Value| {
+        match TEMPLATES.get_template(&format!("{code}/{k}")) {
+            Ok(tpl) => tpl.render(ctx),
+            Err(_) => TEMPLATES.render_str(text(k), ctx),
+        }
+        .map_err(|e| format!("{k}: {e}"))
     };
     let key = moment.key();
     let step = match moment {
