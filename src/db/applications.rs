@@ -9,6 +9,9 @@ use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = a)]
+// None is bound as NULL, never rendered as DEFAULT: a records statement's text then depends
+// only on how many rows each part has (`db::prepared`, `Prepared::shaped`)
+#[diesel(treat_none_as_default_value = false)]
 pub struct ApplicationRow {
     pub id: SqlUuid,
     pub reference: Option<String>,
@@ -71,6 +74,9 @@ impl ApplicationRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = h)]
+// None is bound as NULL, never rendered as DEFAULT: a records statement's text then depends
+// only on how many rows each part has (`db::prepared`, `Prepared::shaped`)
+#[diesel(treat_none_as_default_value = false)]
 pub struct HistoryRow {
     pub id: SqlUuid,
     pub application_id: SqlUuid,

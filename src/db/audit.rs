@@ -26,6 +26,9 @@ pub struct AuditRow {
 /// One audit entry: who did what to which object, from where, with what outcome.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = a)]
+// None is bound as NULL, never rendered as DEFAULT: a records statement's text then depends
+// only on how many rows each part has (`db::prepared`, `Prepared::shaped`)
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditEntry {
     pub id: SqlUuid,
     pub occurred_at: SqlTime,

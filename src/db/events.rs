@@ -29,6 +29,9 @@ pub struct NewEvent {
 /// An event row as PostgreSQL takes it: without a position (see the module's note).
 #[derive(Insertable)]
 #[diesel(table_name = super::schema::events)]
+// None is bound as NULL, never rendered as DEFAULT: a records statement's text then depends
+// only on how many rows each part has (`db::prepared`, `Prepared::shaped`)
+#[diesel(treat_none_as_default_value = false)]
 pub(super) struct PgEvent<'a> {
     id: SqlUuid,
     type_: &'a str,

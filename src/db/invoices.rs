@@ -9,6 +9,9 @@ use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = i)]
+// None is bound as NULL, never rendered as DEFAULT: a records statement's text then depends
+// only on how many rows each part has (`db::prepared`, `Prepared::shaped`)
+#[diesel(treat_none_as_default_value = false)]
 pub struct InvoiceRow {
     pub id: SqlUuid,
     pub application_id: SqlUuid,

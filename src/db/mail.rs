@@ -28,6 +28,9 @@ pub fn enqueue_alternative(
 /// records in one statement (`db::records`).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = m)]
+// None is bound as NULL, never rendered as DEFAULT: a records statement's text then depends
+// only on how many rows each part has (`db::prepared`, `Prepared::shaped`)
+#[diesel(treat_none_as_default_value = false)]
 pub struct QueuedMail {
     id: SqlUuid,
     recipient: String,

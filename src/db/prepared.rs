@@ -23,36 +23,96 @@
 //! calls of diesel's AST pass this needs; Cargo.lock pins the version; only this module uses
 //! it). Running it renders the text a second time, for the statement cache's key, which is a
 //! copy of one string.
+//!
+//! Rendering the text is most of the rendering's cost: an identifier quoted and a placeholder
+//! numbered for every column of every row (9 % of a create-and-submit's instructions, 2026-12-18).
+//! [`Prepared::shaped`] renders it once per *shape*: a key, named by the caller, that determines
+//! the text completely (for the records statement: which parts it has and how many rows each).
+//! That holds only where nothing else changes the text: the rows' `Insertable` structs bind
+//! `None` as NULL (`treat_none_as_default_value = false`) instead of rendering `DEFAULT`. Debug
+//! builds (the tests) render the text anyway and panic when it differs from the one kept for
+//! its shape.
 use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::query_builder::bind_collector::RawBytesBindCollector;
 use diesel::query_builder::{AstPass, QueryBuilder, QueryFragment, QueryId};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 /// A statement rendered once, run as a prepared statement cached by its text (see the
 /// module's note).
 pub struct Prepared {
     /// The text, its binds numbered `$1` to `$n` in order.
-    sql: String,
+    sql: Arc<str>,
     binds: RawBytesBindCollector<Pg>,
 }
 
 impl Prepared {
     /// Renders `q` for `conn` (which resolves the binds' types, as running it would).
     pub fn new<Q: QueryFragment<Pg>>(conn: &mut PgConnection, q: &Q) -> QueryResult<Prepared> {
-        let mut sql = PgQueryBuilder::default();
-        q.to_sql(&mut sql, &Pg)?;
+        let sql = Arc::from(text(q)?);
+        Prepared::with_text(conn, q, sql)
+    }
+
+    /// Like [`Prepared::new`], with the text rendered for the first statement of the same
+    /// `shape` (see the module's note: the shape must determine the text).
+    pub fn shaped<Q: QueryFragment<Pg>>(conn: &mut PgConnection, shape: Shape, q: &Q) -> QueryResult<Prepared> {
+        let kept = TEXTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&shape)
+            .cloned();
+        let sql = match kept {
+            Some(sql) => {
+                if cfg!(debug_assertions) {
+                    let fresh = text(q)?;
+                    assert_eq!(*sql, *fresh, "two statements of shape {shape:?} have different texts");
+                }
+                sql
+            }
+            None => {
+                let sql: Arc<str> = Arc::from(text(q)?);
+                let mut texts = TEXTS.lock().unwrap_or_else(PoisonError::into_inner);
+                if texts.len() < MAX_SHAPES {
+                    texts.insert(shape, sql.clone());
+                }
+                sql
+            }
+        };
+        Prepared::with_text(conn, q, sql)
+    }
+
+    fn with_text<Q: QueryFragment<Pg>>(conn: &mut PgConnection, q: &Q, sql: Arc<str>) -> QueryResult<Prepared> {
         let mut binds = RawBytesBindCollector::<Pg>::new();
         q.collect_binds(&mut binds, conn, &Pg)?;
-        Ok(Prepared {
-            sql: sql.finish(),
-            binds,
-        })
+        Ok(Prepared { sql, binds })
     }
 
     /// Renders `q` and runs it; the rows it touched.
     pub fn execute<Q: QueryFragment<Pg>>(conn: &mut PgConnection, q: &Q) -> QueryResult<usize> {
         RunQueryDsl::execute(Prepared::new(conn, q)?, conn)
     }
+
+    /// [`Prepared::shaped`], run; the rows it touched.
+    pub fn execute_shaped<Q: QueryFragment<Pg>>(conn: &mut PgConnection, shape: Shape, q: &Q) -> QueryResult<usize> {
+        RunQueryDsl::execute(Prepared::shaped(conn, shape, q)?, conn)
+    }
+}
+
+/// What determines a statement's text: the statement's name and a key its caller derives
+/// from what varies (see [`Prepared::shaped`]).
+pub type Shape = (&'static str, [u8; 8]);
+
+/// The texts of the shapes seen, for the process's life: each is a few kilobytes, and the
+/// shapes are few (the records statement's parts have at most a handful of rows each, see
+/// `db::records`). Past [`MAX_SHAPES`] a new shape's text is rendered every time.
+static TEXTS: LazyLock<Mutex<HashMap<Shape, Arc<str>>>> = LazyLock::new(Default::default);
+const MAX_SHAPES: usize = 256;
+
+fn text<Q: QueryFragment<Pg>>(q: &Q) -> QueryResult<String> {
+    let mut sql = PgQueryBuilder::default();
+    q.to_sql(&mut sql, &Pg)?;
+    Ok(sql.finish())
 }
 
 impl QueryFragment<Pg> for Prepared {

@@ -100,9 +100,24 @@ pub fn insert(
         .iter()
         .all(|n| *n <= PREPARED_ROWS);
     let all = Together(parts);
+    // with None bound as NULL (the rows' structs), the parts and their row counts are all
+    // that changes the text: its shape (see `db::prepared`)
+    let shape = (
+        "records",
+        [
+            u8::from(with.application.is_some()),
+            u8::from(with.bill.is_some()),
+            with.mails.len() as u8,
+            history.len() as u8,
+            audits.len() as u8,
+            event_rows.len() as u8,
+            0,
+            0,
+        ],
+    );
     let run = |pg: &mut PgConnection| {
         if few {
-            Prepared::execute(pg, &all)
+            Prepared::execute_shaped(pg, shape, &all)
         } else {
             (&all).execute(pg)
         }
