@@ -329,7 +329,7 @@ pub fn insert_unless_taken(conn: &mut DbConnection, row: &ApplicationRow) -> Que
         .on_conflict(a::reference)
         .do_nothing();
     let n = match conn {
-        // a few shapes (which fields are DEFAULT): prepared (see `db::prepared`)
+        // one text (None is bound as NULL): prepared (see `db::prepared`)
         DbConnection::Pg(pg) => super::prepared::Prepared::execute(pg, &q)?,
         DbConnection::Sqlite(sq) => q.execute(sq)?,
     };

@@ -24,14 +24,17 @@
 //! it). Running it renders the text a second time, for the statement cache's key, which is a
 //! copy of one string.
 //!
-//! Rendering the text is most of the rendering's cost: an identifier quoted and a placeholder
-//! numbered for every column of every row (9 % of a create-and-submit's instructions, 2026-12-18).
+//! Rendering the text is a large part of the rendering's cost: an identifier quoted and a
+//! placeholder numbered for every column of every row (about 7 % of a create-and-submit's
+//! instructions, of the 17.8 % that rendering its records statement took; bench/results/
+//! 2026-12-18-instructions.txt).
 //! [`Prepared::shaped`] renders it once per *shape*: a key, named by the caller, that determines
 //! the text completely (for the records statement: which parts it has and how many rows each).
 //! That holds only where nothing else changes the text: the rows' `Insertable` structs bind
 //! `None` as NULL (`treat_none_as_default_value = false`) instead of rendering `DEFAULT`. Debug
 //! builds (the tests) render the text anyway and panic when it differs from the one kept for
-//! its shape.
+//! its shape; that catches a key that misses something only where a test writes two statements
+//! of the same shape with different texts, so a new key must be derived with care.
 use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::query_builder::bind_collector::RawBytesBindCollector;
 use diesel::query_builder::{AstPass, QueryBuilder, QueryFragment, QueryId};

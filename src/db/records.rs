@@ -94,33 +94,30 @@ pub fn insert(
     if parts.is_empty() {
         return Ok(true);
     }
-    // its text depends on how many rows each part has: prepared (see `db::prepared`) when those
+    // its text depends on which parts it has and how many rows each (the rows' structs bind
+    // None as NULL): prepared, its text kept for that shape (see `db::prepared`), when the rows
     // are few, as a request's are, and not for a bank file's thousand credits
-    let few = [history.len(), audits.len(), event_rows.len(), with.mails.len()]
-        .iter()
-        .all(|n| *n <= PREPARED_ROWS);
+    let counts = [with.mails.len(), history.len(), audits.len(), event_rows.len()];
+    let shape = match counts.map(|n| u8::try_from(n).ok().filter(|n| usize::from(*n) <= PREPARED_ROWS)) {
+        [Some(mails), Some(history), Some(audits), Some(events)] => Some((
+            "records",
+            [
+                u8::from(with.application.is_some()),
+                u8::from(with.bill.is_some()),
+                mails,
+                history,
+                audits,
+                events,
+                0,
+                0,
+            ],
+        )),
+        _ => None,
+    };
     let all = Together(parts);
-    // with None bound as NULL (the rows' structs), the parts and their row counts are all
-    // that changes the text: its shape (see `db::prepared`)
-    let shape = (
-        "records",
-        [
-            u8::from(with.application.is_some()),
-            u8::from(with.bill.is_some()),
-            with.mails.len() as u8,
-            history.len() as u8,
-            audits.len() as u8,
-            event_rows.len() as u8,
-            0,
-            0,
-        ],
-    );
-    let run = |pg: &mut PgConnection| {
-        if few {
-            Prepared::execute_shaped(pg, shape, &all)
-        } else {
-            (&all).execute(pg)
-        }
+    let run = |pg: &mut PgConnection| match shape {
+        Some(shape) => Prepared::execute_shaped(pg, shape, &all),
+        None => (&all).execute(pg),
     };
     if with.application.is_none() {
         run(pg)?;
