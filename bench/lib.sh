@@ -167,6 +167,14 @@ bench_dataset() {
     -v template=template@bench.invalid -f "$ROOT/bench/sql/dataset.sql"
   echo "bench: generated in $((SECONDS - t0)) s"
 }
+# the transition pool back to submitted, with step_log back to the dataset's two entries
+# (draft, submitted): it grows by one with every move, and the department queue's first page
+# at 1M shows pool applications (runs had grown theirs to 9-37 entries, 2.2 KB, against 2 at
+# 10k: queue_department 1M/10k fell to 58.6 %). Before every transition run (bench/applications,
+# bench/instructions), and on a reused dataset before its pool is rebuilt.
+POOL_RESET="UPDATE applications SET phase = 'submitted', step = 'submitted', revision = 1,
+    step_log = jsonb_path_query_array(step_log, '\$[0 to 1]')
+  WHERE id IN (SELECT id FROM bench_pool) AND (phase <> 'submitted' OR jsonb_array_length(step_log) > 2)"
 # bench_token EMAIL: an access token of a bench account (password BENCH_PW).
 bench_token() {
   curl -fsS -d grant_type=password --data-urlencode "username=$1" --data-urlencode "password=$BENCH_PW" \

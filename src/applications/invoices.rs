@@ -148,22 +148,13 @@ pub(super) fn bill_at(
 }
 
 /// Writes a bill made by [`bill_at`], and the records of the change that made it (`with`)
-/// together with the bill's own, and the mails that tell of the change, in one statement with
-/// the bill (see `db::records`).
+/// together with the bill's own, the mails that tell of the change and what else `first` holds
+/// (a new application, a changed one), in one statement with the bill (see `db::records`):
+/// false, and nothing written, when the new application's reference is taken; 412 when the
+/// changed one's revision is no longer the one expected.
 pub(super) fn write(
     conn: &mut DbConnection,
-    made: Option<(InvoiceRow, Records)>,
-    with: Vec<Records>,
-    mails: &[QueuedMail],
-) -> Result<(), ApiError> {
-    write_new(conn, None, made, with, mails).map(|_| ())
-}
-
-/// [`write`], with a new application first in the same statement: false, and nothing
-/// written, when its reference is taken.
-pub(super) fn write_new(
-    conn: &mut DbConnection,
-    application: Option<&ApplicationRow>,
+    first: With<'_>,
     made: Option<(InvoiceRow, Records)>,
     mut with: Vec<Records>,
     mails: &[QueuedMail],
@@ -175,9 +166,9 @@ pub(super) fn write_new(
     records::write_with(
         conn,
         With {
-            application,
             bill: bill.as_ref(),
             mails,
+            ..first
         },
         with,
     )

@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::catalogue::snapshot::{Snapshot, VersionEntry};
 use crate::db::applications::{self as store, ApplicationRow, Contact, HistoryRow};
 use crate::db::documents::DocumentRow;
+use crate::db::records::With;
 use crate::db::types::{SqlDoc, SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::domain::application::{Mover, Phase, Reference};
@@ -172,7 +173,7 @@ pub(super) fn not_anonymised(row: &ApplicationRow) -> Result<(), ApiError> {
     }
 }
 
-fn stale() -> ApiError {
+pub(super) fn stale() -> ApiError {
     ApiError::new(
         ProblemKind::PreconditionFailed,
         msg!("The application has changed since you read it: reload it and apply your change again."),
@@ -539,9 +540,12 @@ fn create_submitted(
             ..Note::default()
         };
         let mails = super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), false, recipients.clone())?;
-        let written = super::invoices::write_new(
+        let written = super::invoices::write(
             conn,
-            Some(&row),
+            With {
+                application: Some(&row),
+                ..With::default()
+            },
             bill,
             vec![
                 records::of(ctx, &draft, Change::Created, Note::default()),
@@ -852,11 +856,17 @@ fn apply_move(
     }
     move_to(&mut row, v, to, step)?;
     let bill = super::invoices::bill_at(conn, ctx, &mut row, v, to, false)?;
-    save(conn, &mut row)?;
+    let expected = row.revision;
+    row.revision += 1;
     let decision_documents = note.details.contains_key("decision_documents");
     let mails = super::notify::after_move(conn, ctx, &row, mover(&ctx.caller, &row), decision_documents, known)?;
+    // the row is written by the records' statement (its main part): one round trip for both
     super::invoices::write(
         conn,
+        With {
+            update: Some((&row, expected)),
+            ..With::default()
+        },
         bill,
         vec![records::of(ctx, &row, records::of_move(to), note)],
         &mails,

@@ -7,7 +7,7 @@ use super::process::Ctx;
 use crate::db::applications::{ApplicationRow, HistoryRow};
 use crate::db::audit::AuditEntry;
 use crate::db::events::NewEvent;
-use crate::db::records::With;
+use crate::db::records::{With, Written};
 use crate::db::types::{SqlJson, SqlTime, SqlUuid};
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -192,9 +192,11 @@ pub(crate) fn write(conn: &mut DbConnection, all: Vec<Records>) -> Result<(), Ap
     write_with(conn, With::default(), all).map(|_| ())
 }
 
-/// [`write`], and the new application, the bill whose issue the changes record and the mails
-/// that tell of them, in the same statement (the first, when there are several). False, and
-/// nothing written, when the new application's reference is taken (see `db::records`).
+/// [`write`], and the new application, the bill whose issue the changes record, the mails
+/// that tell of them and the changed application, in the same statement (the first, when
+/// there are several). False, and nothing written, when the new application's reference is
+/// taken; 412 when the changed application's revision is no longer the one expected (see
+/// `db::records`).
 pub(crate) fn write_with(conn: &mut DbConnection, mut with: With<'_>, all: Vec<Records>) -> Result<bool, ApiError> {
     let mut all = all.into_iter().peekable();
     // at least one statement: a bill or mails without records are still written
@@ -211,9 +213,11 @@ pub(crate) fn write_with(conn: &mut DbConnection, mut with: With<'_>, all: Vec<R
             audits.push(r.audit);
             evs.extend(r.event);
         }
-        let written = crate::db::records::insert(conn, std::mem::take(&mut with), &history, &audits, &evs)?;
-        if first && !written {
-            return Ok(false);
+        match crate::db::records::insert(conn, std::mem::take(&mut with), &history, &audits, &evs)? {
+            Written::All => {}
+            Written::ReferenceTaken => return Ok(false),
+            // the move's transaction fails with this answer: nothing of it is kept
+            Written::Stale => return Err(super::process::stale()),
         }
         first = false;
     }

@@ -340,31 +340,44 @@ pub fn reference_taken(conn: &mut DbConnection, reference: &str) -> QueryResult<
     diesel::select(diesel::dsl::exists(a::table.filter(a::reference.eq(reference)))).get_result(conn)
 }
 
+/// The statement that writes the changed row `$row` if its revision is still `$expected`: one
+/// text whatever the row holds. A macro, so that [`update`] and the records statement (which
+/// takes it as its main part, `db::records::With::update`) share it.
+macro_rules! update_query {
+    ($row:expr, $expected:expr) => {{
+        use diesel::{ExpressionMethods, QueryDsl};
+        use $crate::db::schema::applications as a;
+        let (row, expected): (&$crate::db::applications::ApplicationRow, i64) = ($row, $expected);
+        diesel::update(a::table.filter(a::id.eq(row.id)).filter(a::revision.eq(expected))).set((
+            a::reference.eq(&row.reference),
+            a::tracking_code.eq(&row.tracking_code),
+            a::phase.eq(&row.phase),
+            a::step.eq(&row.step),
+            a::step_log.eq(&row.step_log),
+            a::data.eq(&row.data),
+            a::assignee_id.eq(row.assignee_id),
+            a::revision.eq(row.revision),
+            a::updated_at.eq(row.updated_at),
+            a::submitted_at.eq(row.submitted_at),
+            a::status_changed_at.eq(row.status_changed_at),
+            a::due_at.eq(row.due_at),
+            a::public_comment.eq(&row.public_comment),
+            a::public_comment_at.eq(row.public_comment_at),
+            a::represented.eq(&row.represented),
+            a::requests.eq(&row.requests),
+            a::requests_due_on.eq(row.requests_due_on),
+            a::closed_at.eq(row.closed_at),
+            a::retain_until.eq(row.retain_until),
+            a::payment.eq(&row.payment),
+        ))
+    }};
+}
+pub(super) use update_query;
+
 /// Writes the changed row if its revision is still `expected`; false when another change came
 /// first.
 pub fn update(conn: &mut DbConnection, row: &ApplicationRow, expected: i64) -> QueryResult<bool> {
-    let q = diesel::update(a::table.filter(a::id.eq(row.id)).filter(a::revision.eq(expected))).set((
-        a::reference.eq(&row.reference),
-        a::tracking_code.eq(&row.tracking_code),
-        a::phase.eq(&row.phase),
-        a::step.eq(&row.step),
-        a::step_log.eq(&row.step_log),
-        a::data.eq(&row.data),
-        a::assignee_id.eq(row.assignee_id),
-        a::revision.eq(row.revision),
-        a::updated_at.eq(row.updated_at),
-        a::submitted_at.eq(row.submitted_at),
-        a::status_changed_at.eq(row.status_changed_at),
-        a::due_at.eq(row.due_at),
-        a::public_comment.eq(&row.public_comment),
-        a::public_comment_at.eq(row.public_comment_at),
-        a::represented.eq(&row.represented),
-        a::requests.eq(&row.requests),
-        a::requests_due_on.eq(row.requests_due_on),
-        a::closed_at.eq(row.closed_at),
-        a::retain_until.eq(row.retain_until),
-        a::payment.eq(&row.payment),
-    ));
+    let q = update_query!(row, expected);
     let n = match conn {
         // one text whatever the row holds: prepared (see `db::prepared`)
         DbConnection::Pg(pg) => super::prepared::Prepared::execute(pg, &q)?,

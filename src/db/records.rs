@@ -12,6 +12,12 @@
 //! keys are checked at the statement's end, when the application is there. Such a statement is
 //! a whole create-and-submit, so that it needs no transaction of its own (see
 //! [`super::Db::write_one`]).
+//!
+//! A changed application (`With::update`, a move) is written by the same statement too, as its
+//! main part, after the `WITH` parts: the row count PostgreSQL reports for the statement is
+//! then the update's, which tells whether the revision was still the one expected. A move is
+//! then four round trips (`BEGIN`, the read that locks the row, this statement, `COMMIT`)
+//! instead of five.
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -38,24 +44,47 @@ pub struct With<'a> {
     pub bill: Option<&'a InvoiceRow>,
     /// The mails that tell of the changes (to the outbox).
     pub mails: &'a [QueuedMail],
+    /// An application changed, written if its revision is still the one given (an update as
+    /// [`apps::update`] makes it). Not with `application`: a taken reference would then be an
+    /// error, not [`Written::ReferenceTaken`].
+    pub update: Option<(&'a ApplicationRow, i64)>,
 }
 
-/// Inserts the records (events in the order given), and the new application, the bill and
-/// mails of `with`, if any, with them: in the caller's transaction, or, on PostgreSQL from
-/// [`super::Db::write_one`], as one statement that is its own transaction. False, and nothing written,
-/// when the new application's reference (or its bill's, which derives from it) is taken, for
-/// the caller to try another.
+/// What [`insert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Written {
+    /// Everything.
+    All,
+    /// Nothing: the new application's reference (or its bill's, which derives from it) is
+    /// taken, for the caller to try another.
+    ReferenceTaken,
+    /// Nothing: the changed application's revision is no longer the one expected (another
+    /// change came first).
+    Stale,
+}
+
+/// Inserts the records (events in the order given), and the new application, the bill,
+/// mails and the changed application of `with`, if any, with them: in the caller's
+/// transaction, or, on PostgreSQL from [`super::Db::write_one`], as one statement that is its
+/// own transaction. Where it answers that it wrote nothing, nothing of it is left, in or out
+/// of a transaction.
 pub fn insert(
     conn: &mut DbConnection,
     with: With<'_>,
     history: &[HistoryRow],
     audits: &[AuditEntry],
     evs: &[NewEvent],
-) -> QueryResult<bool> {
+) -> QueryResult<Written> {
     let DbConnection::Pg(pg) = conn else {
         if let Some(a) = with.application {
             if !apps::insert_unless_taken(conn, a)? {
-                return Ok(false);
+                return Ok(Written::ReferenceTaken);
+            }
+        }
+        if let Some((row, expected)) = with.update {
+            if !apps::update(conn, row, expected)? {
+                return Ok(Written::Stale);
             }
         }
         if let Some(b) = with.bill {
@@ -65,7 +94,7 @@ pub fn insert(
         audit::record_all(conn, audits)?;
         events::insert_all(conn, evs)?;
         mail::enqueue_all(conn, with.mails)?;
-        return Ok(true);
+        return Ok(Written::All);
     };
     let event_rows = events::pg_rows(evs, SqlTime::now());
     let mut parts: Vec<Box<dyn QueryFragment<Pg> + '_>> = Vec::with_capacity(6);
@@ -91,8 +120,12 @@ pub fn insert(
     if !event_rows.is_empty() {
         parts.push(Box::new(diesel::insert_into(schema::events::table).values(&event_rows)));
     }
+    // last, as the main part: the statement's row count is the update's
+    if let Some((row, expected)) = with.update {
+        parts.push(Box::new(apps::update_query!(row, expected)));
+    }
     if parts.is_empty() {
-        return Ok(true);
+        return Ok(Written::All);
     }
     // its text depends on which parts it has and how many rows each (the rows' structs bind
     // None as NULL): prepared, its text kept for that shape (see `db::prepared`), when the rows
@@ -108,7 +141,7 @@ pub fn insert(
                 history,
                 audits,
                 events,
-                0,
+                u8::from(with.update.is_some()),
                 0,
             ],
         )),
@@ -119,26 +152,42 @@ pub fn insert(
         Some(shape) => Prepared::execute_shaped(pg, shape, &all),
         None => (&all).execute(pg),
     };
-    if with.application.is_none() {
+    if with.application.is_none() && with.update.is_none() {
         run(pg)?;
-        return Ok(true);
+        return Ok(Written::All);
+    }
+    let in_transaction = AnsiTransactionManager::transaction_manager_status_mut(pg)
+        .transaction_depth()?
+        .is_some();
+    if with.update.is_some() {
+        // A stale revision updates no row, but the statement's other parts have run. Inside
+        // a transaction (a move's) the caller fails it on `Stale`; outside one, this does.
+        let n = if in_transaction {
+            run(pg)?
+        } else {
+            match pg.transaction(|c| match run(c)? {
+                0 => Err(Error::RollbackTransaction),
+                n => Ok(n),
+            }) {
+                Err(Error::RollbackTransaction) => 0,
+                other => other?,
+            }
+        };
+        return Ok(if n == 0 { Written::Stale } else { Written::All });
     }
     // A taken reference fails the statement, which then wrote nothing. Outside a transaction
     // that is all; inside one (a request with an Idempotency-Key), a savepoint keeps the
     // failure from aborting it.
-    let in_transaction = AnsiTransactionManager::transaction_manager_status_mut(pg)
-        .transaction_depth()?
-        .is_some();
     let outcome = if in_transaction { pg.transaction(run) } else { run(pg) };
     match outcome {
-        Ok(_) => Ok(true),
+        Ok(_) => Ok(Written::All),
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
             if matches!(
                 info.constraint_name(),
                 Some("applications_reference_key" | "invoices_reference_key")
             ) =>
         {
-            Ok(false)
+            Ok(Written::ReferenceTaken)
         }
         Err(e) => Err(e),
     }

@@ -1273,6 +1273,89 @@ async fn a_create_and_submit_that_fails_in_its_records_leaves_nothing() {
     );
 }
 
+/// A move writes the application and its records (history, audit, event, the mail to the
+/// applicant) in one statement whose main part is the update, guarded by the revision read. When
+/// that update writes no row, nothing of the move may be left: the answer is 412, and the
+/// records inserted by the same statement are taken back with the move's transaction. A trigger
+/// that skips the row's update (PostgreSQL: returns NULL; SQLite: `RAISE(IGNORE)`) makes the
+/// update find nothing, as a change that came first would.
+#[tokio::test]
+async fn a_move_whose_update_writes_nothing_leaves_no_record() {
+    use diesel::prelude::*;
+    let w = World::new().await;
+    let app = w.submitted(&w.a).await;
+    let id = app["id"].as_str().unwrap().to_string();
+    let count = |w: &World| {
+        w.app.with_conn(|c| {
+            use guichet::db::schema::{application_history as h, audit_events as au, events as e, mail_outbox as m};
+            let n = |q: QueryResult<i64>| q.unwrap();
+            (
+                n(h::table.count().get_result(c)),
+                n(e::table.count().get_result(c)),
+                n(au::table.count().get_result(c)),
+                n(m::table.count().get_result(c)),
+            )
+        })
+    };
+    let skip = if crate::common::backend() == "postgres" {
+        [
+            "CREATE FUNCTION skip_review() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+            "CREATE TRIGGER skip_review BEFORE UPDATE ON applications FOR EACH ROW \
+             WHEN (NEW.phase = 'in_review') EXECUTE FUNCTION skip_review()",
+        ]
+        .as_slice()
+    } else {
+        ["CREATE TRIGGER skip_review BEFORE UPDATE ON applications FOR EACH ROW \
+          WHEN NEW.phase = 'in_review' BEGIN SELECT RAISE(IGNORE); END"]
+        .as_slice()
+    };
+    w.app.with_conn(|c| {
+        for sql in skip {
+            diesel::sql_query(*sql).execute(c).unwrap();
+        }
+    });
+    let before = count(&w);
+    let t = format!("/v1/applications/{id}/transitions");
+    let body = json!({"to": "in_review", "public_comment": "Wir prüfen Ihr Gesuch."});
+    let res = w
+        .send(Method::POST, &t, Some(&w.clerk), Some(body.clone()), Some("*"))
+        .await;
+    assert_problem(res, 412, "precondition-failed").await;
+    assert_eq!(
+        count(&w),
+        before,
+        "no history entry, event, audit entry or mail is left"
+    );
+    let still: Value = w
+        .call(Method::GET, &format!("/v1/applications/{id}"), Some(&w.clerk), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (still["phase"].as_str(), &still["revision"]),
+        (Some("submitted"), &app["revision"])
+    );
+    w.app.with_conn(|c| {
+        diesel::sql_query("DROP TRIGGER skip_review ON applications")
+            .execute(c)
+            .or_else(|_| diesel::sql_query("DROP TRIGGER skip_review").execute(c))
+            .unwrap();
+    });
+    // without the trigger the same move goes through, with its records
+    let res = w.send(Method::POST, &t, Some(&w.clerk), Some(body), Some("*")).await;
+    assert_eq!(res.status(), 200);
+    let moved: Value = res.json().await.unwrap();
+    assert_eq!(moved["phase"], "in_review");
+    let after = count(&w);
+    assert_eq!(
+        (after.0, after.1),
+        (before.0 + 1, before.1 + 1),
+        "one history entry, one event"
+    );
+    assert!(after.2 > before.2, "an audit entry");
+}
+
 /// A taken reference fails the create-and-submit's statement, which is sent again with
 /// another: without an `Idempotency-Key` (no transaction) and with one (a savepoint in the
 /// request's held transaction). PostgreSQL: a trigger takes the first reference tried by
