@@ -45,8 +45,8 @@ pub struct With<'a> {
     /// The mails that tell of the changes (to the outbox).
     pub mails: &'a [QueuedMail],
     /// An application changed, written if its revision is still the one given (an update as
-    /// [`apps::update`] makes it). Not with `application`: a taken reference would then be an
-    /// error, not [`Written::ReferenceTaken`].
+    /// [`apps::update`] makes it), as the statement's main part. Only inside the caller's
+    /// transaction, and not with `application` (either is an error).
     pub update: Option<(&'a ApplicationRow, i64)>,
 }
 
@@ -59,17 +59,18 @@ pub enum Written {
     /// Nothing: the new application's reference (or its bill's, which derives from it) is
     /// taken, for the caller to try another.
     ReferenceTaken,
-    /// Nothing: the changed application's revision is no longer the one expected (another
-    /// change came first).
+    /// The changed application's revision is no longer the one expected (another change came
+    /// first). The statement's other parts have run (PostgreSQL): the caller must fail its
+    /// transaction, as `applications::records::write_with` does with a 412.
     Stale,
 }
 
 /// Inserts the records (events in the order given), and the new application, the bill,
 /// mails and the changed application of `with`, if any, with them: in the caller's
 /// transaction, or, on PostgreSQL from [`super::Db::write_one`], as one statement that is its
-/// own transaction. Where it answers that it wrote nothing, nothing of it is left, in or out
-/// of a transaction.
-pub fn insert(
+/// own transaction. A changed application is written only inside the caller's transaction
+/// (an error otherwise), which must fail on [`Written::Stale`].
+pub(crate) fn insert(
     conn: &mut DbConnection,
     with: With<'_>,
     history: &[HistoryRow],
@@ -160,19 +161,14 @@ pub fn insert(
         .transaction_depth()?
         .is_some();
     if with.update.is_some() {
-        // A stale revision updates no row, but the statement's other parts have run. Inside
-        // a transaction (a move's) the caller fails it on `Stale`; outside one, this does.
-        let n = if in_transaction {
-            run(pg)?
-        } else {
-            match pg.transaction(|c| match run(c)? {
-                0 => Err(Error::RollbackTransaction),
-                n => Ok(n),
-            }) {
-                Err(Error::RollbackTransaction) => 0,
-                other => other?,
-            }
-        };
+        // A stale revision updates no row, but the statement's other parts have run: only the
+        // caller's transaction (a move's), failed on `Stale`, can take them back.
+        if !in_transaction || with.application.is_some() {
+            return Err(Error::QueryBuilderError(
+                "a changed application is written inside a transaction, without a new one".into(),
+            ));
+        }
+        let n = run(pg)?;
         return Ok(if n == 0 { Written::Stale } else { Written::All });
     }
     // A taken reference fails the statement, which then wrote nothing. Outside a transaction
